@@ -1,0 +1,108 @@
+//! One function per command; each converts its input, calls the core, and prints.
+
+use std::path::PathBuf;
+
+use twofold_core::payload::{self, Payload};
+use twofold_core::{Clock, FixedClock, OtpAccount, SystemClock, scan};
+
+use crate::args::{Cli, Command};
+use crate::error::{CliError, scan_failure};
+use crate::output::{AccountJson, ScanJson, print_json};
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    match cli.command {
+        Command::Code { uri, at, json } => code(&uri, at, json),
+        Command::Scan { images, json } => scan(&images, json),
+    }
+}
+
+fn warn_short_secret(account: &OtpAccount) {
+    if account.secret.is_short() {
+        eprintln!(
+            "warning: the secret of {} is {} bits long, shorter than the recommended {}",
+            display(account),
+            account.secret.bits(),
+            twofold_core::Secret::RECOMMENDED_BITS
+        );
+    }
+}
+
+fn display(account: &OtpAccount) -> String {
+    let name = account.display_name();
+    if name.is_empty() {
+        "this account".to_owned()
+    } else {
+        format!("{name:?}")
+    }
+}
+
+fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
+    let now = match at {
+        Some(t) => FixedClock(t).now(),
+        None => SystemClock.now(),
+    };
+    let (accounts, failures): (Vec<(usize, OtpAccount)>, Vec<String>) = match payload::parse(uri)? {
+        Payload::Account(a) => (vec![(1, a)], Vec::new()),
+        Payload::Migration(batch) => {
+            let mut ok = Vec::new();
+            let mut failed = Vec::new();
+            for (i, entry) in batch.entries.into_iter().enumerate() {
+                match entry {
+                    Ok(a) => ok.push((i + 1, a)),
+                    Err(e) => failed.push(format!("account {} of the export: {e}", i + 1)),
+                }
+            }
+            (ok, failed)
+        }
+        Payload::PushEnrolment(_) => return Err(CliError::PushEnrolment),
+    };
+    for (_, a) in &accounts {
+        warn_short_secret(a);
+    }
+    if json {
+        let list: Vec<AccountJson> = accounts
+            .iter()
+            .map(|(id, a)| AccountJson::new(id.to_string(), a, Some(a.code_at(now))))
+            .collect();
+        print_json(&list)?;
+    } else {
+        for (_, a) in &accounts {
+            println!("{}", a.code_at(now));
+        }
+    }
+    match failures.len() {
+        0 => Ok(()),
+        _ => Err(CliError::Entries(failures.join("; "))),
+    }
+}
+
+fn scan(images: &[PathBuf], json: bool) -> Result<(), CliError> {
+    let mut found = Vec::new();
+    let mut failures = Vec::new();
+    for path in images {
+        let result = std::fs::read(path)
+            .map_err(|e| format!("{}: {e}", path.display()))
+            .and_then(|bytes| scan::scan_image(&bytes).map_err(|e| scan_failure(path, &e)));
+        match result {
+            Ok(texts) if texts.is_empty() => {
+                failures.push(format!("{}: no QR code found", path.display()));
+            }
+            Ok(texts) => found.extend(texts.into_iter().map(|text| ScanJson {
+                file: path.display().to_string(),
+                text,
+            })),
+            Err(e) => failures.push(e),
+        }
+    }
+    if json {
+        print_json(&found)?;
+    } else {
+        for f in &found {
+            println!("{}", f.text);
+        }
+    }
+    match failures.len() {
+        0 => Ok(()),
+        _ => Err(CliError::Scan(failures.join("; "))),
+    }
+}

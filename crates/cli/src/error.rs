@@ -1,0 +1,36 @@
+//! The CLI's errors and their exit codes.
+
+use twofold_core::payload::PayloadError;
+use twofold_core::scan::ScanError;
+
+/// What went wrong, worded for the one `error: ...` line. Never holds a secret.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A URI or payload that is not an account.
+    #[error(transparent)]
+    Payload(#[from] PayloadError),
+    /// A push enrolment URI given where an OTP account is expected.
+    #[error("this is a privacyIDEA push enrolment, not a code account; use `twofold push enroll`")]
+    PushEnrolment,
+    /// Some accounts of an export could not be read (the others were printed).
+    #[error("{0}")]
+    Entries(String),
+    /// An image could not be read or held no QR code.
+    #[error("{0}")]
+    Scan(String),
+    /// Writing the output failed.
+    #[error("cannot write the output: {0}")]
+    Output(#[from] std::io::Error),
+}
+
+impl CliError {
+    /// The exit code of the contract: 1 for every error of these commands.
+    pub fn exit_code(&self) -> u8 {
+        1
+    }
+}
+
+/// `FILE: reason` for an image that failed.
+pub fn scan_failure(file: &std::path::Path, reason: &ScanError) -> String {
+    format!("{}: {reason}", file.display())
+}

@@ -1,0 +1,26 @@
+//! Twofold's core: everything the app and the CLI share, with no I/O in its logic.
+//!
+//! - [`otp`]: HOTP (RFC 4226), TOTP (RFC 6238) and Steam Guard codes on `ring`'s HMAC.
+//! - [`uri`]: `otpauth://` and `steam://` URIs, read and written.
+//! - [`migration`]: Google Authenticator's `otpauth-migration://` exports, read and written.
+//! - [`scan`]: every QR code in a PNG/JPEG image or a raw luma buffer.
+//! - [`payload`]: one entry point for whatever a QR code holds.
+//! - [`clock`]: the injected time source.
+//!
+//! Secrets live in [`Secret`], which zeroizes on drop and never prints.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod account;
+pub mod clock;
+pub mod migration;
+pub mod otp;
+pub mod payload;
+pub mod scan;
+pub mod secret;
+pub mod uri;
+
+pub use account::OtpAccount;
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use otp::{Algorithm, Kind, OtpParams};
+pub use secret::Secret;
