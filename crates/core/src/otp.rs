@@ -226,17 +226,17 @@ impl Generator {
     }
 
     /// The code at a counter value (HOTP), rendered for this account's kind and digits.
-    pub fn code_at_counter(&self, counter: u64) -> String {
+    pub fn code_at_counter(&self, counter: u64) -> Code {
         let value = self.truncated(counter);
         match self.params.kind {
-            Kind::Steam { .. } => steam_code(value),
-            _ => decimal_code(value, self.params.digits),
+            Kind::Steam { .. } => Code::steam(value),
+            _ => Code::decimal(value, self.params.digits),
         }
     }
 
     /// The code shown at Unix time `unix`: TOTP and Steam use the time step, HOTP the stored
     /// counter.
-    pub fn code_at(&self, unix: u64) -> String {
+    pub fn code_at(&self, unix: u64) -> Code {
         let counter = match self.params.kind {
             Kind::Totp { period } | Kind::Steam { period } => time_step(unix, period),
             Kind::Hotp { counter } => counter,
@@ -262,28 +262,79 @@ pub fn seconds_remaining(unix: u64, period: u32) -> u32 {
     (p - unix % p) as u32
 }
 
-fn decimal_code(value: u32, digits: u8) -> String {
-    // 10^10 exceeds every 31-bit value, so 10 digits only pads.
-    let modulus = 10u64.pow(u32::from(digits));
-    format!(
-        "{:0width$}",
-        u64::from(value) % modulus,
-        width = usize::from(digits)
-    )
+/// A rendered code: 4 to 10 ASCII characters, held on the stack (computing a code allocates
+/// nothing).
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Code {
+    bytes: [u8; OtpParams::MAX_DIGITS as usize],
+    len: u8,
 }
 
-fn steam_code(mut value: u32) -> String {
-    let mut code = String::with_capacity(5);
-    for _ in 0..OtpParams::STEAM_DIGITS {
-        code.push(char::from(STEAM_ALPHABET[(value % 26) as usize]));
-        value /= 26;
+impl Code {
+    fn decimal(value: u32, digits: u8) -> Self {
+        // Taking the lowest `digits` decimal digits is `value mod 10^digits`; 10 digits of a
+        // 31-bit value only pad with zeros.
+        let mut bytes = [b'0'; OtpParams::MAX_DIGITS as usize];
+        let mut v = value;
+        for slot in bytes[..usize::from(digits)].iter_mut().rev() {
+            *slot = b'0' + (v % 10) as u8;
+            v /= 10;
+        }
+        Code { bytes, len: digits }
     }
-    code
+
+    fn steam(mut value: u32) -> Self {
+        let mut bytes = [b'0'; OtpParams::MAX_DIGITS as usize];
+        for slot in bytes[..usize::from(OtpParams::STEAM_DIGITS)].iter_mut() {
+            *slot = STEAM_ALPHABET[(value % 26) as usize];
+            value /= 26;
+        }
+        Code {
+            bytes,
+            len: OtpParams::STEAM_DIGITS,
+        }
+    }
+
+    /// The code as text.
+    pub fn as_str(&self) -> &str {
+        // Only ASCII digits and Steam letters are ever stored.
+        std::str::from_utf8(&self.bytes[..usize::from(self.len)]).unwrap_or_default()
+    }
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::fmt::Debug for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Code({:?})", self.as_str())
+    }
+}
+
+impl PartialEq<str> for Code {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Code {
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl From<Code> for String {
+    fn from(c: Code) -> String {
+        c.as_str().to_owned()
+    }
 }
 
 /// One code for a secret and parameters at a Unix time (convenience over [`Generator`]).
 pub fn code(secret: &Secret, params: OtpParams, unix: u64) -> String {
-    Generator::new(secret, params).code_at(unix)
+    Generator::new(secret, params).code_at(unix).into()
 }
 
 #[cfg(test)]
@@ -321,10 +372,10 @@ mod tests {
         let s = Secret::from_bytes(b"12345678901234567890".to_vec());
         let g = Generator::new(&s, totp(Algorithm::Sha1, 10, 30));
         let ten = g.code_at(59);
-        assert_eq!(ten.len(), 10);
-        assert_eq!(ten, format!("{:010}", g.truncated(1)));
+        assert_eq!(ten.as_str().len(), 10);
+        assert_eq!(ten, format!("{:010}", g.truncated(1)).as_str());
         let g4 = Generator::new(&s, totp(Algorithm::Sha1, 4, 30));
-        assert_eq!(g4.code_at(59), &ten[6..]);
+        assert_eq!(g4.code_at(59), &ten.as_str()[6..]);
     }
 
     #[test]
@@ -350,6 +401,6 @@ mod tests {
     fn far_future_time_does_not_overflow() {
         let s = Secret::from_bytes(vec![1; 20]);
         let g = Generator::new(&s, totp(Algorithm::Sha1, 6, 1));
-        assert_eq!(g.code_at(u64::MAX).len(), 6);
+        assert_eq!(g.code_at(u64::MAX).as_str().len(), 6);
     }
 }

@@ -1,0 +1,34 @@
+//! End-to-end tests of the `twofold` binary: the "Without a vault" part of
+//! `../shared/cli-contract.md`, run as a user or a script runs it.
+
+mod code;
+mod scan;
+
+use std::process::{Command, Output};
+
+pub fn twofold(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .args(args)
+        .env_remove("TWOFOLD_VAULT")
+        .env_remove("TWOFOLD_PASSWORD")
+        .output()
+        .expect("the twofold binary runs")
+}
+
+pub fn stdout(o: &Output) -> String {
+    String::from_utf8(o.stdout.clone()).expect("UTF-8 stdout")
+}
+
+pub fn stderr(o: &Output) -> String {
+    String::from_utf8(o.stderr.clone()).expect("UTF-8 stderr")
+}
+
+/// A failure as the contract wants it: the exit code, one `error: ...` line, no panic.
+pub fn assert_error(o: &Output, code: i32) -> String {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(code), "stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error line: {err}");
+    lines[0].to_owned()
+}
