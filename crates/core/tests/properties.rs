@@ -2,6 +2,7 @@
 //! agrees with an independent implementation (totp-rs, used only as a cross-check).
 
 use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
 use twofold_core::otp::{Kind, OtpParams};
 use twofold_core::{Algorithm, OtpAccount, Secret, migration, payload, uri};
 
@@ -60,7 +61,13 @@ prop_compose! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #![proptest_config(ProptestConfig {
+        cases: 2000,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/properties.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
 
     #[test]
     fn uri_write_then_parse_is_identity(a in account()) {
