@@ -19,7 +19,9 @@ pub mod otp;
 pub mod payload;
 pub mod scan;
 pub mod secret;
+pub mod rng;
 pub mod uri;
+pub mod vault;
 
 pub use account::OtpAccount;
 pub use clock::{Clock, FixedClock, SystemClock};

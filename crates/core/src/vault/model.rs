@@ -1,0 +1,182 @@
+//! The database inside the vault: accounts and groups, and their JSON form (`docs/vault.md`).
+
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use crate::otp::{Algorithm, Kind, OtpParams};
+use crate::{OtpAccount, Secret};
+
+/// An account in the vault: the OTP account and what the user keeps about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// A random UUID.
+    pub id: String,
+    /// Issuer, name, secret, code parameters.
+    pub otp: OtpAccount,
+    /// Free text.
+    pub note: String,
+    /// Shown first.
+    pub favorite: bool,
+    /// Ids of the groups it belongs to.
+    pub groups: Vec<String>,
+    /// An icon as a data URI, if any.
+    pub icon: Option<String>,
+    /// Position in the list.
+    pub order: u32,
+    /// When it was added (Unix seconds).
+    pub created: u64,
+    /// When a code was last used (Unix seconds).
+    pub used: Option<u64>,
+}
+
+impl Account {
+    pub(crate) fn new(id: String, otp: OtpAccount, order: u32, now: u64) -> Self {
+        Account {
+            id,
+            otp,
+            note: String::new(),
+            favorite: false,
+            groups: Vec::new(),
+            icon: None,
+            order,
+            created: now,
+            used: None,
+        }
+    }
+}
+
+/// A named group of accounts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Group {
+    /// A random UUID.
+    pub id: String,
+    /// What the user calls it.
+    pub name: String,
+}
+
+/// What [`super::Vault::add`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddOutcome {
+    /// Added with this id.
+    Added(String),
+    /// The same secret, issuer and name are there already, under this id.
+    Duplicate(String),
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Database {
+    pub accounts: Vec<Account>,
+    pub groups: Vec<Group>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct AccountDto {
+    id: String,
+    issuer: String,
+    name: String,
+    #[serde(rename = "type")]
+    otp_type: String,
+    algorithm: Algorithm,
+    digits: u32,
+    period: Option<u32>,
+    counter: Option<u64>,
+    secret: Zeroizing<String>,
+    #[serde(default)]
+    note: String,
+    #[serde(default)]
+    favorite: bool,
+    #[serde(default)]
+    groups: Vec<String>,
+    #[serde(default)]
+    icon: Option<String>,
+    #[serde(default)]
+    order: u32,
+    #[serde(default)]
+    created: u64,
+    #[serde(default)]
+    used: Option<u64>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct DatabaseDto {
+    accounts: Vec<AccountDto>,
+    #[serde(default)]
+    groups: Vec<Group>,
+}
+
+impl Database {
+    /// The plaintext JSON, in a zeroizing buffer sized up front so it is not reallocated
+    /// (which would leave copies of secrets behind).
+    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        let dto = DatabaseDto {
+            accounts: self.accounts.iter().map(to_dto).collect(),
+            groups: self.groups.clone(),
+        };
+        let mut buf = Zeroizing::new(Vec::with_capacity(512 * (self.accounts.len() + 1) + 1024));
+        // Serializing plain structs into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *buf, &dto);
+        buf
+    }
+
+    pub fn from_json(bytes: &[u8]) -> Result<Database, String> {
+        let dto: DatabaseDto = serde_json::from_slice(bytes)
+            .map_err(|_| "the decrypted database is not valid JSON".to_owned())?;
+        let mut accounts = Vec::with_capacity(dto.accounts.len());
+        for (i, a) in dto.accounts.into_iter().enumerate() {
+            accounts.push(from_dto(a).map_err(|e| format!("account {}: {e}", i + 1))?);
+        }
+        Ok(Database {
+            accounts,
+            groups: dto.groups,
+        })
+    }
+}
+
+fn to_dto(a: &Account) -> AccountDto {
+    let kind = a.otp.params.kind();
+    AccountDto {
+        id: a.id.clone(),
+        issuer: a.otp.issuer.clone(),
+        name: a.otp.name.clone(),
+        otp_type: kind.type_name().to_owned(),
+        algorithm: a.otp.params.algorithm(),
+        digits: a.otp.params.digits(),
+        period: kind.period(),
+        counter: kind.counter(),
+        secret: a.otp.secret.to_base32(),
+        note: a.note.clone(),
+        favorite: a.favorite,
+        groups: a.groups.clone(),
+        icon: a.icon.clone(),
+        order: a.order,
+        created: a.created,
+        used: a.used,
+    }
+}
+
+fn from_dto(d: AccountDto) -> Result<Account, String> {
+    let kind = match (d.otp_type.as_str(), d.period, d.counter) {
+        ("totp", Some(period), _) => Kind::Totp { period },
+        ("steam", Some(period), _) => Kind::Steam { period },
+        ("hotp", _, Some(counter)) => Kind::Hotp { counter },
+        _ => return Err("unknown type or missing period/counter".to_owned()),
+    };
+    let params = OtpParams::new(kind, d.algorithm, d.digits).map_err(|e| e.to_string())?;
+    let secret = Secret::from_base32(&d.secret).map_err(|e| e.to_string())?;
+    Ok(Account {
+        id: d.id,
+        otp: OtpAccount {
+            issuer: d.issuer,
+            name: d.name,
+            secret,
+            params,
+        },
+        note: d.note,
+        favorite: d.favorite,
+        groups: d.groups,
+        icon: d.icon,
+        order: d.order,
+        created: d.created,
+        used: d.used,
+    })
+}
