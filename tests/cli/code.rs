@@ -141,7 +141,7 @@ fn push_enrolment_is_pointed_elsewhere() {
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(twofold(&["code"]).status.code(), Some(2));
+    assert_eq!(twofold(&["code", "--uri"]).status.code(), Some(2));
     assert_eq!(
         twofold(&["code", "--uri", "x", "--at", "yesterday"])
             .status

@@ -3,6 +3,7 @@
 
 mod code;
 mod scan;
+mod vault;
 
 use std::process::{Command, Output};
 
@@ -31,4 +32,11 @@ pub fn assert_error(o: &Output, code: i32) -> String {
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "one error line: {err}");
     lines[0].to_owned()
+}
+
+/// The previous version is kept as `<vault>.bak` once a vault has been saved twice.
+pub fn scan_backup_exists(vault: &std::path::Path) -> bool {
+    let mut name = vault.file_name().unwrap().to_os_string();
+    name.push(".bak");
+    vault.with_file_name(name).is_file()
 }

@@ -18,19 +18,67 @@ pub struct Cli {
     pub command: Command,
 }
 
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum KdfChoice {
+    /// Measure this machine and aim at 0.3-0.8 s per unlock (from 64 MiB, 3 passes).
+    Calibrate,
+    /// The floor: 19 MiB and 2 passes (slow machines, tests).
+    Minimum,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the current code(s) of an otpauth://, steam:// or otpauth-migration:// URI.
+    /// Create a new encrypted vault.
+    Init {
+        /// How to choose the Argon2id parameters of the password.
+        #[arg(long, value_enum, default_value = "calibrate")]
+        kdf: KdfChoice,
+    },
+    /// Add the account(s) a URI or a QR image holds.
+    Add {
+        /// otpauth://, steam:// or otpauth-migration:// URI.
+        #[arg(required_unless_present = "image", conflicts_with = "image")]
+        uri: Option<String>,
+        /// A PNG or JPEG image with QR codes.
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<PathBuf>,
+    },
+    /// List the vault's accounts.
+    List {
+        /// Print a JSON array of accounts.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print codes: of a URI (--uri), or of the vault's accounts matching QUERY.
     Code {
-        /// The URI, as a QR code holds it.
+        /// Issuer, name or id to match (case-insensitive substring); all accounts if absent.
+        #[arg(conflicts_with = "uri")]
+        query: Option<String>,
+        /// The URI, as a QR code holds it (no vault needed).
         #[arg(long, value_name = "URI")]
-        uri: String,
+        uri: Option<String>,
         /// Compute at this Unix time instead of now.
         #[arg(long, value_name = "UNIX_SECONDS")]
         at: Option<u64>,
         /// Print a JSON array of accounts with their code.
         #[arg(long)]
         json: bool,
+    },
+    /// HOTP: advance the counter and print the new code.
+    Next {
+        /// The account's id.
+        id: String,
+    },
+    /// Remove an account.
+    Remove {
+        /// The account's id.
+        id: String,
+    },
+    /// Change the vault password ($TWOFOLD_NEW_PASSWORD or a prompt).
+    Passwd {
+        /// How to choose the Argon2id parameters of the new password.
+        #[arg(long, value_enum, default_value = "calibrate")]
+        kdf: KdfChoice,
     },
     /// Print every QR code found in PNG or JPEG images.
     Scan {

@@ -10,13 +10,31 @@ use crate::error::{CliError, scan_failure};
 use crate::output::{AccountJson, ScanJson, print_json};
 
 pub fn run(cli: Cli) -> Result<(), CliError> {
+    let ctx = crate::vault::Context::new(cli.vault, cli.password_file);
     match cli.command {
-        Command::Code { uri, at, json } => code(&uri, at, json),
+        Command::Code {
+            uri: Some(uri),
+            at,
+            json,
+            ..
+        } => code(&uri, at, json),
+        Command::Code {
+            query,
+            uri: None,
+            at,
+            json,
+        } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
+        Command::Init { kdf } => crate::vault::init(&ctx, kdf),
+        Command::Add { uri, image } => crate::vault::add(&ctx, uri.as_deref(), image.as_deref()),
+        Command::List { json } => crate::vault::list(&ctx, json),
+        Command::Next { id } => crate::vault::next(&ctx, &id),
+        Command::Remove { id } => crate::vault::remove(&ctx, &id),
+        Command::Passwd { kdf } => crate::vault::passwd(&ctx, kdf),
     }
 }
 
-fn warn_short_secret(account: &OtpAccount) {
+pub fn warn_short_secret(account: &OtpAccount) {
     if account.secret.is_short() {
         eprintln!(
             "warning: the secret of {} is {} bits long, shorter than the recommended {}",
@@ -27,7 +45,7 @@ fn warn_short_secret(account: &OtpAccount) {
     }
 }
 
-fn display(account: &OtpAccount) -> String {
+pub fn display(account: &OtpAccount) -> String {
     let name = account.display_name();
     if name.is_empty() {
         "this account".to_owned()

@@ -2,6 +2,7 @@
 
 use twofold_core::payload::PayloadError;
 use twofold_core::scan::ScanError;
+use twofold_core::vault::{OpenError, VaultError, file::FileError};
 
 /// What went wrong, worded for the one `error: ...` line. Never holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -18,15 +19,34 @@ pub enum CliError {
     /// An image could not be read or held no QR code.
     #[error("{0}")]
     Scan(String),
+    /// The vault could not be opened.
+    #[error(transparent)]
+    Open(#[from] OpenError),
+    /// The vault could not be changed or encrypted.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// The vault file could not be read or written.
+    #[error(transparent)]
+    File(#[from] FileError),
+    /// No password could be had.
+    #[error("{0}")]
+    Password(String),
+    /// Nothing matched, or nothing was added.
+    #[error("{0}")]
+    Nothing(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
 }
 
 impl CliError {
-    /// The exit code of the contract: 1 for every error of these commands.
+    /// The exit code of the contract: 3 wrong password, 4 corrupt vault, 1 anything else.
     pub fn exit_code(&self) -> u8 {
-        1
+        match self {
+            CliError::Open(OpenError::WrongPassword) => 3,
+            CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
+            _ => 1,
+        }
     }
 }
 

@@ -17,9 +17,9 @@ pub mod import;
 pub mod migration;
 pub mod otp;
 pub mod payload;
+pub mod rng;
 pub mod scan;
 pub mod secret;
-pub mod rng;
 pub mod uri;
 pub mod vault;
 

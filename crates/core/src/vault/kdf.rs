@@ -57,7 +57,8 @@ impl KdfParams {
     pub fn derive(&self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, KdfError> {
         let params = argon2::Params::new(self.memory_kib, self.iterations, self.lanes, Some(32))
             .map_err(|_| KdfError)?;
-        let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+        let argon =
+            argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut out = Zeroizing::new([0u8; 32]);
         argon
             .hash_password_into(password, salt, &mut *out)
@@ -87,7 +88,8 @@ impl KdfParams {
             if t < LOW && p.iterations < Self::MAX_ITERATIONS {
                 // Scale iterations toward the middle of the window.
                 let factor = (550.0 / t.as_millis().max(1) as f64).clamp(1.25, 8.0);
-                p.iterations = ((f64::from(p.iterations) * factor) as u32).min(Self::MAX_ITERATIONS);
+                p.iterations =
+                    ((f64::from(p.iterations) * factor) as u32).min(Self::MAX_ITERATIONS);
             } else if t > HIGH && p.memory_kib > Self::MIN.memory_kib {
                 p.memory_kib = (p.memory_kib / 2).max(Self::MIN.memory_kib);
             } else if t > HIGH && p.iterations > Self::MIN.iterations {
@@ -131,8 +133,26 @@ mod tests {
     fn bounds() {
         assert!(KdfParams::MIN.is_acceptable());
         assert!(KdfParams::START.is_acceptable());
-        assert!(!KdfParams { memory_kib: 1024, ..KdfParams::MIN }.is_acceptable());
-        assert!(!KdfParams { iterations: 1, ..KdfParams::MIN }.is_acceptable());
-        assert!(!KdfParams { memory_kib: u32::MAX, ..KdfParams::MIN }.is_acceptable());
+        assert!(
+            !KdfParams {
+                memory_kib: 1024,
+                ..KdfParams::MIN
+            }
+            .is_acceptable()
+        );
+        assert!(
+            !KdfParams {
+                iterations: 1,
+                ..KdfParams::MIN
+            }
+            .is_acceptable()
+        );
+        assert!(
+            !KdfParams {
+                memory_kib: u32::MAX,
+                ..KdfParams::MIN
+            }
+            .is_acceptable()
+        );
     }
 }

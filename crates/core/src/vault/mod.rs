@@ -20,9 +20,9 @@ use zeroize::Zeroizing;
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
 
+use crate::OtpAccount;
 use crate::otp::{Code, Generator, Kind};
 use crate::rng::{Rng, RngError, uuid};
-use crate::OtpAccount;
 use model::Database;
 
 /// The `format` field of every vault file.
@@ -177,7 +177,11 @@ fn unwrap_key(kek: &[u8; 32], nonce: &str, wrapped: &str, id: &str) -> Option<Ze
     let mut buf = Zeroizing::new(B64.decode(wrapped).ok()?);
     let k = key(kek).ok()?;
     let plain = k
-        .open_in_place(Nonce::assume_unique_for_key(nonce), Aad::from(slot_aad(id)), &mut *buf)
+        .open_in_place(
+            Nonce::assume_unique_for_key(nonce),
+            Aad::from(slot_aad(id)),
+            &mut buf,
+        )
         .ok()?;
     let master: [u8; 32] = plain.try_into().ok()?;
     Some(Zeroizing::new(master))
@@ -213,8 +217,8 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>, OpenError> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(corrupt("the file is larger than any vault"));
     }
-    let file: FileIn = serde_json::from_slice(bytes)
-        .map_err(|_| corrupt("not a vault file, or truncated"))?;
+    let file: FileIn =
+        serde_json::from_slice(bytes).map_err(|_| corrupt("not a vault file, or truncated"))?;
     if file.format != FORMAT {
         return Err(corrupt("not a Twofold vault"));
     }
@@ -223,7 +227,9 @@ fn parse_file(bytes: &[u8]) -> Result<Parsed<'_>, OpenError> {
     }
     let header_raw = file.header.get();
     if checksum(header_raw, &file.db) != file.checksum {
-        return Err(corrupt("its checksum does not match (the file was altered or damaged)"));
+        return Err(corrupt(
+            "its checksum does not match (the file was altered or damaged)",
+        ));
     }
     let header: Header =
         serde_json::from_str(header_raw).map_err(|_| corrupt("the header is malformed"))?;
@@ -265,7 +271,9 @@ impl Vault {
             };
             any_password_slot = true;
             if kdf.algorithm != "argon2id" || kdf.version != 0x13 || !kdf.params.is_acceptable() {
-                return Err(corrupt("a password slot has unacceptable key derivation parameters"));
+                return Err(corrupt(
+                    "a password slot has unacceptable key derivation parameters",
+                ));
             }
             let salt = B64
                 .decode(&kdf.salt)
@@ -319,10 +327,10 @@ impl Vault {
             .open_in_place(
                 Nonce::assume_unique_for_key(nonce),
                 Aad::from(parsed.header_raw.as_bytes()),
-                &mut *buf,
+                &mut buf,
             )
             .map_err(|_| bad())?;
-        let db = Database::from_json(plain).map_err(|reason| OpenError::Corrupt(reason))?;
+        let db = Database::from_json(plain).map_err(OpenError::Corrupt)?;
         Ok(Vault {
             master,
             slots: parsed.header.slots,
@@ -457,7 +465,13 @@ impl Vault {
         }) {
             return Ok(AddOutcome::Duplicate(existing.id.clone()));
         }
-        let order = self.db.accounts.iter().map(|a| a.order + 1).max().unwrap_or(0);
+        let order = self
+            .db
+            .accounts
+            .iter()
+            .map(|a| a.order + 1)
+            .max()
+            .unwrap_or(0);
         let account = Account::new(uuid(rng)?, otp, order, now);
         let id = account.id.clone();
         self.db.accounts.push(account);

@@ -20,7 +20,10 @@ fn vault_with(n: u8) -> Vault {
     let rng = SystemRng::new();
     let mut v = Vault::create(b"correct horse", fast(), &rng).unwrap();
     for i in 1..=n {
-        assert!(matches!(v.add(account(i), 1_700_000_000, &rng).unwrap(), AddOutcome::Added(_)));
+        assert!(matches!(
+            v.add(account(i), 1_700_000_000, &rng).unwrap(),
+            AddOutcome::Added(_)
+        ));
     }
     v
 }
@@ -41,11 +44,23 @@ fn round_trip() {
 fn wrong_password_and_corruption_are_different_errors() {
     let rng = SystemRng::new();
     let bytes = vault_with(2).to_bytes(&rng).unwrap();
-    assert_eq!(Vault::open(&bytes, b"wrong").unwrap_err(), OpenError::WrongPassword);
+    assert_eq!(
+        Vault::open(&bytes, b"wrong").unwrap_err(),
+        OpenError::WrongPassword
+    );
     assert!(matches!(Vault::open(b"", b"x"), Err(OpenError::Corrupt(_))));
-    assert!(matches!(Vault::open(b"  \n", b"x"), Err(OpenError::Corrupt(_))));
+    assert!(matches!(
+        Vault::open(b"  \n", b"x"),
+        Err(OpenError::Corrupt(_))
+    ));
     for cut in [1, bytes.len() / 3, bytes.len() / 2, bytes.len() - 3] {
-        assert!(matches!(Vault::open(&bytes[..cut], b"correct horse"), Err(OpenError::Corrupt(_))), "cut {cut}");
+        assert!(
+            matches!(
+                Vault::open(&bytes[..cut], b"correct horse"),
+                Err(OpenError::Corrupt(_))
+            ),
+            "cut {cut}"
+        );
     }
     // Flip one character at many places: always corrupt (or, in whitespace, harmless).
     let text = String::from_utf8(bytes.clone()).unwrap();
@@ -55,7 +70,10 @@ fn wrong_password_and_corruption_are_different_errors() {
         b[i] = if b[i] == b'A' { b'B' } else { b'A' };
         match Vault::open(&b, b"correct horse") {
             Err(OpenError::Corrupt(_)) | Err(OpenError::UnsupportedVersion(_)) => corrupted += 1,
-            Ok(_) => assert!(text.as_bytes()[i].is_ascii_whitespace(), "flip at {i} went unnoticed"),
+            Ok(_) => assert!(
+                text.as_bytes()[i].is_ascii_whitespace(),
+                "flip at {i} went unnoticed"
+            ),
             Err(e) => panic!("flip at {i}: {e:?}"),
         }
     }
@@ -75,16 +93,27 @@ fn deliberate_tampering_with_recomputed_checksum_fails_authentication() {
     v["db"] = db.clone().into();
     v["checksum"] = checksum(&header, &db).into();
     let out = serde_json::to_vec(&v).unwrap();
-    assert!(matches!(Vault::open(&out, b"correct horse"), Err(OpenError::Corrupt(_))));
+    assert!(matches!(
+        Vault::open(&out, b"correct horse"),
+        Err(OpenError::Corrupt(_))
+    ));
 }
 
 #[test]
 fn newer_versions_and_foreign_files_are_refused() {
     let rng = SystemRng::new();
     let bytes = vault_with(0).to_bytes(&rng).unwrap();
-    let text = String::from_utf8(bytes).unwrap().replace("\"version\": 1", "\"version\": 2");
-    assert_eq!(Vault::open(text.as_bytes(), b"correct horse").unwrap_err(), OpenError::UnsupportedVersion(2));
-    assert!(matches!(Vault::open(b"{\"format\":\"aegis\"}", b"x"), Err(OpenError::Corrupt(_))));
+    let text = String::from_utf8(bytes)
+        .unwrap()
+        .replace("\"version\": 1", "\"version\": 2");
+    assert_eq!(
+        Vault::open(text.as_bytes(), b"correct horse").unwrap_err(),
+        OpenError::UnsupportedVersion(2)
+    );
+    assert!(matches!(
+        Vault::open(b"{\"format\":\"aegis\"}", b"x"),
+        Err(OpenError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -93,7 +122,10 @@ fn changing_the_password_keeps_the_data() {
     let mut v = vault_with(2);
     v.set_password(b"new password", fast(), &rng).unwrap();
     let bytes = v.to_bytes(&rng).unwrap();
-    assert_eq!(Vault::open(&bytes, b"correct horse").unwrap_err(), OpenError::WrongPassword);
+    assert_eq!(
+        Vault::open(&bytes, b"correct horse").unwrap_err(),
+        OpenError::WrongPassword
+    );
     let w = Vault::open(&bytes, b"new password").unwrap();
     assert_eq!(w.accounts(), v.accounts());
     assert_eq!(w.slots().iter().filter(|s| s.1 == "password").count(), 1);
@@ -106,12 +138,23 @@ fn device_slots() {
     let kek = [7u8; 32];
     let id = v.add_device_slot("twofold-device-key", &kek, &rng).unwrap();
     let bytes = v.to_bytes(&rng).unwrap();
-    assert_eq!(Vault::open_with_device_key(&bytes, &kek).unwrap().accounts(), v.accounts());
-    assert_eq!(Vault::open_with_device_key(&bytes, &[8u8; 32]).unwrap_err(), OpenError::DeviceKeyRejected);
+    assert_eq!(
+        Vault::open_with_device_key(&bytes, &kek)
+            .unwrap()
+            .accounts(),
+        v.accounts()
+    );
+    assert_eq!(
+        Vault::open_with_device_key(&bytes, &[8u8; 32]).unwrap_err(),
+        OpenError::DeviceKeyRejected
+    );
     assert!(Vault::open(&bytes, b"correct horse").is_ok());
     v.remove_device_slot(&id).unwrap();
     let bytes = v.to_bytes(&rng).unwrap();
-    assert_eq!(Vault::open_with_device_key(&bytes, &kek).unwrap_err(), OpenError::DeviceKeyRejected);
+    assert_eq!(
+        Vault::open_with_device_key(&bytes, &kek).unwrap_err(),
+        OpenError::DeviceKeyRejected
+    );
     assert!(v.remove_device_slot(&id).is_err());
 }
 
@@ -124,7 +167,10 @@ fn weak_kdf_parameters_in_a_file_are_refused() {
     let header = serde_json::to_string(&v["header"]).unwrap();
     v["checksum"] = checksum(&header, v["db"].as_str().unwrap()).into();
     let out = serde_json::to_vec(&v).unwrap();
-    assert!(matches!(Vault::open(&out, b"correct horse"), Err(OpenError::Corrupt(_))));
+    assert!(matches!(
+        Vault::open(&out, b"correct horse"),
+        Err(OpenError::Corrupt(_))
+    ));
 }
 
 #[test]
@@ -132,18 +178,26 @@ fn duplicates_hotp_and_removal() {
     let rng = SystemRng::new();
     let mut v = vault_with(1);
     let first = v.accounts()[0].id.clone();
-    assert_eq!(v.add(account(1), 0, &rng).unwrap(), AddOutcome::Duplicate(first.clone()));
+    assert_eq!(
+        v.add(account(1), 0, &rng).unwrap(),
+        AddOutcome::Duplicate(first.clone())
+    );
     let hotp = OtpAccount {
         issuer: "H".into(),
         name: "h".into(),
         secret: Secret::from_bytes(b"12345678901234567890".to_vec()),
         params: OtpParams::new(Kind::Hotp { counter: 0 }, Algorithm::Sha1, 6).unwrap(),
     };
-    let AddOutcome::Added(h) = v.add(hotp, 0, &rng).unwrap() else { panic!() };
+    let AddOutcome::Added(h) = v.add(hotp, 0, &rng).unwrap() else {
+        panic!()
+    };
     // RFC 4226 Appendix D: counter 1 then 2.
     assert_eq!(v.next_hotp(&h, 5).unwrap(), "287082");
     assert_eq!(v.next_hotp(&h, 6).unwrap(), "359152");
-    assert_eq!(v.account(&h).unwrap().otp.params.kind(), Kind::Hotp { counter: 2 });
+    assert_eq!(
+        v.account(&h).unwrap().otp.params.kind(),
+        Kind::Hotp { counter: 2 }
+    );
     assert_eq!(v.next_hotp(&first, 0).unwrap_err(), VaultError::NotHotp);
     v.remove(&first).unwrap();
     assert!(matches!(v.remove(&first), Err(VaultError::NotFound(_))));

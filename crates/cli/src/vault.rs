@@ -1,0 +1,298 @@
+//! The "With a vault" commands: open (password from the environment, a file or a prompt),
+//! change, and save atomically only when the whole command succeeded.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use twofold_core::payload::{self, Payload};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::{AddOutcome, KdfParams, Vault, file};
+use twofold_core::{Clock, FixedClock, OtpAccount, SystemClock, scan};
+use zeroize::Zeroizing;
+
+use crate::args::KdfChoice;
+use crate::commands::{display, warn_short_secret};
+use crate::error::CliError;
+use crate::output::{AccountJson, print_json};
+
+pub struct Context {
+    vault: Option<PathBuf>,
+    password_file: Option<PathBuf>,
+}
+
+impl Context {
+    pub fn new(vault: Option<PathBuf>, password_file: Option<PathBuf>) -> Self {
+        Context {
+            vault,
+            password_file,
+        }
+    }
+
+    fn path(&self) -> Result<PathBuf, CliError> {
+        if let Some(p) = &self.vault {
+            return Ok(p.clone());
+        }
+        if let Some(p) = std::env::var_os("TWOFOLD_VAULT").filter(|p| !p.is_empty()) {
+            return Ok(PathBuf::from(p));
+        }
+        dirs::data_dir()
+            .map(|d| d.join("twofold").join("vault.json"))
+            .ok_or_else(|| {
+                CliError::Password("no data directory; name the vault with --vault".into())
+            })
+    }
+
+    fn password(&self, confirm: bool) -> Result<Zeroizing<String>, CliError> {
+        if let Some(p) = std::env::var_os("TWOFOLD_PASSWORD") {
+            return p
+                .into_string()
+                .map(Zeroizing::new)
+                .map_err(|_| CliError::Password("TWOFOLD_PASSWORD is not valid UTF-8".into()));
+        }
+        if let Some(f) = &self.password_file {
+            return read_password_file(f);
+        }
+        prompt("Vault password: ", confirm)
+    }
+
+    fn open(&self) -> Result<(PathBuf, Vault), CliError> {
+        let path = self.path()?;
+        let bytes = file::read(&path)?;
+        let password = self.password(false)?;
+        Ok((path, Vault::open(&bytes, password.as_bytes())?))
+    }
+}
+
+fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
+    let text = Zeroizing::new(std::fs::read_to_string(f).map_err(|e| {
+        CliError::Password(format!(
+            "cannot read the password file {}: {e}",
+            f.display()
+        ))
+    })?);
+    let line = text.lines().next().unwrap_or("");
+    Ok(Zeroizing::new(line.to_owned()))
+}
+
+fn prompt(label: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Password(
+            "no password given: set TWOFOLD_PASSWORD or use --password-file (no terminal to ask on)"
+                .into(),
+        ));
+    }
+    let read = |l: &str| {
+        rpassword::prompt_password(l)
+            .map(Zeroizing::new)
+            .map_err(|e| CliError::Password(format!("cannot read the password: {e}")))
+    };
+    let first = read(label)?;
+    if confirm && *read("Again: ")? != *first {
+        return Err(CliError::Password("the passwords differ".into()));
+    }
+    Ok(first)
+}
+
+fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
+    match choice {
+        KdfChoice::Minimum => Ok(KdfParams::MIN),
+        KdfChoice::Calibrate => KdfParams::calibrate().map_err(|e| CliError::Vault(e.into())),
+    }
+}
+
+fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
+    let bytes = vault.to_bytes(&SystemRng::new())?;
+    file::write_atomic(path, &bytes, create_new)?;
+    Ok(())
+}
+
+fn now(at: Option<u64>) -> u64 {
+    match at {
+        Some(t) => FixedClock(t).now(),
+        None => SystemClock.now(),
+    }
+}
+
+pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
+    let path = ctx.path()?;
+    if path.exists() {
+        return Err(file::FileError::Exists(path).into());
+    }
+    let password = ctx.password(true)?;
+    if password.is_empty() {
+        return Err(CliError::Password("the password must not be empty".into()));
+    }
+    let vault = Vault::create(password.as_bytes(), kdf(choice)?, &SystemRng::new())?;
+    save(&path, &vault, true)?;
+    println!("created {}", path.display());
+    Ok(())
+}
+
+/// The accounts a URI holds, with the reasons for those it could not take.
+fn accounts_of(text: &str) -> Result<(Vec<OtpAccount>, Vec<String>), CliError> {
+    match payload::parse(text)? {
+        Payload::Account(a) => Ok((vec![a], Vec::new())),
+        Payload::Migration(batch) => {
+            let mut ok = Vec::new();
+            let mut bad = Vec::new();
+            for (i, e) in batch.entries.into_iter().enumerate() {
+                match e {
+                    Ok(a) => ok.push(a),
+                    Err(e) => bad.push(format!("account {} of the export: {e}", i + 1)),
+                }
+            }
+            if batch.batch_size > 1 {
+                eprintln!(
+                    "note: this is QR code {} of {} of a Google Authenticator export; add the others too",
+                    batch.batch_index + 1,
+                    batch.batch_size
+                );
+            }
+            Ok((ok, bad))
+        }
+        Payload::PushEnrolment(_) => Err(CliError::PushEnrolment),
+    }
+}
+
+pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(), CliError> {
+    let texts = match (uri, image) {
+        (Some(u), _) => vec![u.to_owned()],
+        (None, Some(img)) => {
+            let bytes = std::fs::read(img)
+                .map_err(|e| CliError::Scan(format!("{}: {e}", img.display())))?;
+            let found = scan::scan_image(&bytes)
+                .map_err(|e| CliError::Scan(crate::error::scan_failure(img, &e)))?;
+            if found.is_empty() {
+                return Err(CliError::Scan(format!(
+                    "{}: no QR code found",
+                    img.display()
+                )));
+            }
+            found
+        }
+        (None, None) => return Err(CliError::Nothing("give a URI or --image".into())),
+    };
+    let mut accounts = Vec::new();
+    let mut failures = Vec::new();
+    for t in &texts {
+        let (ok, bad) = accounts_of(t)?;
+        accounts.extend(ok);
+        failures.extend(bad);
+    }
+    if accounts.is_empty() {
+        // Nothing to add: fail without touching the vault.
+        return Err(CliError::Entries(failures.join("; ")));
+    }
+    let (path, mut vault) = ctx.open()?;
+    let rng = SystemRng::new();
+    let t = now(None);
+    let mut added = 0;
+    for a in accounts {
+        warn_short_secret(&a);
+        let name = display(&a);
+        match vault.add(a, t, &rng)? {
+            AddOutcome::Added(id) => {
+                println!("added {id} {name}");
+                added += 1;
+            }
+            AddOutcome::Duplicate(id) => println!("already in the vault: {id} {name}"),
+        }
+    }
+    if added > 0 {
+        save(&path, &vault, false)?;
+    }
+    // The accounts that could be read were added; the others are reported, not dropped.
+    for f in failures {
+        eprintln!("warning: not added: {f}");
+    }
+    Ok(())
+}
+
+pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let (_, vault) = ctx.open()?;
+    if json {
+        let list: Vec<AccountJson> = vault
+            .accounts()
+            .iter()
+            .map(|a| AccountJson::new(a.id.clone(), &a.otp, None))
+            .collect();
+        print_json(&list)?;
+    } else {
+        for a in vault.accounts() {
+            println!("{}  {}", a.id, a.otp.display_name());
+        }
+    }
+    Ok(())
+}
+
+pub fn code(
+    ctx: &Context,
+    query: Option<&str>,
+    at: Option<u64>,
+    json: bool,
+) -> Result<(), CliError> {
+    let (_, vault) = ctx.open()?;
+    let q = query.map(str::to_lowercase);
+    let matching: Vec<_> = vault
+        .accounts()
+        .iter()
+        .filter(|a| match &q {
+            None => true,
+            Some(q) => {
+                a.id == *q
+                    || a.otp.issuer.to_lowercase().contains(q)
+                    || a.otp.name.to_lowercase().contains(q)
+            }
+        })
+        .collect();
+    if matching.is_empty() && query.is_some() {
+        return Err(CliError::Nothing("no account matches".into()));
+    }
+    let t = now(at);
+    if json {
+        let list: Vec<AccountJson> = matching
+            .iter()
+            .map(|a| AccountJson::new(a.id.clone(), &a.otp, Some(a.otp.code_at(t))))
+            .collect();
+        print_json(&list)?;
+    } else {
+        for a in matching {
+            println!("{}  {}", a.otp.code_at(t), a.otp.display_name());
+        }
+    }
+    Ok(())
+}
+
+pub fn next(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let code = vault.next_hotp(id, now(None))?;
+    save(&path, &vault, false)?;
+    println!("{code}");
+    Ok(())
+}
+
+pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let removed = vault.remove(id)?;
+    save(&path, &vault, false)?;
+    println!("removed {} {}", removed.id, removed.otp.display_name());
+    Ok(())
+}
+
+pub fn passwd(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let new =
+        match std::env::var_os("TWOFOLD_NEW_PASSWORD") {
+            Some(p) => Zeroizing::new(p.into_string().map_err(|_| {
+                CliError::Password("TWOFOLD_NEW_PASSWORD is not valid UTF-8".into())
+            })?),
+            None => prompt("New vault password: ", true)?,
+        };
+    if new.is_empty() {
+        return Err(CliError::Password("the password must not be empty".into()));
+    }
+    vault.set_password(new.as_bytes(), kdf(choice)?, &SystemRng::new())?;
+    save(&path, &vault, false)?;
+    println!("password changed");
+    Ok(())
+}
