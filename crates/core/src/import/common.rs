@@ -1,0 +1,165 @@
+//! Helpers shared by the importers: reading loosely typed JSON fields, building accounts, and
+//! filling a report.
+
+use serde_json::Value;
+
+use super::{Format, ImportError, ImportReport, ImportedEntry, Skipped};
+use crate::uri::excerpt;
+use crate::{Algorithm, Kind, OtpAccount, OtpParams, Secret};
+
+/// A whole-file error for `format`.
+pub(super) fn malformed(format: Format, reason: impl Into<String>) -> ImportError {
+    ImportError::Malformed {
+        format: format.name(),
+        reason: reason.into(),
+    }
+}
+
+/// The file as UTF-8 text, without a byte-order mark.
+pub(super) fn text(bytes: &[u8], format: Format) -> Result<&str, ImportError> {
+    std::str::from_utf8(bytes)
+        .map(|t| t.trim_start_matches('\u{feff}'))
+        .map_err(|_| malformed(format, "the file is not UTF-8 text"))
+}
+
+/// The file as JSON.
+pub(super) fn json(bytes: &[u8], format: Format) -> Result<Value, ImportError> {
+    serde_json::from_str(text(bytes, format)?).map_err(|e| {
+        // Only the error's category: its message could quote the content.
+        let what = match e.classify() {
+            serde_json::error::Category::Eof => "truncated",
+            serde_json::error::Category::Data => "unexpected data",
+            _ => "syntax error",
+        };
+        malformed(format, format!("not valid JSON ({what})"))
+    })
+}
+
+/// A string field, `""` when absent, null or not a string.
+pub(super) fn str_field<'a>(v: &'a Value, key: &str) -> &'a str {
+    v.get(key).and_then(Value::as_str).unwrap_or("")
+}
+
+/// A non-negative integer field, also accepted as a numeric string or a float without fraction;
+/// `Ok(None)` when absent or null.
+pub(super) fn uint_field(v: &Value, key: &str) -> Result<Option<u64>, String> {
+    match v.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f < 1e18)
+                    .map(|f| f as u64)
+            })
+            .map(Some)
+            .ok_or_else(|| format!("{key} is not a valid number")),
+        Some(Value::String(s)) => s
+            .trim()
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("{key} is not a valid number: {:?}", excerpt(s))),
+        Some(_) => Err(format!("{key} is not a number")),
+    }
+}
+
+/// A `u32` field (digits, period).
+pub(super) fn u32_field(v: &Value, key: &str) -> Result<Option<u32>, String> {
+    match uint_field(v, key)? {
+        None => Ok(None),
+        Some(n) => u32::try_from(n)
+            .map(Some)
+            .map_err(|_| format!("{key} is out of range")),
+    }
+}
+
+/// An algorithm name, SHA1 when empty.
+pub(super) fn algorithm(name: &str) -> Result<Algorithm, String> {
+    if name.trim().is_empty() {
+        return Ok(Algorithm::Sha1);
+    }
+    Algorithm::parse(name).ok_or_else(|| format!("unsupported algorithm {:?}", excerpt(name)))
+}
+
+/// A Base32 secret.
+pub(super) fn base32(text: &str) -> Result<Secret, String> {
+    Secret::from_base32(text).map_err(|e| e.to_string())
+}
+
+/// The kind named `type_name` (`totp`, `hotp`, `steam` in any case); others are unsupported.
+pub(super) fn kind(
+    type_name: &str,
+    period: Option<u32>,
+    counter: Option<u64>,
+) -> Result<Kind, String> {
+    match type_name.trim().to_ascii_lowercase().as_str() {
+        "totp" => Ok(Kind::Totp {
+            period: period.unwrap_or(30),
+        }),
+        "hotp" => Ok(Kind::Hotp {
+            counter: counter.unwrap_or(0),
+        }),
+        "steam" => Ok(Kind::Steam {
+            period: period.unwrap_or(30),
+        }),
+        other => Err(format!("unsupported OTP type {:?}", excerpt(other))),
+    }
+}
+
+/// An account from its parts, with parameters checked.
+pub(super) fn account(
+    issuer: &str,
+    name: &str,
+    secret: Secret,
+    kind: Kind,
+    algorithm: Algorithm,
+    digits: u32,
+) -> Result<OtpAccount, String> {
+    let params = match kind {
+        // Steam is always SHA-1 with 5 characters, whatever the file claims.
+        Kind::Steam { period } => OtpParams::steam(period),
+        _ => OtpParams::new(kind, algorithm, digits),
+    }
+    .map_err(|e| e.to_string())?;
+    if secret.expose().is_empty() {
+        return Err("the secret is empty".to_owned());
+    }
+    Ok(OtpAccount {
+        issuer: issuer.trim().to_owned(),
+        name: name.trim().to_owned(),
+        secret,
+        params,
+    })
+}
+
+/// How an entry is named in a skipped list: `issuer (name)`, or its 1-based position.
+pub(super) fn label(issuer: &str, name: &str, index: usize) -> String {
+    let (issuer, name) = (issuer.trim(), name.trim());
+    match (issuer.is_empty(), name.is_empty()) {
+        (false, false) => format!("{} ({})", excerpt(issuer), excerpt(name)),
+        (false, true) => excerpt(issuer),
+        (true, false) => excerpt(name),
+        (true, true) => format!("entry {}", index + 1),
+    }
+}
+
+impl ImportReport {
+    /// Records one entry: taken, or skipped with its reason.
+    pub(super) fn push(&mut self, entry: String, result: Result<ImportedEntry, String>) {
+        match result {
+            Ok(e) => self.entries.push(e),
+            Err(reason) => self.skipped.push(Skipped { entry, reason }),
+        }
+    }
+}
+
+/// The JSON array at `key`, or an error naming it.
+pub(super) fn array<'a>(
+    v: &'a Value,
+    key: &str,
+    format: Format,
+) -> Result<&'a Vec<Value>, ImportError> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .ok_or_else(|| malformed(format, format!("no {key} array")))
+}

@@ -1,0 +1,136 @@
+//! The ciphers and key derivations of encrypted exports, on `ring`, `scrypt` and `argon2`.
+//! Every buffer that holds a key or plaintext is zeroized when dropped.
+
+use std::num::NonZeroU32;
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use zeroize::Zeroizing;
+
+/// Why decryption failed: the tag did not match (wrong key, or damaged data).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct TagMismatch;
+
+/// AES-256-GCM decryption of `ciphertext || tag` with a 12-byte nonce.
+pub(super) fn aes_gcm_open(
+    key: &[u8],
+    nonce: &[u8],
+    ciphertext_and_tag: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
+    let key = UnboundKey::new(&AES_256_GCM, key).map_err(|_| TagMismatch)?;
+    let key = LessSafeKey::new(key);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| TagMismatch)?;
+    let mut buffer = Zeroizing::new(ciphertext_and_tag.to_vec());
+    let plain_len = key
+        .open_in_place(nonce, Aad::empty(), &mut buffer)
+        .map_err(|_| TagMismatch)?
+        .len();
+    buffer.truncate(plain_len);
+    Ok(buffer)
+}
+
+/// PBKDF2 with HMAC-SHA-256 or HMAC-SHA-1 into a 32-byte key.
+pub(super) fn pbkdf2(
+    sha256: bool,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Zeroizing<[u8; 32]> {
+    let algorithm = if sha256 {
+        ring::pbkdf2::PBKDF2_HMAC_SHA256
+    } else {
+        ring::pbkdf2::PBKDF2_HMAC_SHA1
+    };
+    let iterations = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
+    let mut key = Zeroizing::new([0u8; 32]);
+    ring::pbkdf2::derive(algorithm, iterations, salt, password, &mut key[..]);
+    key
+}
+
+/// SHA-256 of the password, the key of old andOTP backups.
+pub(super) fn sha256(password: &[u8]) -> Zeroizing<[u8; 32]> {
+    let digest = ring::digest::digest(&ring::digest::SHA256, password);
+    let mut key = Zeroizing::new([0u8; 32]);
+    key.copy_from_slice(digest.as_ref());
+    key
+}
+
+/// scrypt into a 32-byte key; `None` for parameters scrypt refuses.
+pub(super) fn scrypt(
+    password: &[u8],
+    salt: &[u8],
+    log_n: u8,
+    r: u32,
+    p: u32,
+) -> Option<Zeroizing<[u8; 32]>> {
+    let params = scrypt::Params::new(log_n, r, p, 32).ok()?;
+    let mut key = Zeroizing::new([0u8; 32]);
+    scrypt::scrypt(password, salt, &params, &mut key[..]).ok()?;
+    Some(key)
+}
+
+/// Argon2id into a 32-byte key; `None` for parameters argon2 refuses.
+pub(super) fn argon2id(
+    password: &[u8],
+    salt: &[u8],
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+) -> Option<Zeroizing<[u8; 32]>> {
+    let params = argon2::Params::new(memory_kib, iterations, parallelism, Some(32)).ok()?;
+    let argon = argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
+    let mut key = Zeroizing::new([0u8; 32]);
+    argon
+        .hash_password_into(password, salt, &mut key[..])
+        .ok()?;
+    Some(key)
+}
+
+/// Decodes hex (either case).
+pub(super) fn hex(text: &str) -> Option<Vec<u8>> {
+    data_encoding::HEXLOWER_PERMISSIVE
+        .decode(text.as_bytes())
+        .ok()
+}
+
+/// Decodes standard Base64, padded or not (also tolerating `\/` already unescaped by JSON).
+pub(super) fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+    use base64::Engine;
+    use base64::engine::DecodePaddingMode;
+    use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
+    let engine = GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        GeneralPurposeConfig::new()
+            .with_decode_padding_mode(DecodePaddingMode::Indifferent)
+            .with_decode_allow_trailing_bits(true),
+    );
+    let clean: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    engine.decode(clean.as_bytes()).ok().map(Zeroizing::new)
+}
+
+/// AES-256-GCM encryption to `ciphertext || tag`, for building encrypted test files.
+#[cfg(test)]
+pub(super) fn aes_gcm_seal(key: &[u8], nonce: &[u8], plain: &[u8]) -> Vec<u8> {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
+    let nonce = Nonce::try_assume_unique_for_key(nonce).unwrap();
+    let mut buffer = plain.to_vec();
+    key.seal_in_place_append_tag(nonce, Aad::empty(), &mut buffer)
+        .unwrap();
+    buffer
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gcm_round_trip_and_tag_check() {
+        let key = [7u8; 32];
+        let sealed = aes_gcm_seal(&key, &[1; 12], b"hello");
+        assert_eq!(
+            &aes_gcm_open(&key, &[1; 12], &sealed).unwrap()[..],
+            b"hello"
+        );
+        assert_eq!(aes_gcm_open(&[8; 32], &[1; 12], &sealed), Err(TagMismatch));
+        assert_eq!(aes_gcm_open(&key, &[1; 11], &sealed), Err(TagMismatch));
+    }
+}
