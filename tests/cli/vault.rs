@@ -199,3 +199,82 @@ fn kill_9_during_saves_leaves_a_consistent_vault() {
     );
     assert_eq!(consistent, rounds);
 }
+
+#[test]
+fn import_reports_every_entry_and_never_adds_twice() {
+    let v = new_vault("import");
+    let list = v.with_file_name("list.txt");
+    std::fs::write(
+        &list,
+        format!("{TOTP}\n{HOTP}\notpauth://totp/bad?secret=JBSWY3DP&period=0\n"),
+    )
+    .unwrap();
+    let o = run(
+        &v,
+        Some("pw"),
+        &["import", list.to_str().unwrap(), "--json"],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["imported"], 2);
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 1, "{r}");
+    // Again: nothing new, every entry reported, exit 1, vault untouched.
+    let before = std::fs::read(&v).unwrap();
+    let o = run(
+        &v,
+        Some("pw"),
+        &[
+            "import",
+            list.to_str().unwrap(),
+            "--format",
+            "otpauth-list",
+            "--json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["imported"], 0);
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 3);
+    assert_eq!(std::fs::read(&v).unwrap(), before);
+    assert_error(
+        &run(
+            &v,
+            Some("pw"),
+            &["import", list.to_str().unwrap(), "--format", "nope"],
+        ),
+        1,
+    );
+}
+
+#[test]
+fn import_encrypted_aegis_from_the_conformance_corpus() {
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/aegis-importers");
+    if !dir.is_dir() {
+        eprintln!(
+            "SKIPPED: {} is absent (a fresh clone has no ../shared)",
+            dir.display()
+        );
+        return;
+    }
+    let v = new_vault("aegis");
+    let file = dir.join("aegis_encrypted.json");
+    let pf = v.with_file_name("export-pw.txt");
+    std::fs::write(&pf, "wrong\n").unwrap();
+    let before = std::fs::read(&v).unwrap();
+    let args = [
+        "import",
+        file.to_str().unwrap(),
+        "--import-password-file",
+        pf.to_str().unwrap(),
+        "--json",
+    ];
+    assert_error(&run(&v, Some("pw"), &args), 3);
+    assert_eq!(std::fs::read(&v).unwrap(), before);
+    std::fs::write(&pf, "test\n").unwrap();
+    let o = run(&v, Some("pw"), &args);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["imported"], 7, "{r}");
+    assert_eq!(list(&v).len(), 7);
+}

@@ -80,6 +80,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value = "calibrate")]
         kdf: KdfChoice,
     },
+    /// Import another app's export into the vault.
+    Import {
+        /// The exported file.
+        file: PathBuf,
+        /// The export's format (auto, aegis, 2fas, andotp, bitwarden, ente, ...).
+        #[arg(long, default_value = "auto", value_name = "NAME")]
+        format: String,
+        /// A file whose first line is the export's password (encrypted exports).
+        #[arg(long, value_name = "FILE")]
+        import_password_file: Option<PathBuf>,
+        /// Print `{"imported": N, "skipped": [{"entry", "reason"}]}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every QR code found in PNG or JPEG images.
     Scan {
         /// Image files (PNG or JPEG).

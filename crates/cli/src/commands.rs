@@ -31,6 +31,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Next { id } => crate::vault::next(&ctx, &id),
         Command::Remove { id } => crate::vault::remove(&ctx, &id),
         Command::Passwd { kdf } => crate::vault::passwd(&ctx, kdf),
+        Command::Import {
+            file,
+            format,
+            import_password_file,
+            json,
+        } => crate::vault::import(&ctx, &file, &format, import_password_file.as_deref(), json),
     }
 }
 

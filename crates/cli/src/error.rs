@@ -1,5 +1,6 @@
 //! The CLI's errors and their exit codes.
 
+use twofold_core::import::ImportError;
 use twofold_core::payload::PayloadError;
 use twofold_core::scan::ScanError;
 use twofold_core::vault::{OpenError, VaultError, file::FileError};
@@ -28,6 +29,9 @@ pub enum CliError {
     /// The vault file could not be read or written.
     #[error(transparent)]
     File(#[from] FileError),
+    /// The export could not be imported.
+    #[error(transparent)]
+    Import(#[from] ImportError),
     /// No password could be had.
     #[error("{0}")]
     Password(String),
@@ -44,6 +48,7 @@ impl CliError {
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Open(OpenError::WrongPassword) => 3,
+            CliError::Import(ImportError::WrongPassword) => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
             _ => 1,
         }
