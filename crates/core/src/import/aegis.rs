@@ -267,17 +267,10 @@ mod tests {
     #[test]
     fn encrypted_vault() {
         let file = encrypted(b"pw");
-        assert_eq!(
-            import(file.as_bytes(), Some(b"pw")).unwrap().entries.len(),
-            2
-        );
-        assert_eq!(
-            import(file.as_bytes(), Some(b"nope")).err(),
-            Some(ImportError::WrongPassword)
-        );
-        assert_eq!(
-            import(file.as_bytes(), None).err(),
-            Some(ImportError::PasswordRequired)
+        super::super::test_support::assert_password_handling(
+            |pw| import(file.as_bytes(), pw),
+            b"pw",
+            2,
         );
     }
 }

@@ -292,6 +292,24 @@ pub(crate) mod test_support {
     pub const B32: &str = "JBSWY3DPEHPK3PXP";
     /// Raw bytes of the test secret.
     pub const RAW: &[u8] = b"Hello!\xde\xad\xbe\xef";
+
+    /// An encrypted file opens with `right` into `entries` entries, a wrong password is
+    /// `WrongPassword`, and no password is `PasswordRequired`.
+    pub fn assert_password_handling(
+        import: impl Fn(Option<&[u8]>) -> Result<super::ImportReport, super::ImportError>,
+        right: &[u8],
+        entries: usize,
+    ) {
+        assert_eq!(import(Some(right)).unwrap().entries.len(), entries);
+        assert_eq!(
+            import(Some(b"wrong")).err(),
+            Some(super::ImportError::WrongPassword)
+        );
+        assert_eq!(
+            import(None).err(),
+            Some(super::ImportError::PasswordRequired)
+        );
+    }
 }
 
 #[cfg(test)]

@@ -235,17 +235,10 @@ mod tests {
     #[test]
     fn encrypted_backup() {
         let file = encrypted(b"pw");
-        assert_eq!(
-            import(file.as_bytes(), Some(b"pw")).unwrap().entries.len(),
-            2
-        );
-        assert_eq!(
-            import(file.as_bytes(), Some(b"no")).err(),
-            Some(ImportError::WrongPassword)
-        );
-        assert_eq!(
-            import(file.as_bytes(), None).err(),
-            Some(ImportError::PasswordRequired)
+        super::super::test_support::assert_password_handling(
+            |pw| import(file.as_bytes(), pw),
+            b"pw",
+            2,
         );
     }
 }
