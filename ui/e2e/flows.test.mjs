@@ -1,0 +1,308 @@
+// Browser flow tests: the built UI in Debian Chromium at 390×844 with the fake Rust side.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { openApp, shot, startServer, totp, pngBytes } from "./harness.mjs";
+
+const SECRET = "JBSWY3DPEHPK3PXP";
+const PASSWORD = "correct horse battery staple";
+const GITHUB = `otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub`;
+const BANK = `otpauth://totp/Bank:me?secret=MFRGGZDFMZTWQ2LKNNWG23TPOA&issuer=Bank&digits=8`;
+const STEAM = `otpauth://totp/Steam:gamer?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BANJ2W24DTEBXXMZLS&issuer=Steam&encoder=steam`;
+const HOTP = `otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=0`;
+const unlockedWith = (accounts, extra = {}) => ({ firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts, ...extra });
+
+let server;
+before(async () => (server = await startServer()));
+after(() => server.close());
+
+async function withApp(fake, opts, fn) {
+  const app = await openApp(server, fake, opts);
+  try {
+    await fn(app);
+    assert.deepEqual(app.errors, [], "no uncaught errors in the page");
+  } finally {
+    await app.close();
+  }
+}
+
+/** The code shown for the row whose text contains `who`, without grouping spaces. */
+async function shownCode(page, who) {
+  const text = await page.locator('[data-testid="account"]', { hasText: who }).locator('[data-testid="code"]').textContent();
+  return text.replace(/\s/g, "");
+}
+
+test("first run: Accept → Continue → password → Create vault → Scan QR Code → the code appears", async () => {
+  await withApp({}, {}, async ({ page }) => {
+    // The guide's words, in the guide's order.
+    await page.getByRole("button", { name: "Accept" }).waitFor();
+    await shot(page, "01-privacy-light-en");
+    await page.getByRole("button", { name: "Accept" }).click();
+    await page.getByRole("heading", { name: "Set up your account" }).waitFor();
+    await shot(page, "02-setup-light-en");
+    await page.getByRole("button", { name: "Continue" }).click();
+
+    // A weak password is refused, a mismatch is refused, then the vault is created.
+    await page.getByLabel("Password", { exact: true }).fill("abc123");
+    await page.getByLabel("Confirm password").fill("abc123");
+    assert.equal(await page.getByTestId("strength").getAttribute("data-score"), "0");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    await page.getByRole("alert").filter({ hasText: "stronger password" }).waitFor();
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Confirm password").fill(PASSWORD + "x");
+    assert.equal(await page.getByTestId("strength").getAttribute("data-score"), "4");
+    await page.getByRole("button", { name: "Create vault" }).click();
+    await page.getByRole("alert").filter({ hasText: "do not match" }).waitFor();
+    await page.getByLabel("Confirm password").fill(PASSWORD);
+    await shot(page, "03-protect-light-en");
+    await page.getByRole("button", { name: "Create vault" }).click();
+
+    await page.getByRole("button", { name: "Scan QR Code" }).waitFor();
+    await page.getByRole("button", { name: "Enter code manually" }).waitFor();
+    await shot(page, "04-first-account-light-en");
+    // The button opens the file chooser; a real PNG is chosen.
+    const chooser = page.waitForEvent("filechooser");
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await (await chooser).setFiles({ name: "qr.png", mimeType: "image/png", buffer: pngBytes() });
+
+    const row = page.getByTestId("account").filter({ hasText: "Example" });
+    await row.waitFor();
+    const now = Date.now();
+    const code = await shownCode(page, "Example");
+    assert.ok([totp(SECRET, now), totp(SECRET, now - 1000), totp(SECRET, now + 1000)].includes(code), `code ${code}`);
+    assert.match(await row.getByTestId("code").textContent(), /^\d{3} \d{3}$/);
+    await shot(page, "05-accounts-light-en");
+
+    // "if that option is missing press +, choose Work or school account, then Scan QR Code"
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Work or school account" }).click();
+    await page.getByRole("heading", { name: "Work or school account" }).waitFor();
+    await page.getByRole("button", { name: "Scan QR Code" }).waitFor();
+    await shot(page, "06-add-work-light-en");
+  });
+});
+
+test("scanning: a pasted screenshot is scanned, an image without a QR code is refused", async () => {
+  await withApp(unlockedWith([]), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Scan QR Code" }).click(); // empty list offers scanning
+    await page.getByTestId("scan-file").setInputFiles({ name: "notes.txt", mimeType: "image/png", buffer: Buffer.from("not an image") });
+    await page.getByRole("alert").filter({ hasText: "No QR code was found" }).waitFor();
+    await shot(page, "07-scan-error-light-en");
+    // Paste a PNG the way the OS clipboard delivers a screenshot.
+    await page.evaluate((bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], "shot.png", { type: "image/png" }));
+      window.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt }));
+    }, [...pngBytes()]);
+    await page.getByTestId("account").filter({ hasText: "Example" }).waitFor();
+  });
+});
+
+test("migration QR codes: asks for the next batch, then shows every account; push enrolment says it is coming", async () => {
+  const scans = [
+    { migration: { uris: [GITHUB], batchId: 7, batchIndex: 0, batchSize: 2 } },
+    { migration: { uris: [BANK], batchId: 7, batchIndex: 1, batchSize: 2 } },
+    { push: "PIPU0001" },
+  ];
+  await withApp(unlockedWith([], { scans }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByTestId("scan-file").setInputFiles({ name: "a.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByText("Scan the next QR code (2 of 2)").waitFor();
+    await shot(page, "08-migration-light-en");
+    await page.getByTestId("scan-file").setInputFiles({ name: "b.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByTestId("account").nth(1).waitFor();
+    assert.equal(await page.getByTestId("account").count(), 2);
+    assert.equal((await page.getByTestId("account").filter({ hasText: "Bank" }).getByTestId("code").textContent()).length, 10); // "12 345 678"
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Other account" }).click();
+    await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByText("Push sign-in approval for PIPU0001").waitFor();
+  });
+});
+
+test("add manually: an invalid secret is refused by the field, a valid one is added; HOTP refresh", async () => {
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Personal account" }).click();
+    await page.getByRole("button", { name: "Enter code manually" }).click();
+    await page.getByLabel("Issuer (service)").fill("Forum");
+    await page.getByLabel("Account name").fill("me");
+    await page.getByLabel("Secret key").fill("not base32!");
+    await page.getByRole("button", { name: "Add account" }).click();
+    const alert = page.getByRole("alert");
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /does not look right/);
+    await shot(page, "09-manual-invalid-light-en");
+    await page.getByLabel("Secret key").fill("gezd gnbv gy3t qojq gezd gnbv gy3t qojq");
+    await page.getByText("Advanced").click();
+    await page.getByLabel("Type").selectOption("hotp");
+    await page.getByRole("button", { name: "Add account" }).click();
+    const row = page.getByTestId("account").filter({ hasText: "Forum" });
+    await row.waitFor();
+    // RFC 4226 appendix D: secret "12345678901234567890", counter 0 → 755224, 1 → 287082
+    assert.equal(await shownCode(page, "Forum"), "755224");
+    await row.getByTestId("hotp-next").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="account"]:last-child [data-testid="code"]')?.textContent === "287 082");
+  });
+});
+
+test("search filters by issuer and name; favourites come first; groups filter", async () => {
+  await withApp(unlockedWith([GITHUB, BANK, STEAM, HOTP]), {}, async ({ page }) => {
+    await page.getByTestId("account").nth(3).waitFor();
+    const issuers = () => page.getByTestId("account").getByTestId("issuer").allTextContents();
+    assert.deepEqual(await issuers(), ["GitHub", "Bank", "Steam", "Forum"]);
+    assert.match(await page.getByTestId("account").filter({ hasText: "Steam" }).getByTestId("code").textContent(), /^[2-9BCDFGHJKMNPQRTVWXY]{5}$/);
+    await page.getByPlaceholder("Search accounts").fill("octo");
+    assert.deepEqual(await issuers(), ["GitHub"]);
+    await page.getByPlaceholder("Search accounts").fill("BANK");
+    assert.deepEqual(await issuers(), ["Bank"]);
+    await page.getByPlaceholder("Search accounts").fill("zzz");
+    await page.getByText("No account matches your search.").waitFor();
+    await page.getByPlaceholder("Search accounts").fill("");
+    // Mark Steam favourite and put it in a group via the edit sheet.
+    await page.getByRole("button", { name: "Edit Steam (gamer)" }).click();
+    await page.getByLabel("Favourite").check();
+    await page.getByLabel("Groups (comma separated)").fill("Games");
+    await shot(page, "10-edit-light-en");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Saved" }).waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid="account"] [data-testid="issuer"]')?.textContent === "Steam");
+    assert.deepEqual(await issuers(), ["Steam", "GitHub", "Bank", "Forum"]);
+    await page.getByRole("button", { name: "Games" }).click();
+    assert.equal(await page.getByTestId("account").count(), 1);
+    await page.getByRole("button", { name: "All" }).click();
+    assert.equal(await page.getByTestId("account").count(), 4);
+    await shot(page, "11-accounts-groups-light-en");
+  });
+});
+
+test("copy: tap copies the code, says Copied, and clears the clipboard later", async () => {
+  await withApp(unlockedWith([GITHUB]), { init: { clipboardClearMs: 1500 } }, async ({ page }) => {
+    const row = page.getByTestId("account").first();
+    await row.waitFor();
+    const code = await shownCode(page, "GitHub");
+    await row.getByRole("button", { name: /GitHub/ }).first().click();
+    await page.getByTestId("toast").filter({ hasText: "Copied" }).waitFor();
+    await shot(page, "12-copied-light-en");
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert.ok(clip === code || clip.length === 6, `clipboard holds the code without spaces: ${clip}`);
+    assert.doesNotMatch(clip, /\s/);
+    await page.waitForFunction(async () => (await navigator.clipboard.readText()) === "", null, { timeout: 5000, polling: 200 });
+  });
+});
+
+test("unlock: a wrong password is refused in an alert, the right one opens; vault-locked returns to unlock", async () => {
+  await withApp({ firstRunDone: true, vaultPassword: PASSWORD, accounts: [GITHUB] }, {}, async ({ page }) => {
+    await page.getByLabel("Password").fill("wrong password");
+    await page.getByRole("button", { name: "Unlock" }).click();
+    const alert = page.locator('[role="alert"]');
+    await alert.waitFor();
+    assert.match(await alert.textContent(), /Wrong password/);
+    await shot(page, "13-unlock-wrong-light-en");
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await page.getByTestId("account").first().waitFor();
+    await page.evaluate(() => window.__twofoldFake.lockIdle());
+    await page.getByRole("button", { name: "Unlock" }).waitFor();
+    await page.getByText("Locked after a while without use.").waitFor();
+    assert.equal(await page.getByTestId("account").count(), 0);
+  });
+});
+
+test("settings: import asks for the password, reports skipped entries; export errors are shown; backup failure banner", async () => {
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+    const encrypted = JSON.stringify({ encrypted: true, uris: [BANK, "otpauth://totp/Bad?secret=!!"] });
+    await page.getByTestId("import-file").setInputFiles({ name: "aegis.json", mimeType: "application/json", buffer: Buffer.from(encrypted) });
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByLabel("Password of the export file").fill("nope");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
+    await page.getByLabel("Password of the export file").fill("export-pass");
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    const report = page.getByTestId("import-report");
+    await report.waitFor();
+    assert.match(await report.textContent(), /Added 1\. Duplicates: 0\. Skipped: 1\./);
+    assert.match(await report.textContent(), /line 2: secret is not valid Base32/);
+    await page.getByTestId("import-file").setInputFiles({ name: "x.bin", mimeType: "application/octet-stream", buffer: Buffer.from("garbage") });
+    await page.getByRole("button", { name: "Import", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "not recognised" }).waitFor();
+
+    await page.getByLabel("Format", { exact: true }).last().selectOption("otpauth-list");
+    assert.match(await page.getByLabel("Save to (file path)").inputValue(), /^twofold-otpauth-list-\d{4}-\d\d-\d\d\.txt$/);
+    await page.getByLabel("Save to (file path)").fill("/nonexistent/dir/out.txt");
+    await page.getByRole("button", { name: "Export", exact: true }).click();
+    await page.getByRole("alert").filter({ hasText: "Could not read or write a file" }).waitFor();
+    assert.match(await page.getByRole("alert").filter({ hasText: "Could not" }).textContent(), /\/nonexistent\/dir\/out\.txt/);
+
+    await page.getByLabel("Backup folder").fill("/media/readonly");
+    await page.getByRole("button", { name: "Save folder" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Settings saved" }).waitFor();
+    await page.getByRole("button", { name: "Back up now" }).click();
+    await page.getByTestId("backup-banner").waitFor();
+    assert.match(await page.getByTestId("backup-banner").textContent(), /permission denied/);
+    assert.match(await page.getByTestId("version").textContent(), /0\.1\.0-fake/);
+    await shot(page, "14-settings-light-en");
+    await page.evaluate(() => window.__twofoldFake.emit("backup-failed", { message: "disk full" }));
+    await page.getByTestId("backup-banner").filter({ hasText: "disk full" }).waitFor();
+  });
+});
+
+test("Swedish: the first run and the list speak Swedish; the language can be switched in settings", async () => {
+  await withApp({ language: "sv" }, {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Godkänn" }).click();
+    await page.getByRole("button", { name: "Fortsätt" }).click();
+    await page.getByLabel("Lösenord", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Bekräfta lösenord").fill(PASSWORD);
+    await shot(page, "15-protect-light-sv");
+    await page.getByRole("button", { name: "Skapa valv" }).click();
+    await page.getByRole("button", { name: "Skanna QR-kod" }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "sv");
+    await page.getByTestId("scan-file").setInputFiles({ name: "qr.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByTestId("account").first().waitFor();
+    await page.getByPlaceholder("Sök konton").waitFor();
+    await shot(page, "16-accounts-light-sv");
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    await page.getByLabel("Språk").selectOption("en");
+    await page.getByRole("heading", { name: "Settings" }).waitFor();
+  });
+});
+
+test("dark theme follows the system and can be overridden; touch targets are at least 44 px", async () => {
+  await withApp(unlockedWith([GITHUB, BANK, HOTP]), { colorScheme: "dark" }, async ({ page }) => {
+    await page.getByTestId("account").nth(2).waitFor();
+    const bg = () => page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.equal(await bg(), "rgb(16, 19, 24)");
+    await shot(page, "17-accounts-dark-en");
+    const small = await page.evaluate(() =>
+      [...document.querySelectorAll("button, select, input:not([type=file]), summary")]
+        .map((el) => ({ el, r: el.getBoundingClientRect() }))
+        .filter(({ r }) => r.width > 0 && (r.width < 44 || r.height < 44))
+        .map(({ el }) => el.outerHTML.slice(0, 80)),
+    );
+    assert.deepEqual(small, []);
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByLabel("Theme").selectOption("light");
+    assert.equal(await bg(), "rgb(246, 247, 249)");
+    await page.getByLabel("Theme").selectOption("dark");
+    await shot(page, "18-settings-dark-en");
+  });
+});
+
+test("dark first run in Swedish, and a phone: camera scan, biometrics offered", async () => {
+  await withApp({ platform: "android", language: "sv" }, { colorScheme: "dark" }, async ({ page }) => {
+    await page.getByRole("button", { name: "Godkänn" }).click();
+    await shot(page, "19-setup-dark-sv");
+    await page.getByRole("button", { name: "Fortsätt" }).click();
+    await page.getByLabel("Lås upp med biometri").waitFor();
+    await page.getByLabel("Lösenord", { exact: true }).fill(PASSWORD);
+    await page.getByLabel("Bekräfta lösenord").fill(PASSWORD);
+    await shot(page, "20-protect-phone-dark-sv");
+    await page.getByRole("button", { name: "Skapa valv" }).click();
+    await page.getByRole("button", { name: "Skanna QR-kod" }).click(); // scan_camera on phones
+    await page.getByTestId("account").first().waitFor();
+    const settings = await page.evaluate(() => window.__twofoldFake.state.settings.biometrics);
+    assert.equal(settings, true);
+    await shot(page, "21-accounts-dark-sv");
+  });
+});

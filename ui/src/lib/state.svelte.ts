@@ -1,0 +1,219 @@
+// The app's state and the actions that change it. Components read `app` and call these actions;
+// every command goes through ipc.ts and every failure through report(), so nothing fails silently.
+import { ipc } from "./ipc";
+import { toAppError } from "./errors";
+import { sortAccounts } from "./accounts";
+import { nextRollover } from "./countdown";
+import { applyTheme } from "./theme";
+import { resolveLocale, setLocale, t, type MessageKey } from "./i18n/index.svelte";
+import type {
+  AccountView, AddResult, AppError, AppStatus, CodeView, MigrationProgress, Settings, VaultLockedPayload,
+} from "./types";
+
+export type Screen =
+  | "loading" | "privacy" | "setup" | "protect" | "unlock" | "add" | "manual" | "accounts" | "settings";
+export type AccountKindChoice = "work" | "personal" | "other";
+
+export interface Toast {
+  id: number;
+  text: string;
+}
+
+export const DEFAULT_SETTINGS: Settings = {
+  lockTimeoutSecs: 120,
+  lockOnBackground: true,
+  biometrics: false,
+  language: "system",
+  theme: "system",
+  backupFolder: null,
+};
+
+export const app = $state({
+  screen: "loading" as Screen,
+  status: null as AppStatus | null,
+  /** The add screen is part of the first run (shows "Later" instead of a back arrow). */
+  firstRun: false,
+  addKind: null as AccountKindChoice | null,
+  accounts: [] as AccountView[],
+  codes: {} as Record<string, CodeView>,
+  settings: { ...DEFAULT_SETTINGS } as Settings,
+  lockReason: null as VaultLockedPayload["reason"] | null,
+  toast: null as Toast | null,
+  /** A core error not handled by the screen that caused it, shown in an alert until dismissed. */
+  error: null as AppError | null,
+  backupFailure: null as string | null,
+  migration: null as MigrationProgress | null,
+  /** Message after an add: duplicates, push enrolment. */
+  addNotice: [] as string[],
+});
+
+export const clock = $state({ now: Date.now() });
+
+let toastSeq = 0;
+let toastTimer: ReturnType<typeof setTimeout> | undefined;
+export function toast(text: string, ms = 2500): void {
+  app.toast = { id: ++toastSeq, text };
+  clearTimeout(toastTimer);
+  toastTimer = setTimeout(() => (app.toast = null), ms);
+}
+
+export function isPhone(): boolean {
+  return app.status?.platform === "android" || app.status?.platform === "ios";
+}
+
+/**
+ * Reacts to an error the calling screen did not handle itself: state errors move to the right
+ * screen, everything else is shown in plain words in the global alert.
+ */
+export function report(e: unknown): AppError {
+  const err = toAppError(e);
+  switch (err.kind) {
+    case "Locked":
+      goLocked(null);
+      break;
+    case "NoVault":
+      app.screen = "protect";
+      break;
+    case "VaultExists":
+      app.screen = "unlock";
+      break;
+    case "NotFound":
+      void refreshAll();
+      break;
+  }
+  app.error = err;
+  return err;
+}
+
+export function msg(key: MessageKey, params?: Record<string, string | number>): string {
+  return t(key, params);
+}
+
+function applySettings(s: Settings): void {
+  app.settings = s;
+  applyTheme(s.theme);
+  setLocale(resolveLocale(s.language));
+}
+
+export async function loadSettings(): Promise<void> {
+  try {
+    applySettings(await ipc.settingsGet());
+  } catch (e) {
+    // Before a vault exists the shell may have no settings yet: keep the defaults, but say so
+    // unless it is simply that state.
+    const err = toAppError(e);
+    if (err.kind !== "NoVault" && err.kind !== "Locked") report(err);
+    applySettings({ ...app.settings });
+  }
+}
+
+export async function saveSettings(next: Settings): Promise<boolean> {
+  try {
+    applySettings(await ipc.settingsSet(next));
+    return true;
+  } catch (e) {
+    report(e);
+    return false;
+  }
+}
+
+export async function boot(): Promise<void> {
+  try {
+    const status = await ipc.appStatus();
+    app.status = status;
+    await loadSettings();
+    if (!status.firstRunDone) app.screen = "privacy";
+    else if (!status.vaultExists) app.screen = "setup";
+    else if (!status.unlocked) app.screen = "unlock";
+    else await enterAccounts();
+  } catch (e) {
+    report(e);
+    app.screen = "unlock";
+  }
+}
+
+export function goLocked(reason: VaultLockedPayload["reason"] | null): void {
+  app.accounts = [];
+  app.codes = {};
+  app.migration = null;
+  app.lockReason = reason;
+  if (app.status) app.status = { ...app.status, unlocked: false };
+  if (app.screen !== "privacy" && app.screen !== "setup" && app.screen !== "protect") app.screen = "unlock";
+}
+
+export async function enterAccounts(): Promise<void> {
+  if (app.status) app.status = { ...app.status, unlocked: true, vaultExists: true };
+  app.lockReason = null;
+  app.screen = "accounts";
+  await refreshAll();
+}
+
+export async function refreshAll(): Promise<void> {
+  try {
+    const [accounts, codes] = await Promise.all([ipc.accountsList(), ipc.codesNow()]);
+    app.accounts = sortAccounts(accounts);
+    app.codes = Object.fromEntries(codes.map((c) => [c.id, c]));
+  } catch (e) {
+    report(e);
+  }
+}
+
+let refreshing = false;
+export async function refreshCodes(): Promise<void> {
+  if (refreshing) return;
+  refreshing = true;
+  try {
+    const codes = await ipc.codesNow();
+    app.codes = Object.fromEntries(codes.map((c) => [c.id, c]));
+  } catch (e) {
+    report(e);
+  } finally {
+    refreshing = false;
+  }
+}
+
+/** Called by the ticking clock: refreshes the codes when a period has rolled over. */
+export function tick(now: number): void {
+  clock.now = now;
+  if (app.screen !== "accounts") return;
+  const due = nextRollover(Object.values(app.codes));
+  if (due && now >= due) void refreshCodes();
+}
+
+/** Handles an AddResult from any of the add commands; returns true when the flow is finished. */
+export async function handleAdded(result: AddResult): Promise<boolean> {
+  const notes: string[] = [];
+  if (result.added.length) notes.push(t("add.added", { count: result.added.length }));
+  if (result.duplicates.length) notes.push(t("add.duplicates", { names: result.duplicates.join(", ") }));
+  if (result.pushEnrolment) notes.push(t("add.push", { serial: result.pushEnrolment }));
+  app.addNotice = notes;
+  const missing = result.migration && result.migration.missing.length > 0;
+  app.migration = missing ? result.migration : null;
+  if (missing) return false;
+  if (result.added.length > 0) {
+    if (notes.length) toast(notes.join(" "), 5000);
+    app.firstRun = false;
+    app.addKind = null;
+    app.addNotice = [];
+    await enterAccounts();
+    return true;
+  }
+  return false;
+}
+
+export function startAdd(kind: AccountKindChoice | null, firstRun = false): void {
+  app.addKind = kind;
+  app.firstRun = firstRun;
+  app.migration = null;
+  app.addNotice = [];
+  app.screen = "add";
+}
+
+export async function lockNow(): Promise<void> {
+  try {
+    await ipc.vaultLock();
+    goLocked("user");
+  } catch (e) {
+    report(e);
+  }
+}

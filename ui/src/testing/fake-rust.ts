@@ -1,0 +1,366 @@
+// A fake of the Rust shell for the browser flow tests (built only by `vite build --mode e2e`).
+// It implements the commands, errors and events of docs/ipc.md with a small in-memory vault and
+// computes real RFC 6238/4226 codes with WebCrypto, so the UI sees what the real shell would send.
+// Tests configure it before the page loads through window.__TWOFOLD_FAKE_CONFIG__ and drive it
+// through window.__twofoldFake.
+import { mockIPC } from "@tauri-apps/api/mocks";
+import { emit } from "@tauri-apps/api/event";
+import type {
+  AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
+  ImportReportView, ManualAccount, MigrationProgress, Platform, Settings,
+} from "../lib/types";
+
+export interface FakeConfig {
+  platform?: Platform;
+  firstRunDone?: boolean;
+  /** A password: the vault exists (locked) with it. */
+  vaultPassword?: string;
+  unlocked?: boolean;
+  biometricsAvailable?: boolean;
+  /** otpauth:// URIs put in the vault at start. */
+  accounts?: string[];
+  /** What successive scan_image/scan_camera calls decode, in order; the last one repeats. */
+  scans?: ScanScript[];
+  settings?: Partial<Settings>;
+  language?: Settings["language"];
+}
+export type ScanScript =
+  | { uri: string }
+  | { migration: { uris: string[]; batchId: number; batchIndex: number; batchSize: number } }
+  | { push: string };
+
+interface Entry { view: AccountView; secret: Uint8Array }
+
+const fail = (kind: ErrorKind, message: string): never => {
+  throw { kind, message } satisfies AppError;
+};
+
+// ---- Base32 and OTP (RFC 4648, RFC 4226, RFC 6238)
+const B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+export function base32Decode(text: string): Uint8Array | null {
+  const s = text.toUpperCase().replace(/[\s=-]/g, "");
+  if (!s || /[^A-Z2-7]/.test(s)) return null;
+  let bits = 0;
+  let value = 0;
+  const out: number[] = [];
+  for (const ch of s) {
+    value = (value << 5) | B32.indexOf(ch);
+    bits += 5;
+    if (bits >= 8) {
+      out.push((value >>> (bits - 8)) & 0xff);
+      bits -= 8;
+    }
+  }
+  return new Uint8Array(out);
+}
+
+async function hotp(secret: Uint8Array, counter: number, alg: string, digits: number, steam: boolean): Promise<string> {
+  const hash = alg === "SHA256" ? "SHA-256" : alg === "SHA512" ? "SHA-512" : "SHA-1";
+  const key = await crypto.subtle.importKey("raw", secret as BufferSource, { name: "HMAC", hash }, false, ["sign"]);
+  const msg = new ArrayBuffer(8);
+  const dv = new DataView(msg);
+  dv.setUint32(0, Math.floor(counter / 2 ** 32));
+  dv.setUint32(4, counter >>> 0);
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, msg));
+  const off = mac[mac.length - 1] & 0x0f;
+  let bin = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  if (steam) {
+    const alphabet = "23456789BCDFGHJKMNPQRTVWXY";
+    let out = "";
+    for (let i = 0; i < 5; i++) {
+      out += alphabet[bin % alphabet.length];
+      bin = Math.floor(bin / alphabet.length);
+    }
+    return out;
+  }
+  return String(bin % 10 ** digits).padStart(digits, "0");
+}
+
+// ---- URIs
+function parseUri(uri: string): { manual: ManualAccount; secret: Uint8Array } {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return fail("InvalidInput", "not a URI");
+  }
+  if (u.protocol !== "otpauth:") fail("InvalidInput", `unsupported scheme ${u.protocol}`);
+  const kind = u.host === "hotp" ? "hotp" : u.host === "totp" ? "totp" : fail("InvalidInput", "unknown OTP type");
+  const label = decodeURIComponent(u.pathname.replace(/^\//, ""));
+  const [labelIssuer, labelName] = label.includes(":") ? label.split(/:(.*)/s) : ["", label];
+  const secretText = u.searchParams.get("secret") ?? "";
+  const secret = base32Decode(secretText) ?? fail("InvalidInput", "secret is not valid Base32");
+  if (secret.length < 10) fail("InvalidInput", "secret is shorter than 80 bits");
+  const issuer = u.searchParams.get("issuer") ?? labelIssuer;
+  const steam = issuer.toLowerCase() === "steam" && u.searchParams.get("encoder") === "steam";
+  const alg = (u.searchParams.get("algorithm") ?? "SHA1").toUpperCase() as ManualAccount["algorithm"];
+  return {
+    secret,
+    manual: {
+      issuer, name: labelName.trim(), secret: "", kind: steam ? "steam" : kind, algorithm: alg,
+      digits: steam ? 5 : Number(u.searchParams.get("digits") ?? 6), period: Number(u.searchParams.get("period") ?? 30),
+      counter: Number(u.searchParams.get("counter") ?? 0),
+    },
+  };
+}
+
+// A deterministic picture standing in for the real QR SVG (the fake does not encode QR codes).
+function fakeQrSvg(seed: string): string {
+  let h = 2166136261;
+  let cells = "";
+  for (let y = 0; y < 21; y++)
+    for (let x = 0; x < 21; x++) {
+      h = Math.imul(h ^ (seed.charCodeAt((x + y * 21) % seed.length) + x * 31 + y), 16777619);
+      const finder = (x < 7 && y < 7) || (x > 13 && y < 7) || (x < 7 && y > 13);
+      const on = finder ? (Math.max(Math.abs(x % 14 - 3), Math.abs(y % 14 - 3)) !== 2) : (h >>> 28) & 1;
+      if (on) cells += `<rect x="${x}" y="${y}" width="1" height="1"/>`;
+    }
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="-2 -2 25 25"><rect x="-2" y="-2" width="25" height="25" fill="#fff"/><g fill="#000">${cells}</g></svg>`;
+}
+
+export function installFake(): void {
+  const cfg: FakeConfig = (globalThis as { __TWOFOLD_FAKE_CONFIG__?: FakeConfig }).__TWOFOLD_FAKE_CONFIG__ ?? {};
+  const state = {
+    platform: cfg.platform ?? "desktop",
+    firstRunDone: cfg.firstRunDone ?? false,
+    password: cfg.vaultPassword ?? null as string | null,
+    unlocked: cfg.unlocked ?? false,
+    entries: [] as Entry[],
+    settings: {
+      lockTimeoutSecs: 120, lockOnBackground: true, biometrics: false, language: cfg.language ?? "en",
+      theme: "system", backupFolder: null, ...cfg.settings,
+    } as Settings,
+    backup: { lastOkAt: null, lastError: null, lastPath: null } as BackupStatus,
+    scans: [...(cfg.scans ?? [{ uri: "otpauth://totp/Example:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example" }])],
+    migrations: new Map<number, Set<number>>(),
+    calls: [] as string[],
+    exports: [] as { format: string; path: string }[],
+    seq: 0,
+  };
+
+  function addEntry(m: ManualAccount, secret: Uint8Array, result: AddResult) {
+    const dup = state.entries.find(
+      (e) => e.view.issuer === m.issuer && e.view.name === m.name && e.secret.join() === secret.join(),
+    );
+    if (dup) return void result.duplicates.push(m.issuer ? `${m.issuer} (${m.name})` : m.name);
+    const view: AccountView = {
+      id: `acc-${++state.seq}`, issuer: m.issuer, name: m.name, kind: m.kind, algorithm: m.algorithm,
+      digits: m.kind === "steam" ? 5 : m.digits, period: m.period || 30, counter: m.kind === "hotp" ? m.counter : null,
+      favorite: false, groups: [], note: "", order: state.seq, createdAt: Date.now(), usedAt: null,
+    };
+    state.entries.push({ view, secret });
+    result.added.push(view);
+  }
+  const emptyResult = (): AddResult => ({ added: [], duplicates: [], migration: null, pushEnrolment: null });
+  function addUri(uri: string): AddResult {
+    const r = emptyResult();
+    const { manual, secret } = parseUri(uri);
+    addEntry(manual, secret, r);
+    return r;
+  }
+  for (const uri of cfg.accounts ?? []) addUri(uri);
+
+  function list(): AccountView[] {
+    return state.entries.map((e) => e.view).sort((a, b) => Number(b.favorite) - Number(a.favorite) || a.order - b.order);
+  }
+  const find = (id: string): Entry => state.entries.find((e) => e.view.id === id) ?? fail("NotFound", `no account ${id}`);
+  const needUnlocked = () => {
+    if (!state.password) fail("NoVault", "no vault");
+    if (!state.unlocked) fail("Locked", "the vault is locked");
+  };
+
+  async function codeOf(e: Entry, now: number): Promise<CodeView> {
+    const v = e.view;
+    const steam = v.kind === "steam";
+    if (v.kind === "hotp") {
+      const code = await hotp(e.secret, v.counter ?? 0, v.algorithm, v.digits, false);
+      return { id: v.id, code, nextCode: null, period: 0, validFromMs: 0, validUntilMs: 0 };
+    }
+    const counter = Math.floor(now / 1000 / v.period);
+    return {
+      id: v.id,
+      code: await hotp(e.secret, counter, v.algorithm, v.digits, steam),
+      nextCode: await hotp(e.secret, counter + 1, v.algorithm, v.digits, steam),
+      period: v.period,
+      validFromMs: counter * v.period * 1000,
+      validUntilMs: (counter + 1) * v.period * 1000,
+    };
+  }
+
+  function scan(bytes: number[]): AddResult {
+    const png = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
+    const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
+    if (!png && !jpeg) fail("InvalidInput", "not a PNG or JPEG image");
+    const script = state.scans.length > 1 ? state.scans.shift()! : state.scans[0];
+    if ("uri" in script) return addUri(script.uri);
+    if ("push" in script) return { ...emptyResult(), pushEnrolment: script.push };
+    const m = script.migration;
+    const r = emptyResult();
+    for (const uri of m.uris) {
+      const { manual, secret } = parseUri(uri);
+      addEntry(manual, secret, r);
+    }
+    const got = state.migrations.get(m.batchId) ?? new Set<number>();
+    got.add(m.batchIndex);
+    state.migrations.set(m.batchId, got);
+    const received = [...got].sort((a, b) => a - b);
+    const missing = [...Array(m.batchSize).keys()].filter((i) => !got.has(i));
+    r.migration = { batchId: m.batchId, batchSize: m.batchSize, received, missing } satisfies MigrationProgress;
+    return r;
+  }
+
+  const formats: ImportFormat[] = [
+    { name: "aegis", label: "Aegis (.json)", encrypted: true },
+    { name: "otpauth-list", label: "otpauth:// list (.txt)", encrypted: false },
+    { name: "2fas", label: "2FAS (.2fas)", encrypted: true },
+  ];
+  function importFile(data: number[], format: string | null, password: string | null): ImportReportView {
+    const text = new TextDecoder().decode(new Uint8Array(data));
+    if (text.startsWith("{") && text.includes('"encrypted"')) {
+      if (!password) fail("PasswordRequired", "the file is encrypted");
+      if (password !== "export-pass") fail("WrongPassword", "the password does not open the file");
+      const uris = (JSON.parse(text) as { uris: string[] }).uris;
+      return importUris(uris);
+    }
+    if (format === "otpauth-list" || text.trimStart().startsWith("otpauth")) {
+      return importUris(text.split(/\r?\n/).filter((l) => l.trim()));
+    }
+    return fail("UnknownFormat", "the file was not recognised");
+  }
+  function importUris(uris: string[]): ImportReportView {
+    const rep: ImportReportView = { added: 0, duplicates: [], skipped: [] };
+    uris.forEach((uri, i) => {
+      try {
+        const r = addUri(uri.trim());
+        rep.added += r.added.length;
+        rep.duplicates.push(...r.duplicates);
+      } catch (e) {
+        rep.skipped.push({ name: `line ${i + 1}`, reason: (e as AppError).message });
+      }
+    });
+    return rep;
+  }
+
+  type Args = Record<string, unknown>;
+  const handlers: Record<string, (a: Args) => unknown> = {
+    app_status: (): AppStatus => ({
+      vaultExists: state.password !== null, unlocked: state.unlocked, platform: state.platform,
+      firstRunDone: state.firstRunDone, biometricsAvailable: cfg.biometricsAvailable ?? state.platform !== "desktop",
+      version: "0.1.0-fake",
+    }),
+    first_run_accept: () => void (state.firstRunDone = true),
+    vault_create: (a) => {
+      if (state.password) fail("VaultExists", "a vault exists");
+      const pw = String(a.password ?? "");
+      if (!pw) fail("InvalidInput", "empty password");
+      state.password = pw;
+      state.unlocked = true;
+    },
+    vault_unlock: (a) => {
+      if (!state.password) fail("NoVault", "no vault");
+      if (a.password !== state.password) fail("WrongPassword", "wrong password");
+      state.unlocked = true;
+    },
+    vault_unlock_biometric: () => {
+      if (state.platform === "desktop") fail("Unsupported", "no biometrics on desktop");
+      if (!state.settings.biometrics) fail("Unsupported", "biometrics not enabled");
+      state.unlocked = true;
+    },
+    vault_lock: () => {
+      state.unlocked = false;
+      void emit("vault-locked", { reason: "user" });
+    },
+    vault_change_password: (a) => {
+      needUnlocked();
+      if (a.current !== state.password) fail("WrongPassword", "wrong password");
+      state.password = String(a.next);
+    },
+    accounts_list: () => (needUnlocked(), list()),
+    codes_now: async () => {
+      needUnlocked();
+      const now = Date.now();
+      return Promise.all(list().map((v) => codeOf(find(v.id), now)));
+    },
+    hotp_next: async (a) => {
+      needUnlocked();
+      const e = find(String(a.id));
+      if (e.view.kind !== "hotp") fail("InvalidInput", "not a HOTP account");
+      e.view = { ...e.view, counter: (e.view.counter ?? 0) + 1 };
+      return codeOf(e, Date.now());
+    },
+    add_uri: (a) => (needUnlocked(), addUri(String(a.uri))),
+    add_manual: (a) => {
+      needUnlocked();
+      const m = a.account as ManualAccount;
+      if (!m.name && !m.issuer) fail("InvalidInput", "name or issuer is required");
+      const secret = base32Decode(m.secret) ?? fail("InvalidInput", "secret is not valid Base32");
+      if (secret.length < 10) fail("InvalidInput", "secret is shorter than 80 bits");
+      const r = emptyResult();
+      addEntry({ ...m, secret: "" }, secret, r);
+      return r;
+    },
+    scan_image: (a) => (needUnlocked(), scan(a.image as number[])),
+    scan_camera: () => {
+      needUnlocked();
+      if (state.platform === "desktop") fail("Unsupported", "no camera on desktop");
+      return scan([0x89, 0x50, 0x4e, 0x47]);
+    },
+    account_update: (a) => {
+      needUnlocked();
+      const e = find(String(a.id));
+      const p = a.patch as AccountPatch;
+      if (p.name !== undefined && !p.name.trim() && !(p.issuer ?? e.view.issuer)) fail("InvalidInput", "name is required");
+      e.view = { ...e.view, ...p };
+      return e.view;
+    },
+    account_delete: (a) => {
+      needUnlocked();
+      const e = find(String(a.id));
+      state.entries = state.entries.filter((x) => x !== e);
+    },
+    account_qr_svg: (a) => (needUnlocked(), fakeQrSvg(find(String(a.id)).view.id + "twofold")),
+    import_formats: () => formats,
+    import_file: (a) => (needUnlocked(), importFile(a.data as number[], a.format as string | null, a.password as string | null)),
+    export_file: (a) => {
+      needUnlocked();
+      const path = String(a.path ?? "");
+      if (!path) fail("InvalidInput", "no path");
+      if (path.startsWith("/nonexistent/")) fail("Io", `cannot write ${path}: no such directory`);
+      if (a.format === "aegis" && !a.password) fail("InvalidInput", "an encrypted export needs a password");
+      state.exports.push({ format: String(a.format), path });
+    },
+    settings_get: () => state.settings,
+    settings_set: (a) => (state.settings = { ...(a.settings as Settings) }),
+    backup_now: () => {
+      needUnlocked();
+      const folder = state.settings.backupFolder;
+      if (!folder) fail("InvalidInput", "no backup folder chosen");
+      if (folder!.includes("readonly")) {
+        state.backup = { ...state.backup, lastError: `cannot write ${folder}: permission denied` };
+        void emit("backup-failed", { message: state.backup.lastError });
+      } else state.backup = { lastOkAt: Date.now(), lastError: null, lastPath: `${folder}/twofold-backup.json` };
+      return state.backup;
+    },
+    backup_status: () => state.backup,
+    touch: () => undefined,
+  };
+
+  mockIPC(
+    async (cmd, args) => {
+      state.calls.push(cmd);
+      const h = handlers[cmd];
+      if (!h) fail("Internal", `unknown command ${cmd}`);
+      return h((args ?? {}) as Args);
+    },
+    { shouldMockEvents: true },
+  );
+
+  (globalThis as { __twofoldFake?: unknown }).__twofoldFake = {
+    state,
+    emit: (event: string, payload: unknown) => emit(event, payload),
+    lockIdle: () => {
+      state.unlocked = false;
+      return emit("vault-locked", { reason: "idle" });
+    },
+  };
+}
