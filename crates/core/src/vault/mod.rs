@@ -543,3 +543,156 @@ impl Vault {
 
 #[cfg(test)]
 mod tests;
+
+/// Changes to an account's descriptive fields (the app's edit screen); `None` leaves a field
+/// as it is. The secret and code parameters never change here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccountUpdate {
+    /// New issuer.
+    pub issuer: Option<String>,
+    /// New account name.
+    pub name: Option<String>,
+    /// New note.
+    pub note: Option<String>,
+    /// Favourite or not.
+    pub favorite: Option<bool>,
+    /// Group names, in order; groups are created as needed, blank and repeated names dropped.
+    pub groups: Option<Vec<String>>,
+    /// New position in the list.
+    pub order: Option<u32>,
+}
+
+impl Vault {
+    /// Applies `update` to the account `id` and returns it.
+    pub fn update_account(
+        &mut self,
+        id: &str,
+        update: AccountUpdate,
+        rng: &dyn Rng,
+    ) -> Result<&Account, VaultError> {
+        let i = self
+            .db
+            .accounts
+            .iter()
+            .position(|a| a.id == id)
+            .ok_or_else(|| VaultError::NotFound(id.to_owned()))?;
+        let group_ids = match update.groups {
+            Some(names) => {
+                let mut ids: Vec<String> = Vec::new();
+                for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+                    let gid = self.group_id(name, rng)?;
+                    if !ids.contains(&gid) {
+                        ids.push(gid);
+                    }
+                }
+                Some(ids)
+            }
+            None => None,
+        };
+        let a = &mut self.db.accounts[i];
+        if let Some(issuer) = update.issuer {
+            a.otp.issuer = issuer;
+        }
+        if let Some(name) = update.name {
+            a.otp.name = name;
+        }
+        if let Some(note) = update.note {
+            a.note = note;
+        }
+        if let Some(favorite) = update.favorite {
+            a.favorite = favorite;
+        }
+        if let Some(ids) = group_ids {
+            a.groups = ids;
+        }
+        if let Some(order) = update.order {
+            a.order = order;
+        }
+        Ok(&self.db.accounts[i])
+    }
+
+    /// The name of the group `id`.
+    pub fn group_name(&self, id: &str) -> Option<&str> {
+        self.db
+            .groups
+            .iter()
+            .find(|g| g.id == id)
+            .map(|g| g.name.as_str())
+    }
+}
+
+#[cfg(test)]
+mod update_tests {
+    use super::*;
+    use crate::otp::{Algorithm, Kind, OtpParams};
+    use crate::rng::SystemRng;
+    use crate::{OtpAccount, Secret};
+
+    fn vault() -> (Vault, String) {
+        let rng = SystemRng::new();
+        let mut v = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
+        let otp = OtpAccount {
+            issuer: "ACME".into(),
+            name: "alice".into(),
+            secret: Secret::from_bytes(vec![7; 20]),
+            params: OtpParams::new(Kind::Totp { period: 30 }, Algorithm::Sha1, 6).unwrap(),
+        };
+        let AddOutcome::Added(id) = v.add(otp, 1_700_000_000, &rng).unwrap() else {
+            panic!("not added")
+        };
+        (v, id)
+    }
+
+    #[test]
+    fn update_changes_only_what_is_given_and_survives_a_save() {
+        let rng = SystemRng::new();
+        let (mut v, id) = vault();
+        let before = v.account(&id).unwrap().clone();
+        let a = v
+            .update_account(
+                &id,
+                AccountUpdate {
+                    name: Some("alice@acme.example".into()),
+                    favorite: Some(true),
+                    groups: Some(vec!["Work".into(), " ".into(), "Work".into(), "VPN".into()]),
+                    ..AccountUpdate::default()
+                },
+                &rng,
+            )
+            .unwrap()
+            .clone();
+        assert_eq!(a.otp.name, "alice@acme.example");
+        assert_eq!(a.otp.issuer, "ACME");
+        assert_eq!(a.otp.secret, before.otp.secret);
+        assert!(a.favorite);
+        let names: Vec<_> = a.groups.iter().map(|g| v.group_name(g).unwrap()).collect();
+        assert_eq!(names, ["Work", "VPN"]);
+        let w = Vault::open(&v.to_bytes(&rng).unwrap(), b"pw").unwrap();
+        assert_eq!(w.account(&id), Some(&a));
+        // The same group name reuses the group.
+        let again = v
+            .update_account(
+                &id,
+                AccountUpdate {
+                    groups: Some(vec!["VPN".into()]),
+                    order: Some(9),
+                    ..AccountUpdate::default()
+                },
+                &rng,
+            )
+            .unwrap()
+            .clone();
+        assert_eq!(v.groups().len(), 2);
+        assert_eq!(again.order, 9);
+    }
+
+    #[test]
+    fn update_of_an_unknown_id_is_not_found() {
+        let (mut v, _) = vault();
+        assert_eq!(
+            v.update_account("nope", AccountUpdate::default(), &SystemRng::new())
+                .unwrap_err(),
+            VaultError::NotFound("nope".into())
+        );
+    }
+}
