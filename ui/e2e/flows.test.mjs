@@ -306,3 +306,48 @@ test("dark first run in Swedish, and a phone: camera scan, biometrics offered", 
     await shot(page, "21-accounts-dark-sv");
   });
 });
+
+test("countdown: the next code is previewed in the last 5 s and replaces the code when the period rolls over", async () => {
+  const start = Math.floor(1_800_000_000_000 / 30_000) * 30_000 + 25_500; // 4.5 s left in the period
+  await withApp(unlockedWith([GITHUB]), { clockAt: start }, async ({ page }) => {
+    const secret = "GEZDGNBVGY3TQOJQGEZDGNBV";
+    const row = page.getByTestId("account").first();
+    await row.waitFor();
+    assert.equal(await shownCode(page, "GitHub"), totp(secret, start));
+    const next = row.getByTestId("next-code");
+    await next.waitFor();
+    assert.equal((await next.textContent()).replace(/\D/g, ""), totp(secret, start + 30_000));
+    assert.equal(await row.getByTestId("ring").getAttribute("aria-label"), "5 seconds left");
+    await shot(page, "22-next-code-preview-light-en");
+    await page.clock.runFor(5_000);
+    await page.waitForFunction((code) => document.querySelector('[data-testid="code"]')?.textContent?.replace(/\s/g, "") === code,
+      totp(secret, start + 30_000));
+    assert.equal(await next.count(), 0);
+  });
+});
+
+test("edit: show as QR code warns about the secret and uses an image; delete asks for confirmation", async () => {
+  await withApp(unlockedWith([GITHUB, BANK]), {}, async ({ page }) => {
+    await page.getByTestId("account").nth(1).waitFor();
+    await page.getByRole("button", { name: "Edit GitHub (octo@example.com)" }).click();
+    await page.getByRole("button", { name: "Show as QR code" }).click();
+    const img = page.getByRole("img", { name: "QR code for GitHub (octo@example.com)" });
+    await img.waitFor();
+    assert.match(await img.getAttribute("src"), /^data:image\/svg\+xml/);
+    assert.ok(await img.evaluate((el) => el.complete && el.naturalWidth > 0), "the SVG renders as an image");
+    await page.getByText("contains the account's secret").waitFor();
+    await shot(page, "23-show-qr-light-en");
+    await page.getByRole("button", { name: "Hide QR code" }).click();
+    await page.getByRole("button", { name: "Delete account" }).click();
+    await page.getByText("Delete GitHub (octo@example.com)?").waitFor();
+    await shot(page, "24-delete-confirm-light-en");
+    await page.getByRole("button", { name: "Delete", exact: true }).click();
+    await page.getByTestId("toast").filter({ hasText: "Account deleted" }).waitFor();
+    assert.equal(await page.getByTestId("account").count(), 1);
+    // Renaming goes through account_update and shows what the core returned.
+    await page.getByRole("button", { name: "Edit Bank (me)" }).click();
+    await page.getByLabel("Issuer").fill("My Bank");
+    await page.getByRole("button", { name: "Save" }).click();
+    await page.getByTestId("issuer").filter({ hasText: "My Bank" }).waitFor();
+  });
+});

@@ -36,7 +36,7 @@ export function startServer() {
 }
 
 /** Opens the app at 390×844 with the fake configured; returns { page, context, close, origin }. */
-export async function openApp(server, fake = {}, { colorScheme = "light", locale = "en-US", init } = {}) {
+export async function openApp(server, fake = {}, { colorScheme = "light", locale = "en-US", init, clockAt } = {}) {
   const profile = mkdtempSync(join(tmpdir(), "twofold-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -51,12 +51,14 @@ export async function openApp(server, fake = {}, { colorScheme = "light", locale
   const origin = `http://127.0.0.1:${server.address().port}`;
   await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin });
   const page = context.pages()[0] ?? (await context.newPage());
+  page.setDefaultTimeout(10_000);
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.addInitScript((cfg) => {
     globalThis.__TWOFOLD_FAKE_CONFIG__ = cfg.fake;
     if (cfg.clearMs) globalThis.__TWOFOLD_CLIPBOARD_CLEAR_MS__ = cfg.clearMs;
   }, { fake, clearMs: init?.clipboardClearMs });
+  if (clockAt !== undefined) await page.clock.install({ time: clockAt });
   await page.goto(`${origin}/`);
   return {
     page, context, origin, errors,

@@ -183,7 +183,8 @@ export function tick(now: number): void {
 /** Handles an AddResult from any of the add commands; returns true when the flow is finished. */
 export async function handleAdded(result: AddResult): Promise<boolean> {
   const notes: string[] = [];
-  if (result.added.length) notes.push(t("add.added", { count: result.added.length }));
+  const n = result.added.length;
+  if (n) notes.push(n === 1 ? t("add.addedOne") : t("add.addedMany", { count: n }));
   if (result.duplicates.length) notes.push(t("add.duplicates", { names: result.duplicates.join(", ") }));
   if (result.pushEnrolment) notes.push(t("add.push", { serial: result.pushEnrolment }));
   app.addNotice = notes;

@@ -49,7 +49,8 @@ export const en = {
   "add.manual": "Enter code manually",
   "add.pasteHint": "On a computer you can also paste a screenshot of the QR code (Ctrl+V).",
   "add.scanning": "Reading the QR code…",
-  "add.added": "Added {count} account(s).",
+  "add.addedOne": "Added 1 account.",
+  "add.addedMany": "Added {count} accounts.",
   "add.duplicates": "Already in your vault: {names}",
   "add.nextBatch": "Scan the next QR code ({k} of {n})",
   "add.push": "Push sign-in approval for {serial} is coming in a later version; this account was not added for push.",
@@ -111,7 +112,7 @@ export const en = {
   "edit.showQr": "Show as QR code",
   "edit.qrWarning": "This QR code contains the account's secret. Show it only to scan it with your own other device, and never share a screenshot of it.",
   "edit.qrAlt": "QR code for {name}",
-  "edit.close": "Close",
+  "edit.close": "Hide QR code",
 
   "settings.title": "Settings",
   "settings.back": "Back",

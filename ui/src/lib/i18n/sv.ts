@@ -50,7 +50,8 @@ export const sv: Record<MessageKey, string> = {
   "add.manual": "Ange kod manuellt",
   "add.pasteHint": "På en dator kan du också klistra in en skärmbild av QR-koden (Ctrl+V).",
   "add.scanning": "Läser QR-koden…",
-  "add.added": "Lade till {count} konto/konton.",
+  "add.addedOne": "Lade till 1 konto.",
+  "add.addedMany": "Lade till {count} konton.",
   "add.duplicates": "Finns redan i ditt valv: {names}",
   "add.nextBatch": "Skanna nästa QR-kod ({k} av {n})",
   "add.push": "Godkännande av inloggning via push för {serial} kommer i en senare version; kontot lades inte till för push.",
@@ -112,7 +113,7 @@ export const sv: Record<MessageKey, string> = {
   "edit.showQr": "Visa som QR-kod",
   "edit.qrWarning": "QR-koden innehåller kontots hemlighet. Visa den bara för att skanna den med din egen andra enhet och dela aldrig en skärmbild av den.",
   "edit.qrAlt": "QR-kod för {name}",
-  "edit.close": "Stäng",
+  "edit.close": "Dölj QR-koden",
 
   "settings.title": "Inställningar",
   "settings.back": "Tillbaka",

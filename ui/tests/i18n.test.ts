@@ -1,0 +1,51 @@
+import { describe, expect, test } from "vitest";
+import { en } from "../src/lib/i18n/en";
+import { sv } from "../src/lib/i18n/sv";
+import { format, resolveLocale, setLocale, t } from "../src/lib/i18n/index.svelte";
+
+const placeholders = (s: string) => [...s.matchAll(/\{(\w+)\}/g)].map((m) => m[1]).sort();
+
+describe("message catalogues", () => {
+  test("English and Swedish have the same keys", () => {
+    expect(Object.keys(sv).sort()).toEqual(Object.keys(en).sort());
+  });
+  test("no empty messages", () => {
+    for (const [k, v] of [...Object.entries(en), ...Object.entries(sv)]) expect(v.trim(), k).not.toBe("");
+  });
+  test("the same placeholders in both languages", () => {
+    for (const k of Object.keys(en) as (keyof typeof en)[]) expect(placeholders(sv[k]), k).toEqual(placeholders(en[k]));
+  });
+  test("the organizations' guide words exist verbatim in English", () => {
+    expect(en["privacy.accept"]).toBe("Accept");
+    expect(en["setup.continue"]).toBe("Continue");
+    expect(en["add.scan"]).toBe("Scan QR Code");
+    expect(en["add.work"]).toBe("Work or school account");
+    expect(en["add.manual"]).toBe("Enter code manually");
+  });
+  test("every error kind has a message in both languages", async () => {
+    const { ERROR_KINDS } = await import("../src/lib/types");
+    for (const k of ERROR_KINDS) {
+      expect(en).toHaveProperty(`error.${k}`);
+      expect(sv).toHaveProperty(`error.${k}`);
+    }
+  });
+});
+
+describe("t and locale", () => {
+  test("format fills placeholders and leaves unknown ones", () => {
+    expect(format("{k} of {n}", { k: 2, n: 3 })).toBe("2 of 3");
+    expect(format("{x}", {})).toBe("{x}");
+  });
+  test("switches language", () => {
+    setLocale("sv");
+    expect(t("add.nextBatch", { k: 1, n: 2 })).toBe("Skanna nästa QR-kod (1 av 2)");
+    setLocale("en");
+    expect(t("add.nextBatch", { k: 1, n: 2 })).toBe("Scan the next QR code (1 of 2)");
+  });
+  test("system language", () => {
+    expect(resolveLocale("system", ["sv-SE", "en-US"])).toBe("sv");
+    expect(resolveLocale("system", ["de-DE", "en-GB"])).toBe("en");
+    expect(resolveLocale("system", ["fi-FI"])).toBe("en");
+    expect(resolveLocale("sv", ["en-US"])).toBe("sv");
+  });
+});
