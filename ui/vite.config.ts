@@ -5,7 +5,8 @@ import { svelte } from "@sveltejs/vite-plugin-svelte";
 export default defineConfig(({ mode }) => ({
   plugins: [svelte()],
   clearScreen: false,
-  server: { port: 1420, strictPort: true, host: "127.0.0.1" },
+  // tauri.conf.json loads http://localhost:1420 in development.
+  server: { port: 1420, strictPort: true, host: "localhost" },
   build: {
     outDir: mode === "e2e" ? "dist-e2e" : "dist",
     target: "es2021",

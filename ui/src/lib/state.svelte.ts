@@ -20,7 +20,7 @@ export interface Toast {
 }
 
 export const DEFAULT_SETTINGS: Settings = {
-  lockTimeoutSecs: 120,
+  lockTimeoutSecs: 300,
   lockOnBackground: true,
   biometrics: false,
   language: "system",
@@ -186,12 +186,14 @@ export async function handleAdded(result: AddResult): Promise<boolean> {
   const n = result.added.length;
   if (n) notes.push(n === 1 ? t("add.addedOne") : t("add.addedMany", { count: n }));
   if (result.duplicates.length) notes.push(t("add.duplicates", { names: result.duplicates.join(", ") }));
+  for (const s of result.skipped ?? []) notes.push(t("add.skipped", { name: s.name, reason: s.reason }));
   if (result.pushEnrolment) notes.push(t("add.push", { serial: result.pushEnrolment }));
   app.addNotice = notes;
   const missing = result.migration && result.migration.missing.length > 0;
   app.migration = missing ? result.migration : null;
   if (missing) return false;
-  if (result.added.length > 0) {
+  // Stay on the add screen when something needs reading (skipped entries, push enrolment).
+  if (result.added.length > 0 && !(result.skipped ?? []).length && !result.pushEnrolment) {
     if (notes.length) toast(notes.join(" "), 5000);
     app.firstRun = false;
     app.addKind = null;

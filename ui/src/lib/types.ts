@@ -11,6 +11,8 @@ export interface AppStatus {
 }
 export type OtpKind = "totp" | "hotp" | "steam";
 export type Algorithm = "SHA1" | "SHA256" | "SHA512";
+/** The Rust name of Algorithm. */
+export type OtpAlgorithm = Algorithm;
 export interface AccountView {
   id: string;
   issuer: string;
@@ -24,7 +26,9 @@ export interface AccountView {
   groups: string[];
   note: string;
   order: number;
+  /** Unix seconds. */
   createdAt: number;
+  /** Unix seconds. */
   usedAt: number | null;
 }
 /** HOTP: nextCode null, validUntilMs 0. */
@@ -45,6 +49,8 @@ export interface MigrationProgress {
 export interface AddResult {
   added: AccountView[];
   duplicates: string[];
+  /** Entries of an export QR that could not be read (the shell's dto.rs has this beyond docs/ipc.md). */
+  skipped: ImportSkip[];
   migration: MigrationProgress | null;
   pushEnrolment: string | null;
 }
@@ -84,6 +90,7 @@ export type ExportFormat = "aegis" | "aegis-plain" | "otpauth-list" | "google-mi
 export type Theme = "system" | "light" | "dark";
 export type Language = "system" | "en" | "sv";
 export interface Settings {
+  /** 0: never lock on idle. */
   lockTimeoutSecs: number;
   lockOnBackground: boolean;
   biometrics: boolean;
@@ -92,6 +99,7 @@ export interface Settings {
   backupFolder: string | null;
 }
 export interface BackupStatus {
+  /** Unix seconds. */
   lastOkAt: number | null;
   lastError: string | null;
   lastPath: string | null;

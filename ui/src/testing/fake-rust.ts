@@ -127,7 +127,7 @@ export function installFake(): void {
     unlocked: cfg.unlocked ?? false,
     entries: [] as Entry[],
     settings: {
-      lockTimeoutSecs: 120, lockOnBackground: true, biometrics: false, language: cfg.language ?? "en",
+      lockTimeoutSecs: 300, lockOnBackground: true, biometrics: false, language: cfg.language ?? "en",
       theme: "system", backupFolder: null, ...cfg.settings,
     } as Settings,
     backup: { lastOkAt: null, lastError: null, lastPath: null } as BackupStatus,
@@ -146,12 +146,12 @@ export function installFake(): void {
     const view: AccountView = {
       id: `acc-${++state.seq}`, issuer: m.issuer, name: m.name, kind: m.kind, algorithm: m.algorithm,
       digits: m.kind === "steam" ? 5 : m.digits, period: m.period || 30, counter: m.kind === "hotp" ? m.counter : null,
-      favorite: false, groups: [], note: "", order: state.seq, createdAt: Date.now(), usedAt: null,
+      favorite: false, groups: [], note: "", order: state.seq, createdAt: Math.floor(Date.now() / 1000), usedAt: null,
     };
     state.entries.push({ view, secret });
     result.added.push(view);
   }
-  const emptyResult = (): AddResult => ({ added: [], duplicates: [], migration: null, pushEnrolment: null });
+  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null });
   function addUri(uri: string): AddResult {
     const r = emptyResult();
     const { manual, secret } = parseUri(uri);
@@ -197,8 +197,12 @@ export function installFake(): void {
     const m = script.migration;
     const r = emptyResult();
     for (const uri of m.uris) {
-      const { manual, secret } = parseUri(uri);
-      addEntry(manual, secret, r);
+      try {
+        const { manual, secret } = parseUri(uri);
+        addEntry(manual, secret, r);
+      } catch (e) {
+        r.skipped.push({ name: uri.split("?")[0].replace(/^otpauth:\/\/\w+\//, ""), reason: (e as AppError).message });
+      }
     }
     const got = state.migrations.get(m.batchId) ?? new Set<number>();
     got.add(m.batchIndex);
@@ -338,7 +342,7 @@ export function installFake(): void {
       if (folder!.includes("readonly")) {
         state.backup = { ...state.backup, lastError: `cannot write ${folder}: permission denied` };
         void emit("backup-failed", { message: state.backup.lastError });
-      } else state.backup = { lastOkAt: Date.now(), lastError: null, lastPath: `${folder}/twofold-backup.json` };
+      } else state.backup = { lastOkAt: Math.floor(Date.now() / 1000), lastError: null, lastPath: `${folder}/twofold-backup.json` };
       return state.backup;
     },
     backup_status: () => state.backup,
