@@ -363,3 +363,33 @@ test("edit: show as QR code warns about the secret and uses an image; delete ask
     await page.getByTestId("issuer").filter({ hasText: "My Bank" }).waitFor();
   });
 });
+
+test("phones: biometric unlock at start; no camera falls back to the image chooser", async () => {
+  const fake = { platform: "ios", firstRunDone: true, vaultPassword: PASSWORD, accounts: [GITHUB], settings: { biometrics: true }, camera: false };
+  await withApp(fake, {}, async ({ page }) => {
+    await page.getByTestId("account").first().waitFor(); // vault_unlock_biometric ran by itself
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Work or school account" }).click();
+    const chooser = page.waitForEvent("filechooser");
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByText("No camera here. Choose an image of the QR code instead.").waitFor();
+    await (await chooser).setFiles({ name: "qr.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByTestId("account").filter({ hasText: "alice@example.com" }).waitFor();
+  });
+});
+
+test("activity calls touch; a command answered Locked returns to the unlock screen", async () => {
+  await withApp(unlockedWith([HOTP]), {}, async ({ page }) => {
+    const row = page.getByTestId("account").first();
+    await row.waitFor();
+    await page.getByPlaceholder("Search accounts").click();
+    await page.waitForFunction(() => window.__twofoldFake.state.calls.includes("touch"));
+    // The shell locked without the UI hearing the event: the next command says Locked.
+    await page.evaluate(() => (window.__twofoldFake.state.unlocked = false));
+    await row.getByTestId("hotp-next").click();
+    await page.getByRole("button", { name: "Unlock" }).waitFor();
+    await page.getByText("The vault is locked. Unlock it to continue.").waitFor();
+    assert.equal(await page.locator('[role="alert"]').count(), 0);
+    await shot(page, "25-unlock-after-locked-light-en");
+  });
+});

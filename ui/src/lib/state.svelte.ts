@@ -37,7 +37,8 @@ export const app = $state({
   accounts: [] as AccountView[],
   codes: {} as Record<string, CodeView>,
   settings: { ...DEFAULT_SETTINGS } as Settings,
-  lockReason: null as VaultLockedPayload["reason"] | null,
+  /** Why the unlock screen is shown; "error": a command answered Locked. */
+  lockReason: null as VaultLockedPayload["reason"] | "error" | null,
   toast: null as Toast | null,
   /** A core error not handled by the screen that caused it, shown in an alert until dismissed. */
   error: null as AppError | null,
@@ -69,8 +70,9 @@ export function report(e: unknown): AppError {
   const err = toAppError(e);
   switch (err.kind) {
     case "Locked":
-      goLocked(null);
-      break;
+      // The unlock screen itself says why it is shown.
+      goLocked("error");
+      return err;
     case "NoVault":
       app.screen = "protect";
       break;
@@ -132,7 +134,7 @@ export async function boot(): Promise<void> {
   }
 }
 
-export function goLocked(reason: VaultLockedPayload["reason"] | null): void {
+export function goLocked(reason: VaultLockedPayload["reason"] | "error" | null): void {
   app.accounts = [];
   app.codes = {};
   app.migration = null;

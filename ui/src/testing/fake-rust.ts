@@ -23,6 +23,8 @@ export interface FakeConfig {
   scans?: ScanScript[];
   settings?: Partial<Settings>;
   language?: Settings["language"];
+  /** Phones: false makes scan_camera answer Unsupported (no camera permission or hardware). */
+  camera?: boolean;
 }
 export type ScanScript =
   | { uri: string }
@@ -306,7 +308,7 @@ export function installFake(): void {
     scan_image: (a) => (needUnlocked(), scan(a.image as number[])),
     scan_camera: () => {
       needUnlocked();
-      if (state.platform === "desktop") fail("Unsupported", "no camera on desktop");
+      if (state.platform === "desktop" || cfg.camera === false) fail("Unsupported", "no camera here");
       return scan([0x89, 0x50, 0x4e, 0x47]);
     },
     account_update: (a) => {
