@@ -20,6 +20,7 @@ async function withApp(fake, opts, fn) {
   try {
     await fn(app);
     assert.deepEqual(app.errors, [], "no uncaught errors in the page");
+    assert.deepEqual(await app.page.evaluate(() => globalThis.__cspViolations), [], "no CSP violations");
   } finally {
     await app.close();
   }

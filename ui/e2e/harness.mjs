@@ -18,6 +18,9 @@ export const FLAGS = [
   "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
   "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ];
+// Stricter than the shell's CSP (no 'unsafe-inline' styles): a violation fails the test.
+export const CSP = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; " +
+  "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-src 'none'";
 const TYPES = { ".html": "text/html", ".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml", ".png": "image/png" };
 
 export function startServer() {
@@ -29,7 +32,7 @@ export function startServer() {
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream" });
+    res.writeHead(200, { "content-type": TYPES[extname(file)] ?? "application/octet-stream", "content-security-policy": CSP });
     res.end(readFileSync(file));
   });
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(server)));
@@ -55,6 +58,8 @@ export async function openApp(server, fake = {}, { colorScheme = "light", locale
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.addInitScript((cfg) => {
+    globalThis.__cspViolations = [];
+    document.addEventListener("securitypolicyviolation", (e) => globalThis.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
     globalThis.__TWOFOLD_FAKE_CONFIG__ = cfg.fake;
     if (cfg.clearMs) globalThis.__TWOFOLD_CLIPBOARD_CLEAR_MS__ = cfg.clearMs;
   }, { fake, clearMs: init?.clipboardClearMs });
