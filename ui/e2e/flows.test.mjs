@@ -394,3 +394,26 @@ test("activity calls touch; a command answered Locked returns to the unlock scre
     await shot(page, "25-unlock-after-locked-light-en");
   });
 });
+
+test("settings: change password refuses a wrong current password, then changes it", async () => {
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByText("Change password", { exact: true }).first().click();
+    await page.getByLabel("Current password").fill("not it");
+    await page.getByLabel("New password", { exact: true }).fill("a much longer new passphrase");
+    await page.getByLabel("Confirm new password").fill("a much longer new passphrase");
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
+    await page.getByLabel("Current password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Change password" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Password changed" }).waitFor();
+    assert.equal(await page.evaluate(() => window.__twofoldFake.state.password), "a much longer new passphrase");
+  });
+});
+
+test("language 'system' follows the browser: Swedish for sv-SE", async () => {
+  await withApp({ language: "system" }, { locale: "sv-SE" }, async ({ page }) => {
+    await page.getByRole("button", { name: "Godkänn" }).waitFor();
+    assert.equal(await page.evaluate(() => document.documentElement.lang), "sv");
+  });
+});

@@ -84,6 +84,7 @@ export const en = {
   "list.empty": "No accounts yet.",
   "list.noMatch": "No account matches your search.",
   "list.all": "All",
+  "list.groups": "Groups",
   "list.add": "Add account",
   "list.settings": "Settings",
   "list.lock": "Lock",

@@ -85,6 +85,7 @@ export const sv: Record<MessageKey, string> = {
   "list.empty": "Inga konton än.",
   "list.noMatch": "Inget konto matchar din sökning.",
   "list.all": "Alla",
+  "list.groups": "Grupper",
   "list.add": "Lägg till konto",
   "list.settings": "Inställningar",
   "list.lock": "Lås",
