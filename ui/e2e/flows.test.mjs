@@ -240,6 +240,11 @@ test("settings: import asks for the password, reports skipped entries; export er
     await page.getByRole("alert").filter({ hasText: "Could not read or write a file" }).waitFor();
     assert.match(await page.getByRole("alert").filter({ hasText: "Could not" }).textContent(), /\/nonexistent\/dir\/out\.txt/);
 
+    await page.getByLabel("Backup folder").fill("backups");
+    await page.getByRole("button", { name: "Save folder" }).click();
+    const refused = page.getByTestId("error");
+    await refused.filter({ hasText: "the backup folder backups is not an existing folder" }).waitFor();
+    await refused.getByRole("button", { name: "Close" }).click();
     await page.getByLabel("Backup folder").fill("/media/readonly");
     await page.getByRole("button", { name: "Save folder" }).click();
     await page.getByTestId("toast").filter({ hasText: "Settings saved" }).waitFor();

@@ -114,6 +114,8 @@ export async function saveSettings(next: Settings): Promise<boolean> {
     applySettings(await ipc.settingsSet(next));
     return true;
   } catch (e) {
+    // Show the stored settings again (a select must not keep a value that was refused).
+    app.settings = { ...app.settings };
     report(e);
     return false;
   }

@@ -336,7 +336,15 @@ export function installFake(): void {
       state.exports.push({ format: String(a.format), path });
     },
     settings_get: () => state.settings,
-    settings_set: (a) => (state.settings = { ...(a.settings as Settings) }),
+    settings_set: (a) => {
+      const s = { ...(a.settings as Settings) };
+      if (s.lockTimeoutSecs > 86_400) fail("InvalidInput", "the lock timeout can be at most one day (86400 s)");
+      s.backupFolder = s.backupFolder?.trim() || null;
+      if (s.backupFolder && (!s.backupFolder.startsWith("/") || s.backupFolder.includes("missing")))
+        fail("InvalidInput", `the backup folder ${s.backupFolder} is not an existing folder`);
+      if (s.biometrics && !(cfg.biometricsAvailable ?? state.platform !== "desktop")) fail("Unsupported", "no biometrics here");
+      return (state.settings = s);
+    },
     backup_now: () => {
       needUnlocked();
       const folder = state.settings.backupFolder;
