@@ -1,0 +1,83 @@
+// Automated accessibility checks (axe-core) on the main screens, light and dark, English and
+// Swedish. Serious and critical findings fail; colour contrast is part of them.
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { openApp, startServer } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const PASSWORD = "correct horse battery staple";
+const ACCOUNTS = [
+  "otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub",
+  "otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=0",
+];
+
+let server;
+before(async () => (server = await startServer()));
+after(() => server.close());
+
+async function audit(page, where) {
+  // Evaluated through the DevTools protocol, so the page's CSP does not apply to axe itself.
+  await page.evaluate(AXE);
+  const result = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  });
+  assert.deepEqual(result, [], `accessibility findings on ${where}`);
+}
+
+for (const colorScheme of ["light", "dark"]) {
+  test(`axe: first run, unlock, accounts, edit sheet and settings (${colorScheme})`, async () => {
+    const first = await openApp(server, {}, { colorScheme });
+    try {
+      const { page } = first;
+      await page.getByRole("button", { name: "Accept" }).waitFor();
+      await audit(page, "privacy");
+      await page.getByRole("button", { name: "Accept" }).click();
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.getByLabel("Password", { exact: true }).fill("abc");
+      await audit(page, "protect");
+    } finally {
+      await first.close();
+    }
+    const locked = await openApp(server, { firstRunDone: true, vaultPassword: PASSWORD, accounts: ACCOUNTS }, { colorScheme });
+    try {
+      const { page } = locked;
+      await page.getByLabel("Password").fill("wrong");
+      await page.getByRole("button", { name: "Unlock" }).click();
+      await page.getByRole("alert").waitFor();
+      await audit(page, "unlock with error");
+      await page.getByLabel("Password").fill(PASSWORD);
+      await page.getByRole("button", { name: "Unlock" }).click();
+      await page.getByTestId("account").nth(1).waitFor();
+      await audit(page, "accounts");
+      await page.getByRole("button", { name: "Edit GitHub (octo@example.com)" }).click();
+      await page.getByTestId("edit-sheet").waitFor();
+      await audit(page, "edit sheet");
+      await page.keyboard.press("Escape");
+      await page.getByRole("button", { name: "Settings" }).click();
+      await page.getByRole("heading", { name: "Settings" }).waitFor();
+      await audit(page, "settings");
+    } finally {
+      await locked.close();
+    }
+  });
+}
+
+test("axe: Swedish add screen and manual entry", async () => {
+  const app = await openApp(server, { firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: ACCOUNTS, language: "sv" });
+  try {
+    const { page } = app;
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Arbets- eller skolkonto" }).click();
+    await audit(page, "add (sv)");
+    await page.getByRole("button", { name: "Ange kod manuellt" }).click();
+    await audit(page, "manual (sv)");
+  } finally {
+    await app.close();
+  }
+});
