@@ -95,6 +95,13 @@ test("scanning: a pasted screenshot is scanned, an image without a QR code is re
       window.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt }));
     }, [...pngBytes()]);
     await page.getByTestId("account").filter({ hasText: "Example" }).waitFor();
+    // A link pasted on the list is added too.
+    await page.evaluate((uri) => {
+      const dt = new DataTransfer();
+      dt.setData("text/plain", uri);
+      window.dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt }));
+    }, GITHUB);
+    await page.getByTestId("account").filter({ hasText: "GitHub" }).waitFor();
   });
 });
 

@@ -45,6 +45,7 @@ export const en = {
   "add.titleWork": "Work or school account",
   "add.titlePersonal": "Personal account",
   "add.titleOther": "Other account",
+  "add.body": "Scan the QR code that your organization or the website's two-factor settings show you.",
   "add.scan": "Scan QR Code",
   "add.manual": "Enter code manually",
   "add.pasteHint": "On a computer you can also paste a screenshot of the QR code (Ctrl+V).",

@@ -46,6 +46,7 @@ export const sv: Record<MessageKey, string> = {
   "add.titleWork": "Arbets- eller skolkonto",
   "add.titlePersonal": "Personligt konto",
   "add.titleOther": "Annat konto",
+  "add.body": "Skanna QR-koden som din organisation eller webbplatsens inställningar för tvåstegsverifiering visar.",
   "add.scan": "Skanna QR-kod",
   "add.manual": "Ange kod manuellt",
   "add.pasteHint": "På en dator kan du också klistra in en skärmbild av QR-koden (Ctrl+V).",
