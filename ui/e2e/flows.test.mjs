@@ -344,7 +344,10 @@ test("countdown: the next code is previewed in the last 5 s and replaces the cod
     assert.equal((await next.textContent()).replace(/\D/g, ""), totp(secret, start + 30_000));
     assert.match(await row.getByTestId("ring").getAttribute("aria-label"), /^[1-5] seconds left$/);
     await shot(page, "22-next-code-preview-light-en");
+    const asked = () => page.evaluate(() => window.__twofoldFake.state.calls.filter((c) => c === "codes_now").length);
+    const before = await asked();
     await page.clock.runFor(5_000);
+    await page.waitForFunction((n) => window.__twofoldFake.state.calls.filter((c) => c === "codes_now").length > n, before);
     await page.waitForFunction((code) => document.querySelector('[data-testid="code"]')?.textContent?.replace(/\s/g, "") === code,
       totp(secret, start + 30_000));
     assert.equal(await next.count(), 0);

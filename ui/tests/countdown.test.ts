@@ -1,5 +1,5 @@
 import { describe, expect, test } from "vitest";
-import { countdown, nextRollover, ringDash, NEXT_PREVIEW_SECS } from "../src/lib/countdown";
+import { countdown, currentCode, nextRollover, ringDash, NEXT_PREVIEW_SECS } from "../src/lib/countdown";
 
 const view = (validUntilMs: number, period = 30, nextCode: string | null = "654321") => ({ validUntilMs, period, nextCode });
 
@@ -46,5 +46,19 @@ describe("ringDash", () => {
   test("clamps", () => {
     expect(ringDash(2, 10).gap).toBe(0);
     expect(ringDash(-1, 10).dash).toBe(0);
+  });
+});
+
+describe("currentCode", () => {
+  const v = { id: "a", code: "111111", nextCode: "222222", period: 30, validFromMs: 0, validUntilMs: 30_000 };
+  test("the code while it is valid", () => expect(currentCode(v, 29_999)?.code).toBe("111111"));
+  test("the next code right after the rollover, counting down its own period", () => {
+    const c = currentCode(v, 30_500)!;
+    expect(c.code).toBe("222222");
+    expect(countdown(c.view, 30_500)).toMatchObject({ secondsLeft: 30, expired: false, showNext: false });
+  });
+  test("nothing when the view is more than a period old", () => expect(currentCode(v, 60_000)).toBeNull());
+  test("HOTP codes are always current", () => {
+    expect(currentCode({ ...v, nextCode: null, period: 0, validUntilMs: 0 }, 1e12)?.code).toBe("111111");
   });
 });

@@ -43,3 +43,20 @@ export function ringDash(fraction: number, r: number): { dash: number; gap: numb
   const f = Math.min(1, Math.max(0, fraction));
   return { dash: c * f, gap: c * (1 - f) };
 }
+
+/**
+ * The code to show at nowMs. Right after a rollover, before codes_now has answered, the view's
+ * nextCode is already the current code, so the list never shows a stale or blank code.
+ * Returns null when the view is too old to know the code.
+ */
+export function currentCode(view: CodeView, nowMs: number): { code: string; view: CodeView } | null {
+  if (!view.validUntilMs || nowMs < view.validUntilMs) return { code: view.code, view };
+  const periodMs = view.period * 1000;
+  if (view.nextCode && periodMs > 0 && nowMs < view.validUntilMs + periodMs) {
+    return {
+      code: view.nextCode,
+      view: { ...view, code: view.nextCode, nextCode: null, validFromMs: view.validUntilMs, validUntilMs: view.validUntilMs + periodMs },
+    };
+  }
+  return null;
+}
