@@ -324,7 +324,7 @@ test("dark first run in Swedish, and a phone: camera scan, biometrics offered", 
     await page.getByLabel("Bekräfta lösenord").fill(PASSWORD);
     await shot(page, "20-protect-phone-dark-sv");
     await page.getByRole("button", { name: "Skapa valv" }).click();
-    await page.getByRole("button", { name: "Skanna QR-kod" }).click(); // scan_camera on phones
+    await page.getByRole("button", { name: "Skanna QR-kod" }).click(); // the barcode-scanner plugin on phones
     await page.getByTestId("account").first().waitFor();
     const settings = await page.evaluate(() => window.__twofoldFake.state.settings.biometrics);
     assert.equal(settings, true);
@@ -377,6 +377,23 @@ test("edit: show as QR code warns about the secret and uses an image; delete ask
     await page.getByLabel("Issuer").fill("My Bank");
     await page.getByRole("button", { name: "Save" }).click();
     await page.getByTestId("issuer").filter({ hasText: "My Bank" }).waitFor();
+  });
+});
+
+test("phones: the camera scan adds through add_uri, a migration export asks for the next code", async () => {
+  const scans = [
+    { migration: { uris: [GITHUB], batchId: 9, batchIndex: 1, batchSize: 2 } },
+    { migration: { uris: [BANK], batchId: 9, batchIndex: 0, batchSize: 2 } },
+  ];
+  await withApp({ platform: "android", firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, scans }, {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Scan QR Code" }).click(); // the empty list leads to the add screen
+    await page.getByRole("heading", { name: "Add account" }).waitFor();
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByText("Scan the next QR code (2 of 2)").waitFor();
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByTestId("account").nth(1).waitFor();
+    const calls = await page.evaluate(() => window.__twofoldFake.state.calls);
+    assert.ok(calls.includes("plugin:barcode-scanner|scan") && calls.includes("add_uri") && !calls.includes("scan_camera"), calls.join());
   });
 });
 

@@ -25,5 +25,5 @@ export function errorKey(kind: ErrorKind): MessageKey {
  * plain-words text: paths for Io, details for Internal/Corrupt/InvalidInput.
  */
 export function showsDetails(kind: ErrorKind): boolean {
-  return kind === "Io" || kind === "Internal" || kind === "Corrupt" || kind === "InvalidInput";
+  return kind === "Io" || kind === "Internal" || kind === "Corrupt" || kind === "InvalidInput" || kind === "Unsupported";
 }

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Settings, VaultLockedPayload,
+  ExportFormat, ImportFormat, ImportReportView, LocationView, ManualAccount, Settings, VaultLockedPayload,
 } from "./types";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
@@ -43,6 +43,8 @@ export const ipc = {
   backupNow: () => call<BackupStatus>("backup_now"),
   backupStatus: () => call<BackupStatus>("backup_status"),
   touch: () => call<void>("touch"),
+  /** Phones, for the push issue's approval prompt; not used by these screens yet. */
+  locationCurrent: () => call<LocationView>("location_current"),
 };
 
 export function onVaultLocked(cb: (p: VaultLockedPayload) => void): Promise<UnlistenFn> {

@@ -123,6 +123,12 @@ export interface AppError {
   kind: ErrorKind;
   message: string;
 }
+export interface LocationView {
+  latitude: number;
+  longitude: number;
+  accuracyM: number;
+}
+export type LockReason = "idle" | "background" | "user";
 export interface VaultLockedPayload {
   reason: "idle" | "background" | "user";
 }

@@ -23,7 +23,7 @@ export interface FakeConfig {
   scans?: ScanScript[];
   settings?: Partial<Settings>;
   language?: Settings["language"];
-  /** Phones: false makes scan_camera answer Unsupported (no camera permission or hardware). */
+  /** Phones: false makes the barcode-scanner plugin report the camera permission as denied. */
   camera?: boolean;
 }
 export type ScanScript =
@@ -189,11 +189,30 @@ export function installFake(): void {
     };
   }
 
+  const nextScript = (): ScanScript => (state.scans.length > 1 ? state.scans.shift()! : state.scans[0]);
+  // What the camera "sees": the text of the next scripted QR code. Migration and push scripts
+  // become stand-in URIs that add_uri below resolves back to their script.
+  const cameraStash: ScanScript[] = [];
+  function cameraText(): string {
+    const script = nextScript();
+    if ("uri" in script) return script.uri;
+    cameraStash.push(script);
+    return "push" in script ? `otpauth://pipush/fake?stash=${cameraStash.length - 1}` : `otpauth-migration://offline?stash=${cameraStash.length - 1}`;
+  }
+  function addText(text: string): AddResult {
+    const stash = /[?&]stash=(\d+)/.exec(text);
+    if (stash && text.startsWith("otpauth://pipush/")) return fail("Unsupported", "push enrolment is not available in this build yet");
+    if (stash) return runScript(cameraStash[Number(stash[1])]);
+    return addUri(text);
+  }
+
   function scan(bytes: number[]): AddResult {
     const png = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
     const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
     if (!png && !jpeg) fail("InvalidInput", "not a PNG or JPEG image");
-    const script = state.scans.length > 1 ? state.scans.shift()! : state.scans[0];
+    return runScript(nextScript());
+  }
+  function runScript(script: ScanScript): AddResult {
     if ("uri" in script) return addUri(script.uri);
     if ("push" in script) return { ...emptyResult(), pushEnrolment: script.push };
     const m = script.migration;
@@ -294,7 +313,7 @@ export function installFake(): void {
       e.view = { ...e.view, counter: (e.view.counter ?? 0) + 1 };
       return codeOf(e, Date.now());
     },
-    add_uri: (a) => (needUnlocked(), addUri(String(a.uri))),
+    add_uri: (a) => (needUnlocked(), addText(String(a.uri))),
     add_manual: (a) => {
       needUnlocked();
       const m = a.account as ManualAccount;
@@ -306,11 +325,16 @@ export function installFake(): void {
       return r;
     },
     scan_image: (a) => (needUnlocked(), scan(a.image as number[])),
-    scan_camera: () => {
-      needUnlocked();
-      if (state.platform === "desktop" || cfg.camera === false) fail("Unsupported", "no camera here");
-      return scan([0x89, 0x50, 0x4e, 0x47]);
+    // Always Unsupported (docs/ipc.md): phones scan with the barcode-scanner plugin below.
+    scan_camera: () => fail("Unsupported", "scanning with the camera runs in the UI (barcode-scanner plugin)"),
+    location_current: () => {
+      if (state.platform === "desktop") fail("Unsupported", "no location on desktop");
+      return { latitude: 59.3293, longitude: 18.0686, accuracyM: 25 };
     },
+    // The barcode-scanner plugin (registered on phones only, like the real shell).
+    "plugin:barcode-scanner|check_permissions": () => ({ camera: cfg.camera === false ? "denied" : "granted" }),
+    "plugin:barcode-scanner|request_permissions": () => ({ camera: cfg.camera === false ? "denied" : "granted" }),
+    "plugin:barcode-scanner|scan": () => ({ content: cameraText(), format: "QR_CODE" }),
     account_update: (a) => {
       needUnlocked();
       const e = find(String(a.id));
@@ -363,6 +387,8 @@ export function installFake(): void {
     async (cmd, args) => {
       state.calls.push(cmd);
       const h = handlers[cmd];
+      // An unregistered plugin (barcode-scanner on desktop) fails like Tauri: a plain string.
+      if (cmd.startsWith("plugin:") && state.platform === "desktop") throw `plugin ${cmd.split("|")[0].slice(7)} not found`;
       if (!h) fail("Internal", `unknown command ${cmd}`);
       return h((args ?? {}) as Args);
     },

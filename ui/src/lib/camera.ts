@@ -1,0 +1,26 @@
+// Phones scan with the camera from the UI: the barcode-scanner plugin's Rust side exposes no
+// scan call (docs/ipc.md, scan_camera), so the plugin's scan() runs here and only the decoded
+// text goes to add_uri, which parses it in Rust. The text is not kept.
+import { checkPermissions, Format, requestPermissions, scan } from "@tauri-apps/plugin-barcode-scanner";
+import { ipc } from "./ipc";
+import type { AddResult, AppError } from "./types";
+
+/** Scans one QR code and adds it; null when the user cancelled the scan. */
+export async function scanWithCamera(): Promise<AddResult | null> {
+  let permission: string;
+  try {
+    permission = await checkPermissions();
+    if (permission !== "granted") permission = await requestPermissions();
+  } catch (e) {
+    throw { kind: "Unsupported", message: `no camera: ${String(e)}` } satisfies AppError;
+  }
+  if (permission !== "granted") throw { kind: "Unsupported", message: "camera permission denied" } satisfies AppError;
+  let content: string;
+  try {
+    content = (await scan({ formats: [Format.QRCode] })).content;
+  } catch (e) {
+    if (/cancel/i.test(String(e))) return null;
+    throw { kind: "Unsupported", message: `the camera could not scan: ${String(e)}` } satisfies AppError;
+  }
+  return ipc.addUri(content);
+}
