@@ -394,6 +394,13 @@ test("phones: the camera scan adds through add_uri, a migration export asks for 
     await page.getByTestId("account").nth(1).waitFor();
     const calls = await page.evaluate(() => window.__twofoldFake.state.calls);
     assert.ok(calls.includes("plugin:barcode-scanner|scan") && calls.includes("add_uri") && !calls.includes("scan_camera"), calls.join());
+    // A push enrolment code is refused by the core for now: said in plain words, no file chooser.
+    await page.evaluate(() => window.__twofoldFake.state.scans.splice(0, Infinity, { push: "PIPU0002" }));
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Work or school account" }).click();
+    await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByTestId("error").filter({ hasText: "push enrolment is not available" }).waitFor();
+    assert.equal(await page.getByText("No camera here").count(), 0);
   });
 });
 
