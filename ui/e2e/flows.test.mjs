@@ -75,10 +75,12 @@ test("first run: Accept → Continue → password → Create vault → Scan QR C
 
     // "if that option is missing press +, choose Work or school account, then Scan QR Code"
     await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Work or school account" }).waitFor();
+    await shot(page, "06-plus-menu-light-en");
     await page.getByRole("button", { name: "Work or school account" }).click();
     await page.getByRole("heading", { name: "Work or school account" }).waitFor();
     await page.getByRole("button", { name: "Scan QR Code" }).waitFor();
-    await shot(page, "06-add-work-light-en");
+    await shot(page, "06b-add-work-light-en");
   });
 });
 
