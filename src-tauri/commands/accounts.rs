@@ -1,0 +1,184 @@
+//! The account list, codes, edits and the account as a QR code.
+
+use std::time::Instant;
+
+use tauri::{AppHandle, Runtime, State};
+use twofold_core::otp::{Algorithm, Code, Generator, Kind, time_step};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::{Account, AccountUpdate, Vault};
+
+use crate::dto::{AccountPatch, AccountView, CodeView, OtpAlgorithm, OtpKind};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, unix_now_ms};
+
+/// An account without its secret.
+pub(crate) fn view(vault: &Vault, a: &Account) -> AccountView {
+    let params = a.otp.params;
+    let kind = params.kind();
+    AccountView {
+        id: a.id.clone(),
+        issuer: a.otp.issuer.clone(),
+        name: a.otp.name.clone(),
+        kind: match kind {
+            Kind::Totp { .. } => OtpKind::Totp,
+            Kind::Hotp { .. } => OtpKind::Hotp,
+            Kind::Steam { .. } => OtpKind::Steam,
+        },
+        algorithm: match params.algorithm() {
+            Algorithm::Sha1 => OtpAlgorithm::Sha1,
+            Algorithm::Sha256 => OtpAlgorithm::Sha256,
+            Algorithm::Sha512 => OtpAlgorithm::Sha512,
+        },
+        digits: params.digits(),
+        period: kind.period().unwrap_or(0),
+        counter: kind.counter(),
+        favorite: a.favorite,
+        groups: a
+            .groups
+            .iter()
+            .filter_map(|g| vault.group_name(g).map(str::to_owned))
+            .collect(),
+        note: a.note.clone(),
+        order: a.order,
+        created_at: a.created,
+        used_at: a.used,
+    }
+}
+
+/// The code of `a` at Unix milliseconds `now_ms`, with the next one for time-based kinds.
+pub(crate) fn code_view(a: &Account, now_ms: u64) -> CodeView {
+    let generator = Generator::new(&a.otp.secret, a.otp.params);
+    let now = now_ms / 1000;
+    match a.otp.params.kind().period() {
+        Some(period) => {
+            let step = time_step(now, period);
+            let p = u64::from(period);
+            CodeView {
+                id: a.id.clone(),
+                code: generator.code_at_counter(step).to_string(),
+                next_code: Some(generator.code_at_counter(step + 1).to_string()),
+                period,
+                valid_from_ms: step * p * 1000,
+                valid_until_ms: (step + 1) * p * 1000,
+            }
+        }
+        None => hotp_view(&a.id, generator.code_at(now)),
+    }
+}
+
+fn hotp_view(id: &str, code: Code) -> CodeView {
+    CodeView {
+        id: id.to_owned(),
+        code: code.to_string(),
+        next_code: None,
+        period: 0,
+        valid_from_ms: 0,
+        valid_until_ms: 0,
+    }
+}
+
+/// Every account, favourites first, then in their order.
+#[tauri::command]
+pub async fn accounts_list(state: State<'_, AppState>) -> AppResult<Vec<AccountView>> {
+    let inner = state.get()?;
+    let vault = inner.vault()?;
+    let mut list: Vec<AccountView> = vault.accounts().iter().map(|a| view(vault, a)).collect();
+    list.sort_by_key(|a| (!a.favorite, a.order));
+    Ok(list)
+}
+
+/// The code of every account now.
+#[tauri::command]
+pub async fn codes_now(state: State<'_, AppState>) -> AppResult<Vec<CodeView>> {
+    let inner = state.get()?;
+    let now = unix_now_ms();
+    Ok(inner
+        .vault()?
+        .accounts()
+        .iter()
+        .map(|a| code_view(a, now))
+        .collect())
+}
+
+/// HOTP: advances the counter, saves, and returns the new code.
+#[tauri::command]
+pub async fn hotp_next<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> AppResult<CodeView> {
+    let mut inner = state.get()?;
+    let code = inner.vault_mut()?.next_hotp(&id, unix_now_ms() / 1000)?;
+    let backup = state.save_vault(&mut inner)?;
+    super::report_backup(&app, backup);
+    Ok(hotp_view(&id, code))
+}
+
+/// Renames, notes, favourites, groups or moves an account.
+#[tauri::command]
+pub async fn account_update<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+    patch: AccountPatch,
+) -> AppResult<AccountView> {
+    let update = AccountUpdate {
+        issuer: patch.issuer.map(|s| s.trim().to_owned()),
+        name: patch.name.map(|s| s.trim().to_owned()),
+        note: patch.note,
+        favorite: patch.favorite,
+        groups: patch.groups,
+        order: patch.order,
+    };
+    let mut inner = state.get()?;
+    let vault = inner.vault_mut()?;
+    vault.update_account(&id, update, &SystemRng::new())?;
+    let updated = vault
+        .account(&id)
+        .map(|a| view(vault, a))
+        .ok_or_else(|| AppError::internal("the account vanished while being changed"))?;
+    let backup = state.save_vault(&mut inner)?;
+    super::report_backup(&app, backup);
+    Ok(updated)
+}
+
+/// Deletes an account (the UI asks for confirmation first).
+#[tauri::command]
+pub async fn account_delete<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> AppResult<()> {
+    let mut inner = state.get()?;
+    inner.vault_mut()?.remove(&id)?;
+    let backup = state.save_vault(&mut inner)?;
+    super::report_backup(&app, backup);
+    Ok(())
+}
+
+/// The account's `otpauth://` URI as an SVG QR code, to scan it with another phone.
+#[tauri::command]
+pub async fn account_qr_svg(state: State<'_, AppState>, id: String) -> AppResult<String> {
+    let inner = state.get()?;
+    let account = inner.vault()?.account(&id).ok_or_else(|| {
+        AppError::new(
+            crate::error::ErrorKind::NotFound,
+            format!("no account with id {id:?}"),
+        )
+    })?;
+    let uri = twofold_core::uri::write(&account.otp);
+    let qr = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| AppError::internal(format!("cannot draw the QR code: {e}")))?;
+    Ok(qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build())
+}
+
+/// The user did something: the idle lock timer starts again.
+#[tauri::command]
+pub async fn touch(state: State<'_, AppState>) -> AppResult<()> {
+    state.get()?.last_activity = Instant::now();
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! Importing other apps' exports, in every format the core reads.
+
+use tauri::{AppHandle, Runtime, State};
+use twofold_core::import::{self, Format};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::AddOutcome;
+use zeroize::Zeroizing;
+
+use crate::dto::{ImportFormat, ImportReportView, ImportSkip};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, unix_now};
+
+/// What a person calls a format, and whether its files can be encrypted.
+fn describe(f: Format) -> (&'static str, bool) {
+    match f {
+        Format::Aegis => ("Aegis Authenticator", true),
+        Format::TwoFas => ("2FAS Authenticator", true),
+        Format::AndOtp => ("andOTP", true),
+        Format::Bitwarden => ("Bitwarden (JSON or CSV)", false),
+        Format::Ente => ("Ente Auth (plain text)", false),
+        Format::FreeOtpPlus => ("FreeOTP+ (JSON)", false),
+        Format::Proton => ("Proton Authenticator", false),
+        Format::GoogleMigration => (
+            "Google Authenticator export (otpauth-migration lines)",
+            false,
+        ),
+        Format::OtpauthList => ("otpauth:// URIs, one a line", false),
+        Format::Stratum => ("Stratum / Authenticator Pro", true),
+        Format::Steam => ("Steam Desktop Authenticator (maFile)", false),
+        Format::Duo => ("Duo Mobile", false),
+        Format::FreeOtp => ("FreeOTP (tokens.xml)", false),
+        Format::Authy => ("Authy (token store XML)", false),
+        Format::BattleNet => ("Battle.net Authenticator (preferences XML)", false),
+        Format::TotpAuthenticator => ("TOTP Authenticator (preferences XML)", false),
+    }
+}
+
+/// The formats the importer reads.
+#[tauri::command]
+pub async fn import_formats() -> AppResult<Vec<ImportFormat>> {
+    Ok(Format::ALL
+        .into_iter()
+        .map(|f| {
+            let (label, encrypted) = describe(f);
+            ImportFormat {
+                name: f.name().to_owned(),
+                label: label.to_owned(),
+                encrypted,
+            }
+        })
+        .collect())
+}
+
+/// Imports a file's bytes; `format` `null` detects it, `password` opens encrypted files.
+#[tauri::command]
+pub async fn import_file<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    data: Vec<u8>,
+    format: Option<String>,
+    password: Option<Zeroizing<String>>,
+) -> AppResult<ImportReportView> {
+    let data = Zeroizing::new(data);
+    let format = match format.as_deref() {
+        None | Some("") | Some("auto") => None,
+        Some(name) => Some(
+            Format::from_name(name)
+                .ok_or_else(|| AppError::invalid(format!("unknown import format {name:?}")))?,
+        ),
+    };
+    let mut inner = state.get()?;
+    inner.vault()?;
+    let report = import::import(&data, format, password.as_ref().map(|p| p.as_bytes()))?;
+    let rng = SystemRng::new();
+    let now = unix_now();
+    let vault = inner.vault_mut()?;
+    let mut view = ImportReportView {
+        added: 0,
+        duplicates: Vec::new(),
+        skipped: report
+            .skipped
+            .into_iter()
+            .map(|s| ImportSkip {
+                name: s.entry,
+                reason: s.reason,
+            })
+            .collect(),
+    };
+    for entry in report.entries {
+        let name = entry.account.display_name();
+        match vault.add_with_metadata(entry, now, &rng)? {
+            AddOutcome::Added(_) => view.added += 1,
+            AddOutcome::Duplicate(_) => view.duplicates.push(name),
+        }
+    }
+    if view.added > 0 {
+        let backup = state.save_vault(&mut inner)?;
+        super::report_backup(&app, backup);
+    }
+    Ok(view)
+}

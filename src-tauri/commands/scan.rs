@@ -1,0 +1,187 @@
+//! Adding accounts: a typed or pasted URI, a hand-typed account, a QR image, the camera.
+
+use tauri::{AppHandle, Runtime, State};
+use twofold_core::migration::BatchProgress;
+use twofold_core::otp::{Algorithm, Kind, OtpParams};
+use twofold_core::payload::{self, Payload};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::AddOutcome;
+use twofold_core::{OtpAccount, Secret, scan};
+use zeroize::Zeroizing;
+
+use super::accounts::view;
+use crate::dto::{AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, Inner, unix_now};
+
+/// Adds what the payloads hold. Every payload is read before the vault changes, so a bad one
+/// adds nothing.
+fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<AddResult> {
+    inner.vault()?;
+    let mut accounts: Vec<OtpAccount> = Vec::new();
+    let mut result = AddResult::default();
+    let mut batches = Vec::new();
+    for text in texts {
+        match payload::parse(text)? {
+            Payload::Account(a) => accounts.push(a),
+            Payload::Migration(batch) => batches.push(batch),
+            Payload::PushEnrolment(_) => {
+                return Err(AppError::unsupported(
+                    "this QR code enrols a privacyIDEA push token; push sign-in approval is not available in this version yet",
+                ));
+            }
+        }
+    }
+    for batch in batches {
+        let progress = match inner.migration.take() {
+            Some(mut p) => match p.add(&batch) {
+                Ok(_) => p,
+                // A QR code of another export: start over with it.
+                Err(_) => BatchProgress::new(&batch),
+            },
+            None => BatchProgress::new(&batch),
+        };
+        if batch.batch_size > 1 {
+            let missing = progress.missing();
+            result.migration = Some(MigrationProgress {
+                batch_id: batch.batch_id,
+                batch_size: progress.batch_size(),
+                received: (0..progress.batch_size())
+                    .filter(|i| !missing.contains(i))
+                    .collect(),
+                missing,
+            });
+        }
+        if !progress.is_complete() {
+            inner.migration = Some(progress);
+        }
+        for (i, entry) in batch.entries.into_iter().enumerate() {
+            match entry {
+                Ok(a) => accounts.push(a),
+                Err(e) => result.skipped.push(ImportSkip {
+                    name: format!(
+                        "account {} of QR code {} of the export",
+                        i + 1,
+                        batch.batch_index + 1
+                    ),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+    }
+    let rng = SystemRng::new();
+    let now = unix_now();
+    let vault = inner.vault_mut()?;
+    for a in accounts {
+        let name = a.display_name();
+        match vault.add(a, now, &rng)? {
+            AddOutcome::Added(id) => {
+                if let Some(added) = vault.account(&id) {
+                    result.added.push(view(vault, added));
+                }
+            }
+            AddOutcome::Duplicate(_) => result.duplicates.push(name),
+        }
+    }
+    Ok(result)
+}
+
+/// Adds, saves when something was added, and reports a failed automatic backup.
+fn add_and_save<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    texts: &[Zeroizing<String>],
+) -> AppResult<AddResult> {
+    let mut inner = state.get()?;
+    let result = add_payloads(&mut inner, texts)?;
+    if !result.added.is_empty() {
+        let backup = state.save_vault(&mut inner)?;
+        super::report_backup(app, backup);
+    }
+    Ok(result)
+}
+
+/// A typed or pasted `otpauth://`, `otpauth-migration://` or `steam://` URI.
+#[tauri::command]
+pub async fn add_uri<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    uri: Zeroizing<String>,
+) -> AppResult<AddResult> {
+    add_and_save(&app, &state, &[uri])
+}
+
+fn otp_account(m: &ManualAccount) -> AppResult<OtpAccount> {
+    let issuer = m.issuer.trim().to_owned();
+    let name = m.name.trim().to_owned();
+    if issuer.is_empty() && name.is_empty() {
+        return Err(AppError::invalid("give the account an issuer or a name"));
+    }
+    let secret = Secret::from_base32(&m.secret).map_err(|e| AppError::invalid(e.to_string()))?;
+    let algorithm = match m.algorithm {
+        OtpAlgorithm::Sha1 => Algorithm::Sha1,
+        OtpAlgorithm::Sha256 => Algorithm::Sha256,
+        OtpAlgorithm::Sha512 => Algorithm::Sha512,
+    };
+    let params = match m.kind {
+        OtpKind::Totp => OtpParams::new(Kind::Totp { period: m.period }, algorithm, m.digits),
+        OtpKind::Hotp => OtpParams::new(Kind::Hotp { counter: m.counter }, algorithm, m.digits),
+        OtpKind::Steam => OtpParams::steam(m.period),
+    }
+    .map_err(|e| AppError::invalid(e.to_string()))?;
+    Ok(OtpAccount {
+        issuer,
+        name,
+        secret,
+        params,
+    })
+}
+
+/// An account typed in by hand ("Enter code manually").
+#[tauri::command]
+pub async fn add_manual<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    account: ManualAccount,
+) -> AppResult<AddResult> {
+    let otp = otp_account(&account)?;
+    let mut inner = state.get()?;
+    let vault = inner.vault_mut()?;
+    let mut result = AddResult::default();
+    let name = otp.display_name();
+    match vault.add(otp, unix_now(), &SystemRng::new())? {
+        AddOutcome::Added(id) => {
+            if let Some(a) = vault.account(&id) {
+                result.added.push(view(vault, a));
+            }
+            let backup = state.save_vault(&mut inner)?;
+            super::report_backup(&app, backup);
+        }
+        AddOutcome::Duplicate(_) => result.duplicates.push(name),
+    }
+    Ok(result)
+}
+
+/// Every QR code in a PNG or JPEG image (a file or a pasted screenshot), decoded here.
+#[tauri::command]
+pub async fn scan_image<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    image: Vec<u8>,
+) -> AppResult<AddResult> {
+    let image = Zeroizing::new(image);
+    let texts: Vec<Zeroizing<String>> = scan::scan_image(&image)?
+        .into_iter()
+        .map(Zeroizing::new)
+        .collect();
+    if texts.is_empty() {
+        return Err(AppError::invalid("no QR code was found in the image"));
+    }
+    add_and_save(&app, &state, &texts)
+}
+
+/// The camera (see `platform`: phones scan through the barcode-scanner plugin).
+#[tauri::command]
+pub async fn scan_camera() -> AppResult<AddResult> {
+    Err(crate::platform::scan_camera())
+}

@@ -1,0 +1,122 @@
+//! Creating, unlocking, locking the vault and changing its password.
+
+use std::time::Instant;
+
+use tauri::{AppHandle, Emitter, Runtime, State};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::{Vault, file};
+use zeroize::Zeroizing;
+
+use crate::dto::{AppStatus, EVENT_VAULT_LOCKED, LockReason, Platform};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::state::{AppState, reason};
+
+fn non_empty(password: &str) -> AppResult<()> {
+    if password.is_empty() {
+        return Err(AppError::invalid("the password must not be empty"));
+    }
+    Ok(())
+}
+
+/// Which screen the UI starts on.
+#[tauri::command]
+pub async fn app_status(state: State<'_, AppState>) -> AppResult<AppStatus> {
+    let inner = state.get()?;
+    Ok(AppStatus {
+        vault_exists: state.vault_path().exists(),
+        unlocked: inner.vault.is_some(),
+        platform: Platform::current(),
+        first_run_done: inner.prefs.first_run_done,
+        biometrics_available: crate::platform::biometrics_available(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+    })
+}
+
+/// The privacy statement was accepted.
+#[tauri::command]
+pub async fn first_run_accept(state: State<'_, AppState>) -> AppResult<()> {
+    let mut inner = state.get()?;
+    let mut prefs = inner.prefs.clone();
+    prefs.first_run_done = true;
+    state.save_prefs(&prefs)?;
+    inner.prefs = prefs;
+    Ok(())
+}
+
+/// Creates the vault with a password and leaves it unlocked.
+#[tauri::command]
+pub async fn vault_create(
+    state: State<'_, AppState>,
+    password: Zeroizing<String>,
+) -> AppResult<()> {
+    non_empty(&password)?;
+    let path = state.vault_path();
+    if path.exists() {
+        return Err(file::FileError::Exists(path).into());
+    }
+    let vault = Vault::create(password.as_bytes(), state.kdf()?, &SystemRng::new())?;
+    let mut inner = state.get()?;
+    let bytes = vault.to_bytes(&SystemRng::new())?;
+    file::write_atomic(&path, &bytes, true)?;
+    inner.vault = Some(vault);
+    inner.last_activity = Instant::now();
+    Ok(())
+}
+
+/// Opens the vault with its password.
+#[tauri::command]
+pub async fn vault_unlock(
+    state: State<'_, AppState>,
+    password: Zeroizing<String>,
+) -> AppResult<()> {
+    let bytes = file::read(&state.vault_path())?;
+    let vault = Vault::open(&bytes, password.as_bytes())?;
+    let mut inner = state.get()?;
+    inner.vault = Some(vault);
+    inner.last_activity = Instant::now();
+    Ok(())
+}
+
+/// Opens the vault with the device key after biometrics (phones with a device-key slot).
+#[tauri::command]
+pub async fn vault_unlock_biometric() -> AppResult<()> {
+    crate::platform::unlock_with_device_key()
+}
+
+/// Locks the vault now.
+#[tauri::command]
+pub async fn vault_lock<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+) -> AppResult<()> {
+    state.get()?.lock();
+    app.emit(EVENT_VAULT_LOCKED, reason(LockReason::User))?;
+    Ok(())
+}
+
+/// Replaces the password after checking the current one against the file.
+#[tauri::command]
+pub async fn vault_change_password<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    current: Zeroizing<String>,
+    next: Zeroizing<String>,
+) -> AppResult<()> {
+    non_empty(&next)?;
+    let kdf = state.kdf()?;
+    let mut inner = state.get()?;
+    inner.vault()?;
+    let bytes = file::read(&state.vault_path())?;
+    Vault::open(&bytes, current.as_bytes()).map_err(|e| match AppError::from(e) {
+        e if e.kind == ErrorKind::WrongPassword => {
+            AppError::new(ErrorKind::WrongPassword, "the current password is wrong")
+        }
+        e => e,
+    })?;
+    inner
+        .vault_mut()?
+        .set_password(next.as_bytes(), kdf, &SystemRng::new())?;
+    let backup = state.save_vault(&mut inner)?;
+    super::report_backup(&app, backup);
+    Ok(())
+}

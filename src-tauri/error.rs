@@ -1,0 +1,182 @@
+//! The one error type of every command, serialized as `{ kind, message }` (docs/ipc.md).
+//! Messages come from the core's errors, which never hold a secret.
+
+use serde::{Serialize, Serializer};
+use twofold_core::import::ImportError;
+use twofold_core::payload::PayloadError;
+use twofold_core::scan::ScanError;
+use twofold_core::vault::file::FileError;
+use twofold_core::vault::{OpenError, VaultError};
+
+/// What kind of failure, so the UI can react to it without reading the message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum ErrorKind {
+    /// The password does not open the vault or the file being imported.
+    WrongPassword,
+    /// The vault or a file is damaged or was tampered with.
+    Corrupt,
+    /// The command needs an unlocked vault.
+    Locked,
+    /// There is no vault yet.
+    NoVault,
+    /// A vault exists already.
+    VaultExists,
+    /// A bad URI, secret, image or field.
+    InvalidInput,
+    /// An encrypted import was given no password.
+    PasswordRequired,
+    /// The import file's format was not recognised.
+    UnknownFormat,
+    /// No account with that id.
+    NotFound,
+    /// This platform has no camera, location or biometrics, or the feature is not built yet.
+    Unsupported,
+    /// A disk error.
+    Io,
+    /// Anything else.
+    Internal,
+}
+
+/// A failed command: a kind for the UI and a message for the person.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct AppError {
+    /// What kind of failure.
+    pub kind: ErrorKind,
+    /// Plain words, never a secret.
+    pub message: String,
+}
+
+/// `{ kind, message }`: the serialized form (ts-rs describes it through [`ErrorDto`]).
+impl Serialize for AppError {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        ErrorDto {
+            kind: self.kind,
+            message: &self.message,
+        }
+        .serialize(s)
+    }
+}
+
+#[derive(Serialize)]
+struct ErrorDto<'a> {
+    kind: ErrorKind,
+    message: &'a str,
+}
+
+/// The TypeScript view of [`AppError`].
+#[cfg(test)]
+#[derive(ts_rs::TS)]
+#[ts(rename = "AppError")]
+#[allow(dead_code)]
+pub struct AppErrorTs {
+    kind: ErrorKind,
+    message: String,
+}
+
+impl AppError {
+    /// An error of `kind` with `message`.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        AppError {
+            kind,
+            message: message.into(),
+        }
+    }
+
+    /// The vault is locked.
+    pub fn locked() -> Self {
+        Self::new(ErrorKind::Locked, "the vault is locked; unlock it first")
+    }
+
+    /// A bad argument.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+
+    /// Not available on this platform (or not in this build).
+    pub fn unsupported(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Unsupported, message)
+    }
+
+    /// An unexpected failure.
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Internal, message)
+    }
+}
+
+/// The result of every command.
+pub type AppResult<T> = Result<T, AppError>;
+
+impl From<OpenError> for AppError {
+    fn from(e: OpenError) -> Self {
+        let kind = match e {
+            OpenError::WrongPassword | OpenError::DeviceKeyRejected => ErrorKind::WrongPassword,
+            OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_) => ErrorKind::Corrupt,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<VaultError> for AppError {
+    fn from(e: VaultError) -> Self {
+        let kind = match e {
+            VaultError::NotFound(_) => ErrorKind::NotFound,
+            VaultError::NotHotp | VaultError::CounterOverflow => ErrorKind::InvalidInput,
+            _ => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<FileError> for AppError {
+    fn from(e: FileError) -> Self {
+        let kind = match e {
+            FileError::NotFound(_) => ErrorKind::NoVault,
+            FileError::Exists(_) => ErrorKind::VaultExists,
+            FileError::Io { .. } => ErrorKind::Io,
+        };
+        let message = match &e {
+            // The core's wording points at the CLI; the app has its own first run.
+            FileError::NotFound(p) => format!("no vault at {}", p.display()),
+            _ => e.to_string(),
+        };
+        Self::new(kind, message)
+    }
+}
+
+impl From<PayloadError> for AppError {
+    fn from(e: PayloadError) -> Self {
+        Self::invalid(e.to_string())
+    }
+}
+
+impl From<ScanError> for AppError {
+    fn from(e: ScanError) -> Self {
+        Self::invalid(e.to_string())
+    }
+}
+
+impl From<ImportError> for AppError {
+    fn from(e: ImportError) -> Self {
+        let kind = match e {
+            ImportError::PasswordRequired => ErrorKind::PasswordRequired,
+            ImportError::WrongPassword => ErrorKind::WrongPassword,
+            ImportError::Malformed { .. } => ErrorKind::InvalidInput,
+            ImportError::UnknownFormat => ErrorKind::UnknownFormat,
+        };
+        let message = match e {
+            ImportError::UnknownFormat => {
+                "the file's format was not recognised; choose it from the list".to_owned()
+            }
+            _ => e.to_string(),
+        };
+        Self::new(kind, message)
+    }
+}
+
+impl From<tauri::Error> for AppError {
+    fn from(e: tauri::Error) -> Self {
+        Self::internal(e.to_string())
+    }
+}

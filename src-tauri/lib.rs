@@ -1,0 +1,127 @@
+//! Twofold's Tauri shell: a thin layer between the web UI (`ui/`) and `twofold-core`.
+//!
+//! The IPC contract is docs/ipc.md. Secrets stay here: the webview gets codes, names and
+//! metadata only. The vault locks after the idle timeout and when the app goes to the
+//! background.
+
+pub mod commands;
+pub mod dto;
+pub mod error;
+mod platform;
+pub mod state;
+
+#[cfg(test)]
+mod tests;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use tauri::{Emitter, Manager, Runtime};
+
+use dto::{EVENT_VAULT_LOCKED, LockReason};
+use state::{AppState, KdfSource, reason};
+
+/// Every command of docs/ipc.md, for the app and for the shell tests.
+pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    use commands::{accounts, export, import, scan, settings, vault};
+    tauri::generate_handler![
+        vault::app_status,
+        vault::first_run_accept,
+        vault::vault_create,
+        vault::vault_unlock,
+        vault::vault_unlock_biometric,
+        vault::vault_lock,
+        vault::vault_change_password,
+        accounts::accounts_list,
+        accounts::codes_now,
+        accounts::hotp_next,
+        accounts::account_update,
+        accounts::account_delete,
+        accounts::account_qr_svg,
+        accounts::touch,
+        scan::add_uri,
+        scan::add_manual,
+        scan::scan_image,
+        scan::scan_camera,
+        import::import_formats,
+        import::import_file,
+        export::export_file,
+        settings::settings_get,
+        settings::settings_set,
+        settings::backup_now,
+        settings::backup_status,
+        commands::platform::location_current,
+    ]
+}
+
+/// Where the vault and settings live: `$TWOFOLD_DATA_DIR` when set (tests, portable use),
+/// else the platform's app data folder.
+fn data_dir<R: Runtime>(app: &tauri::App<R>) -> Result<PathBuf, tauri::Error> {
+    match std::env::var_os("TWOFOLD_DATA_DIR").filter(|d| !d.is_empty()) {
+        Some(d) => Ok(PathBuf::from(d)),
+        None => app.path().app_data_dir(),
+    }
+}
+
+fn emit_locked<R: Runtime>(app: &tauri::AppHandle<R>, why: LockReason) {
+    // Nobody to tell when the webview is gone; the vault is locked either way.
+    let _ = app.emit(EVENT_VAULT_LOCKED, reason(why));
+}
+
+/// Checks the idle timer every second for the life of the app.
+fn spawn_idle_lock<R: Runtime>(app: tauri::AppHandle<R>) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(Duration::from_secs(1));
+            if app.state::<AppState>().lock_if_idle(Instant::now()) {
+                emit_locked(&app, LockReason::Idle);
+            }
+        }
+    });
+}
+
+/// Locks when the app leaves the foreground: on phones when its window loses focus or the
+/// app is resumed, on desktop when the window is minimized.
+fn on_background<R: Runtime>(app: &tauri::AppHandle<R>) {
+    if app.state::<AppState>().lock_on_background() {
+        emit_locked(app, LockReason::Background);
+    }
+}
+
+/// Starts the app.
+#[cfg_attr(mobile, tauri::mobile_entry_point)]
+pub fn run() {
+    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
+    #[cfg(mobile)]
+    let builder = builder
+        .plugin(tauri_plugin_barcode_scanner::init())
+        .plugin(tauri_plugin_geolocation::init());
+    let app = builder
+        .setup(|app| {
+            let dir = data_dir(app)?;
+            app.manage(AppState::new(dir, KdfSource::Calibrate));
+            spawn_idle_lock(app.handle().clone());
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::Focused(false) = event {
+                if cfg!(mobile) || window.is_minimized().unwrap_or(false) {
+                    on_background(window.app_handle());
+                }
+            }
+        })
+        .invoke_handler(handler())
+        .build(tauri::generate_context!());
+    match app {
+        Ok(app) => app.run(|_app, _event| {
+            #[cfg(mobile)]
+            if let tauri::RunEvent::Resumed = _event {
+                on_background(_app);
+            }
+        }),
+        Err(e) => {
+            eprintln!("error: Twofold could not start: {e}");
+            std::process::exit(1);
+        }
+    }
+}

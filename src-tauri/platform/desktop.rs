@@ -1,0 +1,33 @@
+//! Desktop: no camera scanning, no location, no biometrics. Each says so with `Unsupported`
+//! and the UI offers the fallback.
+
+use tauri::{AppHandle, Runtime};
+
+use crate::dto::LocationView;
+use crate::error::{AppError, AppResult};
+
+/// Whether a device-key slot can unlock the vault.
+pub fn biometrics_available() -> bool {
+    false
+}
+
+/// Unlock with the device key.
+pub fn unlock_with_device_key() -> AppResult<()> {
+    Err(AppError::unsupported(
+        "there is no biometric unlock on desktop; use your password",
+    ))
+}
+
+/// Scanning with the camera.
+pub fn scan_camera() -> AppError {
+    AppError::unsupported(
+        "there is no camera scanning on desktop; choose an image of the QR code or paste a screenshot",
+    )
+}
+
+/// The device's position.
+pub fn location<R: Runtime>(_app: &AppHandle<R>) -> AppResult<LocationView> {
+    Err(AppError::unsupported(
+        "the location is not available on desktop",
+    ))
+}

@@ -1,0 +1,43 @@
+//! Android and iOS: location through the geolocation plugin; the camera through the
+//! barcode-scanner plugin, driven by the UI.
+
+use tauri::{AppHandle, Runtime};
+use tauri_plugin_geolocation::{GeolocationExt, PositionOptions};
+
+use crate::dto::LocationView;
+use crate::error::{AppError, AppResult};
+
+/// Whether a device-key slot can unlock the vault: not until the keystore plugin exists.
+pub fn biometrics_available() -> bool {
+    false
+}
+
+/// Unlock with the device key.
+pub fn unlock_with_device_key() -> AppResult<()> {
+    Err(AppError::unsupported(super::BIOMETRICS_MISSING))
+}
+
+/// Scanning with the camera from Rust: the barcode-scanner plugin's Rust side has no scan
+/// call, so the UI scans with the plugin and sends the text to `add_uri`.
+pub fn scan_camera() -> AppError {
+    AppError::unsupported(
+        "scan with the barcode scanner from the UI and add the text it reads with add_uri",
+    )
+}
+
+/// The phone's position.
+pub fn location<R: Runtime>(app: &AppHandle<R>) -> AppResult<LocationView> {
+    let position = app
+        .geolocation()
+        .get_current_position(Some(PositionOptions {
+            enable_high_accuracy: true,
+            timeout: 10_000,
+            maximum_age: 0,
+        }))
+        .map_err(|e| AppError::internal(format!("the location is not available: {e}")))?;
+    Ok(LocationView {
+        latitude: position.coords.latitude,
+        longitude: position.coords.longitude,
+        accuracy_m: position.coords.accuracy,
+    })
+}
