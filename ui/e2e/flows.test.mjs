@@ -21,6 +21,7 @@ async function withApp(fake, opts, fn) {
     await fn(app);
     assert.deepEqual(app.errors, [], "no uncaught errors in the page");
     assert.deepEqual(await app.page.evaluate(() => globalThis.__cspViolations), [], "no CSP violations");
+    assert.ok(await app.page.evaluate(() => Object.isFrozen(Object.prototype)), "ran with Object.prototype frozen");
   } finally {
     await app.close();
   }

@@ -58,6 +58,8 @@ export async function openApp(server, fake = {}, { colorScheme = "light", locale
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));
   await page.addInitScript((cfg) => {
+    // tauri.conf.json sets freezePrototype: the app must run with a frozen Object.prototype.
+    Object.freeze(Object.prototype);
     globalThis.__cspViolations = [];
     document.addEventListener("securitypolicyviolation", (e) => globalThis.__cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
     globalThis.__TWOFOLD_FAKE_CONFIG__ = cfg.fake;
