@@ -141,6 +141,11 @@ fn case(file: &str) -> Case {
         "stratum_encrypted.bin" => c(Format::Stratum, test, Adjust::Exact, 7),
         "freeotp.xml" => c(Format::FreeOtp, None, Adjust::CounterMinusOne, 4),
         "freeotp_plus_internal.xml" => c(Format::FreeOtp, None, Adjust::CounterMinusOne, 6),
+        "freeotp_v2_api23.xml"
+        | "freeotp_v2_api25.xml"
+        | "freeotp_v2_api27.xml"
+        | "freeotp_v2_api34.xml" => c(Format::FreeOtp, test, Adjust::Exact, 6),
+        "freeotp_v2_null_algo.xml" => c(Format::FreeOtp, test, Adjust::Exact, 1),
         "authy_plain.xml" => c(Format::Authy, None, Adjust::Authy, 3),
         "battle_net_authenticator.xml" => c(Format::BattleNet, None, Adjust::Exact, 1),
         "totp_authenticator_internal.xml" => c(

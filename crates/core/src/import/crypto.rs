@@ -16,12 +16,22 @@ pub(super) fn aes_gcm_open(
     nonce: &[u8],
     ciphertext_and_tag: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
+    aes_gcm_open_aad(key, nonce, &[], ciphertext_and_tag)
+}
+
+/// AES-256-GCM decryption with associated data `aad`.
+pub(super) fn aes_gcm_open_aad(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    ciphertext_and_tag: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
     let key = UnboundKey::new(&AES_256_GCM, key).map_err(|_| TagMismatch)?;
     let key = LessSafeKey::new(key);
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| TagMismatch)?;
     let mut buffer = Zeroizing::new(ciphertext_and_tag.to_vec());
     let plain_len = key
-        .open_in_place(nonce, Aad::empty(), &mut buffer)
+        .open_in_place(nonce, Aad::from(aad), &mut buffer)
         .map_err(|_| TagMismatch)?
         .len();
     buffer.truncate(plain_len);
@@ -40,6 +50,16 @@ pub(super) fn pbkdf2(
     } else {
         ring::pbkdf2::PBKDF2_HMAC_SHA1
     };
+    pbkdf2_with(algorithm, password, salt, iterations)
+}
+
+/// PBKDF2 (RFC 8018) with the given HMAC into a 32-byte key.
+pub(super) fn pbkdf2_with(
+    algorithm: ring::pbkdf2::Algorithm,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Zeroizing<[u8; 32]> {
     let iterations = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
     let mut key = Zeroizing::new([0u8; 32]);
     ring::pbkdf2::derive(algorithm, iterations, salt, password, &mut key[..]);

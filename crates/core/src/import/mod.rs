@@ -80,6 +80,7 @@ mod common;
 mod crypto;
 mod duo;
 mod freeotp;
+mod java_serial;
 mod proton;
 mod steam;
 mod stratum;
@@ -114,7 +115,7 @@ pub enum Format {
     Steam,
     /// Duo Mobile JSON export (`duo`).
     Duo,
-    /// FreeOTP / FreeOTP+ token store, `tokens.xml` (`freeotp`).
+    /// FreeOTP / FreeOTP+ token store, `tokens.xml`; FreeOTP 2's encrypted store too (`freeotp`).
     FreeOtp,
     /// Authy's token store XML, with decrypted secrets (`authy`).
     Authy,
@@ -185,6 +186,9 @@ impl std::fmt::Display for Format {
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     if stratum::is_encrypted(bytes) {
         return Some(Format::Stratum);
+    }
+    if freeotp::is_v2(bytes) {
+        return Some(Format::FreeOtp);
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return andotp::looks_encrypted(bytes).then_some(Format::AndOtp);
@@ -278,7 +282,7 @@ pub fn import(
         Format::Stratum => stratum::import(bytes, password),
         Format::Steam => steam::import(bytes),
         Format::Duo => duo::import(bytes),
-        Format::FreeOtp | Format::FreeOtpPlus => freeotp::import(bytes, format),
+        Format::FreeOtp | Format::FreeOtpPlus => freeotp::import(bytes, format, password),
         Format::Authy => authy::import(bytes),
         Format::BattleNet => battlenet::import(bytes),
         Format::TotpAuthenticator => totp_authenticator::import(bytes),
