@@ -105,6 +105,30 @@ pub(super) fn argon2id(
     Some(key)
 }
 
+/// AES-256-CBC decryption with PKCS#7 padding; a padding error is reported like a wrong key.
+pub(super) fn aes_cbc_open(
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
+    use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
+    let decryptor =
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv).map_err(|_| TagMismatch)?;
+    decryptor
+        .decrypt_padded_vec::<Pkcs7>(ciphertext)
+        .map(Zeroizing::new)
+        .map_err(|_| TagMismatch)
+}
+
+/// AES-256-CBC encryption with PKCS#7 padding, for building old-format test files.
+#[cfg(test)]
+pub(super) fn aes_cbc_seal(key: &[u8], iv: &[u8], plain: &[u8]) -> Vec<u8> {
+    use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+    cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .unwrap()
+        .encrypt_padded_vec::<Pkcs7>(plain)
+}
+
 /// Decodes hex (either case).
 pub(super) fn hex(text: &str) -> Option<Vec<u8>> {
     data_encoding::HEXLOWER_PERMISSIVE

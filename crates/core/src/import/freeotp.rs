@@ -99,7 +99,10 @@ fn import_v2(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, Impo
         other => {
             return Err(malformed(
                 format,
-                format!("unsupported key derivation {:?}", crate::uri::excerpt(other)),
+                format!(
+                    "unsupported key derivation {:?}",
+                    crate::uri::excerpt(other)
+                ),
             ));
         }
     };
@@ -115,11 +118,10 @@ fn import_v2(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, Impo
     // Decrypt the master key.
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let kek = crypto::pbkdf2_with(hash, password, &salt, iterations);
-    let master_key = open(wrapped, &kek[..])
-        .map_err(|e| match e {
-            OpenFailure::Tag => ImportError::WrongPassword,
-            OpenFailure::Malformed(reason) => malformed(format, reason),
-        })?;
+    let master_key = open(wrapped, &kek[..]).map_err(|e| match e {
+        OpenFailure::Tag => ImportError::WrongPassword,
+        OpenFailure::Malformed(reason) => malformed(format, reason),
+    })?;
     // Convert every token.
     let mut report = ImportReport::default();
     let tokens = map
@@ -196,7 +198,9 @@ fn gcm_nonce(der: &[u8]) -> Option<&[u8]> {
 
 /// A JSON array of Java's signed bytes.
 fn signed_bytes(value: Option<&Value>) -> Result<Zeroizing<Vec<u8>>, String> {
-    let items = value.and_then(Value::as_array).ok_or("missing byte array")?;
+    let items = value
+        .and_then(Value::as_array)
+        .ok_or("missing byte array")?;
     items
         .iter()
         .map(|b| {

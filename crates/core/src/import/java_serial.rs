@@ -157,7 +157,12 @@ fn modified_utf8(bytes: &[u8]) -> Option<String> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        let cont = |k: usize| bytes.get(i + k).filter(|c| *c & 0xC0 == 0x80).map(|c| u16::from(c & 0x3F));
+        let cont = |k: usize| {
+            bytes
+                .get(i + k)
+                .filter(|c| *c & 0xC0 == 0x80)
+                .map(|c| u16::from(c & 0x3F))
+        };
         if b & 0x80 == 0 && b != 0 {
             units.push(u16::from(b));
             i += 1;

@@ -73,6 +73,7 @@ pub enum ImportError {
 mod aegis;
 mod andotp;
 mod android_prefs;
+mod authenticator_plus;
 mod authy;
 mod battlenet;
 mod bitwarden;
@@ -82,6 +83,7 @@ mod duo;
 mod freeotp;
 mod java_serial;
 mod proton;
+mod sqlite;
 mod steam;
 mod stratum;
 mod totp_authenticator;
@@ -121,13 +123,19 @@ pub enum Format {
     Authy,
     /// Battle.net Authenticator's preferences XML (`battle-net`).
     BattleNet,
-    /// TOTP Authenticator's preferences XML (`totp-authenticator`).
+    /// TOTP Authenticator's preferences XML, or its encrypted backup (`totp-authenticator`).
     TotpAuthenticator,
+    /// Google Authenticator's own SQLite database, `databases` (`google-authenticator`).
+    GoogleAuthenticator,
+    /// Microsoft Authenticator's SQLite database, `PhoneFactor` (`microsoft-authenticator`).
+    MicrosoftAuthenticator,
+    /// Authenticator Plus backup, a password-protected zip (`authenticator-plus`).
+    AuthenticatorPlus,
 }
 
 impl Format {
     /// Every format, in the order auto-detection reports them.
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 19] = [
         Format::Aegis,
         Format::TwoFas,
         Format::AndOtp,
@@ -144,6 +152,9 @@ impl Format {
         Format::Authy,
         Format::BattleNet,
         Format::TotpAuthenticator,
+        Format::GoogleAuthenticator,
+        Format::MicrosoftAuthenticator,
+        Format::AuthenticatorPlus,
     ];
 
     /// The name used on the command line.
@@ -165,6 +176,9 @@ impl Format {
             Format::Authy => "authy",
             Format::BattleNet => "battle-net",
             Format::TotpAuthenticator => "totp-authenticator",
+            Format::GoogleAuthenticator => "google-authenticator",
+            Format::MicrosoftAuthenticator => "microsoft-authenticator",
+            Format::AuthenticatorPlus => "authenticator-plus",
         }
     }
 
@@ -189,6 +203,12 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     }
     if freeotp::is_v2(bytes) {
         return Some(Format::FreeOtp);
+    }
+    if sqlite::looks_like(bytes) {
+        return sqlite::detect(bytes);
+    }
+    if authenticator_plus::looks_like(bytes) {
+        return Some(Format::AuthenticatorPlus);
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return andotp::looks_encrypted(bytes).then_some(Format::AndOtp);
@@ -283,9 +303,12 @@ pub fn import(
         Format::Steam => steam::import(bytes),
         Format::Duo => duo::import(bytes),
         Format::FreeOtp | Format::FreeOtpPlus => freeotp::import(bytes, format, password),
-        Format::Authy => authy::import(bytes),
+        Format::Authy => authy::import(bytes, password),
         Format::BattleNet => battlenet::import(bytes),
-        Format::TotpAuthenticator => totp_authenticator::import(bytes),
+        Format::TotpAuthenticator => totp_authenticator::import(bytes, password),
+        Format::GoogleAuthenticator => sqlite::import_google(bytes),
+        Format::MicrosoftAuthenticator => sqlite::import_microsoft(bytes),
+        Format::AuthenticatorPlus => authenticator_plus::import(bytes, password),
     }
 }
 
