@@ -94,6 +94,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export every account of the vault in an open format (the file holds the secrets).
+    Export {
+        /// The file to write (replaced atomically; a previous file is kept as FILE.bak).
+        file: PathBuf,
+        /// aegis (encrypted), aegis-plain, otpauth-list or google-migration.
+        #[arg(long, value_name = "NAME")]
+        format: String,
+        /// A file whose first line is the export's password (`aegis`); else the vault password.
+        #[arg(long, value_name = "FILE")]
+        export_password_file: Option<PathBuf>,
+    },
     /// Print every QR code found in PNG or JPEG images.
     Scan {
         /// Image files (PNG or JPEG).

@@ -37,6 +37,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             import_password_file,
             json,
         } => crate::vault::import(&ctx, &file, &format, import_password_file.as_deref(), json),
+        Command::Export {
+            file,
+            format,
+            export_password_file,
+        } => crate::vault::export(&ctx, &file, &format, export_password_file.as_deref()),
     }
 }
 

@@ -382,3 +382,39 @@ pub fn import(
     }
     Ok(())
 }
+
+pub fn export(
+    ctx: &Context,
+    path: &Path,
+    format: &str,
+    password_file: Option<&Path>,
+) -> Result<(), CliError> {
+    use twofold_core::export::{self, ExportFormat};
+    let format = ExportFormat::from_name(format).ok_or_else(|| {
+        let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        CliError::Nothing(format!(
+            "unknown export format {format:?}; one of: {}",
+            names.join(", ")
+        ))
+    })?;
+    let (_, vault) = ctx.open()?;
+    let export_password = match (format.is_encrypted(), password_file) {
+        (false, _) => None,
+        (true, Some(f)) => Some(read_password_file(f)?),
+        // The contract: without a password file, the vault's own password protects the export.
+        (true, None) => Some(ctx.password(false)?),
+    };
+    let out = export::export(
+        &vault.export_entries(),
+        format,
+        export_password.as_ref().map(|p| p.as_bytes()),
+        &SystemRng::new(),
+    )
+    .map_err(|e| CliError::Nothing(e.to_string()))?;
+    file::write_atomic(path, &out.bytes, false)?;
+    eprintln!("exported {} to {}", out.written, path.display());
+    for s in &out.skipped {
+        eprintln!("not exported {}: {}", s.entry, s.reason);
+    }
+    Ok(())
+}

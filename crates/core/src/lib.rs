@@ -13,6 +13,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod export;
 pub mod import;
 pub mod migration;
 pub mod otp;

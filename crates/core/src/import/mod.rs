@@ -78,7 +78,7 @@ mod authy;
 mod battlenet;
 mod bitwarden;
 mod common;
-mod crypto;
+pub(crate) mod crypto;
 mod duo;
 mod freeotp;
 mod java_serial;

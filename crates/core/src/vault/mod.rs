@@ -523,6 +523,25 @@ impl Vault {
         Ok(self.db.accounts.remove(i))
     }
 
+    /// Every account as an export entry: the OTP account, note, favourite and group names.
+    /// Push accounts are not OTP accounts and never appear here.
+    pub fn export_entries(&self) -> Vec<crate::import::ImportedEntry> {
+        self.accounts()
+            .iter()
+            .map(|a| crate::import::ImportedEntry {
+                account: a.otp.clone(),
+                note: a.note.clone(),
+                favorite: a.favorite,
+                groups: a
+                    .groups
+                    .iter()
+                    .filter_map(|id| self.groups().iter().find(|g| &g.id == id))
+                    .map(|g| g.name.clone())
+                    .collect(),
+            })
+            .collect()
+    }
+
     /// HOTP: advances the counter and returns the code at the new counter.
     pub fn next_hotp(&mut self, id: &str, now: u64) -> Result<Code, VaultError> {
         let a = self
