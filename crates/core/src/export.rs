@@ -235,12 +235,11 @@ fn random<const N: usize>(rng: &dyn Rng) -> Result<Zeroizing<[u8; N]>, ExportErr
     Ok(b)
 }
 
-/// AES-256-GCM with a fresh nonce: (ciphertext, nonce, tag), as Aegis stores them apart.
-fn seal(
-    key: &[u8],
-    plain: &[u8],
-    rng: &dyn Rng,
-) -> Result<(Vec<u8>, [u8; 12], [u8; 16]), ExportError> {
+/// Ciphertext, nonce and tag, which Aegis stores apart.
+type Sealed = (Vec<u8>, [u8; 12], [u8; 16]);
+
+/// AES-256-GCM with a fresh nonce.
+fn seal(key: &[u8], plain: &[u8], rng: &dyn Rng) -> Result<Sealed, ExportError> {
     let nonce = *random::<12>(rng)?;
     let key =
         LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).map_err(|_| ExportError::Crypto)?);

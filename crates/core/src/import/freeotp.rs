@@ -22,6 +22,10 @@ use super::{Format, ImportError, ImportReport, ImportedEntry};
 use super::{android_prefs, crypto, java_serial};
 use crate::Secret;
 
+/// More PBKDF2 iterations than FreeOTP ever uses (100,000): a file asking for more is refused
+/// rather than hanging the import.
+const MAX_ITERATIONS: u32 = 10_000_000;
+
 /// The preference that lists the tokens' order, not a token.
 pub(super) const ORDER_KEY: &str = "tokenOrder";
 
@@ -110,8 +114,8 @@ fn import_v2(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, Impo
     let iterations = u32_field(&master, "mIterations")
         .ok()
         .flatten()
-        .filter(|&n| n > 0)
-        .ok_or_else(|| malformed(format, "no PBKDF2 iteration count"))?;
+        .filter(|&n| (1..=MAX_ITERATIONS).contains(&n))
+        .ok_or_else(|| malformed(format, "no usable PBKDF2 iteration count"))?;
     let wrapped = master
         .get("mEncryptedKey")
         .ok_or_else(|| malformed(format, "no mEncryptedKey"))?;

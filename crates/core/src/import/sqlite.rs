@@ -31,14 +31,7 @@ pub(super) fn looks_like(bytes: &[u8]) -> bool {
 /// Which app's database this is, from its tables; `None` for other databases.
 pub(super) fn detect(bytes: &[u8]) -> Option<Format> {
     let db = open(bytes, Format::GoogleAuthenticator).ok()?;
-    let has_column = |table: &str, column: &str| -> bool {
-        db.query_row(
-            "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
-            [table, column],
-            |row| row.get::<_, i64>(0),
-        )
-        .is_ok_and(|n| n > 0)
-    };
+    let has_column = |table: &str, column: &str| has_column(&db, table, column);
     if has_column("accounts", "oath_secret_key") {
         Some(Format::MicrosoftAuthenticator)
     } else if has_column("accounts", "email") && has_column("accounts", "secret") {
@@ -87,20 +80,62 @@ fn open(bytes: &[u8], format: Format) -> Result<Connection, ImportError> {
     Ok(db)
 }
 
-/// Every row of `sql` as a JSON object keyed by column name.
+fn has_column(db: &Connection, table: &str, column: &str) -> bool {
+    db.query_row(
+        "SELECT count(*) FROM pragma_table_info(?1) WHERE name = ?2",
+        [table, column],
+        |row| row.get::<_, i64>(0),
+    )
+    .is_ok_and(|n| n > 0)
+}
+
+/// Every row of `table` as a JSON object of the named `columns` (null where the table lacks
+/// one), in `order` (a column name, or `rowid`). Columns are selected and read by position:
+/// the file's own column names are never decoded, since rusqlite panics on one that is not
+/// UTF-8 (found by the fuzzer).
 fn rows(
     db: &Connection,
-    sql: &str,
+    table: &str,
+    columns: &[&str],
+    order: &str,
     format: Format,
 ) -> Result<Vec<Map<String, Value>>, ImportError> {
-    let err = |e: rusqlite::Error| malformed(format, format!("cannot read the table: {e}"));
-    let mut stmt = db.prepare(sql).map_err(err)?;
-    let names: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let err = |e: rusqlite::Error| malformed(format, format!("cannot read table {table}: {e}"));
+    if !db
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [table],
+            |row| row.get::<_, i64>(0),
+        )
+        .is_ok_and(|n| n > 0)
+    {
+        return Err(malformed(format, format!("no table {table}")));
+    }
+    let select: Vec<String> = columns
+        .iter()
+        .map(|c| {
+            if has_column(db, table, c) {
+                format!("\"{c}\"")
+            } else {
+                "NULL".to_owned()
+            }
+        })
+        .collect();
+    let order = if has_column(db, table, order) {
+        format!("\"{order}\"")
+    } else {
+        "rowid".to_owned()
+    };
+    let sql = format!(
+        "SELECT {} FROM \"{table}\" ORDER BY {order}",
+        select.join(", ")
+    );
+    let mut stmt = db.prepare(&sql).map_err(err)?;
     let mut out = Vec::new();
     let mut rows = stmt.query([]).map_err(err)?;
     while let Some(row) = rows.next().map_err(err)? {
         let mut obj = Map::new();
-        for (i, name) in names.iter().enumerate() {
+        for (i, name) in columns.iter().enumerate() {
             let value = match row.get_ref(i).map_err(err)? {
                 ValueRef::Null => Value::Null,
                 ValueRef::Integer(n) => Value::from(n),
@@ -109,7 +144,7 @@ fn rows(
                     Value::from(String::from_utf8_lossy(t).into_owned())
                 }
             };
-            obj.insert(name.clone(), value);
+            obj.insert((*name).to_owned(), value);
         }
         out.push(obj);
     }
@@ -128,7 +163,8 @@ fn int(row: &Map<String, Value>, key: &str) -> Option<i64> {
 pub(super) fn import_google(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let format = Format::GoogleAuthenticator;
     let db = open(bytes, format)?;
-    let rows = rows(&db, "SELECT * FROM accounts ORDER BY _id", format)?;
+    let columns = ["email", "secret", "counter", "type", "issuer"];
+    let rows = rows(&db, "accounts", &columns, "_id", format)?;
     let mut report = ImportReport::default();
     for (i, row) in rows.iter().enumerate() {
         let email = text(row, "email");
@@ -160,7 +196,8 @@ pub(super) fn import_google(bytes: &[u8]) -> Result<ImportReport, ImportError> {
 pub(super) fn import_microsoft(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let format = Format::MicrosoftAuthenticator;
     let db = open(bytes, format)?;
-    let rows = rows(&db, "SELECT * FROM accounts ORDER BY _id", format)?;
+    let columns = ["name", "username", "oath_secret_key", "account_type"];
+    let rows = rows(&db, "accounts", &columns, "_id", format)?;
     let mut report = ImportReport::default();
     for (i, row) in rows.iter().enumerate() {
         let (issuer, name) = (text(row, "name"), text(row, "username"));
@@ -207,13 +244,27 @@ pub(super) fn stratum_json(bytes: &[u8]) -> Result<Value, ImportError> {
                 .collect(),
         )
     };
-    let authenticators = rows(
+    let columns = [
+        "type",
+        "issuer",
+        "username",
+        "secret",
+        "pin",
+        "algorithm",
+        "digits",
+        "period",
+        "counter",
+    ];
+    let authenticators = rows(&db, "authenticator", &columns, "ranking", format)?;
+    let categories = rows(&db, "category", &["id", "name"], "ranking", format).unwrap_or_default();
+    let links = rows(
         &db,
-        "SELECT * FROM authenticator ORDER BY ranking, rowid",
+        "authenticatorcategory",
+        &["categoryId", "authenticatorSecret"],
+        "ranking",
         format,
-    )?;
-    let categories = rows(&db, "SELECT * FROM category", format).unwrap_or_default();
-    let links = rows(&db, "SELECT * FROM authenticatorcategory", format).unwrap_or_default();
+    )
+    .unwrap_or_default();
     let mut file = Map::new();
     file.insert(
         "Authenticators".into(),
