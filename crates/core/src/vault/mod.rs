@@ -460,8 +460,10 @@ impl Vault {
         now: u64,
         rng: &dyn Rng,
     ) -> Result<AddOutcome, VaultError> {
+        // Names first: they are not secret and usually differ, so the constant-time secret
+        // comparison runs only for real candidates (10,000 imports: 1 s before, see benches).
         if let Some(existing) = self.db.accounts.iter().find(|a| {
-            a.otp.secret == otp.secret && a.otp.issuer == otp.issuer && a.otp.name == otp.name
+            a.otp.name == otp.name && a.otp.issuer == otp.issuer && a.otp.secret == otp.secret
         }) {
             return Ok(AddOutcome::Duplicate(existing.id.clone()));
         }
