@@ -17,6 +17,7 @@ pub mod import;
 pub mod migration;
 pub mod otp;
 pub mod payload;
+pub mod push;
 pub mod rng;
 pub mod scan;
 pub mod secret;
