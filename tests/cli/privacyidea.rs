@@ -58,6 +58,7 @@ fn venv() -> Result<PathBuf, String> {
     }
     let started = Instant::now();
     let _ = std::fs::remove_dir_all(&venv);
+    let _ = std::fs::remove_dir_all(root.join("template"));
     std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
     run(
         Command::new("python3").args(["-m", "venv"]).arg(&venv),
@@ -93,57 +94,100 @@ fn random_hex(n: usize) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// The files of a set-up server (database with the admin, keys) that each run copies.
+const TEMPLATE_FILES: [&str; 5] = [
+    "data.sqlite",
+    "enckey",
+    "audit-private.pem",
+    "audit-public.pem",
+    "secrets",
+];
+
+fn write_config(dir: &Path, port: u16, secret_key: &str, pepper: &str) -> Result<PathBuf, String> {
+    let d = dir.display();
+    let cfg = dir.join("pi.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "SUPERUSER_REALM = ['super']\n\
+             SQLALCHEMY_DATABASE_URI = 'sqlite:///{d}/data.sqlite'\n\
+             SECRET_KEY = '{secret_key}'\n\
+             PI_PEPPER = '{pepper}'\n\
+             PI_ENCFILE = '{d}/enckey'\n\
+             PI_AUDIT_KEY_PRIVATE = '{d}/audit-private.pem'\n\
+             PI_AUDIT_KEY_PUBLIC = '{d}/audit-public.pem'\n\
+             PI_LOGFILE = '{d}/privacyidea.log'\n\
+             PI_LOGLEVEL = 20\n\
+             PI_BASE_URL = 'http://127.0.0.1:{port}'\n"
+        ),
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(cfg)
+}
+
+/// A set-up server (`pi-manage setup ...`, the admin), made once per venv: each run copies it
+/// instead of spending half a minute in `pi-manage`.
+fn template(venv: &Path) -> Result<PathBuf, String> {
+    let dir = venv.with_file_name("template");
+    if dir.join("ready").is_file() {
+        return Ok(dir);
+    }
+    let started = Instant::now();
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let (secret_key, pepper) = (random_hex(24), random_hex(24));
+    std::fs::write(dir.join("secrets"), format!("{secret_key} {pepper}\n"))
+        .map_err(|e| e.to_string())?;
+    let cfg = write_config(&dir, 0, &secret_key, &pepper)?;
+    let manage = venv.join("bin/pi-manage");
+    for args in [
+        &["setup", "create_enckey"][..],
+        &["setup", "create_audit_keys"],
+        &["setup", "create_tables"],
+        &["admin", "add", "admin", "-p", ADMIN_PASSWORD],
+    ] {
+        run(
+            Command::new(&manage)
+                .args(args)
+                .env("PRIVACYIDEA_CONFIGFILE", &cfg),
+            &format!("pi-manage {}", args[..2].join(" ")),
+        )?;
+    }
+    std::fs::write(dir.join("ready"), "").map_err(|e| e.to_string())?;
+    println!(
+        "privacyIDEA set up (tables, keys, admin) in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    Ok(dir)
+}
+
 impl PiServer {
     /// Installs (first time), sets up and starts privacyIDEA; waits for `/healthz/`.
     pub fn start() -> Result<PiServer, String> {
         let venv = venv()?;
+        let template = template(&venv)?;
         let port = free_port();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("privacyidea-run-{}-{port}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-        let d = dir.display();
-        let cfg = dir.join("pi.cfg");
-        std::fs::write(
-            &cfg,
-            format!(
-                "SUPERUSER_REALM = ['super']\n\
-                 SQLALCHEMY_DATABASE_URI = 'sqlite:///{d}/data.sqlite'\n\
-                 SECRET_KEY = '{}'\n\
-                 PI_PEPPER = '{}'\n\
-                 PI_ENCFILE = '{d}/enckey'\n\
-                 PI_AUDIT_KEY_PRIVATE = '{d}/audit-private.pem'\n\
-                 PI_AUDIT_KEY_PUBLIC = '{d}/audit-public.pem'\n\
-                 PI_LOGFILE = '{d}/privacyidea.log'\n\
-                 PI_LOGLEVEL = 20\n\
-                 PI_BASE_URL = 'http://127.0.0.1:{port}'\n",
-                random_hex(24),
-                random_hex(24)
-            ),
-        )
-        .map_err(|e| e.to_string())?;
+        for f in TEMPLATE_FILES {
+            std::fs::copy(template.join(f), dir.join(f))
+                .map_err(|e| format!("copy {f} from the set-up template: {e}"))?;
+        }
+        let secrets =
+            std::fs::read_to_string(template.join("secrets")).map_err(|e| e.to_string())?;
+        let (secret_key, pepper) = secrets
+            .trim()
+            .split_once(' ')
+            .ok_or("bad template secrets")?;
+        let cfg = write_config(&dir, port, secret_key, pepper)?;
         let manage = venv.join("bin/pi-manage");
         let pi = |args: &[&str]| {
             let mut c = Command::new(&manage);
             c.args(args).env("PRIVACYIDEA_CONFIGFILE", &cfg);
             c
         };
-        run(
-            &mut pi(&["setup", "create_enckey"]),
-            "pi-manage setup create_enckey",
-        )?;
-        run(
-            &mut pi(&["setup", "create_audit_keys"]),
-            "pi-manage setup create_audit_keys",
-        )?;
-        run(
-            &mut pi(&["setup", "create_tables"]),
-            "pi-manage setup create_tables",
-        )?;
-        run(
-            &mut pi(&["admin", "add", "admin", "-p", ADMIN_PASSWORD]),
-            "pi-manage admin add",
-        )?;
         let log = std::fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
         let child = pi(&[
             "run",

@@ -95,6 +95,13 @@ fn privacyidea_3_14_end_to_end() {
         suite.elapsed().as_secs_f64()
     );
     pi.configure();
+    let mut keygen: Vec<f64> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            twofold_core::push::PhoneKey::generate(&twofold_core::rng::SystemRng::new()).unwrap();
+            t.elapsed().as_secs_f64()
+        })
+        .collect();
     let v = temp_vault();
     let o = tw(&v, &["init", "--kdf", "minimum"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -143,12 +150,15 @@ fn privacyidea_3_14_end_to_end() {
     // ----- trigger -> poll -> approve -> polltransaction accept -> finalize ACCEPT -----
     let mut seen: Vec<String> = Vec::new();
     let mut visible = Vec::new();
+    let mut trigger_call = Vec::new();
     let mut accepted = Vec::new();
     for _ in 0..5 {
         let t = Instant::now();
         let (tx, _) = pi.trigger("alice");
+        let triggered = t.elapsed().as_secs_f64();
         let c = wait_for_challenge(&v, &alice, &seen);
         visible.push(t.elapsed().as_secs_f64());
+        trigger_call.push(triggered);
         let nonce = c["nonce"].as_str().unwrap().to_owned();
         seen.push(nonce.clone());
         assert_eq!(c["title"], "Twofold test");
@@ -176,6 +186,7 @@ fn privacyidea_3_14_end_to_end() {
 
     // The same, timed through the core alone (what the app's 3 s poll does).
     let mut core_visible = Vec::new();
+    let mut core_accepted = Vec::new();
     for _ in 0..3 {
         let mut vault = open(&v);
         let t = Instant::now();
@@ -204,6 +215,7 @@ fn privacyidea_3_14_end_to_end() {
         };
         core_visible.push(t.elapsed().as_secs_f64());
         seen.push(challenge.nonce().to_owned());
+        let t = Instant::now();
         let p = vault
             .prepare_answer(
                 challenge.nonce(),
@@ -215,6 +227,8 @@ fn privacyidea_3_14_end_to_end() {
             .finish_answer(&p, &send(p.request()), None, SystemClock.now())
             .unwrap();
         assert!(out.accepted);
+        assert_eq!(pi.challenge_status(&tx), "accept");
+        core_accepted.push(t.elapsed().as_secs_f64());
         assert_eq!(pi.finalize("alice", "", &tx), "ACCEPT");
         file::write_atomic(
             &v,
@@ -408,6 +422,10 @@ fn privacyidea_3_14_end_to_end() {
         accepted.len()
     );
     println!(
+        "  trigger request itself (POST /validate/check with user and PIN, server side): {:.3} s",
+        median(&mut trigger_call)
+    );
+    println!(
         "  trigger -> challenge visible, CLI poll (process + vault unlock + HTTP + verify): {:.3} s",
         median(&mut visible)
     );
@@ -418,6 +436,14 @@ fn privacyidea_3_14_end_to_end() {
     println!(
         "  approve -> server accept (CLI approve + polltransaction): {:.3} s",
         median(&mut accepted)
+    );
+    println!(
+        "  approve -> server accept, core (sign + HTTP + polltransaction): {:.3} s",
+        median(&mut core_accepted)
+    );
+    println!(
+        "  RSA-4096 phone key generation (rsa crate, this build): {:.2} s",
+        median(&mut keygen)
     );
     println!(
         "privacyIDEA suite: {:.1} s (PIN {PIN}, server {})",
