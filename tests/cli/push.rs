@@ -74,11 +74,52 @@ fn open(vault: &Path) -> Vault {
     Vault::open(&file::read(vault).unwrap(), PASSWORD.as_bytes()).unwrap()
 }
 
-fn temp_vault() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("twofold-push-{}", std::process::id()));
+fn temp_vault(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("twofold-push-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d.join("vault.json")
+}
+
+/// The push commands' failures, with no server: typed errors, exit codes, nothing stored.
+#[test]
+fn push_commands_without_a_server() {
+    let v = temp_vault("offline");
+    assert!(tw(&v, &["init", "--kdf", "minimum"]).status.success());
+    assert_eq!(
+        ok_json(&v, &["push", "list", "--json"]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        ok_json(&v, &["push", "poll", "--json"]),
+        serde_json::json!([])
+    );
+    let err = assert_error(
+        &tw(&v, &["push", "enroll", "otpauth://totp/x?secret=AA"]),
+        1,
+    );
+    assert!(err.contains("not a privacyIDEA push"), "{err}");
+    let err = assert_error(&tw(&v, &["push", "approve", "NONCE", "--json"]), 1);
+    assert!(err.contains("no pending sign-in request"), "{err}");
+    assert_error(&tw(&v, &["push", "deny", "NONCE", "--reason", "bogus"]), 2);
+    let before = std::fs::read(&v).unwrap();
+    // Nobody listens on port 1: the enrolment fails after key generation, nothing is stored,
+    // and the credential is not in the message.
+    let qr = "otpauth://pipush/PIPU0001?url=http%3A//127.0.0.1%3A1/ttype/push&ttl=10&issuer=x&enrollment_credential=0123456789abcdef0123456789abcdef01234567&v=1&serial=PIPU0001&sslverify=1&poll_only=True";
+    let err = assert_error(&tw(&v, &["push", "enroll", qr]), 1);
+    assert!(err.contains("127.0.0.1:1"), "{err}");
+    assert!(!err.contains("0123456789abcdef"), "{err}");
+    assert_eq!(std::fs::read(&v).unwrap(), before);
+    // A wrong vault password is exit 3, as for every vault command.
+    let o = Command::new(env!("CARGO_BIN_EXE_twofold"))
+        .arg("--vault")
+        .arg(&v)
+        .args(["push", "list"])
+        .env("TWOFOLD_PASSWORD", "wrong")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_error(&o, 3);
 }
 
 #[test]
@@ -102,7 +143,7 @@ fn privacyidea_3_14_end_to_end() {
             t.elapsed().as_secs_f64()
         })
         .collect();
-    let v = temp_vault();
+    let v = temp_vault("privacyidea");
     let o = tw(&v, &["init", "--kdf", "minimum"]);
     assert!(o.status.success(), "{}", stderr(&o));
 

@@ -197,6 +197,7 @@ fn enrolment_request_and_reply() {
         Some(vector("phone-key-2048.spki.b64").trim())
     );
     assert!(!format!("{r:?}").contains("9a1c1e4b"));
+    assert!(!format!("{pending:?}").contains("9a1c1e4b"));
 
     let reply = json!({
         "detail": {"public_key": vector("server-key.pkcs1.b64"),
@@ -208,6 +209,10 @@ fn enrolment_request_and_reply() {
     assert_eq!(account.serial, "PIPU0001A2B3");
     assert_eq!(account.server_key, self::account().server_key);
     assert_eq!(account.enrolled_at, 1101);
+    // No key material in Debug.
+    let shown = format!("{account:?}");
+    assert!(shown.contains("PhoneKey(<redacted>)"), "{shown}");
+    assert!(!shown.contains("MII"), "{shown}");
     assert!(account.poll_only);
 }
 
