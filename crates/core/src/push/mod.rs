@@ -76,7 +76,7 @@ impl Request {
 /// export ever sees it. `Debug` never shows the phone key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PushAccount {
-    /// The protocol ([`PushProtocol::NAME`]); `privacyidea` for now.
+    /// The protocol ([`PushProtocol::name`]); `privacyidea` for now.
     pub protocol: String,
     /// The token's serial (`PIPU...`), unique in the vault.
     pub serial: String,
@@ -446,10 +446,11 @@ impl PendingTokenUpdate {
 }
 
 /// A push protocol after enrolment: polling, answering, token updates. Enrolment differs too
-/// much between protocols to share a signature (see [`privacyidea::Enrolment`]).
+/// much between protocols to share a signature (see [`privacyidea::Enrolment`]). Object-safe:
+/// [`protocol`] picks the implementation for an account.
 pub trait PushProtocol {
     /// The name stored in [`PushAccount::protocol`].
-    const NAME: &'static str;
+    fn name(&self) -> &'static str;
 
     /// The signed request that asks the server for `account`'s open challenges.
     fn poll(&self, account: &PushAccount, now: u64) -> Result<Request, PollError>;
@@ -489,6 +490,15 @@ pub trait PushProtocol {
 
     /// Reads the reply to a token update; on `Ok` store [`PendingTokenUpdate::new_token`].
     fn read_update(&self, pending: &PendingTokenUpdate, body: &[u8]) -> Result<(), UpdateError>;
+}
+
+/// The protocol an account speaks, if this version knows it.
+pub fn protocol(account: &PushAccount) -> Option<&'static dyn PushProtocol> {
+    static PRIVACYIDEA: PrivacyIdea = PrivacyIdea;
+    match account.protocol.as_str() {
+        privacyidea::NAME => Some(&PRIVACYIDEA),
+        _ => None,
+    }
 }
 
 /// The stored form of a [`PushAccount`] (the vault's JSON): keys as base64 DER, the private

@@ -18,6 +18,9 @@ use super::{
 };
 use crate::uri::{excerpt, query_pairs, split_scheme};
 
+/// The protocol's name in [`PushAccount::protocol`].
+pub const NAME: &str = "privacyidea";
+
 /// What a poll-only phone sends as its push token.
 pub const NO_PUSH_TOKEN: &str = "no_firebase_token";
 
@@ -457,7 +460,7 @@ impl PendingEnrolment {
         let server_key = ServerKey::from_base64(key)?;
         let e = self.enrolment;
         Ok(PushAccount {
-            protocol: PrivacyIdea::NAME.to_owned(),
+            protocol: NAME.to_owned(),
             serial: e.serial,
             issuer: e.issuer,
             label: e.label,
@@ -617,7 +620,9 @@ pub fn verify_challenge(
 pub struct PrivacyIdea;
 
 impl PushProtocol for PrivacyIdea {
-    const NAME: &'static str = "privacyidea";
+    fn name(&self) -> &'static str {
+        NAME
+    }
 
     fn poll(&self, account: &PushAccount, now: u64) -> Result<Request, PollError> {
         let ts = timestamp(now);

@@ -9,7 +9,7 @@
 
 use crate::push::{
     Activity, Answer, AnswerError, AnswerOutcome, AnsweredNonce, Challenge, Location,
-    PendingAnswer, PollError, PollOutcome, PrivacyIdea, PushAccount, PushProtocol, Request,
+    PendingAnswer, PollError, PollOutcome, PushAccount, Request, protocol,
 };
 
 use super::{Vault, VaultError};
@@ -20,10 +20,6 @@ pub const ANSWERED_KEEP_SECS: u64 = 30 * 24 * 3600;
 pub const ANSWERED_MAX: usize = 10_000;
 /// At most this many activity entries are kept (the oldest go first).
 pub const ACTIVITY_MAX: usize = 10_000;
-
-fn protocol_of(account: &PushAccount) -> Option<PrivacyIdea> {
-    (account.protocol == PrivacyIdea::NAME).then_some(PrivacyIdea)
-}
 
 impl Vault {
     /// The enrolled push accounts.
@@ -75,7 +71,7 @@ impl Vault {
             .push_accounts
             .iter()
             .map(|a| {
-                let r = match protocol_of(a) {
+                let r = match protocol(a) {
                     Some(p) => p.poll(a, now),
                     None => Err(PollError::UnknownProtocol(a.protocol.clone())),
                 };
@@ -96,7 +92,7 @@ impl Vault {
         let account = self
             .push_account(serial)
             .ok_or_else(|| PollError::Response(format!("no push account {serial:?}")))?;
-        let protocol = protocol_of(account)
+        let protocol = protocol(account)
             .ok_or_else(|| PollError::UnknownProtocol(account.protocol.clone()))?;
         let outcome = protocol.read_poll(account, body, now)?;
         self.prune_push(now);
@@ -148,7 +144,7 @@ impl Vault {
             .push_account(challenge.serial())
             .ok_or_else(|| AnswerError::NoAccount(challenge.serial().to_owned()))?;
         let protocol =
-            protocol_of(account).ok_or_else(|| AnswerError::NoAccount(account.serial.clone()))?;
+            protocol(account).ok_or_else(|| AnswerError::NoAccount(account.serial.clone()))?;
         protocol.answer(account, challenge, answer, now)
     }
 
@@ -162,7 +158,10 @@ impl Vault {
         location: Option<Location>,
         now: u64,
     ) -> Result<AnswerOutcome, AnswerError> {
-        let result = PrivacyIdea.read_answer(pending, body);
+        let result = match self.push_account(pending.serial()).and_then(protocol) {
+            Some(p) => p.read_answer(pending, body),
+            None => Err(AnswerError::NoAccount(pending.serial().to_owned())),
+        };
         let accepted = matches!(&result, Ok(o) if o.accepted);
         let still_open = matches!(&result, Ok(o) if !o.accepted) && pending.is_option_accept();
         if let Some(c) = self
