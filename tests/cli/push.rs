@@ -257,6 +257,8 @@ fn privacyidea_3_14_end_to_end() {
             std::thread::sleep(Duration::from_millis(50));
         };
         core_visible.push(t.elapsed().as_secs_f64());
+        // 3.14's signed capabilities verified (RFC 8785 form) and allow decline reasons.
+        assert!(challenge.decline_reasons());
         seen.push(challenge.nonce().to_owned());
         let t = Instant::now();
         let p = vault
