@@ -30,6 +30,12 @@ impl Drop for PiServer {
         // Child::kill sends SIGKILL to exactly this PID.
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // Kept after a failure: its server.log and privacyidea.log tell what happened.
+        if std::thread::panicking() {
+            eprintln!("privacyIDEA's files and logs: {}", self.dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
