@@ -559,3 +559,60 @@ fn token_update_is_signed() {
             .is_ok()
     );
 }
+
+// ----- genuine bytes from a live privacyIDEA 3.14 (capture_real.py) -----
+
+#[test]
+fn a_real_3_14_challenge_verifies_and_its_tampered_copies_do_not() {
+    let real: Value = serde_json::from_str(&vector("real-3.14.json")).unwrap();
+    assert_eq!(real["version"], "privacyIDEA 3.14");
+    let server_key = real["server_public_key"].as_str().unwrap();
+    assert!(
+        server_key.contains('\n'),
+        "the server key comes with newlines"
+    );
+    let mut a = account();
+    a.serial = real["serial"].as_str().unwrap().to_owned();
+    a.url = real["url"].as_str().unwrap().to_owned();
+    a.server_key = ServerKey::from_base64(server_key).unwrap();
+    a.phone_key = PhoneKey::from_pkcs8(
+        &B64.decode(real["phone_private_key_pkcs8"].as_str().unwrap())
+            .unwrap(),
+    )
+    .unwrap();
+    let body = real["poll_reply"].as_str().unwrap();
+    let out = PrivacyIdea.read_poll(&a, body.as_bytes(), 0).unwrap();
+    assert!(out.rejected.is_empty(), "{:?}", out.rejected);
+    let c = &out.challenges[0];
+    assert!(
+        c.decline_reasons(),
+        "3.14's signed capabilities allow decline reasons"
+    );
+    let options = c.options().unwrap();
+    assert_eq!(options.len(), 3);
+    assert!(options.contains(&real["presence_answer"].as_str().unwrap().to_owned()));
+
+    let raw: Value = serde_json::from_str(body).unwrap();
+    let first = &raw["result"]["value"][0];
+    for (field, value) in [
+        ("question", json!("Sign-in to Chrome from 198.51.100.1")),
+        ("url", json!("https://evil.example/ttype/push")),
+        ("sslverify", json!("1")),
+        ("require_presence", json!("01,02,03")),
+        ("title", json!("privacyIDEA")),
+    ] {
+        let mut t = first.clone();
+        t[field] = value;
+        assert_eq!(
+            verify_challenge(&a, &t, 0).unwrap_err(),
+            ChallengeError::BadSignature,
+            "{field}"
+        );
+    }
+    let mut t = first.clone();
+    t["capabilities"] = json!("{\"decline_reason\": false}");
+    assert!(matches!(
+        verify_challenge(&a, &t, 0),
+        Err(ChallengeError::BadCapabilities(_))
+    ));
+}
