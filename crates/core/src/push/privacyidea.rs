@@ -283,7 +283,25 @@ impl Enrolment {
                 value: excerpt(&serial),
             });
         }
-        let credential = Zeroizing::new(required("enrollment_credential")?);
+        // The credential goes through zeroizing buffers only.
+        let credential = {
+            let raw =
+                get("enrollment_credential").ok_or(EnrolError::Missing("enrollment_credential"))?;
+            let spaced = Zeroizing::new(raw.replace('+', " "));
+            let value = Zeroizing::new(
+                percent_encoding::percent_decode_str(&spaced)
+                    .decode_utf8()
+                    .map_err(|_| EnrolError::Invalid {
+                        field: "enrollment_credential",
+                        value: "not UTF-8".to_owned(),
+                    })?
+                    .into_owned(),
+            );
+            if value.is_empty() {
+                return Err(EnrolError::Missing("enrollment_credential"));
+            }
+            value
+        };
         let ttl_minutes = match optional("ttl")? {
             None => DEFAULT_TTL_MINUTES,
             Some(t) => t.trim().parse().map_err(|_| EnrolError::Invalid {
