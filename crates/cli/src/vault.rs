@@ -55,7 +55,7 @@ impl Context {
         prompt("Vault password: ", confirm)
     }
 
-    fn open(&self) -> Result<(PathBuf, Vault), CliError> {
+    pub(crate) fn open(&self) -> Result<(PathBuf, Vault), CliError> {
         let path = self.path()?;
         let bytes = file::read(&path)?;
         let password = self.password(false)?;
@@ -100,7 +100,7 @@ fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
     }
 }
 
-fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
+pub(crate) fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
     let bytes = vault.to_bytes(&SystemRng::new())?;
     file::write_atomic(path, &bytes, create_new)?;
     Ok(())

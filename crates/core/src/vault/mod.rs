@@ -9,6 +9,7 @@
 pub mod file;
 pub mod kdf;
 mod model;
+mod push;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -19,6 +20,7 @@ use zeroize::Zeroizing;
 
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
+pub use push::{ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX};
 
 use crate::OtpAccount;
 use crate::otp::{Code, Generator, Kind};
@@ -139,6 +141,7 @@ impl std::fmt::Debug for Vault {
         f.debug_struct("Vault")
             .field("slots", &self.slots.len())
             .field("accounts", &self.db.accounts.len())
+            .field("push_accounts", &self.db.push_accounts.len())
             .finish_non_exhaustive()
     }
 }
