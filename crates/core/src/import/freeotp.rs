@@ -68,20 +68,8 @@ fn issuer(token: &Value) -> &str {
 
 /// FreeOTP writes the secret as Java's signed bytes.
 fn secret(token: &Value) -> Result<Secret, String> {
-    let items = token
-        .get("secret")
-        .and_then(Value::as_array)
-        .ok_or("no secret")?;
-    let bytes = items
-        .iter()
-        .map(|b| {
-            b.as_i64()
-                .filter(|b| (-128..=255).contains(b))
-                .map(|b| b as u8)
-        })
-        .collect::<Option<Vec<u8>>>()
-        .ok_or("the secret is not a list of bytes")?;
-    Ok(Secret::from_bytes(bytes))
+    let bytes = signed_bytes(token.get("secret")).map_err(|e| format!("secret: {e}"))?;
+    Ok(Secret::from_bytes(bytes.to_vec()))
 }
 
 /// True when the bytes are a FreeOTP 2 token store.
