@@ -2,6 +2,8 @@
 //! `../shared/cli-contract.md`, run as a user or a script runs it.
 
 mod code;
+mod privacyidea;
+mod push;
 mod scan;
 mod vault;
 

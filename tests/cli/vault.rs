@@ -278,3 +278,85 @@ fn import_encrypted_aegis_from_the_conformance_corpus() {
     assert_eq!(r["imported"], 7, "{r}");
     assert_eq!(list(&v).len(), 7);
 }
+
+#[test]
+fn export_round_trips_through_import_in_every_format() {
+    let v = new_vault("export-src");
+    for uri in [TOTP, HOTP, "steam://GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"] {
+        assert!(run(&v, Some("pw"), &["add", uri]).status.success());
+    }
+    let dir = v.parent().unwrap().to_owned();
+    let pw_file = dir.join("export-pw");
+    std::fs::write(&pw_file, "export secret\n").unwrap();
+    let strip = |accounts: Vec<Value>| -> Vec<Value> {
+        accounts
+            .into_iter()
+            .map(|mut a| {
+                a.as_object_mut().unwrap().remove("id");
+                a
+            })
+            .collect()
+    };
+    let original = strip(list(&v));
+    for (format, expected) in [
+        ("aegis", 3),
+        ("aegis-plain", 3),
+        ("otpauth-list", 3),
+        // Steam does not fit a Google Authenticator export; it is reported, not dropped silently.
+        ("google-migration", 2),
+    ] {
+        let out = dir.join(format!("export.{format}"));
+        let mut args = vec!["export", out.to_str().unwrap(), "--format", format];
+        if format == "aegis" {
+            args.extend(["--export-password-file", pw_file.to_str().unwrap()]);
+        }
+        let o = run(&v, Some("pw"), &args);
+        assert!(o.status.success(), "{format}: {}", crate::stderr(&o));
+        if expected == 2 {
+            assert!(
+                crate::stderr(&o).contains("not exported"),
+                "{}",
+                crate::stderr(&o)
+            );
+        }
+        let text = std::fs::read(&out).unwrap();
+        if format == "aegis" {
+            assert!(!String::from_utf8_lossy(&text).contains("GEZDGNBVGY3TQOJQ"));
+        }
+        let target = new_vault(&format!("export-dst-{format}"));
+        let mut args = vec!["import", out.to_str().unwrap(), "--json"];
+        if format == "aegis" {
+            args.extend(["--import-password-file", pw_file.to_str().unwrap()]);
+        }
+        let o = run(&target, Some("pw"), &args);
+        assert!(o.status.success(), "{format}: {}", crate::stderr(&o));
+        let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(report["imported"], expected, "{format}");
+        let back = strip(list(&target));
+        let wanted: Vec<Value> = original
+            .iter()
+            .filter(|a| expected == 3 || a["type"] != "steam")
+            .cloned()
+            .collect();
+        assert_eq!(back, wanted, "{format}");
+    }
+    // Without a password file, the encrypted export takes the vault password.
+    let out = dir.join("export-vault-pw.aegis");
+    let o = run(
+        &v,
+        Some("pw"),
+        &["export", out.to_str().unwrap(), "--format", "aegis"],
+    );
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    let target = new_vault("export-dst-vault-pw");
+    let o = run(&target, Some("pw"), &["import", out.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", crate::stderr(&o));
+    assert_error(
+        &run(
+            &v,
+            Some("pw"),
+            &["export", out.to_str().unwrap(), "--format", "pdf"],
+        ),
+        1,
+    );
+}

@@ -94,12 +94,81 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Export every account of the vault in an open format (the file holds the secrets).
+    Export {
+        /// The file to write (replaced atomically; a previous file is kept as FILE.bak).
+        file: PathBuf,
+        /// aegis (encrypted), aegis-plain, otpauth-list or google-migration.
+        #[arg(long, value_name = "NAME")]
+        format: String,
+        /// A file whose first line is the export's password (`aegis`); else the vault password.
+        #[arg(long, value_name = "FILE")]
+        export_password_file: Option<PathBuf>,
+    },
+    /// Push sign-in approvals (privacyIDEA PUSH tokens).
+    Push {
+        #[command(subcommand)]
+        command: PushCommand,
+    },
     /// Print every QR code found in PNG or JPEG images.
     Scan {
         /// Image files (PNG or JPEG).
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<PathBuf>,
         /// Print `[{"file": ..., "text": ...}]`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReasonArg {
+    /// "That wasn't me": you did not start this sign-in.
+    #[value(name = "unknown_trigger")]
+    UnknownTrigger,
+    /// You started it and changed your mind.
+    #[value(name = "cancelled")]
+    Cancelled,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PushCommand {
+    /// Complete a push enrolment from an otpauth://pipush/... or pia://pipush/... QR payload.
+    Enroll {
+        /// The QR code's text.
+        uri: String,
+    },
+    /// Fetch, verify and list pending sign-in requests.
+    Poll {
+        /// Print `[{"serial", "nonce", "title", "question", "options", "received_at"}]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Approve a pending sign-in request.
+    Approve {
+        /// The request's nonce (from `push poll`).
+        nonce: String,
+        /// Number matching: the option shown on the sign-in page.
+        #[arg(long, value_name = "OPTION")]
+        answer: Option<String>,
+        /// Print `{"accepted": bool, "display_code": "..." or null}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Deny a pending sign-in request.
+    Deny {
+        /// The request's nonce (from `push poll`).
+        nonce: String,
+        /// Why, where the server takes a reason.
+        #[arg(long, value_enum)]
+        reason: Option<ReasonArg>,
+        /// Print `{"accepted": bool, "display_code": null}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the enrolled push accounts.
+    List {
+        /// Print `[{"serial", "issuer", "label", "url"}]`.
         #[arg(long)]
         json: bool,
     },

@@ -25,6 +25,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             json,
         } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
+        Command::Push { command } => crate::push::run(&ctx, command),
         Command::Init { kdf } => crate::vault::init(&ctx, kdf),
         Command::Add { uri, image } => crate::vault::add(&ctx, uri.as_deref(), image.as_deref()),
         Command::List { json } => crate::vault::list(&ctx, json),
@@ -37,6 +38,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             import_password_file,
             json,
         } => crate::vault::import(&ctx, &file, &format, import_password_file.as_deref(), json),
+        Command::Export {
+            file,
+            format,
+            export_password_file,
+        } => crate::vault::export(&ctx, &file, &format, export_password_file.as_deref()),
     }
 }
 

@@ -2,6 +2,8 @@
 
 use twofold_core::import::ImportError;
 use twofold_core::payload::PayloadError;
+use twofold_core::push::privacyidea::EnrolError;
+use twofold_core::push::{AnswerError, KeyError, PollError};
 use twofold_core::scan::ScanError;
 use twofold_core::vault::{OpenError, VaultError, file::FileError};
 
@@ -38,6 +40,21 @@ pub enum CliError {
     /// Nothing matched, or nothing was added.
     #[error("{0}")]
     Nothing(String),
+    /// A push enrolment failed.
+    #[error("push enrolment failed: {0}")]
+    Enrol(#[from] EnrolError),
+    /// Polling failed.
+    #[error("{0}")]
+    Poll(#[from] PollError),
+    /// An answer to a sign-in request failed.
+    #[error("{0}")]
+    Answer(#[from] AnswerError),
+    /// A push key could not be made.
+    #[error(transparent)]
+    Key(#[from] KeyError),
+    /// An HTTP request failed (no reply to read).
+    #[error("{0}")]
+    Http(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),

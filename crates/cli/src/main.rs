@@ -6,6 +6,7 @@ mod args;
 mod commands;
 mod error;
 mod output;
+mod push;
 mod vault;
 
 use std::process::ExitCode;

@@ -55,7 +55,7 @@ impl Context {
         prompt("Vault password: ", confirm)
     }
 
-    fn open(&self) -> Result<(PathBuf, Vault), CliError> {
+    pub(crate) fn open(&self) -> Result<(PathBuf, Vault), CliError> {
         let path = self.path()?;
         let bytes = file::read(&path)?;
         let password = self.password(false)?;
@@ -100,7 +100,7 @@ fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
     }
 }
 
-fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
+pub(crate) fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
     let bytes = vault.to_bytes(&SystemRng::new())?;
     file::write_atomic(path, &bytes, create_new)?;
     Ok(())
@@ -379,6 +379,42 @@ pub fn import(
     }
     if imported == 0 {
         return Err(CliError::Nothing("nothing could be imported".into()));
+    }
+    Ok(())
+}
+
+pub fn export(
+    ctx: &Context,
+    path: &Path,
+    format: &str,
+    password_file: Option<&Path>,
+) -> Result<(), CliError> {
+    use twofold_core::export::{self, ExportFormat};
+    let format = ExportFormat::from_name(format).ok_or_else(|| {
+        let names: Vec<&str> = ExportFormat::ALL.iter().map(|f| f.name()).collect();
+        CliError::Nothing(format!(
+            "unknown export format {format:?}; one of: {}",
+            names.join(", ")
+        ))
+    })?;
+    let (_, vault) = ctx.open()?;
+    let export_password = match (format.is_encrypted(), password_file) {
+        (false, _) => None,
+        (true, Some(f)) => Some(read_password_file(f)?),
+        // The contract: without a password file, the vault's own password protects the export.
+        (true, None) => Some(ctx.password(false)?),
+    };
+    let out = export::export(
+        &vault.export_entries(),
+        format,
+        export_password.as_ref().map(|p| p.as_bytes()),
+        &SystemRng::new(),
+    )
+    .map_err(|e| CliError::Nothing(e.to_string()))?;
+    file::write_atomic(path, &out.bytes, false)?;
+    eprintln!("exported {} to {}", out.written, path.display());
+    for s in &out.skipped {
+        eprintln!("not exported {}: {}", s.entry, s.reason);
     }
     Ok(())
 }

@@ -6,6 +6,7 @@
 //! - [`scan`]: every QR code in a PNG/JPEG image or a raw luma buffer.
 //! - [`payload`]: one entry point for whatever a QR code holds.
 //! - [`clock`]: the injected time source.
+//! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
 #![forbid(unsafe_code)]
@@ -13,10 +14,12 @@
 
 pub mod account;
 pub mod clock;
+pub mod export;
 pub mod import;
 pub mod migration;
 pub mod otp;
 pub mod payload;
+pub mod push;
 pub mod rng;
 pub mod scan;
 pub mod secret;

@@ -11,8 +11,9 @@ pub enum Payload {
     Account(OtpAccount),
     /// One QR code of a Google Authenticator export.
     Migration(Batch),
-    /// A privacyIDEA push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), kept as text
-    /// for the push enrolment flow.
+    /// A privacyIDEA push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), kept as text:
+    /// read it with [`crate::push::privacyidea::Enrolment::parse`] and the scan time (its
+    /// `ttl` counts from the scan).
     PushEnrolment(String),
 }
 

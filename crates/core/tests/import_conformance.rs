@@ -88,6 +88,8 @@ enum Adjust {
     Duo,
     /// The Steam entry with issuer "Steam".
     SteamIssuer,
+    /// SHA1 and 6 digits; TOTP at 30 s (Google Authenticator's database).
+    Sha1SixDigits,
 }
 
 /// How a file of the corpus is imported, and what it holds.
@@ -141,6 +143,35 @@ fn case(file: &str) -> Case {
         "stratum_encrypted.bin" => c(Format::Stratum, test, Adjust::Exact, 7),
         "freeotp.xml" => c(Format::FreeOtp, None, Adjust::CounterMinusOne, 4),
         "freeotp_plus_internal.xml" => c(Format::FreeOtp, None, Adjust::CounterMinusOne, 6),
+        "freeotp_v2_api23.xml"
+        | "freeotp_v2_api25.xml"
+        | "freeotp_v2_api27.xml"
+        | "freeotp_v2_api34.xml" => c(Format::FreeOtp, test, Adjust::Exact, 6),
+        "freeotp_v2_null_algo.xml" => c(Format::FreeOtp, test, Adjust::Exact, 1),
+        "stratum_encrypted_legacy.bin" => c(Format::Stratum, test, Adjust::Exact, 7),
+        "stratum_internal.db" => c(Format::Stratum, None, Adjust::Exact, 7),
+        "authy_encrypted.xml" => c(Format::Authy, Some(b"testtest"), Adjust::Authy, 3),
+        "totp_authenticator.bin" => Case {
+            detectable: false,
+            ..c(
+                Format::TotpAuthenticator,
+                Some(b"Testtest1"),
+                Adjust::DefaultTotpLowerName,
+                3,
+            )
+        },
+        "authenticator_plus.zip" => c(
+            Format::AuthenticatorPlus,
+            Some(b"testtesttest"),
+            Adjust::Exact,
+            7,
+        ),
+        "google_authenticator.sqlite" => {
+            c(Format::GoogleAuthenticator, None, Adjust::Sha1SixDigits, 6)
+        }
+        "microsoft_authenticator.sqlite" => {
+            c(Format::MicrosoftAuthenticator, None, Adjust::DefaultTotp, 7)
+        }
         "authy_plain.xml" => c(Format::Authy, None, Adjust::Authy, 3),
         "battle_net_authenticator.xml" => c(Format::BattleNet, None, Adjust::Exact, 1),
         "totp_authenticator_internal.xml" => c(
@@ -192,6 +223,14 @@ fn adjusted(r: &Reference, adjust: Adjust) -> Reference {
             r.counter = None;
         }
         Adjust::SteamIssuer => r.issuer = "Steam".into(),
+        Adjust::Sha1SixDigits => {
+            r.algorithm = "SHA1".into();
+            r.digits = 6;
+            if r.kind != "hotp" {
+                r.kind = "totp".into();
+                r.period = Some(30);
+            }
+        }
     }
     r
 }

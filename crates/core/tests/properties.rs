@@ -3,7 +3,10 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use twofold_core::export::{self, ExportFormat};
+use twofold_core::import::{self, ImportedEntry};
 use twofold_core::otp::{Kind, OtpParams};
+use twofold_core::rng::SystemRng;
 use twofold_core::{Algorithm, OtpAccount, Secret, migration, payload, uri};
 
 fn algorithm() -> impl Strategy<Value = Algorithm> {
@@ -118,5 +121,82 @@ proptest! {
         let theirs = totp_rs::TOTP::new_unchecked(theirs_alg, digits, 1, period, secret.clone());
         let s = Secret::from_bytes(secret);
         prop_assert_eq!(twofold_core::otp::code(&s, ours, t), theirs.generate(t));
+    }
+}
+
+/// An entry with metadata; issuer and name without surrounding spaces, which importers trim.
+fn entry() -> impl Strategy<Value = ImportedEntry> {
+    (
+        account(),
+        text(),
+        any::<bool>(),
+        prop::collection::vec("[A-Za-z ]{1,8}", 0..3),
+    )
+        .prop_map(|(mut a, note, favorite, groups)| {
+            a.issuer = a.issuer.trim().to_owned();
+            a.name = a.name.trim().to_owned();
+            let mut groups: Vec<String> = groups
+                .into_iter()
+                .map(|g| g.trim().to_owned())
+                .filter(|g| !g.is_empty())
+                .collect();
+            groups.dedup();
+            ImportedEntry {
+                account: a,
+                note,
+                favorite,
+                groups,
+            }
+        })
+}
+
+fn round_trip(
+    entries: &[ImportedEntry],
+    format: ExportFormat,
+    password: Option<&[u8]>,
+) -> Vec<ImportedEntry> {
+    let out = export::export(entries, format, password, &SystemRng::new()).unwrap();
+    let report = import::import(&out.bytes, None, password).unwrap();
+    assert!(report.skipped.is_empty(), "{:?}", report.skipped);
+    report.entries
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/properties.proptest-regressions",
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn aegis_plain_export_then_import_is_identity(entries in prop::collection::vec(entry(), 0..12)) {
+        prop_assert_eq!(round_trip(&entries, ExportFormat::AegisPlain, None), entries);
+    }
+
+    #[test]
+    fn otpauth_list_export_then_import_keeps_accounts(entries in prop::collection::vec(entry(), 1..12)) {
+        let back: Vec<OtpAccount> = round_trip(&entries, ExportFormat::OtpauthList, None).into_iter().map(|e| e.account).collect();
+        let want: Vec<OtpAccount> = entries.into_iter().map(|e| e.account).collect();
+        prop_assert_eq!(back, want);
+    }
+
+    #[test]
+    fn google_migration_export_then_import_keeps_accounts(accounts in prop::collection::vec(google_account(), 1..25)) {
+        let accounts: Vec<OtpAccount> = accounts.into_iter().map(|mut a| { a.issuer = a.issuer.trim().to_owned(); a.name = a.name.trim().to_owned(); a }).collect();
+        let entries: Vec<ImportedEntry> = accounts.iter().cloned().map(ImportedEntry::new).collect();
+        let back: Vec<OtpAccount> = round_trip(&entries, ExportFormat::GoogleMigration, None).into_iter().map(|e| e.account).collect();
+        prop_assert_eq!(back, accounts);
+    }
+}
+
+proptest! {
+    // scrypt at Aegis's cost (32 MiB) makes each case about a tenth of a second.
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    #[test]
+    fn aegis_encrypted_export_then_import_is_identity(entries in prop::collection::vec(entry(), 0..6), pw in "[ -~]{1,16}") {
+        prop_assert_eq!(round_trip(&entries, ExportFormat::Aegis, Some(pw.as_bytes())), entries);
     }
 }

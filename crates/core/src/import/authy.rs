@@ -2,21 +2,25 @@
 //!
 //! Read: the preference `com.authy.storage.tokens.authenticator.key` holds a JSON array of
 //! `{decryptedSecret | encryptedSecret+salt, digits, originalName, originalIssuer, name}`.
-//! Decrypt: encrypted secrets (AES-CBC) are not supported yet and are reported as skipped.
+//! Decrypt: an `encryptedSecret` (Base64) is AES-256-CBC (zero IV, PKCS#7) of the Base32
+//! secret under PBKDF2-HMAC-SHA1(backup password, `salt` as UTF-8, 1,000 iterations).
 //! Convert: TOTP, SHA-1, the file's digits, period 30 unless stated.
 
 use serde_json::Value;
 
-use super::android_prefs;
+use zeroize::Zeroizing;
+
 use super::common::{self, malformed, str_field, u32_field};
 use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{android_prefs, crypto};
 use crate::{Algorithm, Kind};
 
 const FORMAT: Format = Format::Authy;
 pub(super) const KEY: &str = "com.authy.storage.tokens.authenticator.key";
+const ITERATIONS: u32 = 1000;
 
 /// Imports Authy's token store.
-pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
+pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
     let prefs = android_prefs::strings(bytes, FORMAT)?;
     let data =
         android_prefs::get(&prefs, KEY).ok_or_else(|| malformed(FORMAT, "no Authy token list"))?;
@@ -25,12 +29,55 @@ pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     let tokens = tokens
         .as_array()
         .ok_or_else(|| malformed(FORMAT, "the token list is not a list"))?;
+    let encrypted = |t: &&Value| {
+        str_field(t, "decryptedSecret").is_empty() && t.get("encryptedSecret").is_some()
+    };
+    let any_encrypted = tokens.iter().any(|t| encrypted(&t));
+    let password = match (any_encrypted, password) {
+        (true, None) => return Err(ImportError::PasswordRequired),
+        (_, p) => p,
+    };
+    // Decrypt every encrypted secret; when none opens, the password is wrong.
+    let mut secrets = Vec::with_capacity(tokens.len());
+    for token in tokens {
+        secrets.push(match (encrypted(&token), password) {
+            (true, Some(p)) => Some(decrypt(token, p)),
+            _ => None,
+        });
+    }
+    let opened = secrets.iter().flatten().filter(|r| r.is_ok()).count();
+    if any_encrypted && opened == 0 {
+        return Err(ImportError::WrongPassword);
+    }
     let mut report = ImportReport::default();
-    for (i, token) in tokens.iter().enumerate() {
+    for (i, (token, secret)) in tokens.iter().zip(secrets).enumerate() {
         let (issuer, name) = issuer_and_name(token);
-        report.push(common::label(&issuer, &name, i), convert(token));
+        let result = match secret {
+            None => convert(token, str_field(token, "decryptedSecret")),
+            Some(Ok(secret)) => std::str::from_utf8(&secret)
+                .map_err(|_| "the decrypted secret is not text".to_owned())
+                .and_then(|s| convert(token, s)),
+            Some(Err(())) => Err("the secret does not decrypt with this password".to_owned()),
+        };
+        report.push(common::label(&issuer, &name, i), result);
     }
     Ok(report)
+}
+
+/// The Base32 text of one token's encrypted secret.
+fn decrypt(token: &Value, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, ()> {
+    let sealed = crypto::base64(str_field(token, "encryptedSecret")).ok_or(())?;
+    let key = crypto::pbkdf2(
+        false,
+        password,
+        str_field(token, "salt").as_bytes(),
+        ITERATIONS,
+    );
+    let plain = crypto::aes_cbc_open(&key[..], &[0; 16], &sealed).map_err(|_| ())?;
+    // A wrong key passes the padding check one time in 256: Base32 text is the real test.
+    let text = std::str::from_utf8(&plain).map_err(|_| ())?;
+    crate::Secret::from_base32(text).map_err(|_| ())?;
+    Ok(plain)
 }
 
 /// `originalName` is `Issuer:Name` (or just the name); `originalIssuer` wins when given.
@@ -50,14 +97,9 @@ fn issuer_and_name(token: &Value) -> (String, String) {
     (issuer.to_owned(), name.to_owned())
 }
 
-fn convert(token: &Value) -> Result<ImportedEntry, String> {
-    let secret = str_field(token, "decryptedSecret");
+fn convert(token: &Value, secret: &str) -> Result<ImportedEntry, String> {
     if secret.is_empty() {
-        return Err(if token.get("encryptedSecret").is_some() {
-            "encrypted Authy secrets are not supported yet".to_owned()
-        } else {
-            "no secret".to_owned()
-        });
+        return Err("no secret".to_owned());
     }
     let (issuer, name) = issuer_and_name(token);
     let account = common::account(
@@ -83,30 +125,58 @@ mod tests {
         format!("<?xml version='1.0'?>\n<map><string name=\"{KEY}\">{escaped}</string></map>")
     }
 
+    fn seal(password: &[u8], salt: &str, base32: &str) -> String {
+        use base64::Engine;
+        let key = crypto::pbkdf2(false, password, salt.as_bytes(), ITERATIONS);
+        let sealed = crypto::aes_cbc_seal(&key[..], &[0; 16], base32.as_bytes());
+        base64::engine::general_purpose::STANDARD.encode(sealed)
+    }
+
     #[test]
-    fn minimal_store_and_encrypted_entry() {
+    fn plain_and_encrypted_entries() {
+        let sealed = seal(b"pw", "salty", B32);
         let tokens = format!(
             r#"[{{"decryptedSecret":"{B32}","digits":7,"originalName":"Acme:alice","originalIssuer":"Acme"}},
-               {{"encryptedSecret":"AAAA","salt":"x","digits":6,"name":"Bank: bob"}}]"#
+               {{"encryptedSecret":"{sealed}","salt":"salty","digits":6,"name":"Bank: bob"}},
+               {{"encryptedSecret":"AAAA","salt":"x","digits":6,"name":"Shop: eve"}}]"#
         );
-        let report = import(file(&tokens).as_bytes()).unwrap();
-        assert_eq!(report.entries.len(), 1);
+        let file = file(&tokens);
+        let report = import(file.as_bytes(), Some(b"pw")).unwrap();
+        assert_eq!(report.entries.len(), 2);
         let a = &report.entries[0].account;
         assert_eq!(a.secret.expose(), RAW);
         assert_eq!((a.issuer.as_str(), a.name.as_str()), ("Acme", "alice"));
         assert_eq!(a.params.digits(), 7);
+        assert_eq!(report.entries[1].account.secret.expose(), RAW);
         assert_eq!(report.skipped.len(), 1);
-        assert_eq!(report.skipped[0].entry, "Bank (bob)");
+        assert_eq!(report.skipped[0].entry, "Shop (eve)");
+        super::super::test_support::assert_password_handling(
+            |p| import(file.as_bytes(), p),
+            b"pw",
+            2,
+        );
+    }
+
+    #[test]
+    fn plain_store_needs_no_password() {
+        let tokens = format!(r#"[{{"decryptedSecret":"{B32}","digits":6,"name":"a"}}]"#);
+        assert_eq!(
+            import(file(&tokens).as_bytes(), None)
+                .unwrap()
+                .entries
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn malformed_store() {
         assert!(matches!(
-            import(b"<map></map>"),
+            import(b"<map></map>", None),
             Err(ImportError::Malformed { .. })
         ));
         assert!(matches!(
-            import(file("{").as_bytes()),
+            import(file("{").as_bytes(), None),
             Err(ImportError::Malformed { .. })
         ));
     }

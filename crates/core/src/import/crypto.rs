@@ -8,12 +8,22 @@ use zeroize::Zeroizing;
 
 /// Why decryption failed: the tag did not match (wrong key, or damaged data).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct TagMismatch;
+pub(crate) struct TagMismatch;
 
 /// AES-256-GCM decryption of `ciphertext || tag` with a 12-byte nonce.
-pub(super) fn aes_gcm_open(
+pub(crate) fn aes_gcm_open(
     key: &[u8],
     nonce: &[u8],
+    ciphertext_and_tag: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
+    aes_gcm_open_aad(key, nonce, &[], ciphertext_and_tag)
+}
+
+/// AES-256-GCM decryption with associated data `aad`.
+pub(crate) fn aes_gcm_open_aad(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
     ciphertext_and_tag: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
     let key = UnboundKey::new(&AES_256_GCM, key).map_err(|_| TagMismatch)?;
@@ -21,7 +31,7 @@ pub(super) fn aes_gcm_open(
     let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| TagMismatch)?;
     let mut buffer = Zeroizing::new(ciphertext_and_tag.to_vec());
     let plain_len = key
-        .open_in_place(nonce, Aad::empty(), &mut buffer)
+        .open_in_place(nonce, Aad::from(aad), &mut buffer)
         .map_err(|_| TagMismatch)?
         .len();
     buffer.truncate(plain_len);
@@ -29,7 +39,7 @@ pub(super) fn aes_gcm_open(
 }
 
 /// PBKDF2 with HMAC-SHA-256 or HMAC-SHA-1 into a 32-byte key.
-pub(super) fn pbkdf2(
+pub(crate) fn pbkdf2(
     sha256: bool,
     password: &[u8],
     salt: &[u8],
@@ -40,6 +50,16 @@ pub(super) fn pbkdf2(
     } else {
         ring::pbkdf2::PBKDF2_HMAC_SHA1
     };
+    pbkdf2_with(algorithm, password, salt, iterations)
+}
+
+/// PBKDF2 (RFC 8018) with the given HMAC into a 32-byte key.
+pub(crate) fn pbkdf2_with(
+    algorithm: ring::pbkdf2::Algorithm,
+    password: &[u8],
+    salt: &[u8],
+    iterations: u32,
+) -> Zeroizing<[u8; 32]> {
     let iterations = NonZeroU32::new(iterations).unwrap_or(NonZeroU32::MIN);
     let mut key = Zeroizing::new([0u8; 32]);
     ring::pbkdf2::derive(algorithm, iterations, salt, password, &mut key[..]);
@@ -47,7 +67,7 @@ pub(super) fn pbkdf2(
 }
 
 /// SHA-256 of the password, the key of old andOTP backups.
-pub(super) fn sha256(password: &[u8]) -> Zeroizing<[u8; 32]> {
+pub(crate) fn sha256(password: &[u8]) -> Zeroizing<[u8; 32]> {
     let digest = ring::digest::digest(&ring::digest::SHA256, password);
     let mut key = Zeroizing::new([0u8; 32]);
     key.copy_from_slice(digest.as_ref());
@@ -55,7 +75,7 @@ pub(super) fn sha256(password: &[u8]) -> Zeroizing<[u8; 32]> {
 }
 
 /// scrypt into a 32-byte key; `None` for parameters scrypt refuses.
-pub(super) fn scrypt(
+pub(crate) fn scrypt(
     password: &[u8],
     salt: &[u8],
     log_n: u8,
@@ -69,7 +89,7 @@ pub(super) fn scrypt(
 }
 
 /// Argon2id into a 32-byte key; `None` for parameters argon2 refuses.
-pub(super) fn argon2id(
+pub(crate) fn argon2id(
     password: &[u8],
     salt: &[u8],
     memory_kib: u32,
@@ -85,15 +105,39 @@ pub(super) fn argon2id(
     Some(key)
 }
 
+/// AES-256-CBC decryption with PKCS#7 padding; a padding error is reported like a wrong key.
+pub(crate) fn aes_cbc_open(
+    key: &[u8],
+    iv: &[u8],
+    ciphertext: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, TagMismatch> {
+    use aes::cipher::{BlockModeDecrypt, KeyIvInit, block_padding::Pkcs7};
+    let decryptor =
+        cbc::Decryptor::<aes::Aes256>::new_from_slices(key, iv).map_err(|_| TagMismatch)?;
+    decryptor
+        .decrypt_padded_vec::<Pkcs7>(ciphertext)
+        .map(Zeroizing::new)
+        .map_err(|_| TagMismatch)
+}
+
+/// AES-256-CBC encryption with PKCS#7 padding, for building old-format test files.
+#[cfg(test)]
+pub(crate) fn aes_cbc_seal(key: &[u8], iv: &[u8], plain: &[u8]) -> Vec<u8> {
+    use aes::cipher::{BlockModeEncrypt, KeyIvInit, block_padding::Pkcs7};
+    cbc::Encryptor::<aes::Aes256>::new_from_slices(key, iv)
+        .unwrap()
+        .encrypt_padded_vec::<Pkcs7>(plain)
+}
+
 /// Decodes hex (either case).
-pub(super) fn hex(text: &str) -> Option<Vec<u8>> {
+pub(crate) fn hex(text: &str) -> Option<Vec<u8>> {
     data_encoding::HEXLOWER_PERMISSIVE
         .decode(text.as_bytes())
         .ok()
 }
 
 /// Decodes standard Base64, padded or not (also tolerating `\/` already unescaped by JSON).
-pub(super) fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
+pub(crate) fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
     use base64::Engine;
     use base64::engine::DecodePaddingMode;
     use base64::engine::general_purpose::{GeneralPurpose, GeneralPurposeConfig};
@@ -109,7 +153,7 @@ pub(super) fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
 
 /// AES-256-GCM encryption to `ciphertext || tag`, for building encrypted test files.
 #[cfg(test)]
-pub(super) fn aes_gcm_seal(key: &[u8], nonce: &[u8], plain: &[u8]) -> Vec<u8> {
+pub(crate) fn aes_gcm_seal(key: &[u8], nonce: &[u8], plain: &[u8]) -> Vec<u8> {
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).unwrap());
     let nonce = Nonce::try_assume_unique_for_key(nonce).unwrap();
     let mut buffer = plain.to_vec();

@@ -73,14 +73,17 @@ pub enum ImportError {
 mod aegis;
 mod andotp;
 mod android_prefs;
+mod authenticator_plus;
 mod authy;
 mod battlenet;
 mod bitwarden;
 mod common;
-mod crypto;
+pub(crate) mod crypto;
 mod duo;
 mod freeotp;
+mod java_serial;
 mod proton;
+mod sqlite;
 mod steam;
 mod stratum;
 mod totp_authenticator;
@@ -114,19 +117,25 @@ pub enum Format {
     Steam,
     /// Duo Mobile JSON export (`duo`).
     Duo,
-    /// FreeOTP / FreeOTP+ token store, `tokens.xml` (`freeotp`).
+    /// FreeOTP / FreeOTP+ token store, `tokens.xml`; FreeOTP 2's encrypted store too (`freeotp`).
     FreeOtp,
     /// Authy's token store XML, with decrypted secrets (`authy`).
     Authy,
     /// Battle.net Authenticator's preferences XML (`battle-net`).
     BattleNet,
-    /// TOTP Authenticator's preferences XML (`totp-authenticator`).
+    /// TOTP Authenticator's preferences XML, or its encrypted backup (`totp-authenticator`).
     TotpAuthenticator,
+    /// Google Authenticator's own SQLite database, `databases` (`google-authenticator`).
+    GoogleAuthenticator,
+    /// Microsoft Authenticator's SQLite database, `PhoneFactor` (`microsoft-authenticator`).
+    MicrosoftAuthenticator,
+    /// Authenticator Plus backup, a password-protected zip (`authenticator-plus`).
+    AuthenticatorPlus,
 }
 
 impl Format {
     /// Every format, in the order auto-detection reports them.
-    pub const ALL: [Format; 16] = [
+    pub const ALL: [Format; 19] = [
         Format::Aegis,
         Format::TwoFas,
         Format::AndOtp,
@@ -143,6 +152,9 @@ impl Format {
         Format::Authy,
         Format::BattleNet,
         Format::TotpAuthenticator,
+        Format::GoogleAuthenticator,
+        Format::MicrosoftAuthenticator,
+        Format::AuthenticatorPlus,
     ];
 
     /// The name used on the command line.
@@ -164,6 +176,9 @@ impl Format {
             Format::Authy => "authy",
             Format::BattleNet => "battle-net",
             Format::TotpAuthenticator => "totp-authenticator",
+            Format::GoogleAuthenticator => "google-authenticator",
+            Format::MicrosoftAuthenticator => "microsoft-authenticator",
+            Format::AuthenticatorPlus => "authenticator-plus",
         }
     }
 
@@ -185,6 +200,15 @@ impl std::fmt::Display for Format {
 pub fn detect(bytes: &[u8]) -> Option<Format> {
     if stratum::is_encrypted(bytes) {
         return Some(Format::Stratum);
+    }
+    if freeotp::is_v2(bytes) {
+        return Some(Format::FreeOtp);
+    }
+    if sqlite::looks_like(bytes) {
+        return sqlite::detect(bytes);
+    }
+    if authenticator_plus::looks_like(bytes) {
+        return Some(Format::AuthenticatorPlus);
     }
     let Ok(text) = std::str::from_utf8(bytes) else {
         return andotp::looks_encrypted(bytes).then_some(Format::AndOtp);
@@ -278,10 +302,13 @@ pub fn import(
         Format::Stratum => stratum::import(bytes, password),
         Format::Steam => steam::import(bytes),
         Format::Duo => duo::import(bytes),
-        Format::FreeOtp | Format::FreeOtpPlus => freeotp::import(bytes, format),
-        Format::Authy => authy::import(bytes),
+        Format::FreeOtp | Format::FreeOtpPlus => freeotp::import(bytes, format, password),
+        Format::Authy => authy::import(bytes, password),
         Format::BattleNet => battlenet::import(bytes),
-        Format::TotpAuthenticator => totp_authenticator::import(bytes),
+        Format::TotpAuthenticator => totp_authenticator::import(bytes, password),
+        Format::GoogleAuthenticator => sqlite::import_google(bytes),
+        Format::MicrosoftAuthenticator => sqlite::import_microsoft(bytes),
+        Format::AuthenticatorPlus => authenticator_plus::import(bytes, password),
     }
 }
 

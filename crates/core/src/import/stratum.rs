@@ -2,7 +2,9 @@
 //!
 //! Read: `{Authenticators, Categories, AuthenticatorCategories}`; encrypted files start with
 //! `AUTHENTICATORPRO`, then salt(16) || iv(12) || ciphertext||tag. Decrypt: Argon2id (64 MiB,
-//! 3 passes, 4 lanes) and AES-256-GCM. Legacy files (`AuthenticatorPro`, AES-CBC) are refused.
+//! 3 passes, 4 lanes) and AES-256-GCM. Legacy encrypted files start with `AuthenticatorPro`,
+//! then salt(20) || iv(16) || AES-256-CBC ciphertext, key PBKDF2-HMAC-SHA1(password, salt,
+//! 64,000). The app's own SQLite database (`authenticator.db3`) is read as well.
 //! Convert: `Type` 1 HOTP, 2 TOTP, 4 Steam (3 mOTP and 5 Yandex are skipped); `Algorithm` 0
 //! SHA1, 1 SHA256, 2 SHA512.
 
@@ -20,6 +22,9 @@ const HEADER: &[u8] = b"AUTHENTICATORPRO";
 const LEGACY_HEADER: &[u8] = b"AuthenticatorPro";
 const SALT_LEN: usize = 16;
 const IV_LEN: usize = 12;
+const LEGACY_SALT_LEN: usize = 20;
+const LEGACY_IV_LEN: usize = 16;
+const LEGACY_ITERATIONS: u32 = 64_000;
 
 /// True for an encrypted Stratum backup, current or legacy.
 pub(super) fn is_encrypted(bytes: &[u8]) -> bool {
@@ -28,11 +33,22 @@ pub(super) fn is_encrypted(bytes: &[u8]) -> bool {
 
 /// Imports a Stratum backup.
 pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
-    if bytes.starts_with(LEGACY_HEADER) {
-        return Err(malformed(
-            FORMAT,
-            "legacy encrypted Stratum backups (AES-CBC) are not supported; make a new backup",
-        ));
+    if super::sqlite::looks_like(bytes) {
+        return convert(&super::sqlite::stratum_json(bytes)?);
+    }
+    if let Some(rest) = bytes.strip_prefix(LEGACY_HEADER) {
+        let password = password.ok_or(ImportError::PasswordRequired)?;
+        if rest.len() < LEGACY_SALT_LEN + LEGACY_IV_LEN + 16 {
+            return Err(malformed(FORMAT, "the encrypted backup is truncated"));
+        }
+        let (salt, rest) = rest.split_at(LEGACY_SALT_LEN);
+        let (iv, sealed) = rest.split_at(LEGACY_IV_LEN);
+        let key = crypto::pbkdf2(false, password, salt, LEGACY_ITERATIONS);
+        // CBC has no tag: a wrong key shows as bad padding or as bytes that are not JSON.
+        let plain =
+            crypto::aes_cbc_open(&key[..], iv, sealed).map_err(|_| ImportError::WrongPassword)?;
+        let file: Value = serde_json::from_slice(&plain).map_err(|_| ImportError::WrongPassword)?;
+        return convert(&file);
     }
     if let Some(rest) = bytes.strip_prefix(HEADER) {
         let password = password.ok_or(ImportError::PasswordRequired)?;

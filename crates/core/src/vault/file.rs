@@ -53,12 +53,12 @@ pub fn read(path: &Path) -> Result<Vec<u8>, FileError> {
 }
 
 fn write_synced(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
-    let mut f = OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .open(path)
-        .map_err(io("cannot create", path))?;
+    let mut options = OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    // Vaults, backups and plain exports are readable by their owner only.
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(io("cannot create", path))?;
     f.write_all(bytes).map_err(io("cannot write", path))?;
     f.sync_all().map_err(io("cannot sync", path))
 }

@@ -1,9 +1,11 @@
-//! The database inside the vault: accounts and groups, and their JSON form (`docs/vault.md`).
+//! The database inside the vault: accounts and groups, push accounts and their log, and their
+//! JSON form (`docs/vault.md`).
 
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use crate::otp::{Algorithm, Kind, OtpParams};
+use crate::push::{Activity, AnsweredNonce, Challenge, PushAccount, PushAccountDto};
 use crate::{OtpAccount, Secret};
 
 /// An account in the vault: the OTP account and what the user keeps about it.
@@ -67,6 +69,12 @@ pub enum AddOutcome {
 pub(crate) struct Database {
     pub accounts: Vec<Account>,
     pub groups: Vec<Group>,
+    /// Push accounts live apart from `accounts`, so nothing that lists or exports OTP
+    /// accounts can reach them.
+    pub push_accounts: Vec<PushAccount>,
+    pub push_pending: Vec<Challenge>,
+    pub push_answered: Vec<AnsweredNonce>,
+    pub push_activity: Vec<Activity>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -102,6 +110,14 @@ struct DatabaseDto {
     accounts: Vec<AccountDto>,
     #[serde(default)]
     groups: Vec<Group>,
+    #[serde(default)]
+    push_accounts: Vec<PushAccountDto>,
+    #[serde(default)]
+    push_pending: Vec<Challenge>,
+    #[serde(default)]
+    push_answered: Vec<AnsweredNonce>,
+    #[serde(default)]
+    push_activity: Vec<Activity>,
 }
 
 impl Database {
@@ -111,8 +127,22 @@ impl Database {
         let dto = DatabaseDto {
             accounts: self.accounts.iter().map(to_dto).collect(),
             groups: self.groups.clone(),
+            push_accounts: self
+                .push_accounts
+                .iter()
+                .map(PushAccountDto::from_account)
+                .collect(),
+            push_pending: self.push_pending.clone(),
+            push_answered: self.push_answered.clone(),
+            push_activity: self.push_activity.clone(),
         };
-        let mut buf = Zeroizing::new(Vec::with_capacity(512 * (self.accounts.len() + 1) + 1024));
+        // Room for everything up front: an RSA-4096 phone key is about 3.2 KB in base64.
+        let capacity = 512 * (self.accounts.len() + 1)
+            + 8192 * self.push_accounts.len()
+            + 1024 * (self.push_pending.len() + self.push_activity.len())
+            + 256 * self.push_answered.len()
+            + 1024;
+        let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serializing plain structs into a Vec cannot fail.
         let _ = serde_json::to_writer(&mut *buf, &dto);
         buf
@@ -125,9 +155,20 @@ impl Database {
         for (i, a) in dto.accounts.into_iter().enumerate() {
             accounts.push(from_dto(a).map_err(|e| format!("account {}: {e}", i + 1))?);
         }
+        let mut push_accounts = Vec::with_capacity(dto.push_accounts.len());
+        for (i, a) in dto.push_accounts.into_iter().enumerate() {
+            push_accounts.push(
+                a.into_account()
+                    .map_err(|e| format!("push account {}: {e}", i + 1))?,
+            );
+        }
         Ok(Database {
             accounts,
             groups: dto.groups,
+            push_accounts,
+            push_pending: dto.push_pending,
+            push_answered: dto.push_answered,
+            push_activity: dto.push_activity,
         })
     }
 }

@@ -214,3 +214,169 @@ fn nothing_secret_is_printed() {
     let bytes = v.to_bytes(&rng).unwrap();
     assert!(!String::from_utf8(bytes).unwrap().contains(b32.as_str()));
 }
+
+mod push {
+    use base64::Engine as _;
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::push::{
+        Answer, AnswerError, AnswerOutcome, PhoneKey, PushAccount, ServerKey,
+        privacyidea::NO_PUSH_TOKEN,
+    };
+
+    const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/push/");
+
+    fn vector(name: &str) -> String {
+        std::fs::read_to_string(format!("{VECTORS}{name}")).unwrap()
+    }
+
+    fn push_account() -> PushAccount {
+        let der = B64.decode(vector("phone-key-2048.pk8.b64").trim()).unwrap();
+        PushAccount {
+            protocol: "privacyidea".into(),
+            serial: "PIPU0001A2B3".into(),
+            issuer: "ACME".into(),
+            label: "alice".into(),
+            url: "https://pi.example.com/ttype/push".into(),
+            verify_tls: true,
+            poll_only: true,
+            require_pin: true,
+            force_unlock: Some("biometric".into()),
+            phone_key: PhoneKey::from_pkcs8(&der).unwrap(),
+            server_key: ServerKey::from_base64(&vector("server-key.pkcs1.b64")).unwrap(),
+            push_token: NO_PUSH_TOKEN.into(),
+            enrolled_at: 5,
+        }
+    }
+
+    fn poll_reply() -> Vec<u8> {
+        let list: Vec<Value> = vector("challenges.jsonl")
+            .lines()
+            .map(|l| serde_json::from_str::<Value>(l).unwrap()["challenge"].clone())
+            .collect();
+        json!({"result": {"status": true, "value": list}})
+            .to_string()
+            .into_bytes()
+    }
+
+    const TRUE: &[u8] = br#"{"result": {"status": true, "value": true}}"#;
+    const FALSE: &[u8] = br#"{"result": {"status": true, "value": false}}"#;
+
+    #[test]
+    fn push_accounts_round_trip_apart_from_otp_accounts() {
+        let rng = SystemRng::new();
+        let mut v = vault_with(1);
+        assert!(!v.add_push_account(push_account()));
+        let bytes = v.to_bytes(&rng).unwrap();
+        let w = Vault::open(&bytes, b"correct horse").unwrap();
+        assert_eq!(w.push_accounts(), &[push_account()]);
+        assert_eq!(w.accounts().len(), 1);
+        // The private key is encrypted: not in the file in any form.
+        let pk = vector("phone-key-2048.pk8.b64");
+        let text = String::from_utf8(bytes).unwrap();
+        assert!(!text.contains(&pk.trim()[40..80]));
+        assert!(!format!("{w:?}").contains("MII"));
+        // A re-enrolment replaces.
+        let mut w = w;
+        assert!(w.add_push_account(push_account()));
+        assert_eq!(w.push_accounts().len(), 1);
+    }
+
+    #[test]
+    fn a_vault_without_push_fields_opens() {
+        let db = br#"{"accounts": [], "groups": []}"#;
+        let d = model::Database::from_json(db).unwrap();
+        assert!(d.push_accounts.is_empty() && d.push_activity.is_empty());
+    }
+
+    #[test]
+    fn poll_answer_never_twice_and_log() {
+        let mut v = vault_with(0);
+        v.add_push_account(push_account());
+        let reqs = v.poll_requests(100);
+        assert_eq!(reqs.len(), 1);
+        assert!(reqs[0].1.is_ok());
+        let out = v
+            .read_poll_reply("PIPU0001A2B3", &poll_reply(), 100)
+            .unwrap();
+        assert_eq!(out.challenges.len(), 4);
+        assert_eq!(v.pending_challenges(100).len(), 4);
+        let nonces: Vec<String> = v
+            .pending_challenges(100)
+            .iter()
+            .map(|c| c.nonce().to_owned())
+            .collect();
+
+        // Approve the plain one.
+        let p = v
+            .prepare_answer(&nonces[0], Answer::Accept { option: None }, 110)
+            .unwrap();
+        let o = v.finish_answer(&p, TRUE, None, 111).unwrap();
+        assert_eq!(
+            o,
+            AnswerOutcome {
+                accepted: true,
+                display_code: None
+            }
+        );
+        // Never twice, even when the server lists it again.
+        assert_eq!(
+            v.prepare_answer(&nonces[0], Answer::Accept { option: None }, 112)
+                .unwrap_err(),
+            AnswerError::AlreadyAnswered
+        );
+        v.read_poll_reply("PIPU0001A2B3", &poll_reply(), 115)
+            .unwrap();
+        assert_eq!(v.pending_challenges(115).len(), 3);
+
+        // A wrong number-matching option leaves it open; the right one closes it.
+        let wrong = v
+            .prepare_answer(
+                &nonces[1],
+                Answer::Accept {
+                    option: Some("07".into()),
+                },
+                116,
+            )
+            .unwrap();
+        assert!(!v.finish_answer(&wrong, FALSE, None, 116).unwrap().accepted);
+        let right = v
+            .prepare_answer(
+                &nonces[1],
+                Answer::Accept {
+                    option: Some("69".into()),
+                },
+                117,
+            )
+            .unwrap();
+        assert!(v.finish_answer(&right, TRUE, None, 117).unwrap().accepted);
+        assert!(v.is_answered(&nonces[1]));
+
+        // Log: time, serial, question, decision.
+        let log = v.push_activity();
+        assert_eq!(log.len(), 3);
+        assert_eq!(log[0].serial, "PIPU0001A2B3");
+        assert_eq!(log[0].question, "Sign in to 192.0.2.7 as alice?");
+        assert!(log[0].accepted && !log[1].accepted && log[2].accepted);
+        assert_eq!(log[0].location, None);
+
+        // Two minutes after the first receipt (100), the rest expire.
+        assert_eq!(v.pending_challenges(220).len(), 2);
+        assert!(v.pending_challenges(221).is_empty());
+        assert_eq!(
+            v.prepare_answer(&nonces[2], Answer::Decline { reason: None }, 221)
+                .unwrap_err(),
+            AnswerError::Expired
+        );
+        assert!(matches!(
+            v.prepare_answer("NOPE", Answer::Decline { reason: None }, 100),
+            Err(AnswerError::NotPending(_))
+        ));
+
+        // Everything survives a save.
+        let w = Vault::open(&v.to_bytes(&SystemRng::new()).unwrap(), b"correct horse").unwrap();
+        assert_eq!(w.push_activity(), v.push_activity());
+        assert!(w.is_answered(&nonces[0]));
+    }
+}
