@@ -473,17 +473,53 @@ fn import_reports_added_duplicates_and_formats() {
 }
 
 #[test]
-fn desktop_has_no_camera_location_biometrics_or_export_yet() {
+fn export_writes_files_the_importer_reads_back() {
     let s = shell().unlocked();
-    assert_eq!(s.kind("location_current", json!({})), "Unsupported");
-    assert_eq!(s.kind("vault_unlock_biometric", json!({})), "Unsupported");
+    s.ok("add_uri", json!({ "uri": URI }));
+    s.ok("add_uri", json!({ "uri": HOTP_URI }));
+    let target = shell().unlocked();
+    for (format, password) in [
+        ("aegis", Some("export pw")),
+        ("aegis-plain", None),
+        ("otpauth-list", None),
+        ("google-migration", None),
+    ] {
+        let path = s.dir.path().join(format!("export-{format}"));
+        s.ok(
+            "export_file",
+            json!({ "format": format, "path": path, "password": password }),
+        );
+        let bytes = std::fs::read(&path).expect("export written");
+        let report = target.ok(
+            "import_file",
+            json!({ "data": bytes, "format": null, "password": password }),
+        );
+        let added = report["added"].as_u64().unwrap_or(0);
+        let duplicates = report["duplicates"].as_array().map_or(0, Vec::len) as u64;
+        assert_eq!(added + duplicates, 2, "{format}: {report}");
+    }
+    assert_eq!(target.ok("accounts_list", json!({})).as_array().map(Vec::len), Some(2));
     assert_eq!(
         s.kind(
             "export_file",
-            json!({ "format": "otpauth-list", "path": "/tmp/x", "password": null })
+            json!({ "format": "aegis", "path": s.dir.path().join("x"), "password": null })
         ),
-        "Unsupported"
+        "InvalidInput"
     );
+    assert_eq!(
+        s.kind(
+            "export_file",
+            json!({ "format": "otpauth-list", "path": "relative.txt", "password": null })
+        ),
+        "InvalidInput"
+    );
+}
+
+#[test]
+fn desktop_has_no_camera_location_or_biometrics() {
+    let s = shell().unlocked();
+    assert_eq!(s.kind("location_current", json!({})), "Unsupported");
+    assert_eq!(s.kind("vault_unlock_biometric", json!({})), "Unsupported");
     let mut settings = s.ok("settings_get", json!({}));
     settings["biometrics"] = json!(true);
     assert_eq!(

@@ -1,8 +1,7 @@
 //! Exporting the vault in open formats, so no user is ever locked in.
 //!
-//! The writers belong to the core (`twofold_core::export`, being written on its own branch);
-//! [`export`] is the one place that calls them. Until it lands, exporting answers
-//! `Unsupported` with that reason rather than pretending.
+//! The writers belong to the core (`twofold_core::export`); [`export`] is the one place that
+//! calls them. Push accounts are never exported (the core's export takes OTP accounts only).
 
 use tauri::State;
 use zeroize::Zeroizing;
@@ -11,22 +10,39 @@ use crate::dto::ExportFormat;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
-/// The one call into the core's exporter.
+/// The one call into the core's exporter; the file is written atomically, owner-only.
 fn export(
-    _vault: &twofold_core::vault::Vault,
+    vault: &twofold_core::vault::Vault,
     format: ExportFormat,
-    _path: &std::path::Path,
-    _password: Option<&[u8]>,
+    path: &std::path::Path,
+    password: Option<&[u8]>,
 ) -> AppResult<()> {
-    Err(AppError::unsupported(format!(
-        "exporting ({}) is not available in this build yet: the core's exporter has not landed",
-        match format {
-            ExportFormat::Aegis => "Aegis, encrypted",
-            ExportFormat::AegisPlain => "Aegis, plain",
-            ExportFormat::OtpauthList => "otpauth:// list",
-            ExportFormat::GoogleMigration => "Google Authenticator",
+    use twofold_core::export::{self as core_export, ExportError, ExportFormat as Core};
+    if path.as_os_str().is_empty() || path.is_relative() {
+        return Err(AppError::invalid(
+            "give the full path of the file to write",
+        ));
+    }
+    let format = match format {
+        ExportFormat::Aegis => Core::Aegis,
+        ExportFormat::AegisPlain => Core::AegisPlain,
+        ExportFormat::OtpauthList => Core::OtpauthList,
+        ExportFormat::GoogleMigration => Core::GoogleMigration,
+    };
+    let out = core_export::export(
+        &vault.export_entries(),
+        format,
+        password,
+        &twofold_core::rng::SystemRng::new(),
+    )
+    .map_err(|e| match e {
+        ExportError::PasswordRequired | ExportError::EmptyPassword => {
+            AppError::invalid(e.to_string())
         }
-    )))
+        other => AppError::internal(other.to_string()),
+    })?;
+    twofold_core::vault::file::write_atomic(path, &out.bytes, false)?;
+    Ok(())
 }
 
 /// Writes the vault's accounts to `path` in `format` (`password` for encrypted formats).

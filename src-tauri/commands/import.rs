@@ -28,10 +28,13 @@ fn describe(f: Format) -> (&'static str, bool) {
         Format::Stratum => ("Stratum / Authenticator Pro", true),
         Format::Steam => ("Steam Desktop Authenticator (maFile)", false),
         Format::Duo => ("Duo Mobile", false),
-        Format::FreeOtp => ("FreeOTP (tokens.xml)", false),
-        Format::Authy => ("Authy (token store XML)", false),
+        Format::FreeOtp => ("FreeOTP (tokens.xml, also FreeOTP 2's encrypted one)", true),
+        Format::Authy => ("Authy (token store XML)", true),
         Format::BattleNet => ("Battle.net Authenticator (preferences XML)", false),
-        Format::TotpAuthenticator => ("TOTP Authenticator (preferences XML)", false),
+        Format::TotpAuthenticator => ("TOTP Authenticator (preferences XML or .bin backup)", true),
+        Format::GoogleAuthenticator => ("Google Authenticator (app database)", false),
+        Format::MicrosoftAuthenticator => ("Microsoft Authenticator (app database)", false),
+        Format::AuthenticatorPlus => ("Authenticator Plus (backup zip)", true),
     }
 }
 
