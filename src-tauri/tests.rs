@@ -683,6 +683,7 @@ fn configuration_is_locked_down() {
     let csp = security["csp"].as_object().expect("csp");
     assert_eq!(csp["default-src"], "'self'");
     assert_eq!(csp["script-src"], "'self'");
+    assert_eq!(csp["style-src"], "'self'");
     assert_eq!(csp["object-src"], "'none'");
     for (directive, sources) in csp {
         let sources = sources.as_str().expect("sources");
