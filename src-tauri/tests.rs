@@ -699,3 +699,48 @@ fn typescript_bindings_are_current() {
         path.display()
     );
 }
+
+fn json_file(path: &str) -> Value {
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    serde_json::from_slice(&std::fs::read(&p).expect("config file")).expect("json")
+}
+
+/// The security settings the shell relies on stay as they are: strict CSP with no remote
+/// origin, frozen prototypes, the UI from ui/dist, and the camera/location permissions only
+/// in the phones' capability.
+#[test]
+fn configuration_is_locked_down() {
+    let conf = json_file("tauri.conf.json");
+    assert_eq!(conf["build"]["frontendDist"], "ui/dist");
+    assert_eq!(conf["build"]["devUrl"], "http://localhost:1420");
+    let security = &conf["app"]["security"];
+    assert_eq!(security["freezePrototype"], true);
+    assert_eq!(conf["app"]["withGlobalTauri"], false);
+    let csp = security["csp"].as_object().expect("csp");
+    assert_eq!(csp["default-src"], "'self'");
+    assert_eq!(csp["script-src"], "'self'");
+    assert_eq!(csp["style-src"], "'self'");
+    assert_eq!(csp["object-src"], "'none'");
+    for (directive, sources) in csp {
+        let sources = sources.as_str().expect("sources");
+        for s in sources.split_whitespace() {
+            let local = s.starts_with('\'')
+                || ["data:", "blob:", "ipc:", "http://ipc.localhost"].contains(&s);
+            assert!(local, "{directive} allows {s}: no remote content");
+        }
+    }
+    let default = json_file("src-tauri/capabilities/default.json");
+    assert!(default.get("platforms").is_none());
+    let listed = default["permissions"].to_string();
+    assert!(
+        !listed.contains("barcode-scanner") && !listed.contains("geolocation"),
+        "{listed}"
+    );
+    let mobile = json_file("src-tauri/capabilities/mobile.json");
+    assert_eq!(mobile["platforms"], json!(["android", "iOS"]));
+    assert!(
+        mobile["permissions"]
+            .to_string()
+            .contains("barcode-scanner:default")
+    );
+}

@@ -155,6 +155,14 @@ const cliCode = (at) =>
     .trim()
     .split(/\s+/)[0];
 
+/** Fails when the app shows an error: nothing may go wrong silently on the way to a code. */
+async function noAlerts(s, where) {
+  for (const el of await s.find("css selector", '[role="alert"]')) {
+    const text = (await s.text(el)).trim();
+    assert.equal(text, "", `${where}: the app shows an error: ${text}`);
+  }
+}
+
 /** Waits for an account's code and checks it against `twofold code --uri` at that time. */
 async function checkCode(s) {
   const code = await s.waitOne("a code", "css selector", '[data-testid="account"] [data-testid="code"]');
@@ -198,6 +206,7 @@ test("the real app: first run, scan, relaunch and unlock, wrong password", { tim
       await s.type(input, qr);
       await checkCode(s);
       await s.screenshot("03-first-code");
+      await noAlerts(s, "after the first scan");
     } finally {
       await s.quit();
     }
@@ -216,7 +225,10 @@ test("the real app: first run, scan, relaunch and unlock, wrong password", { tim
         await s.click(await s.button("Unlock"));
         await checkCode(s);
         coldStart.push(performance.now() - t0);
-        if (i === 0) await s.screenshot("04-after-relaunch");
+        if (i === 0) {
+          await s.screenshot("04-after-relaunch");
+          await noAlerts(s, "after unlocking");
+        }
       } finally {
         await s.quit();
       }
