@@ -345,8 +345,8 @@ pub struct BackupStatus {
     pub last_path: Option<String>,
 }
 
-/// The phone's position (phones only).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// The phone's position (phones only; desktop answers `LocationUnavailable`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct LocationView {
@@ -354,8 +354,8 @@ pub struct LocationView {
     pub latitude: f64,
     /// Degrees.
     pub longitude: f64,
-    /// Metres.
-    pub accuracy_m: f64,
+    /// Radius of uncertainty in metres, when known.
+    pub accuracy_m: Option<f64>,
 }
 
 /// Why the vault was locked.
@@ -391,3 +391,133 @@ pub struct BackupFailedPayload {
 pub const EVENT_VAULT_LOCKED: &str = "vault-locked";
 /// The `backup-failed` event's name.
 pub const EVENT_BACKUP_FAILED: &str = "backup-failed";
+
+/// An enrolled push token (privacyIDEA PUSH), as the accounts list shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushAccountView {
+    /// The token's serial.
+    pub serial: String,
+    /// Who enrolled it.
+    pub issuer: String,
+    /// The QR code's label.
+    pub label: String,
+    /// Where polls and answers go.
+    pub url: String,
+    /// Approving needs device authentication first.
+    pub requires_unlock: bool,
+    /// When it was enrolled (Unix seconds).
+    pub enrolled_at: u64,
+    /// Prompts of this account are not shown until then (Unix seconds); `null` when not muted.
+    pub muted_until: Option<u64>,
+    /// The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
+    pub insecure_tls: bool,
+}
+
+/// A verified sign-in request waiting for an answer (several of one account within a
+/// minute collapse into one, the newest, with `count`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushChallengeView {
+    /// The server's one-time id of this sign-in (answer with it).
+    pub nonce: String,
+    /// The push account's serial.
+    pub serial: String,
+    /// The push account's issuer.
+    pub issuer: String,
+    /// The push account's label.
+    pub label: String,
+    /// The server's title (signed).
+    pub title: String,
+    /// The server's question (signed).
+    pub question: String,
+    /// Number matching: the options in the server's order (the UI shuffles them).
+    pub options: Option<Vec<String>>,
+    /// A decline may carry a reason.
+    pub decline_reasons: bool,
+    /// When it was received (Unix seconds).
+    pub received_at: u64,
+    /// After this it can no longer be answered (Unix seconds; `receivedAt + 120`).
+    pub expires_at: u64,
+    /// How many requests of this account within a minute this view stands for.
+    pub count: u32,
+    /// Approving needs device authentication first.
+    pub requires_unlock: bool,
+}
+
+/// Approve or deny.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum PushDecision {
+    /// Approve the sign-in.
+    Approve,
+    /// Deny it.
+    Deny,
+}
+
+/// Why a sign-in was denied (sent only where the server's signed capabilities allow it).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum DeclineReason {
+    /// "That wasn't me".
+    UnknownTrigger,
+    /// The user cancelled.
+    Cancelled,
+}
+
+/// What the server did with an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushAnswerView {
+    /// The server took the answer (false for a wrong number: the prompt stays open).
+    pub accepted: bool,
+    /// Code to phone: show it large, the user types it on the sign-in page.
+    pub display_code: Option<String>,
+}
+
+/// One decision of the sign-in activity log.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ActivityView {
+    /// When (Unix seconds).
+    pub at: u64,
+    /// The push account's serial.
+    pub serial: String,
+    /// Its issuer (empty when the account was removed since).
+    pub issuer: String,
+    /// Its label (empty when the account was removed since).
+    pub label: String,
+    /// The request's title.
+    pub title: String,
+    /// The request's question.
+    pub question: String,
+    /// Approve or deny.
+    pub decision: PushDecision,
+    /// The number picked, if any.
+    pub answer: Option<String>,
+    /// The reason of a denial, if any.
+    pub reason: Option<DeclineReason>,
+    /// The server took the answer.
+    pub accepted: bool,
+    /// Where the phone was, when known.
+    pub location: Option<LocationView>,
+}
+
+/// Payload of the `push-open` event.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushOpenPayload {
+    /// The prompt to open.
+    pub nonce: String,
+}
+
+/// The `push-challenges` event's name (payload `PushChallengeView[]`).
+pub const EVENT_PUSH_CHALLENGES: &str = "push-challenges";
+/// The `push-open` event's name.
+pub const EVENT_PUSH_OPEN: &str = "push-open";

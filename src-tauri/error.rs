@@ -4,6 +4,8 @@
 use serde::{Serialize, Serializer};
 use twofold_core::import::ImportError;
 use twofold_core::payload::PayloadError;
+use twofold_core::push::privacyidea::EnrolError;
+use twofold_core::push::{AnswerError, ChallengeError, KeyError, PollError};
 use twofold_core::scan::ScanError;
 use twofold_core::vault::file::FileError;
 use twofold_core::vault::{OpenError, VaultError};
@@ -36,6 +38,20 @@ pub enum ErrorKind {
     Io,
     /// Anything else.
     Internal,
+    /// The push server cannot be reached.
+    Network,
+    /// The push server answered with an error (the message carries its code).
+    Server,
+    /// The sign-in request is older than 2 minutes, or the enrolment QR code's `ttl` passed.
+    Expired,
+    /// This sign-in request was answered before (an answer is never sent twice).
+    AlreadyAnswered,
+    /// A challenge or an enrolment failed its signature checks.
+    Verification,
+    /// Location denied, turned off, or the platform has none (desktop).
+    LocationUnavailable,
+    /// Approving needs device authentication first (`pin=True` / `app_force_unlock`).
+    AuthRequired,
 }
 
 /// A failed command: a kind for the UI and a message for the person.
@@ -177,6 +193,60 @@ impl From<ImportError> for AppError {
 
 impl From<tauri::Error> for AppError {
     fn from(e: tauri::Error) -> Self {
+        Self::internal(e.to_string())
+    }
+}
+
+impl From<PollError> for AppError {
+    fn from(e: PollError) -> Self {
+        let kind = match e {
+            PollError::Server(_) | PollError::Response(_) => ErrorKind::Server,
+            PollError::UnknownProtocol(_) | PollError::Key(_) => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<AnswerError> for AppError {
+    fn from(e: AnswerError) -> Self {
+        let kind = match e {
+            AnswerError::Expired => ErrorKind::Expired,
+            AnswerError::AlreadyAnswered => ErrorKind::AlreadyAnswered,
+            AnswerError::OptionRequired(_)
+            | AnswerError::NotAnOption(..)
+            | AnswerError::NoOptions
+            | AnswerError::ReasonNotAllowed => ErrorKind::InvalidInput,
+            AnswerError::NotPending(_) | AnswerError::NoAccount(_) => ErrorKind::NotFound,
+            AnswerError::Server(_) | AnswerError::Response(_) => ErrorKind::Server,
+            AnswerError::WrongAccount | AnswerError::Key(_) => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<EnrolError> for AppError {
+    fn from(e: EnrolError) -> Self {
+        let kind = match e {
+            EnrolError::NotPush | EnrolError::Missing(_) | EnrolError::Invalid { .. } => {
+                ErrorKind::InvalidInput
+            }
+            EnrolError::Expired { .. } => ErrorKind::Expired,
+            EnrolError::Server(_) | EnrolError::Response(_) => ErrorKind::Server,
+            EnrolError::Key(KeyError::InvalidServerKey(_)) => ErrorKind::Verification,
+            EnrolError::Key(_) => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<ChallengeError> for AppError {
+    fn from(e: ChallengeError) -> Self {
+        Self::new(ErrorKind::Verification, e.to_string())
+    }
+}
+
+impl From<KeyError> for AppError {
+    fn from(e: KeyError) -> Self {
         Self::internal(e.to_string())
     }
 }

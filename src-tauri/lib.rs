@@ -18,12 +18,12 @@ use std::time::{Duration, Instant};
 
 use tauri::{Emitter, Manager, Runtime};
 
-use dto::{EVENT_VAULT_LOCKED, LockReason};
+use dto::{EVENT_PUSH_CHALLENGES, EVENT_VAULT_LOCKED, LockReason, PushChallengeView};
 use state::{AppState, KdfSource, reason};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{accounts, export, import, scan, settings, vault};
+    use commands::{accounts, export, import, push, scan, settings, vault};
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,
@@ -51,6 +51,13 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings::backup_now,
         settings::backup_status,
         commands::platform::location_current,
+        push::push_accounts,
+        push::push_poll,
+        push::push_pending,
+        push::push_answer,
+        push::push_mute,
+        push::push_activity,
+        push::push_remove,
     ]
 }
 
@@ -80,9 +87,57 @@ fn spawn_idle_lock<R: Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
+/// How often the push accounts are polled while the app is in the foreground and unlocked.
+const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
+
+/// Polls the push accounts every [`PUSH_POLL_EVERY`] while the app is in the foreground and
+/// the vault unlocked, so the first poll comes within that time of launch, unlock or resume.
+/// New verified challenges go to the UI (`push-challenges`) and raise a notification, once
+/// per nonce. A failed poll (no network) is retried on the next tick without a word.
+fn spawn_push_poller<R: Runtime>(app: tauri::AppHandle<R>) {
+    std::thread::spawn(move || {
+        loop {
+            std::thread::sleep(PUSH_POLL_EVERY);
+            let state = app.state::<AppState>();
+            let unlocked = state.get().is_ok_and(|i| i.vault.is_some());
+            if !state.is_foreground() || !unlocked {
+                continue;
+            }
+            let Ok(report) = commands::push::poll_blocking(&state) else {
+                continue;
+            };
+            commands::report_backup(&app, report.backup_failure);
+            if !report.new.is_empty() {
+                let _ = app.emit(EVENT_PUSH_CHALLENGES, &report.views);
+                for view in &report.new {
+                    notify(&app, view);
+                }
+            }
+        }
+    });
+}
+
+/// The local notification of a new sign-in request: "Approve sign-in?", the server's title
+/// and question (no secret: the server wrote them for this screen).
+fn notify<R: Runtime>(app: &tauri::AppHandle<R>, view: &PushChallengeView) {
+    use tauri_plugin_notification::NotificationExt;
+    let mut body = format!("{}\n{}", view.title, view.question);
+    if view.count > 1 {
+        body.push_str(&format!(" ({} requests)", view.count));
+    }
+    // Without permission or a notification service the prompt still shows in the app.
+    let _ = app
+        .notification()
+        .builder()
+        .title("Approve sign-in?")
+        .body(body)
+        .show();
+}
+
 /// Locks when the app leaves the foreground: on phones when its window loses focus or the
 /// app is resumed, on desktop when the window is minimized.
 fn on_background<R: Runtime>(app: &tauri::AppHandle<R>) {
+    app.state::<AppState>().set_foreground(false);
     if app.state::<AppState>().lock_on_background() {
         emit_locked(app, LockReason::Background);
     }
@@ -101,14 +156,19 @@ pub fn run() {
             let dir = data_dir(app)?;
             app.manage(AppState::new(dir, KdfSource::Calibrate));
             spawn_idle_lock(app.handle().clone());
+            spawn_push_poller(app.handle().clone());
             Ok(())
         })
-        .on_window_event(|window, event| {
-            if let tauri::WindowEvent::Focused(false) = event {
-                if cfg!(mobile) || window.is_minimized().unwrap_or(false) {
-                    on_background(window.app_handle());
-                }
+        .on_window_event(|window, event| match event {
+            tauri::WindowEvent::Focused(false)
+                if cfg!(mobile) || window.is_minimized().unwrap_or(false) =>
+            {
+                on_background(window.app_handle());
             }
+            tauri::WindowEvent::Focused(true) => {
+                window.app_handle().state::<AppState>().set_foreground(true);
+            }
+            _ => {}
         })
         .invoke_handler(handler())
         .build(tauri::generate_context!());
@@ -117,6 +177,8 @@ pub fn run() {
             #[cfg(mobile)]
             if let tauri::RunEvent::Resumed = _event {
                 on_background(_app);
+                // Back in the foreground: the poller polls again within its tick.
+                _app.state::<AppState>().set_foreground(true);
             }
         }),
         Err(e) => {

@@ -1,7 +1,9 @@
 //! What the shell keeps between commands: the open vault (or none), the settings file, the
 //! progress of a multi-QR export, the idle timer and the last backup. One mutex guards it all.
 
+use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -42,6 +44,9 @@ pub struct Prefs {
     pub first_run_done: bool,
     /// The user's settings.
     pub settings: Settings,
+    /// Push prompts of these accounts (by serial) are not shown until then (Unix seconds).
+    /// Not secret, so kept here rather than in the vault.
+    pub push_muted: BTreeMap<String, u64>,
 }
 
 /// The mutable part of the state.
@@ -57,6 +62,12 @@ pub struct Inner {
     pub last_activity: Instant,
     /// The last backup.
     pub backup: BackupStatus,
+    /// When the vault password was last entered (unlock, create, change): approving a
+    /// sign-in that requires device authentication needs it recent.
+    pub password_at: Option<Instant>,
+    /// Nonces of the challenges the UI was told about (event, notification or a poll's
+    /// answer): none is notified twice.
+    pub notified: HashSet<String>,
 }
 
 /// The shell's state, managed by Tauri.
@@ -65,6 +76,7 @@ pub struct AppState {
     dir: PathBuf,
     kdf: KdfSource,
     inner: Mutex<Inner>,
+    foreground: AtomicBool,
 }
 
 /// Backups kept in the backup folder; older ones are removed.
@@ -102,7 +114,10 @@ impl AppState {
                 migration: None,
                 last_activity: Instant::now(),
                 backup: BackupStatus::default(),
+                password_at: None,
+                notified: HashSet::new(),
             }),
+            foreground: AtomicBool::new(true),
         }
     }
 
@@ -195,6 +210,16 @@ impl AppState {
         }
     }
 
+    /// The app is in the foreground (the push poller runs only then).
+    pub fn is_foreground(&self) -> bool {
+        self.foreground.load(Ordering::Relaxed)
+    }
+
+    /// Records whether the app is in the foreground.
+    pub fn set_foreground(&self, foreground: bool) {
+        self.foreground.store(foreground, Ordering::Relaxed);
+    }
+
     /// Locks when the vault has been idle for the lock timeout; true when it locked.
     pub fn lock_if_idle(&self, now: Instant) -> bool {
         let Ok(mut inner) = self.inner.lock() else {
@@ -236,10 +261,12 @@ impl Inner {
         self.vault.as_mut().ok_or_else(AppError::locked)
     }
 
-    /// Forgets the vault (its keys and secrets are zeroized on drop) and the scan progress.
+    /// Forgets the vault (its keys and secrets are zeroized on drop), the scan progress and
+    /// the last password entry.
     pub fn lock(&mut self) {
         self.vault = None;
         self.migration = None;
+        self.password_at = None;
     }
 }
 

@@ -268,7 +268,8 @@ fn scan_image_adds_what_the_qr_code_holds() {
             "add_uri",
             json!({ "uri": "otpauth://pipush/PIPU0001?url=https://pi.example&ttl=10" })
         ),
-        "Unsupported"
+        // A push enrolment QR without its credential and serial.
+        "InvalidInput"
     );
     // The camera is a phone feature.
     assert_eq!(s.kind("scan_camera", json!({})), "Unsupported");
@@ -498,7 +499,13 @@ fn export_writes_files_the_importer_reads_back() {
         let duplicates = report["duplicates"].as_array().map_or(0, Vec::len) as u64;
         assert_eq!(added + duplicates, 2, "{format}: {report}");
     }
-    assert_eq!(target.ok("accounts_list", json!({})).as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        target
+            .ok("accounts_list", json!({}))
+            .as_array()
+            .map(Vec::len),
+        Some(2)
+    );
     assert_eq!(
         s.kind(
             "export_file",
@@ -518,7 +525,7 @@ fn export_writes_files_the_importer_reads_back() {
 #[test]
 fn desktop_has_no_camera_location_or_biometrics() {
     let s = shell().unlocked();
-    assert_eq!(s.kind("location_current", json!({})), "Unsupported");
+    assert_eq!(s.kind("location_current", json!({})), "LocationUnavailable");
     assert_eq!(s.kind("vault_unlock_biometric", json!({})), "Unsupported");
     let mut settings = s.ok("settings_get", json!({}));
     settings["biometrics"] = json!(true);
@@ -679,6 +686,13 @@ fn typescript_bindings_are_current() {
         LockReason::decl(),
         VaultLockedPayload::decl(),
         BackupFailedPayload::decl(),
+        PushAccountView::decl(),
+        PushChallengeView::decl(),
+        PushDecision::decl(),
+        DeclineReason::decl(),
+        PushAnswerView::decl(),
+        ActivityView::decl(),
+        PushOpenPayload::decl(),
         ErrorKind::decl(),
         AppErrorTs::decl(),
     ];

@@ -19,9 +19,7 @@ fn export(
 ) -> AppResult<()> {
     use twofold_core::export::{self as core_export, ExportError, ExportFormat as Core};
     if path.as_os_str().is_empty() || path.is_relative() {
-        return Err(AppError::invalid(
-            "give the full path of the file to write",
-        ));
+        return Err(AppError::invalid("give the full path of the file to write"));
     }
     let format = match format {
         ExportFormat::Aegis => Core::Aegis,

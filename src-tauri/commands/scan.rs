@@ -25,9 +25,10 @@ fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<Add
         match payload::parse(text)? {
             Payload::Account(a) => accounts.push(a),
             Payload::Migration(batch) => batches.push(batch),
+            // Enrolled by `add_texts` before this point, one at a time.
             Payload::PushEnrolment(_) => {
-                return Err(AppError::unsupported(
-                    "this QR code enrols a privacyIDEA push token; push sign-in approval is not available in this version yet",
+                return Err(AppError::invalid(
+                    "a push enrolment QR code must be scanned on its own",
                 ));
             }
         }
@@ -101,14 +102,36 @@ fn add_and_save<R: Runtime>(
     Ok(result)
 }
 
-/// A typed or pasted `otpauth://`, `otpauth-migration://` or `steam://` URI.
+/// Adds what the texts hold; a privacyIDEA push enrolment (which must come alone) enrols.
+async fn add_texts<R: Runtime>(
+    app: &AppHandle<R>,
+    state: &AppState,
+    texts: Vec<Zeroizing<String>>,
+) -> AppResult<AddResult> {
+    let push = texts
+        .iter()
+        .position(|t| matches!(payload::parse(t), Ok(Payload::PushEnrolment(_))));
+    match push {
+        Some(i) if texts.len() == 1 => {
+            let mut texts = texts;
+            super::push::enrol(app, state, texts.swap_remove(i)).await
+        }
+        Some(_) => Err(AppError::invalid(
+            "this image holds a push enrolment QR code among others; scan it on its own",
+        )),
+        None => add_and_save(app, state, &texts),
+    }
+}
+
+/// A typed or pasted `otpauth://`, `otpauth-migration://` or `steam://` URI, or a privacyIDEA
+/// push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), which enrols.
 #[tauri::command]
 pub async fn add_uri<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
     uri: Zeroizing<String>,
 ) -> AppResult<AddResult> {
-    add_and_save(&app, &state, &[uri])
+    add_texts(&app, &state, vec![uri]).await
 }
 
 fn otp_account(m: &ManualAccount) -> AppResult<OtpAccount> {
@@ -177,7 +200,7 @@ pub async fn scan_image<R: Runtime>(
     if texts.is_empty() {
         return Err(AppError::invalid("no QR code was found in the image"));
     }
-    add_and_save(&app, &state, &texts)
+    add_texts(&app, &state, texts).await
 }
 
 /// The camera (see `platform`: phones scan through the barcode-scanner plugin).

@@ -60,10 +60,12 @@ pub async fn vault_create(
     file::write_atomic(&path, &bytes, true)?;
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
+    inner.password_at = Some(Instant::now());
     Ok(())
 }
 
-/// Opens the vault with its password.
+/// Opens the vault with its password. Also works while it is open: entering the password
+/// again is the desktop's device authentication before approving a sign-in that asks for it.
 #[tauri::command]
 pub async fn vault_unlock(
     state: State<'_, AppState>,
@@ -74,6 +76,7 @@ pub async fn vault_unlock(
     let mut inner = state.get()?;
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
+    inner.password_at = Some(Instant::now());
     Ok(())
 }
 
@@ -116,6 +119,7 @@ pub async fn vault_change_password<R: Runtime>(
     inner
         .vault_mut()?
         .set_password(next.as_bytes(), kdf, &SystemRng::new())?;
+    inner.password_at = Some(Instant::now());
     let backup = state.save_vault(&mut inner)?;
     super::report_backup(&app, backup);
     Ok(())

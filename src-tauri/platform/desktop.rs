@@ -1,10 +1,10 @@
 //! Desktop: no camera scanning, no location, no biometrics. Each says so with `Unsupported`
-//! and the UI offers the fallback.
+//! (the location with `LocationUnavailable`) and the UI offers the fallback.
 
 use tauri::{AppHandle, Runtime};
 
 use crate::dto::LocationView;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// Whether a device-key slot can unlock the vault.
 pub fn biometrics_available() -> bool {
@@ -27,7 +27,8 @@ pub fn scan_camera() -> AppError {
 
 /// The device's position.
 pub fn location<R: Runtime>(_app: &AppHandle<R>) -> AppResult<LocationView> {
-    Err(AppError::unsupported(
+    Err(AppError::new(
+        ErrorKind::LocationUnavailable,
         "the location is not available on desktop",
     ))
 }

@@ -5,7 +5,7 @@ use tauri::{AppHandle, Runtime};
 use tauri_plugin_geolocation::{GeolocationExt, PositionOptions};
 
 use crate::dto::LocationView;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ErrorKind};
 
 /// Whether a device-key slot can unlock the vault: not until the keystore plugin exists.
 pub fn biometrics_available() -> bool {
@@ -30,14 +30,20 @@ pub fn location<R: Runtime>(app: &AppHandle<R>) -> AppResult<LocationView> {
     let position = app
         .geolocation()
         .get_current_position(Some(PositionOptions {
-            enable_high_accuracy: true,
+            // Coarse is enough to show where an approval came from.
+            enable_high_accuracy: false,
             timeout: 10_000,
             maximum_age: 0,
         }))
-        .map_err(|e| AppError::internal(format!("the location is not available: {e}")))?;
+        .map_err(|e| {
+            AppError::new(
+                ErrorKind::LocationUnavailable,
+                format!("the location is not available: {e}"),
+            )
+        })?;
     Ok(LocationView {
         latitude: position.coords.latitude,
         longitude: position.coords.longitude,
-        accuracy_m: position.coords.accuracy,
+        accuracy_m: Some(position.coords.accuracy),
     })
 }

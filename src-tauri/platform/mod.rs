@@ -3,7 +3,7 @@
 //! | feature | desktop | Android / iOS |
 //! |---|---|---|
 //! | camera scan | `Unsupported`: choose an image or paste a screenshot | the UI runs the barcode-scanner plugin (its Rust side exposes no scan) and sends the text to `add_uri` |
-//! | location | `Unsupported` (the geolocation plugin's desktop stub returns a zeroed position, which must never be shown) | geolocation plugin |
+//! | location | `LocationUnavailable` (the geolocation plugin's desktop stub returns a zeroed position, which must never be shown) | geolocation plugin |
 //! | biometric unlock | `Unsupported` | `Unsupported` until the device-key slot plugin exists (README, "Biometric unlock") |
 
 #[cfg(desktop)]

@@ -311,9 +311,9 @@ latitude: number,
  */
 longitude: number, 
 /**
- * Metres.
+ * Radius of uncertainty in metres, when known.
  */
-accuracyM: number, };
+accuracyM: number | null, };
 
 export type LockReason = "idle" | "background" | "user";
 
@@ -329,6 +329,156 @@ export type BackupFailedPayload = {
  */
 message: string, };
 
-export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal";
+export type PushAccountView = { 
+/**
+ * The token's serial.
+ */
+serial: string, 
+/**
+ * Who enrolled it.
+ */
+issuer: string, 
+/**
+ * The QR code's label.
+ */
+label: string, 
+/**
+ * Where polls and answers go.
+ */
+url: string, 
+/**
+ * Approving needs device authentication first.
+ */
+requiresUnlock: boolean, 
+/**
+ * When it was enrolled (Unix seconds).
+ */
+enrolledAt: bigint, 
+/**
+ * Prompts of this account are not shown until then (Unix seconds); `null` when not muted.
+ */
+mutedUntil: bigint | null, 
+/**
+ * The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
+ */
+insecureTls: boolean, };
+
+export type PushChallengeView = { 
+/**
+ * The server's one-time id of this sign-in (answer with it).
+ */
+nonce: string, 
+/**
+ * The push account's serial.
+ */
+serial: string, 
+/**
+ * The push account's issuer.
+ */
+issuer: string, 
+/**
+ * The push account's label.
+ */
+label: string, 
+/**
+ * The server's title (signed).
+ */
+title: string, 
+/**
+ * The server's question (signed).
+ */
+question: string, 
+/**
+ * Number matching: the options in the server's order (the UI shuffles them).
+ */
+options: Array<string> | null, 
+/**
+ * A decline may carry a reason.
+ */
+declineReasons: boolean, 
+/**
+ * When it was received (Unix seconds).
+ */
+receivedAt: bigint, 
+/**
+ * After this it can no longer be answered (Unix seconds; `receivedAt + 120`).
+ */
+expiresAt: bigint, 
+/**
+ * How many requests of this account within a minute this view stands for.
+ */
+count: number, 
+/**
+ * Approving needs device authentication first.
+ */
+requiresUnlock: boolean, };
+
+export type PushDecision = "approve" | "deny";
+
+export type DeclineReason = "unknown_trigger" | "cancelled";
+
+export type PushAnswerView = { 
+/**
+ * The server took the answer (false for a wrong number: the prompt stays open).
+ */
+accepted: boolean, 
+/**
+ * Code to phone: show it large, the user types it on the sign-in page.
+ */
+displayCode: string | null, };
+
+export type ActivityView = { 
+/**
+ * When (Unix seconds).
+ */
+at: bigint, 
+/**
+ * The push account's serial.
+ */
+serial: string, 
+/**
+ * Its issuer (empty when the account was removed since).
+ */
+issuer: string, 
+/**
+ * Its label (empty when the account was removed since).
+ */
+label: string, 
+/**
+ * The request's title.
+ */
+title: string, 
+/**
+ * The request's question.
+ */
+question: string, 
+/**
+ * Approve or deny.
+ */
+decision: PushDecision, 
+/**
+ * The number picked, if any.
+ */
+answer: string | null, 
+/**
+ * The reason of a denial, if any.
+ */
+reason: DeclineReason | null, 
+/**
+ * The server took the answer.
+ */
+accepted: boolean, 
+/**
+ * Where the phone was, when known.
+ */
+location: LocationView | null, };
+
+export type PushOpenPayload = { 
+/**
+ * The prompt to open.
+ */
+nonce: string, };
+
+export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired";
 
 export type AppError = { kind: ErrorKind, message: string, };
