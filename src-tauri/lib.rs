@@ -12,6 +12,8 @@ pub mod state;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_push;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -21,10 +21,10 @@ const URI: &str =
     "otpauth://totp/ACME%20Co:alice@example.com?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20Co";
 const HOTP_URI: &str = "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3";
 
-struct Shell {
-    app: App<MockRuntime>,
+pub(crate) struct Shell {
+    pub(crate) app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
-    dir: tempfile::TempDir,
+    pub(crate) dir: tempfile::TempDir,
 }
 
 fn shell_in(dir: tempfile::TempDir) -> Shell {
@@ -42,13 +42,13 @@ fn shell_in(dir: tempfile::TempDir) -> Shell {
     Shell { app, window, dir }
 }
 
-fn shell() -> Shell {
+pub(crate) fn shell() -> Shell {
     shell_in(tempfile::tempdir().expect("temp dir"))
 }
 
 impl Shell {
     /// Invokes `cmd` as the UI would; `Err` holds the serialized error.
-    fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
+    pub(crate) fn call(&self, cmd: &str, args: Value) -> Result<Value, Value> {
         tauri::test::get_ipc_response(
             &self.window,
             InvokeRequest {
@@ -64,7 +64,7 @@ impl Shell {
         .map(|b| b.deserialize::<Value>().expect("json response"))
     }
 
-    fn ok(&self, cmd: &str, args: Value) -> Value {
+    pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
         match self.call(cmd, args) {
             Ok(v) => v,
             Err(e) => panic!("{cmd} failed: {e}"),
@@ -72,7 +72,7 @@ impl Shell {
     }
 
     /// The error kind of a call that must fail.
-    fn kind(&self, cmd: &str, args: Value) -> String {
+    pub(crate) fn kind(&self, cmd: &str, args: Value) -> String {
         match self.call(cmd, args) {
             Ok(v) => panic!("{cmd} succeeded with {v}, an error was expected"),
             Err(e) => {
@@ -82,12 +82,12 @@ impl Shell {
         }
     }
 
-    fn unlocked(self) -> Self {
+    pub(crate) fn unlocked(self) -> Self {
         self.ok("vault_create", json!({ "password": "correct horse" }));
         self
     }
 
-    fn events(&self, name: &str) -> Arc<Mutex<Vec<String>>> {
+    pub(crate) fn events(&self, name: &str) -> Arc<Mutex<Vec<String>>> {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let s = seen.clone();
         self.app.listen_any(name.to_owned(), move |e| {

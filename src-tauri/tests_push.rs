@@ -1,0 +1,394 @@
+//! Shell tests of the push commands (docs/ipc-push.md) through Tauri's IPC: an empty vault,
+//! the error kinds, and a whole round (poll, collapse, mute, answer, never twice, activity)
+//! against a local HTTP server that plays privacyIDEA with a key of the core's test vectors
+//! (the real privacyIDEA round runs in tests/cli/privacyidea.rs through the CLI).
+
+use std::collections::VecDeque;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use tauri::Manager;
+use twofold_core::push::privacyidea::challenge_message;
+use twofold_core::push::{PhoneKey, PushAccount, ServerKey};
+
+use crate::commands::push::{COLLAPSE_SECS, collapse};
+use crate::dto::PushChallengeView;
+use crate::state::{AppState, unix_now};
+use crate::tests::{Shell, shell};
+
+const SERIAL: &str = "PIPU0001A2B3";
+
+/// The core's 2048-bit test key: the phone's key and, in these tests, the server's too (so the
+/// test can sign challenges).
+fn test_key() -> PhoneKey {
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/core/tests/vectors/push/phone-key-2048.pk8.b64"
+    );
+    let text = std::fs::read_to_string(path).expect("test key");
+    let der = base64_decode(text.trim());
+    PhoneKey::from_pkcs8(&der).expect("pkcs8")
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0);
+    for c in text
+        .bytes()
+        .filter(|c| !c.is_ascii_whitespace() && *c != b'=')
+    {
+        let v = ALPHABET.iter().position(|&a| a == c).expect("base64") as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// A local stand-in for the privacyIDEA server: answers each request with the next scripted
+/// JSON reply and records what it was sent.
+struct FakeServer {
+    url: String,
+    replies: Arc<Mutex<VecDeque<Value>>>,
+    requests: Arc<Mutex<Vec<String>>>,
+}
+
+fn fake_server() -> FakeServer {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!(
+        "http://{}/ttype/push",
+        listener.local_addr().expect("address")
+    );
+    let replies: Arc<Mutex<VecDeque<Value>>> = Arc::default();
+    let requests: Arc<Mutex<Vec<String>>> = Arc::default();
+    let (r, q) = (replies.clone(), requests.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut head = String::new();
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+                head.push_str(&line);
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let first = head.lines().next().unwrap_or("").to_owned();
+            q.lock()
+                .expect("requests")
+                .push(format!("{first} {}", String::from_utf8_lossy(&body)));
+            let reply = r
+                .lock()
+                .expect("replies")
+                .pop_front()
+                .unwrap_or_else(|| json!({"result": {"status": true, "value": []}}))
+                .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    FakeServer {
+        url,
+        replies,
+        requests,
+    }
+}
+
+impl FakeServer {
+    fn reply(&self, v: Value) {
+        self.replies.lock().expect("replies").push_back(v);
+    }
+    fn requests(&self) -> Vec<String> {
+        self.requests.lock().expect("requests").clone()
+    }
+}
+
+fn account(url: &str, require_pin: bool) -> PushAccount {
+    let key = test_key();
+    PushAccount {
+        protocol: "privacyidea".into(),
+        serial: SERIAL.into(),
+        issuer: "ACME".into(),
+        label: "alice".into(),
+        url: url.into(),
+        verify_tls: true,
+        poll_only: true,
+        require_pin,
+        force_unlock: None,
+        server_key: ServerKey::from_pkcs1_der(&key.public_pkcs1_der().expect("public"))
+            .expect("server key"),
+        phone_key: key,
+        push_token: "no_firebase_token".into(),
+        enrolled_at: 1,
+    }
+}
+
+/// A challenge signed as the server signs it.
+fn challenge(url: &str, nonce: &str, question: &str) -> Value {
+    let message = challenge_message(nonce, url, SERIAL, question, "ACME sign-in", "1", None);
+    json!({
+        "nonce": nonce, "url": url, "serial": SERIAL, "question": question,
+        "title": "ACME sign-in", "sslverify": "1",
+        "signature": test_key().sign(message.as_bytes()).expect("sign"),
+    })
+}
+
+fn poll_reply(list: Vec<Value>) -> Value {
+    json!({"result": {"status": true, "value": list}, "jsonrpc": "2.0"})
+}
+
+fn enrol(s: &Shell, account: PushAccount) {
+    let state = s.app.state::<AppState>();
+    let mut inner = state.get().expect("state");
+    inner
+        .vault_mut()
+        .expect("unlocked")
+        .add_push_account(account);
+    state.save_vault(&mut inner).expect("save");
+}
+
+#[test]
+fn push_commands_on_an_empty_vault() {
+    let s = shell();
+    for cmd in [
+        "push_accounts",
+        "push_pending",
+        "push_poll",
+        "push_activity",
+    ] {
+        assert_eq!(s.kind(cmd, json!({})), "Locked", "{cmd}");
+    }
+    let s = s.unlocked();
+    for cmd in [
+        "push_accounts",
+        "push_pending",
+        "push_poll",
+        "push_activity",
+    ] {
+        assert_eq!(s.ok(cmd, json!({})), json!([]), "{cmd}");
+    }
+    assert_eq!(
+        s.kind("push_mute", json!({ "serial": "PIPU9", "minutes": 20 })),
+        "NotFound"
+    );
+    assert_eq!(
+        s.kind("push_remove", json!({ "serial": "PIPU9" })),
+        "NotFound"
+    );
+    let answer = |decision: &str, reason: Value| {
+        json!({ "nonce": "N1", "decision": decision, "answer": null, "reason": reason,
+                "location": null })
+    };
+    assert_eq!(
+        s.kind("push_answer", answer("approve", json!(null))),
+        "NotFound"
+    );
+    assert_eq!(
+        s.kind("push_answer", answer("approve", json!("unknown_trigger"))),
+        "InvalidInput"
+    );
+    // A decision outside the contract's two is refused by Tauri's argument check.
+    assert!(s.call("push_answer", answer("maybe", json!(null))).is_err());
+}
+
+#[test]
+fn collapse_groups_one_accounts_prompts_within_a_minute() {
+    let view = |serial: &str, nonce: &str, at: u64| PushChallengeView {
+        nonce: nonce.into(),
+        serial: serial.into(),
+        issuer: String::new(),
+        label: String::new(),
+        title: "t".into(),
+        question: "q".into(),
+        options: None,
+        decline_reasons: false,
+        received_at: at,
+        expires_at: at + 120,
+        count: 1,
+        requires_unlock: false,
+    };
+    let out = collapse(vec![
+        view("A", "a2", 130),
+        view("B", "b1", 100),
+        view("A", "a1", 100),
+        view("A", "a3", 130 + COLLAPSE_SECS + 1),
+    ]);
+    let got: Vec<(&str, u32)> = out.iter().map(|v| (v.nonce.as_str(), v.count)).collect();
+    // a1 and a2 (30 s apart) are one prompt, the newest; a3 came more than a minute later.
+    assert_eq!(got, [("b1", 1), ("a2", 2), ("a3", 1)]);
+}
+
+#[test]
+fn poll_collapse_mute_answer_once_and_log() {
+    let server = fake_server();
+    let s = shell().unlocked();
+    enrol(&s, account(&server.url, false));
+    let accounts = s.ok("push_accounts", json!({}));
+    assert_eq!(accounts[0]["serial"], SERIAL);
+    assert_eq!(accounts[0]["insecureTls"], false);
+    assert_eq!(accounts[0]["mutedUntil"], Value::Null);
+
+    // Two sign-ins of one account arrive together: one prompt, count 2, the newest nonce.
+    server.reply(poll_reply(vec![
+        challenge(&server.url, "NONCE1", "Sign-in from 10.0.0.1?"),
+        challenge(&server.url, "NONCE2", "Sign-in from 10.0.0.2?"),
+    ]));
+    let shown = s.ok("push_poll", json!({}));
+    assert_eq!(shown.as_array().map(Vec::len), Some(1), "{shown}");
+    assert_eq!(shown[0]["nonce"], "NONCE2");
+    assert_eq!(shown[0]["count"], 2);
+    assert_eq!(shown[0]["issuer"], "ACME");
+    assert_eq!(shown[0]["question"], "Sign-in from 10.0.0.2?");
+    assert_eq!(
+        shown[0]["expiresAt"].as_u64(),
+        shown[0]["receivedAt"].as_u64().map(|r| r + 120)
+    );
+    let polled = server.requests();
+    assert!(
+        polled[0].starts_with("GET /ttype/push?serial=PIPU0001A2B3&timestamp="),
+        "{polled:?}"
+    );
+    assert_eq!(s.ok("push_pending", json!({})), shown);
+
+    // Muted: nothing shown until unmuted.
+    s.ok("push_mute", json!({ "serial": SERIAL, "minutes": 20 }));
+    assert_eq!(s.ok("push_pending", json!({})), json!([]));
+    let until = s.ok("push_accounts", json!({}))[0]["mutedUntil"].as_u64();
+    assert!(
+        until.is_some_and(|u| u >= unix_now() + 20 * 60 - 5),
+        "{until:?}"
+    );
+    s.ok("push_mute", json!({ "serial": SERIAL, "minutes": 0 }));
+    assert_eq!(s.ok("push_pending", json!({})), shown);
+
+    // Approve with a location: the server takes it, the activity log has it.
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    let location = json!({ "latitude": 59.3, "longitude": 18.1, "accuracyM": null });
+    let approve = json!({ "nonce": "NONCE2", "decision": "approve", "answer": null,
+                          "reason": null, "location": location });
+    let answered = s.ok("push_answer", approve.clone());
+    assert_eq!(answered, json!({ "accepted": true, "displayCode": null }));
+    let sent = server.requests();
+    assert!(
+        sent[1].starts_with("POST /ttype/push ") && sent[1].contains("nonce=NONCE2"),
+        "{sent:?}"
+    );
+    // Never twice, and no request goes out for it.
+    assert_eq!(s.kind("push_answer", approve), "AlreadyAnswered");
+    assert_eq!(server.requests().len(), 2);
+    let activity = s.ok("push_activity", json!({}));
+    assert_eq!(activity.as_array().map(Vec::len), Some(1));
+    assert_eq!(activity[0]["decision"], "approve");
+    assert_eq!(activity[0]["accepted"], true);
+    assert_eq!(activity[0]["label"], "alice");
+    assert_eq!(activity[0]["location"], location);
+    // The older prompt of the group is still there, alone now.
+    let left = s.ok("push_pending", json!({}));
+    assert_eq!(left[0]["nonce"], "NONCE1");
+    assert_eq!(left[0]["count"], 1);
+
+    // "That wasn't me" on a server without signed decline reasons: refused before sending.
+    let deny = |reason: Value| {
+        json!({ "nonce": "NONCE1", "decision": "deny", "answer": null, "reason": reason,
+                "location": null })
+    };
+    assert_eq!(
+        s.kind("push_answer", deny(json!("unknown_trigger"))),
+        "InvalidInput"
+    );
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    assert_eq!(s.ok("push_answer", deny(json!(null)))["accepted"], true);
+    assert_eq!(s.ok("push_activity", json!({}))[0]["decision"], "deny");
+    assert_eq!(s.ok("push_pending", json!({})), json!([]));
+
+    // Everything survived on disk: a fresh unlock sees the log and the spent nonces.
+    s.ok("vault_lock", json!({}));
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    assert_eq!(
+        s.ok("push_activity", json!({})).as_array().map(Vec::len),
+        Some(2)
+    );
+
+    s.ok("push_remove", json!({ "serial": SERIAL }));
+    assert_eq!(s.ok("push_accounts", json!({})), json!([]));
+}
+
+#[test]
+fn forged_unreachable_expired_and_auth_required() {
+    let server = fake_server();
+    let s = shell().unlocked();
+    enrol(&s, account(&server.url, true));
+
+    // A challenge whose question was changed after signing is never shown.
+    let mut forged = challenge(&server.url, "FORGED", "Sign-in from 10.0.0.1?");
+    forged["question"] = json!("Sign-in from your office?");
+    server.reply(poll_reply(vec![forged]));
+    assert_eq!(s.kind("push_poll", json!({})), "Verification");
+    assert_eq!(s.ok("push_pending", json!({})), json!([]));
+
+    // A server error is reported as such.
+    server.reply(json!({"result": {"status": false,
+        "error": {"code": 4010, "message": "ERR4010: bad signature"}}}));
+    assert_eq!(s.kind("push_poll", json!({})), "Server");
+
+    // The account asks for device authentication: approving needs a fresh password entry.
+    server.reply(poll_reply(vec![challenge(&server.url, "PIN1", "Sign-in?")]));
+    let shown = s.ok("push_poll", json!({}));
+    assert_eq!(shown[0]["requiresUnlock"], true);
+    {
+        let state = s.app.state::<AppState>();
+        state.get().expect("state").password_at = None;
+    }
+    let approve = json!({ "nonce": "PIN1", "decision": "approve", "answer": null,
+                          "reason": null, "location": null });
+    let before = server.requests().len();
+    assert_eq!(s.kind("push_answer", approve.clone()), "AuthRequired");
+    assert_eq!(
+        server.requests().len(),
+        before,
+        "nothing sent without authentication"
+    );
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    assert_eq!(s.ok("push_answer", approve)["accepted"], true);
+
+    // Older than two minutes: expired, not sent.
+    {
+        let state = s.app.state::<AppState>();
+        let mut inner = state.get().expect("state");
+        let body = poll_reply(vec![challenge(&server.url, "OLD", "Sign-in?")]).to_string();
+        inner
+            .vault_mut()
+            .expect("unlocked")
+            .read_poll_reply(SERIAL, body.as_bytes(), unix_now() - 200)
+            .expect("read");
+    }
+    let deny = json!({ "nonce": "OLD", "decision": "deny", "answer": null, "reason": null,
+                       "location": null });
+    assert_eq!(s.kind("push_answer", deny), "Expired");
+
+    // The server is gone: Network.
+    let gone = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/ttype/push", gone.local_addr().expect("addr"));
+    drop(gone);
+    s.ok("push_remove", json!({ "serial": SERIAL }));
+    enrol(&s, account(&url, false));
+    assert_eq!(s.kind("push_poll", json!({})), "Network");
+}
