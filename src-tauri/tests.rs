@@ -105,7 +105,7 @@ fn code_of(uri_text: &str, unix: u64) -> String {
 }
 
 /// A PNG holding `text` as a QR code.
-fn qr_png(text: &str) -> Vec<u8> {
+pub(crate) fn qr_png(text: &str) -> Vec<u8> {
     use rxing::Writer;
     let m = rxing::qrcode::QRCodeWriter
         .encode(text, &rxing::BarcodeFormat::QR_CODE, 0, 0)

@@ -392,3 +392,52 @@ fn forged_unreachable_expired_and_auth_required() {
     enrol(&s, account(&url, false));
     assert_eq!(s.kind("push_poll", json!({})), "Network");
 }
+
+/// A `pipush` QR code for the fake server.
+fn enrolment_qr(url: &str) -> String {
+    format!(
+        "otpauth://pipush/{SERIAL}?url={url}&ttl=10&issuer=ACME&enrollment_credential=9a1c1e4bd1e1f0b2c9e2bd4f3f9b41e0c1a2b3c4&v=1&serial={SERIAL}&sslverify=1&poll_only=True"
+    )
+}
+
+#[test]
+fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
+    let server = fake_server();
+    let s = shell().unlocked();
+    let vault_file = s.dir.path().join("vault.json");
+
+    // Refused by the server (a wrong credential): no account, the vault file untouched.
+    let before = std::fs::read(&vault_file).expect("vault");
+    server.reply(json!({"result": {"status": false,
+        "error": {"code": 905, "message": "ERR905: Invalid enrollment credential."}}}));
+    assert_eq!(
+        s.kind("add_uri", json!({ "uri": enrolment_qr(&server.url) })),
+        "Server"
+    );
+    assert_eq!(s.ok("push_accounts", json!({})), json!([]));
+    assert_eq!(std::fs::read(&vault_file).expect("vault"), before);
+
+    // Scanned from an image and taken: the push account is saved.
+    let server_key = ServerKey::from_pkcs1_der(&test_key().public_pkcs1_der().expect("public"))
+        .expect("key")
+        .to_base64();
+    server.reply(json!({
+        "detail": {"public_key": server_key, "rollout_state": "enrolled", "serial": SERIAL},
+        "result": {"status": true, "value": true}
+    }));
+    let png = crate::tests::qr_png(&enrolment_qr(&server.url));
+    let added = s.ok("scan_image", json!({ "image": png }));
+    assert_eq!(added["pushEnrolment"], SERIAL);
+    assert_eq!(added["added"], json!([]));
+    let sent = server.requests();
+    assert!(
+        sent[1].starts_with("POST /ttype/push ") && sent[1].contains("enrollment_credential="),
+        "{sent:?}"
+    );
+    s.ok("vault_lock", json!({}));
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    let accounts = s.ok("push_accounts", json!({}));
+    assert_eq!(accounts[0]["serial"], SERIAL);
+    assert_eq!(accounts[0]["issuer"], "ACME");
+    assert_eq!(accounts[0]["requiresUnlock"], false);
+}
