@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use tauri::{Emitter, Manager, Runtime};
 
-use dto::{EVENT_PUSH_CHALLENGES, EVENT_VAULT_LOCKED, LockReason, PushChallengeView};
+use dto::{EVENT_VAULT_LOCKED, LockReason, PushChallengeView};
 use state::{AppState, KdfSource, reason};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
@@ -108,32 +108,61 @@ fn spawn_push_poller<R: Runtime>(app: tauri::AppHandle<R>) {
             let Ok(report) = commands::push::poll_blocking(&state) else {
                 continue;
             };
-            commands::report_backup(&app, report.backup_failure);
-            if !report.new.is_empty() {
-                let _ = app.emit(EVENT_PUSH_CHALLENGES, &report.views);
-                for view in &report.new {
-                    notify(&app, view);
-                }
+            for view in commands::push::announce(&app, report) {
+                notify(&app, &view);
             }
         }
     });
 }
 
+/// The action buttons of a sign-in notification on phones ([`notify`] uses them where a
+/// plain approval is possible). The UI receives a press through the notification plugin's
+/// `onAction` (`actionId` "approve" or "deny", the nonce in `notification.extra.nonce`).
+#[cfg(mobile)]
+fn register_push_actions<R: Runtime>(app: &tauri::AppHandle<R>) {
+    use tauri_plugin_notification::{Action, ActionType, NotificationExt};
+    let actions = ActionType::builder(PUSH_ACTIONS)
+        .actions(vec![
+            Action::builder("approve", "Approve")
+                .foreground(true)
+                .build(),
+            Action::builder("deny", "Deny")
+                .foreground(true)
+                .destructive(true)
+                .build(),
+        ])
+        .build();
+    // Without them the notification still opens the app, where the prompt has both buttons.
+    let _ = app.notification().register_action_types(vec![actions]);
+}
+
+/// The id of the sign-in notification's action type (phones).
+#[cfg(mobile)]
+const PUSH_ACTIONS: &str = "push-approval";
+
 /// The local notification of a new sign-in request: "Approve sign-in?", the server's title
-/// and question (no secret: the server wrote them for this screen).
+/// and question (no secret: the server wrote them for this screen). On phones, Approve/Deny
+/// buttons when the request needs no number matching and no device authentication.
 fn notify<R: Runtime>(app: &tauri::AppHandle<R>, view: &PushChallengeView) {
     use tauri_plugin_notification::NotificationExt;
     let mut body = format!("{}\n{}", view.title, view.question);
     if view.count > 1 {
         body.push_str(&format!(" ({} requests)", view.count));
     }
-    // Without permission or a notification service the prompt still shows in the app.
-    let _ = app
+    let builder = app
         .notification()
         .builder()
         .title("Approve sign-in?")
         .body(body)
-        .show();
+        .extra("nonce", &view.nonce);
+    #[cfg(mobile)]
+    let builder = if view.options.is_none() && !view.requires_unlock {
+        builder.action_type_id(PUSH_ACTIONS)
+    } else {
+        builder
+    };
+    // Without permission or a notification service the prompt still shows in the app.
+    let _ = builder.show();
 }
 
 /// Locks when the app leaves the foreground: on phones when its window loses focus or the
@@ -158,6 +187,8 @@ pub fn run() {
             let dir = data_dir(app)?;
             app.manage(AppState::new(dir, KdfSource::Calibrate));
             spawn_idle_lock(app.handle().clone());
+            #[cfg(mobile)]
+            register_push_actions(app.handle());
             spawn_push_poller(app.handle().clone());
             Ok(())
         })

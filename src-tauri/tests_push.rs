@@ -441,3 +441,50 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
     assert_eq!(accounts[0]["issuer"], "ACME");
     assert_eq!(accounts[0]["requiresUnlock"], false);
 }
+
+#[test]
+fn the_background_poll_announces_each_challenge_once() {
+    use crate::commands::push::{announce, poll_blocking};
+    let server = fake_server();
+    let s = shell().unlocked();
+    enrol(&s, account(&server.url, false));
+    let events = s.events("push-challenges");
+    let state = s.app.state::<AppState>();
+    let handle = s.app.handle();
+
+    // Nothing waits: no event.
+    assert!(announce(handle, poll_blocking(&state).expect("poll")).is_empty());
+    // A sign-in arrives: one event with it, one view to notify.
+    server.reply(poll_reply(vec![challenge(&server.url, "B1", "Sign-in?")]));
+    let new = announce(handle, poll_blocking(&state).expect("poll"));
+    assert_eq!(new.len(), 1);
+    assert_eq!(new[0].nonce, "B1");
+    // The server sends it again with the next poll: no second event or notification.
+    server.reply(poll_reply(vec![challenge(&server.url, "B1", "Sign-in?")]));
+    assert!(announce(handle, poll_blocking(&state).expect("poll")).is_empty());
+    // A second one of the same account: the collapsed view is announced, count 2.
+    server.reply(poll_reply(vec![challenge(
+        &server.url,
+        "B2",
+        "Sign-in again?",
+    )]));
+    let new = announce(handle, poll_blocking(&state).expect("poll"));
+    assert_eq!((new[0].nonce.as_str(), new[0].count), ("B2", 2));
+    let seen = events.lock().expect("events").clone();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert!(seen[1].contains("\"B2\""), "{seen:?}");
+
+    // A muted account's new challenge is not announced; the UI's own poll marks what it got.
+    s.ok("push_mute", json!({ "serial": SERIAL, "minutes": 20 }));
+    server.reply(poll_reply(vec![challenge(&server.url, "B3", "Muted?")]));
+    assert!(announce(handle, poll_blocking(&state).expect("poll")).is_empty());
+    s.ok("push_mute", json!({ "serial": SERIAL, "minutes": 0 }));
+    server.reply(poll_reply(vec![challenge(
+        &server.url,
+        "B4",
+        "Seen by the UI?",
+    )]));
+    assert_eq!(s.ok("push_poll", json!({}))[0]["nonce"], "B4");
+    assert!(announce(handle, poll_blocking(&state).expect("poll")).is_empty());
+    assert_eq!(events.lock().expect("events").len(), 2);
+}

@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::{Duration, Instant};
 
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Emitter, Runtime, State};
 use twofold_core::push::privacyidea::Enrolment;
 use twofold_core::push::{
     Activity, Answer, Challenge, DeclineReason as CoreReason, Location, Method, PhoneKey,
@@ -16,8 +16,8 @@ use twofold_core::rng::SystemRng;
 use zeroize::Zeroizing;
 
 use crate::dto::{
-    ActivityView, AddResult, DeclineReason, LocationView, PushAccountView, PushAnswerView,
-    PushChallengeView, PushDecision,
+    ActivityView, AddResult, DeclineReason, EVENT_PUSH_CHALLENGES, LocationView, PushAccountView,
+    PushAnswerView, PushChallengeView, PushDecision,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::state::{AppState, Inner, unix_now};
@@ -250,6 +250,20 @@ pub(crate) fn poll_blocking(state: &AppState) -> AppResult<PollReport> {
         .cloned()
         .collect();
     Ok(report)
+}
+
+/// Tells the UI what a background poll found: `push-challenges` with everything to show when
+/// something new arrived, and a failed automatic backup. Returns the views to notify.
+pub(crate) fn announce<R: Runtime>(
+    app: &AppHandle<R>,
+    report: PollReport,
+) -> Vec<PushChallengeView> {
+    super::report_backup(app, report.backup_failure);
+    if !report.new.is_empty() {
+        // Nobody to tell when the webview is gone; the notification still goes out.
+        let _ = app.emit(EVENT_PUSH_CHALLENGES, &report.views);
+    }
+    report.new
 }
 
 /// The enrolled push accounts.
