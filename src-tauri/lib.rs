@@ -93,14 +93,19 @@ fn spawn_idle_lock<R: Runtime>(app: tauri::AppHandle<R>) {
 const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
 
 /// Polls the push accounts every [`PUSH_POLL_EVERY`] while the app is in the foreground and
-/// the vault unlocked, so the first poll comes within that time of launch, unlock or resume.
+/// the vault unlocked, and at once (within a quarter second) after an unlock or a resume.
 /// New verified challenges go to the UI (`push-challenges`) and raise a notification, once
 /// per nonce. A failed poll (no network) is retried on the next tick without a word.
 fn spawn_push_poller<R: Runtime>(app: tauri::AppHandle<R>) {
     std::thread::spawn(move || {
+        let step = Duration::from_millis(250);
         loop {
-            std::thread::sleep(PUSH_POLL_EVERY);
             let state = app.state::<AppState>();
+            let mut waited = Duration::ZERO;
+            while waited < PUSH_POLL_EVERY && !state.take_poll_request() {
+                std::thread::sleep(step);
+                waited += step;
+            }
             let unlocked = state.get().is_ok_and(|i| i.vault.is_some());
             if !state.is_foreground() || !unlocked {
                 continue;
@@ -199,7 +204,12 @@ pub fn run() {
                 on_background(window.app_handle());
             }
             tauri::WindowEvent::Focused(true) => {
-                window.app_handle().state::<AppState>().set_foreground(true);
+                let state = window.app_handle().state::<AppState>();
+                if !state.is_foreground() {
+                    // Back from minimized (desktop) or the background (phones): poll now.
+                    state.request_poll();
+                }
+                state.set_foreground(true);
             }
             _ => {}
         })
@@ -210,8 +220,10 @@ pub fn run() {
             #[cfg(mobile)]
             if let tauri::RunEvent::Resumed = _event {
                 on_background(_app);
-                // Back in the foreground: the poller polls again within its tick.
-                _app.state::<AppState>().set_foreground(true);
+                // Back in the foreground: poll now.
+                let state = _app.state::<AppState>();
+                state.set_foreground(true);
+                state.request_poll();
             }
         }),
         Err(e) => {

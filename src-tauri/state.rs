@@ -77,6 +77,7 @@ pub struct AppState {
     kdf: KdfSource,
     inner: Mutex<Inner>,
     foreground: AtomicBool,
+    poll_soon: AtomicBool,
 }
 
 /// Backups kept in the backup folder; older ones are removed.
@@ -118,6 +119,7 @@ impl AppState {
                 notified: HashSet::new(),
             }),
             foreground: AtomicBool::new(true),
+            poll_soon: AtomicBool::new(false),
         }
     }
 
@@ -218,6 +220,16 @@ impl AppState {
     /// Records whether the app is in the foreground.
     pub fn set_foreground(&self, foreground: bool) {
         self.foreground.store(foreground, Ordering::Relaxed);
+    }
+
+    /// Asks the push poller to poll now rather than at its next tick (unlock, resume).
+    pub fn request_poll(&self) {
+        self.poll_soon.store(true, Ordering::Relaxed);
+    }
+
+    /// True once after [`AppState::request_poll`].
+    pub fn take_poll_request(&self) -> bool {
+        self.poll_soon.swap(false, Ordering::Relaxed)
     }
 
     /// Locks when the vault has been idle for the lock timeout; true when it locked.

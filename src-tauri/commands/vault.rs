@@ -61,6 +61,7 @@ pub async fn vault_create(
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
+    state.request_poll();
     Ok(())
 }
 
@@ -77,6 +78,7 @@ pub async fn vault_unlock(
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
+    state.request_poll();
     Ok(())
 }
 
