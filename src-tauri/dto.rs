@@ -408,8 +408,10 @@ pub struct PushAccountView {
     /// Approving needs device authentication first.
     pub requires_unlock: bool,
     /// When it was enrolled (Unix seconds).
+    #[cfg_attr(test, ts(type = "number"))]
     pub enrolled_at: u64,
     /// Prompts of this account are not shown until then (Unix seconds); `null` when not muted.
+    #[cfg_attr(test, ts(type = "number | null"))]
     pub muted_until: Option<u64>,
     /// The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
     pub insecure_tls: bool,
@@ -438,8 +440,10 @@ pub struct PushChallengeView {
     /// A decline may carry a reason.
     pub decline_reasons: bool,
     /// When it was received (Unix seconds).
+    #[cfg_attr(test, ts(type = "number"))]
     pub received_at: u64,
     /// After this it can no longer be answered (Unix seconds; `receivedAt + 120`).
+    #[cfg_attr(test, ts(type = "number"))]
     pub expires_at: u64,
     /// How many requests of this account within a minute this view stands for.
     pub count: u32,
@@ -486,6 +490,7 @@ pub struct PushAnswerView {
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct ActivityView {
     /// When (Unix seconds).
+    #[cfg_attr(test, ts(type = "number"))]
     pub at: u64,
     /// The push account's serial.
     pub serial: String,

@@ -353,11 +353,11 @@ requiresUnlock: boolean,
 /**
  * When it was enrolled (Unix seconds).
  */
-enrolledAt: bigint, 
+enrolledAt: number, 
 /**
  * Prompts of this account are not shown until then (Unix seconds); `null` when not muted.
  */
-mutedUntil: bigint | null, 
+mutedUntil: number | null, 
 /**
  * The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
  */
@@ -399,11 +399,11 @@ declineReasons: boolean,
 /**
  * When it was received (Unix seconds).
  */
-receivedAt: bigint, 
+receivedAt: number, 
 /**
  * After this it can no longer be answered (Unix seconds; `receivedAt + 120`).
  */
-expiresAt: bigint, 
+expiresAt: number, 
 /**
  * How many requests of this account within a minute this view stands for.
  */
@@ -431,7 +431,7 @@ export type ActivityView = {
 /**
  * When (Unix seconds).
  */
-at: bigint, 
+at: number, 
 /**
  * The push account's serial.
  */
