@@ -205,3 +205,19 @@ test("push: accounts list shows push accounts (insecure warning, remove) and Set
     await shot(page, "49-push-activity");
   });
 });
+
+test("push: the server cannot be reached: the prompt stays and Try again sends the same answer", async () => {
+  const fake = base({ language: "sv", pushNetworkFailures: 1, pushChallenges: [{ nonce: "n-net", stored: true, count: 2 }] });
+  await withApp(fake, {}, async ({ page }) => {
+    await page.getByTestId("push-requests").filter({ hasText: "(1 väntar)" }).click();
+    const dialog = page.getByTestId("push-approval");
+    await dialog.getByText("2 förfrågningar").waitFor();
+    await dialog.getByRole("button", { name: "Godkänn" }).click();
+    await page.getByTestId("push-error").filter({ hasText: "går inte att nå" }).waitFor();
+    await shot(page, "50-push-network-sv");
+    await dialog.getByRole("button", { name: "Försök igen" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Inloggningen godkändes." }).waitFor();
+    const { activity } = await fakeState(page);
+    assert.deepEqual(activity.map((a) => [a.decision, a.accepted]), [["approve", true]]);
+  });
+});

@@ -32,6 +32,8 @@ export interface FakeConfig {
   pushAccounts?: (Partial<PushAccountView> & { serial: string })[];
   /** Push challenges: stored ones are in push_pending already, the others arrive with push_poll. */
   pushChallenges?: FakeChallenge[];
+  /** The first n push_answer calls fail with Network (the server cannot be reached). */
+  pushNetworkFailures?: number;
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -162,6 +164,7 @@ export function installFake(): void {
     activity: [] as ActivityView[],
     /** Set by a successful vault_unlock: the device authentication an approval may need. */
     authAt: 0,
+    networkFailures: cfg.pushNetworkFailures ?? 0,
   };
   const nowSecs = () => Math.floor(Date.now() / 1000);
   function addChallenge(c: FakeChallenge) {
@@ -393,6 +396,10 @@ export function installFake(): void {
     },
     push_answer: (a) => {
       needUnlocked();
+      if ((state.networkFailures ?? 0) > 0) {
+        state.networkFailures--;
+        fail("Network" as ErrorKind, "cannot reach https://pi.example.com: connection refused");
+      }
       const nonce = String(a.nonce);
       const c = state.serverChallenges.find((x) => x.view.nonce === nonce && state.storedNonces.has(nonce))
         ?? fail("NotFound", `no challenge ${nonce}`);
