@@ -255,7 +255,6 @@ export function installFake(): void {
   }
   function addText(text: string): AddResult {
     const stash = /[?&]stash=(\d+)/.exec(text);
-    if (stash && text.startsWith("otpauth://pipush/")) return fail("Unsupported", "push enrolment is not available in this build yet");
     if (stash) return runScript(cameraStash[Number(stash[1])]);
     return addUri(text);
   }
@@ -268,7 +267,15 @@ export function installFake(): void {
   }
   function runScript(script: ScanScript): AddResult {
     if ("uri" in script) return addUri(script.uri);
-    if ("push" in script) return { ...emptyResult(), pushEnrolment: script.push };
+    if ("push" in script) {
+      // docs/ipc-push.md: a pipush QR enrols; the accounts list then shows it (push_accounts).
+      state.pushAccounts = state.pushAccounts.filter((a) => a.serial !== script.push);
+      state.pushAccounts.push({
+        serial: script.push, issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push",
+        requiresUnlock: false, enrolledAt: Math.floor(Date.now() / 1000), mutedUntil: null, insecureTls: false,
+      });
+      return { ...emptyResult(), pushEnrolment: script.push };
+    }
     const m = script.migration;
     const r = emptyResult();
     for (const uri of m.uris) {

@@ -57,7 +57,7 @@ export const en = {
   "add.duplicates": "Already in your vault: {names}",
   "add.skipped": "Not added: {name} ({reason})",
   "add.nextBatch": "Scan the next QR code ({k} of {n})",
-  "add.push": "Push sign-in approval for {serial} is coming in a later version; this account was not added for push.",
+  "add.push": "Push sign-in is set up for {serial}: sign-in requests for it will be shown for you to approve.",
   "add.skip": "Later",
   "add.done": "Done",
   "add.chooseKind": "What kind of account?",

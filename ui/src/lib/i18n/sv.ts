@@ -58,7 +58,7 @@ export const sv: Record<MessageKey, string> = {
   "add.duplicates": "Finns redan i ditt valv: {names}",
   "add.skipped": "Inte tillagt: {name} ({reason})",
   "add.nextBatch": "Skanna nästa QR-kod ({k} av {n})",
-  "add.push": "Godkännande av inloggning via push för {serial} kommer i en senare version; kontot lades inte till för push.",
+  "add.push": "Push-inloggning är inställd för {serial}: inloggningsförfrågningar visas så att du kan godkänna dem.",
   "add.skip": "Senare",
   "add.done": "Klar",
   "add.chooseKind": "Vilken sorts konto?",
