@@ -81,3 +81,28 @@ test("axe: Swedish add screen and manual entry", async () => {
     await app.close();
   }
 });
+
+for (const colorScheme of ["light", "dark"]) {
+  test(`axe: push approval screen with number matching, and the push accounts (${colorScheme})`, async () => {
+    const app = await openApp(server, {
+      firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: ACCOUNTS,
+      pushAccounts: [{ serial: "PIPU0001", issuer: "Example Corp", label: "alice", insecureTls: true }],
+      pushChallenges: [{ nonce: "n1", stored: true, options: ["17", "42", "93"], correct: "42", count: 2 }],
+    }, { colorScheme });
+    try {
+      const { page } = app;
+      await page.getByTestId("push-account").waitFor();
+      await audit(page, "accounts with push");
+      await page.getByTestId("push-requests").click();
+      await page.getByTestId("push-option").first().waitFor();
+      await page.getByText("Location unavailable").waitFor();
+      await audit(page, "push approval");
+      await page.getByTestId("push-option").filter({ hasText: "17" }).click();
+      await page.getByText("That number was wrong, try again.").waitFor();
+      await audit(page, "push approval, wrong number");
+      assert.deepEqual(app.errors, []);
+    } finally {
+      await app.close();
+    }
+  });
+}

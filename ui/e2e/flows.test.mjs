@@ -108,7 +108,7 @@ test("scanning: a pasted screenshot is scanned, an image without a QR code is re
   });
 });
 
-test("migration QR codes: asks for the next batch, then shows every account; push enrolment says it is coming", async () => {
+test("migration QR codes: asks for the next batch, then shows every account; a push QR enrols and the push section shows it", async () => {
   const scans = [
     { migration: { uris: [GITHUB], batchId: 7, batchIndex: 0, batchSize: 2 } },
     { migration: { uris: [BANK, "otpauth://totp/Broken?secret=1"], batchId: 7, batchIndex: 1, batchSize: 2 } },
@@ -130,7 +130,9 @@ test("migration QR codes: asks for the next batch, then shows every account; pus
     await page.getByTestId("add").click();
     await page.getByRole("button", { name: "Other account" }).click();
     await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
-    await page.getByText("Push sign-in approval for PIPU0001").waitFor();
+    await page.getByText("Push sign-in is set up for PIPU0001").waitFor();
+    await page.getByRole("button", { name: "Back" }).click();
+    await page.getByTestId("push-account").filter({ hasText: "PIPU0001" }).waitFor();
   });
 });
 
@@ -397,12 +399,12 @@ test("phones: the camera scan adds through add_uri, a migration export asks for 
     await page.getByTestId("account").nth(1).waitFor();
     const calls = await page.evaluate(() => window.__twofoldFake.state.calls);
     assert.ok(calls.includes("plugin:barcode-scanner|scan") && calls.includes("add_uri") && !calls.includes("scan_camera"), calls.join());
-    // A push enrolment code is refused by the core for now: said in plain words, no file chooser.
+    // A push enrolment code from the camera enrols (docs/ipc-push.md), no file chooser.
     await page.evaluate(() => window.__twofoldFake.state.scans.splice(0, Infinity, { push: "PIPU0002" }));
     await page.getByTestId("add").click();
     await page.getByRole("button", { name: "Work or school account" }).click();
     await page.getByRole("button", { name: "Scan QR Code" }).click();
-    await page.getByTestId("error").filter({ hasText: "push enrolment is not available" }).waitFor();
+    await page.getByText("Push sign-in is set up for PIPU0002").waitFor();
     assert.equal(await page.getByText("No camera here").count(), 0);
   });
 });

@@ -4,8 +4,11 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, LocationView, ManualAccount, Settings, VaultLockedPayload,
+  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Settings, VaultLockedPayload,
 } from "./types";
+import type {
+  ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
+} from "./push-types";
 
 async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
@@ -43,7 +46,16 @@ export const ipc = {
   backupNow: () => call<BackupStatus>("backup_now"),
   backupStatus: () => call<BackupStatus>("backup_status"),
   touch: () => call<void>("touch"),
-  /** Phones, for the push issue's approval prompt; not used by these screens yet. */
+  // docs/ipc-push.md
+  pushAccounts: () => call<PushAccountView[]>("push_accounts"),
+  pushPoll: () => call<PushChallengeView[]>("push_poll"),
+  pushPending: () => call<PushChallengeView[]>("push_pending"),
+  pushAnswer: (nonce: string, decision: PushDecision, answer: string | null, reason: DeclineReason | null, location: LocationView | null) =>
+    call<PushAnswerView>("push_answer", { nonce, decision, answer, reason, location }),
+  pushMute: (serial: string, minutes: number) => call<void>("push_mute", { serial, minutes }),
+  pushActivity: () => call<ActivityView[]>("push_activity"),
+  pushRemove: (serial: string) => call<void>("push_remove", { serial }),
+  /** For the approval prompt: phones only; desktop answers LocationUnavailable. */
   locationCurrent: () => call<LocationView>("location_current"),
 };
 
@@ -53,4 +65,12 @@ export function onVaultLocked(cb: (p: VaultLockedPayload) => void): Promise<Unli
 
 export function onBackupFailed(cb: (p: BackupFailedPayload) => void): Promise<UnlistenFn> {
   return listen<BackupFailedPayload>("backup-failed", (e) => cb(e.payload));
+}
+
+export function onPushChallenges(cb: (p: PushChallengeView[]) => void): Promise<UnlistenFn> {
+  return listen<PushChallengeView[]>("push-challenges", (e) => cb(e.payload));
+}
+
+export function onPushOpen(cb: (p: PushOpenPayload) => void): Promise<UnlistenFn> {
+  return listen<PushOpenPayload>("push-open", (e) => cb(e.payload));
 }

@@ -9,6 +9,9 @@ import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
   ImportReportView, ManualAccount, MigrationProgress, Platform, Settings,
 } from "../lib/types";
+import type {
+  ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision,
+} from "../lib/push-types";
 
 export interface FakeConfig {
   platform?: Platform;
@@ -25,6 +28,18 @@ export interface FakeConfig {
   language?: Settings["language"];
   /** Phones: false makes the barcode-scanner plugin report the camera permission as denied. */
   camera?: boolean;
+  /** Push accounts (docs/ipc-push.md); serial is required, the rest has defaults. */
+  pushAccounts?: (Partial<PushAccountView> & { serial: string })[];
+  /** Push challenges: stored ones are in push_pending already, the others arrive with push_poll. */
+  pushChallenges?: FakeChallenge[];
+  /** The first n push_answer calls fail with Network (the server cannot be reached). */
+  pushNetworkFailures?: number;
+}
+/** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
+export interface FakeChallenge {
+  nonce: string; serial?: string; title?: string; question?: string; options?: string[] | null;
+  correct?: string; displayCode?: string | null; declineReasons?: boolean; ageSecs?: number; count?: number;
+  requiresUnlock?: boolean; stored?: boolean; lifeSecs?: number;
 }
 export type ScanScript =
   | { uri: string }
@@ -138,7 +153,46 @@ export function installFake(): void {
     calls: [] as string[],
     exports: [] as { format: string; path: string }[],
     seq: 0,
+    pushAccounts: (cfg.pushAccounts ?? []).map((a): PushAccountView => ({
+      issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push", requiresUnlock: false,
+      enrolledAt: 1_760_000_000, mutedUntil: null, insecureTls: false, ...a,
+    })),
+    /** Challenges on the server side (not yet polled) and stored in the vault (polled). */
+    serverChallenges: [] as { view: PushChallengeView; correct: string | null; displayCode: string | null }[],
+    storedNonces: new Set<string>(),
+    answered: new Set<string>(),
+    activity: [] as ActivityView[],
+    /** Set by a successful vault_unlock: the device authentication an approval may need. */
+    authAt: 0,
+    networkFailures: cfg.pushNetworkFailures ?? 0,
   };
+  const nowSecs = () => Math.floor(Date.now() / 1000);
+  function addChallenge(c: FakeChallenge) {
+    const acc = state.pushAccounts.find((a) => a.serial === (c.serial ?? state.pushAccounts[0]?.serial));
+    const receivedAt = nowSecs() - (c.ageSecs ?? 0);
+    state.serverChallenges.push({
+      view: {
+        nonce: c.nonce, serial: acc?.serial ?? "PIPU0001", issuer: acc?.issuer ?? "privacyIDEA", label: acc?.label ?? "alice",
+        title: c.title ?? "privacyIDEA", question: c.question ?? "Sign-in to Firefox from 192.0.2.10 at 14:02",
+        options: c.options ?? null, declineReasons: c.declineReasons ?? true, receivedAt,
+        expiresAt: receivedAt + (c.lifeSecs ?? 120), count: c.count ?? 1, requiresUnlock: c.requiresUnlock ?? acc?.requiresUnlock ?? false,
+      },
+      correct: c.correct ?? null,
+      displayCode: c.displayCode ?? null,
+    });
+    if (c.stored) state.storedNonces.add(c.nonce);
+  }
+  for (const c of cfg.pushChallenges ?? []) addChallenge(c);
+  function pendingPush(): PushChallengeView[] {
+    const now = nowSecs();
+    return state.serverChallenges
+      .map((c) => c.view)
+      .filter((v) => state.storedNonces.has(v.nonce) && !state.answered.has(v.nonce) && v.expiresAt > now)
+      .filter((v) => {
+        const muted = state.pushAccounts.find((a) => a.serial === v.serial)?.mutedUntil;
+        return !muted || muted <= now;
+      });
+  }
 
   function addEntry(m: ManualAccount, secret: Uint8Array, result: AddResult) {
     const dup = state.entries.find(
@@ -201,7 +255,6 @@ export function installFake(): void {
   }
   function addText(text: string): AddResult {
     const stash = /[?&]stash=(\d+)/.exec(text);
-    if (stash && text.startsWith("otpauth://pipush/")) return fail("Unsupported", "push enrolment is not available in this build yet");
     if (stash) return runScript(cameraStash[Number(stash[1])]);
     return addUri(text);
   }
@@ -214,7 +267,15 @@ export function installFake(): void {
   }
   function runScript(script: ScanScript): AddResult {
     if ("uri" in script) return addUri(script.uri);
-    if ("push" in script) return { ...emptyResult(), pushEnrolment: script.push };
+    if ("push" in script) {
+      // docs/ipc-push.md: a pipush QR enrols; the accounts list then shows it (push_accounts).
+      state.pushAccounts = state.pushAccounts.filter((a) => a.serial !== script.push);
+      state.pushAccounts.push({
+        serial: script.push, issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push",
+        requiresUnlock: false, enrolledAt: Math.floor(Date.now() / 1000), mutedUntil: null, insecureTls: false,
+      });
+      return { ...emptyResult(), pushEnrolment: script.push };
+    }
     const m = script.migration;
     const r = emptyResult();
     for (const uri of m.uris) {
@@ -285,6 +346,7 @@ export function installFake(): void {
       if (!state.password) fail("NoVault", "no vault");
       if (a.password !== state.password) fail("WrongPassword", "wrong password");
       state.unlocked = true;
+      state.authAt = Date.now();
     },
     vault_unlock_biometric: () => {
       if (state.platform === "desktop") fail("Unsupported", "no biometrics on desktop");
@@ -327,9 +389,59 @@ export function installFake(): void {
     scan_image: (a) => (needUnlocked(), scan(a.image as number[])),
     // Always Unsupported (docs/ipc.md): phones scan with the barcode-scanner plugin below.
     scan_camera: () => fail("Unsupported", "scanning with the camera runs in the UI (barcode-scanner plugin)"),
-    location_current: () => {
-      if (state.platform === "desktop") fail("Unsupported", "no location on desktop");
-      return { latitude: 59.3293, longitude: 18.0686, accuracyM: 25 };
+    // docs/ipc-push.md: desktop has none (never a zeroed position); phones a coarse fix.
+    location_current: (): LocationView => {
+      if (state.platform === "desktop") fail("LocationUnavailable" as ErrorKind, "no location on desktop");
+      return { latitude: 59.3293, longitude: 18.0686, accuracyM: 1000 };
+    },
+    push_accounts: () => (needUnlocked(), state.pushAccounts),
+    push_pending: () => (needUnlocked(), pendingPush()),
+    push_poll: () => {
+      needUnlocked();
+      for (const c of state.serverChallenges) state.storedNonces.add(c.view.nonce);
+      return pendingPush();
+    },
+    push_answer: (a) => {
+      needUnlocked();
+      if ((state.networkFailures ?? 0) > 0) {
+        state.networkFailures--;
+        fail("Network" as ErrorKind, "cannot reach https://pi.example.com: connection refused");
+      }
+      const nonce = String(a.nonce);
+      const c = state.serverChallenges.find((x) => x.view.nonce === nonce && state.storedNonces.has(nonce))
+        ?? fail("NotFound", `no challenge ${nonce}`);
+      if (state.answered.has(nonce)) fail("AlreadyAnswered" as ErrorKind, "this nonce was answered before");
+      if (c.view.expiresAt <= nowSecs()) fail("Expired" as ErrorKind, "the sign-in request is older than 2 minutes");
+      const decision = a.decision as PushDecision;
+      const answer = (a.answer as string | null) ?? null;
+      const reason = (a.reason as DeclineReason | null) ?? null;
+      if (decision !== "approve" && decision !== "deny") fail("InvalidInput", "decision");
+      if (reason && (decision !== "deny" || !c.view.declineReasons)) fail("InvalidInput", "no decline reasons for this challenge");
+      if (decision === "approve" && c.view.requiresUnlock && Date.now() - state.authAt > 60_000)
+        fail("AuthRequired" as ErrorKind, "approving needs device authentication");
+      if (decision === "approve" && c.view.options && !c.view.options.includes(answer ?? ""))
+        fail("InvalidInput", "the answer is not one of the options");
+      const accepted = decision === "deny" || !c.correct || answer === c.correct;
+      // A wrong number: the server says false and keeps the challenge open.
+      const wrongNumber = decision === "approve" && c.view.options !== null && !accepted;
+      if (!wrongNumber) state.answered.add(nonce);
+      const v = c.view;
+      state.activity.unshift({
+        at: nowSecs(), serial: v.serial, issuer: v.issuer, label: v.label, title: v.title, question: v.question,
+        decision, answer, reason, accepted, location: (a.location as LocationView | null) ?? null,
+      });
+      return { accepted, displayCode: decision === "approve" && accepted ? c.displayCode : null };
+    },
+    push_mute: (a) => {
+      needUnlocked();
+      const acc = state.pushAccounts.find((x) => x.serial === a.serial) ?? fail("NotFound", "no such push account");
+      acc.mutedUntil = nowSecs() + Number(a.minutes) * 60;
+    },
+    push_activity: () => (needUnlocked(), state.activity),
+    push_remove: (a) => {
+      needUnlocked();
+      if (!state.pushAccounts.some((x) => x.serial === a.serial)) fail("NotFound", "no such push account");
+      state.pushAccounts = state.pushAccounts.filter((x) => x.serial !== a.serial);
     },
     // The barcode-scanner plugin (registered on phones only, like the real shell).
     "plugin:barcode-scanner|check_permissions": () => ({ camera: cfg.camera === false ? "denied" : "granted" }),
@@ -398,6 +510,11 @@ export function installFake(): void {
   (globalThis as { __twofoldFake?: unknown }).__twofoldFake = {
     state,
     emit: (event: string, payload: unknown) => emit(event, payload),
+    /** A challenge arrives at the server and the shell's poll finds it: push-challenges. */
+    pushChallenge: (c: FakeChallenge) => {
+      addChallenge({ ...c, stored: true });
+      return emit("push-challenges", pendingPush());
+    },
     lockIdle: () => {
       state.unlocked = false;
       return emit("vault-locked", { reason: "idle" });

@@ -1,0 +1,83 @@
+// Push sign-in approvals (docs/ipc-push.md): the known challenges, which one is open, the push
+// accounts. The shell polls every 3 s in the foreground and emits push-challenges; the UI polls
+// on unlock and when asked (refresh button).
+import { ipc } from "./ipc";
+import { toAppError, kindOf } from "./errors";
+import { mergeChallenges, pendingNewestFirst } from "./push";
+import { app, clock, report, toast } from "./state.svelte";
+import { t } from "./i18n/index.svelte";
+import type { PushAccountView, PushChallengeView } from "./push-types";
+
+export const push = $state({
+  challenges: [] as PushChallengeView[],
+  /** The nonce of the challenge on the approval screen. */
+  openNonce: null as string | null,
+  accounts: [] as PushAccountView[],
+  polling: false,
+});
+
+export function pendingChallenges(): PushChallengeView[] {
+  return pendingNewestFirst(push.challenges, clock.now);
+}
+
+export function openChallenge(): PushChallengeView | null {
+  return push.challenges.find((c) => c.nonce === push.openNonce) ?? null;
+}
+
+/** The push-challenges event: remember them and open the newest pending one. */
+export function receiveChallenges(list: PushChallengeView[]): void {
+  push.challenges = mergeChallenges(push.challenges, list);
+  const newest = pendingNewestFirst(list, Date.now())[0];
+  if (newest && app.status?.unlocked && !push.openNonce) push.openNonce = newest.nonce;
+}
+
+/** The push-open event (notification tapped). */
+export function openPrompt(nonce: string): void {
+  push.openNonce = nonce;
+  // Tapped before this UI has seen it (cold start): fetch what the shell has stored.
+  if (!push.challenges.some((c) => c.nonce === nonce)) {
+    ipc.pushPending()
+      .then((list) => (push.challenges = mergeChallenges(push.challenges, list)))
+      .catch(report);
+  }
+}
+
+/** Closes the approval screen; `answered` drops the challenge from the list. */
+export function closePrompt(answered: boolean): void {
+  const nonce = push.openNonce;
+  push.openNonce = null;
+  if (answered && nonce) push.challenges = push.challenges.filter((c) => c.nonce !== nonce);
+}
+
+export async function loadPushAccounts(): Promise<void> {
+  try {
+    push.accounts = await ipc.pushAccounts();
+  } catch (e) {
+    report(e);
+  }
+}
+
+/**
+ * On unlock: what is stored first (no network), then a poll. `manual` (the refresh button) also
+ * says when the server cannot be reached; automatic polls leave that to the next try.
+ */
+export async function pollPush(manual = false): Promise<void> {
+  if (push.polling) return;
+  push.polling = true;
+  try {
+    if (!manual) push.challenges = await ipc.pushPending();
+    push.challenges = await ipc.pushPoll();
+    if (manual && pendingChallenges().length === 0) toast(t("push.noRequests"));
+  } catch (e) {
+    const err = toAppError(e);
+    if (kindOf(err) !== "Network" || manual) report(err);
+  } finally {
+    push.polling = false;
+  }
+}
+
+export function resetPush(): void {
+  push.challenges = [];
+  push.openNonce = null;
+  push.accounts = [];
+}
