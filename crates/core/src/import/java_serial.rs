@@ -54,7 +54,7 @@ impl<'a> Reader<'a> {
         let b = self.take(4)?;
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
+    fn tag(&mut self, byte: u8, what: &str) -> Result<(), String> {
         match self.u8()? {
             b if b == byte => Ok(()),
             b => Err(format!("expected {what}, found byte 0x{b:02x}")),
@@ -104,8 +104,8 @@ pub(super) fn string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, String> 
     if r.u16()? != MAGIC || r.u16()? != VERSION {
         return Err("not a Java serialization stream (version 5)".to_owned());
     }
-    r.expect(TC_OBJECT, "an object")?;
-    r.expect(TC_CLASSDESC, "a class descriptor")?;
+    r.tag(TC_OBJECT, "an object")?;
+    r.tag(TC_CLASSDESC, "a class descriptor")?;
     let class_len = usize::from(r.u16()?);
     if r.utf(class_len)? != "java.util.HashMap" {
         return Err("the object is not a java.util.HashMap".to_owned());
@@ -126,11 +126,11 @@ pub(super) fn string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, String> 
         r.take(name_len)?;
         field_bytes += size;
     }
-    r.expect(TC_ENDBLOCKDATA, "the end of the class annotations")?;
-    r.expect(TC_NULL, "no superclass")?;
+    r.tag(TC_ENDBLOCKDATA, "the end of the class annotations")?;
+    r.tag(TC_NULL, "no superclass")?;
     r.handles.push(None); // the map itself
     r.take(field_bytes)?; // loadFactor, threshold
-    r.expect(TC_BLOCKDATA, "the map's data block")?;
+    r.tag(TC_BLOCKDATA, "the map's data block")?;
     let block = usize::from(r.u8()?);
     if block < 8 {
         return Err("the map's data block is too short".to_owned());
@@ -147,7 +147,7 @@ pub(super) fn string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, String> 
         let value = r.string_object()?;
         out.push((key, value));
     }
-    r.expect(TC_ENDBLOCKDATA, "the end of the map")?;
+    r.tag(TC_ENDBLOCKDATA, "the end of the map")?;
     Ok(out)
 }
 
