@@ -1,5 +1,47 @@
 //! The injected time source: the core never reads the system clock on its own.
 
+/// A UTC calendar time (proleptic Gregorian), for the timestamps protocols and file names use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Utc {
+    /// Year, e.g. 2026.
+    pub year: i64,
+    /// Month, 1–12.
+    pub month: u8,
+    /// Day of the month, 1–31.
+    pub day: u8,
+    /// Hour, 0–23.
+    pub hour: u8,
+    /// Minute, 0–59.
+    pub minute: u8,
+    /// Second, 0–59.
+    pub second: u8,
+}
+
+impl Utc {
+    /// The calendar time of Unix seconds (Howard Hinnant's days-to-civil algorithm).
+    pub fn from_unix(unix_seconds: u64) -> Utc {
+        let days = (unix_seconds / 86_400) as i64;
+        let secs = unix_seconds % 86_400;
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        // Every value below fits its type: day 1–31, month 1–12, and the time of day.
+        Utc {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month: month as u8,
+            day: day as u8,
+            hour: (secs / 3_600) as u8,
+            minute: (secs % 3_600 / 60) as u8,
+            second: (secs % 60) as u8,
+        }
+    }
+}
+
 /// Something that tells the current Unix time in seconds.
 pub trait Clock {
     /// Seconds since 1970-01-01T00:00:00Z.
@@ -26,5 +68,26 @@ pub struct FixedClock(pub u64);
 impl Clock for FixedClock {
     fn now(&self) -> u64 {
         self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Utc;
+
+    #[test]
+    fn calendar_times() {
+        let t = |year, month, day, hour, minute, second| Utc {
+            year,
+            month,
+            day,
+            hour,
+            minute,
+            second,
+        };
+        assert_eq!(Utc::from_unix(0), t(1970, 1, 1, 0, 0, 0));
+        assert_eq!(Utc::from_unix(951_782_400), t(2000, 2, 29, 0, 0, 0));
+        assert_eq!(Utc::from_unix(1_798_393_620), t(2026, 12, 27, 17, 47, 0));
+        assert_eq!(Utc::from_unix(4_102_444_799), t(2099, 12, 31, 23, 59, 59));
     }
 }

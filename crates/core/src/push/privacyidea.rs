@@ -92,23 +92,10 @@ pub fn token_update_message(new_token: &str, serial: &str, timestamp: &str) -> S
 /// ISO 8601 UTC with an explicit offset, as privacyIDEA parses it:
 /// `2026-11-27T17:47:00+00:00`. The server accepts ±60 s for polls, ±5 min for updates.
 pub fn timestamp(unix_seconds: u64) -> String {
-    let days = (unix_seconds / 86_400) as i64;
-    let secs = unix_seconds % 86_400;
-    // Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
+    let t = crate::clock::Utc::from_unix(unix_seconds);
     format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}+00:00",
-        secs / 3_600,
-        secs % 3_600 / 60,
-        secs % 60
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}+00:00",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 

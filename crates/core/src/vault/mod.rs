@@ -517,14 +517,18 @@ impl Vault {
         Ok(id)
     }
 
-    /// Removes an account; returns it.
-    pub fn remove(&mut self, id: &str) -> Result<Account, VaultError> {
-        let i = self
-            .db
+    /// Where the account `id` is in the list.
+    fn position(&self, id: &str) -> Result<usize, VaultError> {
+        self.db
             .accounts
             .iter()
             .position(|a| a.id == id)
-            .ok_or_else(|| VaultError::NotFound(id.to_owned()))?;
+            .ok_or_else(|| VaultError::NotFound(id.to_owned()))
+    }
+
+    /// Removes an account; returns it.
+    pub fn remove(&mut self, id: &str) -> Result<Account, VaultError> {
+        let i = self.position(id)?;
         Ok(self.db.accounts.remove(i))
     }
 
@@ -549,12 +553,8 @@ impl Vault {
 
     /// HOTP: advances the counter and returns the code at the new counter.
     pub fn next_hotp(&mut self, id: &str, now: u64) -> Result<Code, VaultError> {
-        let a = self
-            .db
-            .accounts
-            .iter_mut()
-            .find(|a| a.id == id)
-            .ok_or_else(|| VaultError::NotFound(id.to_owned()))?;
+        let i = self.position(id)?;
+        let a = &mut self.db.accounts[i];
         let Kind::Hotp { counter } = a.otp.params.kind() else {
             return Err(VaultError::NotHotp);
         };
@@ -594,12 +594,7 @@ impl Vault {
         update: AccountUpdate,
         rng: &dyn Rng,
     ) -> Result<&Account, VaultError> {
-        let i = self
-            .db
-            .accounts
-            .iter()
-            .position(|a| a.id == id)
-            .ok_or_else(|| VaultError::NotFound(id.to_owned()))?;
+        let i = self.position(id)?;
         let group_ids = match update.groups {
             Some(names) => {
                 let mut ids: Vec<String> = Vec::new();
