@@ -5,8 +5,9 @@
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::hint::black_box;
+use twofold_core::AccountEntry;
 use twofold_core::export::{self, ExportFormat};
-use twofold_core::import::{self, Format, ImportedEntry};
+use twofold_core::import::{self, Format};
 use twofold_core::otp::{Kind, OtpParams};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{KdfParams, Vault};
@@ -14,10 +15,10 @@ use twofold_core::{Algorithm, OtpAccount, Secret};
 
 const N: usize = 10_000;
 
-fn entries() -> Vec<ImportedEntry> {
+fn entries() -> Vec<AccountEntry> {
     (0..N)
         .map(|i| {
-            let mut e = ImportedEntry::new(OtpAccount {
+            let mut e = AccountEntry::new(OtpAccount {
                 issuer: format!("Issuer {}", i % 97),
                 name: format!("user{i}@example.com"),
                 secret: Secret::from_bytes((0..20).map(|j| (i * 31 + j) as u8).collect()),

@@ -31,3 +31,29 @@ impl OtpAccount {
         }
     }
 }
+
+/// One account with the metadata an app keeps beside it (note, favourite, groups): what an
+/// import yields, what an export writes and what a batch add takes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountEntry {
+    /// Issuer, name, secret and code parameters.
+    pub account: OtpAccount,
+    /// A free-text note.
+    pub note: String,
+    /// Marked as favourite (pinned) in the source app.
+    pub favorite: bool,
+    /// Names of the groups (folders, tags) the entry belongs to.
+    pub groups: Vec<String>,
+}
+
+impl AccountEntry {
+    /// An entry with no metadata.
+    pub fn new(account: OtpAccount) -> Self {
+        AccountEntry {
+            account,
+            note: String::new(),
+            favorite: false,
+            groups: Vec::new(),
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! Google Authenticator migration URIs. Every format reads back through [`crate::import`].
 //!
 //! Push accounts (privacyIDEA) are never exported: their keys belong to one phone, and the
-//! server would refuse a copy. Only [`ImportedEntry`] values, OTP accounts with their
+//! server would refuse a copy. Only [`AccountEntry`] values, OTP accounts with their
 //! metadata, can be given here.
 
 use std::collections::BTreeMap;
@@ -13,7 +13,8 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
-use crate::import::{ImportedEntry, Skipped};
+use crate::AccountEntry;
+use crate::import::Skipped;
 use crate::otp::Kind;
 use crate::rng::{self, Rng};
 use crate::{migration, uri};
@@ -113,7 +114,7 @@ impl std::fmt::Debug for Exported {
 
 /// Writes `entries` in `format`; `password` encrypts the formats that are encrypted.
 pub fn export(
-    entries: &[ImportedEntry],
+    entries: &[AccountEntry],
     format: ExportFormat,
     password: Option<&[u8]>,
     rng: &dyn Rng,
@@ -180,7 +181,7 @@ pub fn export(
             let master = random::<32>(rng)?;
             let (db_sealed, db_nonce, db_tag) = seal(&master[..], &plain, rng)?;
             let salt = random::<32>(rng)?;
-            let kek = crate::import::crypto::scrypt(
+            let kek = crate::crypto::scrypt(
                 password,
                 &salt[..],
                 AEGIS_SCRYPT_LOG_N,
@@ -257,7 +258,7 @@ fn seal(key: &[u8], plain: &[u8], rng: &dyn Rng) -> Result<Sealed, ExportError> 
 }
 
 /// The Aegis vault content (version 3): entries and groups.
-fn aegis_db(entries: &[ImportedEntry], rng: &dyn Rng) -> Result<Value, ExportError> {
+fn aegis_db(entries: &[AccountEntry], rng: &dyn Rng) -> Result<Value, ExportError> {
     let mut groups: BTreeMap<&str, String> = BTreeMap::new();
     for name in entries.iter().flat_map(|e| e.groups.iter()) {
         if !groups.contains_key(name.as_str()) {
@@ -309,7 +310,7 @@ mod tests {
     use crate::rng::SystemRng;
     use crate::{Algorithm, OtpAccount, Secret};
 
-    fn entries() -> Vec<ImportedEntry> {
+    fn entries() -> Vec<AccountEntry> {
         let account = |issuer: &str, name: &str, kind, digits| OtpAccount {
             issuer: issuer.into(),
             name: name.into(),
@@ -319,18 +320,18 @@ mod tests {
                 k => OtpParams::new(k, Algorithm::Sha256, digits).unwrap(),
             },
         };
-        let mut a = ImportedEntry::new(account("Acme", "alice", Kind::Totp { period: 30 }, 6));
+        let mut a = AccountEntry::new(account("Acme", "alice", Kind::Totp { period: 30 }, 6));
         a.note = "recovery codes in the safe".into();
         a.favorite = true;
         a.groups = vec!["Work".into(), "Mail".into()];
-        let b = ImportedEntry::new(account("", "bob:x", Kind::Hotp { counter: 42 }, 8));
-        let c = ImportedEntry::new(account("Steam", "gamer", Kind::Steam { period: 30 }, 5));
-        let mut d = ImportedEntry::new(account("Odd", "period", Kind::Totp { period: 45 }, 7));
+        let b = AccountEntry::new(account("", "bob:x", Kind::Hotp { counter: 42 }, 8));
+        let c = AccountEntry::new(account("Steam", "gamer", Kind::Steam { period: 30 }, 5));
+        let mut d = AccountEntry::new(account("Odd", "period", Kind::Totp { period: 45 }, 7));
         d.groups = vec!["Work".into()];
         vec![a, b, c, d]
     }
 
-    fn same(left: &[ImportedEntry], right: &[ImportedEntry]) {
+    fn same(left: &[AccountEntry], right: &[AccountEntry]) {
         assert_eq!(left.len(), right.len());
         for (l, r) in left.iter().zip(right) {
             assert_eq!(l.account, r.account);

@@ -6,6 +6,7 @@
 //! - [`scan`]: every QR code in a PNG/JPEG image or a raw luma buffer.
 //! - [`payload`]: one entry point for whatever a QR code holds.
 //! - [`clock`]: the injected time source.
+//! - `crypto` (private): the AEADs and key derivations that import, export and the vault share.
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
@@ -14,6 +15,7 @@
 
 pub mod account;
 pub mod clock;
+pub(crate) mod crypto;
 pub mod export;
 pub mod import;
 pub mod migration;
@@ -26,7 +28,7 @@ pub mod secret;
 pub mod uri;
 pub mod vault;
 
-pub use account::OtpAccount;
+pub use account::{AccountEntry, OtpAccount};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use otp::{Algorithm, Kind, OtpParams};
 pub use secret::Secret;

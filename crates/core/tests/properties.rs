@@ -3,8 +3,9 @@
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
+use twofold_core::AccountEntry;
 use twofold_core::export::{self, ExportFormat};
-use twofold_core::import::{self, ImportedEntry};
+use twofold_core::import;
 use twofold_core::otp::{Kind, OtpParams};
 use twofold_core::rng::SystemRng;
 use twofold_core::{Algorithm, OtpAccount, Secret, migration, payload, uri};
@@ -125,7 +126,7 @@ proptest! {
 }
 
 /// An entry with metadata; issuer and name without surrounding spaces, which importers trim.
-fn entry() -> impl Strategy<Value = ImportedEntry> {
+fn entry() -> impl Strategy<Value = AccountEntry> {
     (
         account(),
         text(),
@@ -141,7 +142,7 @@ fn entry() -> impl Strategy<Value = ImportedEntry> {
                 .filter(|g| !g.is_empty())
                 .collect();
             groups.dedup();
-            ImportedEntry {
+            AccountEntry {
                 account: a,
                 note,
                 favorite,
@@ -151,10 +152,10 @@ fn entry() -> impl Strategy<Value = ImportedEntry> {
 }
 
 fn round_trip(
-    entries: &[ImportedEntry],
+    entries: &[AccountEntry],
     format: ExportFormat,
     password: Option<&[u8]>,
-) -> Vec<ImportedEntry> {
+) -> Vec<AccountEntry> {
     let out = export::export(entries, format, password, &SystemRng::new()).unwrap();
     let report = import::import(&out.bytes, None, password).unwrap();
     assert!(report.skipped.is_empty(), "{:?}", report.skipped);
@@ -185,7 +186,7 @@ proptest! {
     #[test]
     fn google_migration_export_then_import_keeps_accounts(accounts in prop::collection::vec(google_account(), 1..25)) {
         let accounts: Vec<OtpAccount> = accounts.into_iter().map(|mut a| { a.issuer = a.issuer.trim().to_owned(); a.name = a.name.trim().to_owned(); a }).collect();
-        let entries: Vec<ImportedEntry> = accounts.iter().cloned().map(ImportedEntry::new).collect();
+        let entries: Vec<AccountEntry> = accounts.iter().cloned().map(AccountEntry::new).collect();
         let back: Vec<OtpAccount> = round_trip(&entries, ExportFormat::GoogleMigration, None).into_iter().map(|e| e.account).collect();
         prop_assert_eq!(back, accounts);
     }

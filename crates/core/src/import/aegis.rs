@@ -10,8 +10,8 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::common::{self, malformed, str_field, u32_field, uint_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 
 const FORMAT: Format = Format::Aegis;
 /// The largest scrypt cost accepted (Aegis uses 2^15); bounds memory and time.
@@ -136,7 +136,7 @@ fn convert(content: &Value) -> Result<ImportReport, ImportError> {
     Ok(report)
 }
 
-fn convert_entry(entry: &Value, groups: &HashMap<&str, &str>) -> Result<ImportedEntry, String> {
+fn convert_entry(entry: &Value, groups: &HashMap<&str, &str>) -> Result<AccountEntry, String> {
     let info = entry.get("info").ok_or("no info")?;
     let kind = common::kind(
         str_field(entry, "type"),
@@ -151,7 +151,7 @@ fn convert_entry(entry: &Value, groups: &HashMap<&str, &str>) -> Result<Imported
         common::algorithm(str_field(info, "algo"))?,
         u32_field(info, "digits")?.unwrap_or(6),
     )?;
-    let mut imported = ImportedEntry::new(account);
+    let mut imported = AccountEntry::new(account);
     imported.note = str_field(entry, "note").to_owned();
     imported.favorite = entry.get("favorite").and_then(Value::as_bool) == Some(true);
     // v3: uuids of the content's groups; v2: one group name.

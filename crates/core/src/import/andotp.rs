@@ -9,8 +9,8 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::common::{self, malformed, str_field, u32_field, uint_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 
 const FORMAT: Format = Format::AndOtp;
 const SALT_LEN: usize = 12;
@@ -91,7 +91,7 @@ fn issuer_and_name(entry: &Value) -> (&str, &str) {
     (str_field(entry, "issuer"), label)
 }
 
-fn convert_entry(entry: &Value) -> Result<ImportedEntry, String> {
+fn convert_entry(entry: &Value) -> Result<AccountEntry, String> {
     let kind = common::kind(
         str_field(entry, "type"),
         u32_field(entry, "period")?,
@@ -106,7 +106,7 @@ fn convert_entry(entry: &Value) -> Result<ImportedEntry, String> {
         common::algorithm(str_field(entry, "algorithm"))?,
         u32_field(entry, "digits")?.unwrap_or(6),
     )?;
-    let mut imported = ImportedEntry::new(account);
+    let mut imported = AccountEntry::new(account);
     if let Some(tags) = entry.get("tags").and_then(Value::as_array) {
         imported.groups = tags
             .iter()

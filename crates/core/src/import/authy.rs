@@ -10,9 +10,10 @@ use serde_json::Value;
 
 use zeroize::Zeroizing;
 
+use super::android_prefs;
 use super::common::{self, malformed, str_field, u32_field};
-use super::{Format, ImportError, ImportReport, ImportedEntry};
-use super::{android_prefs, crypto};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 use crate::{Algorithm, Kind};
 
 const FORMAT: Format = Format::Authy;
@@ -97,7 +98,7 @@ fn issuer_and_name(token: &Value) -> (String, String) {
     (issuer.to_owned(), name.to_owned())
 }
 
-fn convert(token: &Value, secret: &str) -> Result<ImportedEntry, String> {
+fn convert(token: &Value, secret: &str) -> Result<AccountEntry, String> {
     if secret.is_empty() {
         return Err("no secret".to_owned());
     }
@@ -112,7 +113,7 @@ fn convert(token: &Value, secret: &str) -> Result<ImportedEntry, String> {
         Algorithm::Sha1,
         u32_field(token, "digits")?.unwrap_or(6),
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

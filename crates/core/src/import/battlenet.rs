@@ -6,8 +6,8 @@
 
 use super::android_prefs;
 use super::common::{self, malformed};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 use crate::{Algorithm, Kind, Secret};
 
 const FORMAT: Format = Format::BattleNet;
@@ -42,7 +42,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
             Algorithm::Sha1,
             8,
         )?;
-        Ok(ImportedEntry::new(account))
+        Ok(AccountEntry::new(account))
     });
     report.push(common::label(ISSUER, &label, 0), result);
     Ok(report)

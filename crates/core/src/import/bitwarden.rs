@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::common::{self, malformed, str_field};
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
 use crate::{Algorithm, Kind, OtpAccount, uri};
 
 const FORMAT: Format = Format::Bitwarden;
@@ -55,7 +55,7 @@ fn import_json(file: &Value) -> Result<ImportReport, ImportError> {
         }
         let (name, username) = (str_field(item, "name"), str_field(login, "username"));
         let result = account(totp, name, username).map(|account| {
-            let mut entry = ImportedEntry::new(account);
+            let mut entry = AccountEntry::new(account);
             entry.note = str_field(item, "notes").to_owned();
             entry.favorite = item.get("favorite").and_then(Value::as_bool) == Some(true);
             if let Some(folder) = folders.get(str_field(item, "folderId")) {
@@ -96,7 +96,7 @@ fn import_csv(text: &str) -> Result<ImportReport, ImportError> {
         }
         let (name, username) = (get(name_col), get(user_col));
         let result = account(totp, name, username).map(|account| {
-            let mut entry = ImportedEntry::new(account);
+            let mut entry = AccountEntry::new(account);
             entry.note = get(notes_col).to_owned();
             entry.favorite = get(fav_col).trim() == "1";
             let folder = get(folder_col).trim();

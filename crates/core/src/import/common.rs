@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::{Format, ImportError, ImportReport, ImportedEntry, Skipped};
+use super::{AccountEntry, Format, ImportError, ImportReport, Skipped};
 use crate::uri::excerpt;
 use crate::{Algorithm, Kind, OtpAccount, OtpParams, Secret};
 
@@ -145,7 +145,7 @@ pub(super) fn label(issuer: &str, name: &str, index: usize) -> String {
 
 impl ImportReport {
     /// Records one entry: taken, or skipped with its reason.
-    pub(super) fn push(&mut self, entry: String, result: Result<ImportedEntry, String>) {
+    pub(super) fn push(&mut self, entry: String, result: Result<AccountEntry, String>) {
         match result {
             Ok(e) => self.entries.push(e),
             Err(reason) => self.skipped.push(Skipped { entry, reason }),

@@ -7,7 +7,7 @@
 use serde_json::Value;
 
 use super::common::{self, malformed, str_field, uint_field};
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
 use crate::{Algorithm, Kind};
 
 const FORMAT: Format = Format::Duo;
@@ -30,7 +30,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     Ok(report)
 }
 
-fn convert(entry: &Value) -> Result<ImportedEntry, String> {
+fn convert(entry: &Value) -> Result<AccountEntry, String> {
     let generator = entry
         .get("otpGenerator")
         .filter(|g| g.is_object())
@@ -47,7 +47,7 @@ fn convert(entry: &Value) -> Result<ImportedEntry, String> {
         Algorithm::Sha1,
         6,
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

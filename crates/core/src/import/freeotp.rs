@@ -18,9 +18,10 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::common::{self, malformed, str_field, u32_field, uint_field};
-use super::{Format, ImportError, ImportReport, ImportedEntry};
-use super::{android_prefs, crypto, java_serial};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use super::{android_prefs, java_serial};
 use crate::Secret;
+use crate::crypto;
 
 /// More PBKDF2 iterations than FreeOTP ever uses (100,000): a file asking for more is refused
 /// rather than hanging the import.
@@ -205,11 +206,11 @@ fn signed_bytes(value: Option<&Value>) -> Result<Zeroizing<Vec<u8>>, String> {
         .ok_or_else(|| "not a list of bytes".to_owned())
 }
 
-fn convert(token: &Value) -> Result<ImportedEntry, String> {
+fn convert(token: &Value) -> Result<AccountEntry, String> {
     convert_with(token, secret(token)?)
 }
 
-fn convert_with(token: &Value, secret: Secret) -> Result<ImportedEntry, String> {
+fn convert_with(token: &Value, secret: Secret) -> Result<AccountEntry, String> {
     let kind = common::kind(
         str_field(token, "type"),
         u32_field(token, "period")?,
@@ -223,7 +224,7 @@ fn convert_with(token: &Value, secret: Secret) -> Result<ImportedEntry, String> 
         common::algorithm(str_field(token, "algo"))?,
         u32_field(token, "digits")?.unwrap_or(6),
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

@@ -1,34 +1,9 @@
 //! Importing other apps' exports, in three steps per format (Aegis style): **read** the file's
 //! structure, **decrypt** it when it is encrypted, **convert** each entry to an
-//! [`ImportedEntry`]. Every entry that cannot be taken is reported in
+//! [`AccountEntry`]. Every entry that cannot be taken is reported in
 //! [`ImportReport::skipped`] with a reason: nothing is ever dropped silently.
 
-use crate::OtpAccount;
-
-/// One account taken from an export, with the metadata the source app kept.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ImportedEntry {
-    /// Issuer, name, secret and code parameters.
-    pub account: OtpAccount,
-    /// A free-text note.
-    pub note: String,
-    /// Marked as favourite (pinned) in the source app.
-    pub favorite: bool,
-    /// Names of the groups (folders, tags) the entry belongs to.
-    pub groups: Vec<String>,
-}
-
-impl ImportedEntry {
-    /// An entry with no metadata.
-    pub fn new(account: OtpAccount) -> Self {
-        ImportedEntry {
-            account,
-            note: String::new(),
-            favorite: false,
-            groups: Vec::new(),
-        }
-    }
-}
+use crate::AccountEntry;
 
 /// An entry of the file that was not imported, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -43,7 +18,7 @@ pub struct Skipped {
 #[derive(Debug, Default)]
 pub struct ImportReport {
     /// The entries taken, in file order.
-    pub entries: Vec<ImportedEntry>,
+    pub entries: Vec<AccountEntry>,
     /// The entries not taken.
     pub skipped: Vec<Skipped>,
 }
@@ -78,7 +53,6 @@ mod authy;
 mod battlenet;
 mod bitwarden;
 mod common;
-pub(crate) mod crypto;
 mod duo;
 mod freeotp;
 mod java_serial;

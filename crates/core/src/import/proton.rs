@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::common::{self, str_field};
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
 use crate::uri;
 
 const FORMAT: Format = Format::Proton;
@@ -24,7 +24,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
                 if account.name.is_empty() {
                     name.trim().clone_into(&mut account.name);
                 }
-                let mut imported = ImportedEntry::new(account);
+                let mut imported = AccountEntry::new(account);
                 str_field(entry, "note").clone_into(&mut imported.note);
                 imported
             });

@@ -32,7 +32,7 @@ mod reader {
     use zeroize::Zeroizing;
 
     use super::super::common::{self, malformed};
-    use super::super::{Format, ImportError, ImportReport, ImportedEntry};
+    use super::super::{AccountEntry, Format, ImportError, ImportReport};
     use super::looks_like;
     use crate::{Algorithm, Kind, Secret};
 
@@ -193,7 +193,7 @@ mod reader {
                 };
                 let secret = common::base32(text(row, "secret"))?;
                 let account = common::account(issuer, name, secret, kind, Algorithm::Sha1, 6)?;
-                Ok(ImportedEntry::new(account))
+                Ok(AccountEntry::new(account))
             })();
             report.push(common::label(issuer, name, i), result);
         }
@@ -214,8 +214,7 @@ mod reader {
                 let (secret, digits) = match int(row, "account_type") {
                     Some(0) => (common::base32(raw)?, 6),
                     Some(1) => {
-                        let bytes =
-                            super::super::crypto::base64(raw).ok_or("the secret is not Base64")?;
+                        let bytes = crate::crypto::base64(raw).ok_or("the secret is not Base64")?;
                         (Secret::from_bytes(bytes.to_vec()), 8)
                     }
                     _ => {
@@ -227,7 +226,7 @@ mod reader {
                 };
                 let kind = Kind::Totp { period: 30 };
                 let account = common::account(issuer, name, secret, kind, Algorithm::Sha1, digits)?;
-                Ok(ImportedEntry::new(account))
+                Ok(AccountEntry::new(account))
             })();
             report.push(common::label(issuer, name, i), result);
         }

@@ -6,8 +6,8 @@
 use serde_json::Value;
 
 use super::common::{self, malformed, str_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 use crate::uri::STEAM_ISSUER;
 use crate::{Algorithm, Kind, Secret};
 
@@ -30,7 +30,7 @@ pub(super) fn import(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     Ok(report)
 }
 
-fn convert(account: &Value) -> Result<ImportedEntry, String> {
+fn convert(account: &Value) -> Result<AccountEntry, String> {
     let secret =
         crypto::base64(str_field(account, "shared_secret")).ok_or("shared_secret is not Base64")?;
     let account = common::account(
@@ -41,7 +41,7 @@ fn convert(account: &Value) -> Result<ImportedEntry, String> {
         Algorithm::Sha1,
         5,
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

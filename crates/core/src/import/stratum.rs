@@ -13,8 +13,8 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use super::common::{self, malformed, str_field, u32_field, uint_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 use crate::{Algorithm, Kind};
 
 const FORMAT: Format = Format::Stratum;
@@ -111,7 +111,7 @@ fn convert(file: &Value) -> Result<ImportReport, ImportError> {
     Ok(report)
 }
 
-fn convert_entry(entry: &Value) -> Result<ImportedEntry, String> {
+fn convert_entry(entry: &Value) -> Result<AccountEntry, String> {
     let period = u32_field(entry, "Period")?;
     let kind = match uint_field(entry, "Type")? {
         Some(1) => Kind::Hotp {
@@ -141,7 +141,7 @@ fn convert_entry(entry: &Value) -> Result<ImportedEntry, String> {
         algorithm,
         u32_field(entry, "Digits")?.unwrap_or(6),
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

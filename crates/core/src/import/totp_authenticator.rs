@@ -12,8 +12,8 @@ use serde_json::Value;
 
 use super::android_prefs;
 use super::common::{self, malformed, str_field, uint_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 use crate::{Algorithm, Kind, Secret};
 
 const FORMAT: Format = Format::TotpAuthenticator;
@@ -75,7 +75,7 @@ fn convert_list(data: &str) -> Result<ImportReport, ImportError> {
     Ok(report)
 }
 
-fn convert(entry: &Value) -> Result<ImportedEntry, String> {
+fn convert(entry: &Value) -> Result<AccountEntry, String> {
     let key = str_field(entry, "key");
     let secret = match uint_field(entry, "base")? {
         Some(16) => Secret::from_bytes(crypto::hex(key).ok_or("the key is not hex")?),
@@ -93,7 +93,7 @@ fn convert(entry: &Value) -> Result<ImportedEntry, String> {
         Algorithm::Sha1,
         6,
     )?;
-    Ok(ImportedEntry::new(account))
+    Ok(AccountEntry::new(account))
 }
 
 #[cfg(test)]

@@ -11,8 +11,8 @@ use serde_json::Value;
 use zeroize::Zeroizing;
 
 use super::common::{self, malformed, str_field, u32_field, uint_field};
-use super::crypto;
-use super::{Format, ImportError, ImportReport, ImportedEntry};
+use super::{AccountEntry, Format, ImportError, ImportReport};
+use crate::crypto;
 
 const FORMAT: Format = Format::TwoFas;
 const ITERATIONS: u32 = 10_000;
@@ -118,7 +118,7 @@ fn convert_service(
     service: &Value,
     otp: &Value,
     groups: &HashMap<&str, &str>,
-) -> Result<ImportedEntry, String> {
+) -> Result<AccountEntry, String> {
     let token_type = match str_field(otp, "tokenType") {
         "" => "TOTP",
         t => t,
@@ -136,7 +136,7 @@ fn convert_service(
         common::algorithm(str_field(otp, "algorithm"))?,
         u32_field(otp, "digits")?.unwrap_or(6),
     )?;
-    let mut entry = ImportedEntry::new(account);
+    let mut entry = AccountEntry::new(account);
     let group = str_field(service, "groupId");
     if let Some(name) = groups.get(group) {
         entry.groups.push((*name).to_owned());

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::common::{malformed, text};
-use super::{Format, ImportError, ImportReport, ImportedEntry, Skipped};
+use super::{AccountEntry, Format, ImportError, ImportReport, Skipped};
 use crate::migration::{self, BatchProgress};
 use crate::uri::{self, excerpt, query_pairs, split_scheme};
 
@@ -55,7 +55,7 @@ fn read_lines(bytes: &[u8], format: Format) -> Result<ImportReport, ImportError>
         let entry = format!("line {number}");
         let result = uri::parse(line)
             .map_err(|e| e.to_string())
-            .map(|account| with_ente_metadata(ImportedEntry::new(account), line));
+            .map(|account| with_ente_metadata(AccountEntry::new(account), line));
         match result {
             Ok(Some(e)) => report.entries.push(e),
             Ok(None) => report.skipped.push(Skipped {
@@ -88,7 +88,7 @@ fn code_display(line: &str) -> Option<serde_json::Value> {
 }
 
 /// Applies Ente's metadata; `None` for a trashed entry.
-fn with_ente_metadata(mut entry: ImportedEntry, line: &str) -> Option<ImportedEntry> {
+fn with_ente_metadata(mut entry: AccountEntry, line: &str) -> Option<AccountEntry> {
     let Some(display) = code_display(line) else {
         return Some(entry);
     };
@@ -155,7 +155,7 @@ fn read_migration_lines(lines: &[(usize, &str)], report: &mut ImportReport) -> u
         for (i, entry) in batch.entries.into_iter().enumerate() {
             let name = format!("line {number}, account {}", i + 1);
             match entry {
-                Ok(account) => report.entries.push(ImportedEntry::new(account)),
+                Ok(account) => report.entries.push(AccountEntry::new(account)),
                 Err(e) => report.skipped.push(Skipped {
                     entry: name,
                     reason: e.to_string(),

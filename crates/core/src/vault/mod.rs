@@ -486,7 +486,7 @@ impl Vault {
     /// Adds an account with its metadata (imports), group names created as needed.
     pub fn add_with_metadata(
         &mut self,
-        entry: crate::import::ImportedEntry,
+        entry: crate::AccountEntry,
         now: u64,
         rng: &dyn Rng,
     ) -> Result<AddOutcome, VaultError> {
@@ -534,10 +534,10 @@ impl Vault {
 
     /// Every account as an export entry: the OTP account, note, favourite and group names.
     /// Push accounts are not OTP accounts and never appear here.
-    pub fn export_entries(&self) -> Vec<crate::import::ImportedEntry> {
+    pub fn export_entries(&self) -> Vec<crate::AccountEntry> {
         self.accounts()
             .iter()
-            .map(|a| crate::import::ImportedEntry {
+            .map(|a| crate::AccountEntry {
                 account: a.otp.clone(),
                 note: a.note.clone(),
                 favorite: a.favorite,
