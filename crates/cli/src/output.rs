@@ -49,3 +49,40 @@ pub fn print_json<T: Serialize>(value: &T) -> Result<(), std::io::Error> {
     println!("{text}");
     Ok(())
 }
+
+/// Data (issuer, name, note, server text) made safe to print on a terminal: every control
+/// character (C0, DEL, C1: ESC, BEL, CR, LF, ...) and every bidirectional-override character
+/// is written as a `\u{..}` escape, so no file, QR code or server can move the cursor, retitle
+/// the window or forge a line. Text without such characters is returned as it is.
+pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
+    fn unsafe_char(c: char) -> bool {
+        c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+    }
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if unsafe_char(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(terminal_safe("ACME (alice)"), "ACME (alice)");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;pwned\u{7}b\r\nc\u{9b}d\u{202e}e"),
+            "a\\u{1b}]0;pwned\\u{7}b\\u{d}\\u{a}c\\u{9b}d\\u{202e}e"
+        );
+        assert_eq!(terminal_safe("Ünïcødé ok"), "Ünïcødé ok");
+    }
+}
