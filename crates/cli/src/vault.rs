@@ -13,7 +13,7 @@ use zeroize::Zeroizing;
 use crate::args::KdfChoice;
 use crate::commands::{display, warn_short_secret};
 use crate::error::CliError;
-use crate::output::{AccountJson, print_json};
+use crate::output::{AccountJson, print_json, terminal_safe};
 
 pub struct Context {
     vault: Option<PathBuf>,
@@ -219,7 +219,7 @@ pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
         print_json(&list)?;
     } else {
         for a in vault.accounts() {
-            println!("{}  {}", a.id, a.otp.display_name());
+            println!("{}  {}", a.id, terminal_safe(&a.otp.display_name()));
         }
     }
     Ok(())
@@ -257,7 +257,11 @@ pub fn code(
         print_json(&list)?;
     } else {
         for a in matching {
-            println!("{}  {}", a.otp.code_at(t), a.otp.display_name());
+            println!(
+                "{}  {}",
+                a.otp.code_at(t),
+                terminal_safe(&a.otp.display_name())
+            );
         }
     }
     Ok(())
@@ -275,7 +279,11 @@ pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
     let (path, mut vault) = ctx.open()?;
     let removed = vault.remove(id)?;
     save(&path, &vault, false)?;
-    println!("removed {} {}", removed.id, removed.otp.display_name());
+    println!(
+        "removed {} {}",
+        removed.id,
+        terminal_safe(&removed.otp.display_name())
+    );
     Ok(())
 }
 
@@ -374,7 +382,11 @@ pub fn import(
     } else {
         println!("imported {imported}");
         for s in &out.skipped {
-            println!("skipped {}: {}", s.entry, s.reason);
+            println!(
+                "skipped {}: {}",
+                terminal_safe(&s.entry),
+                terminal_safe(&s.reason)
+            );
         }
     }
     if imported == 0 {
