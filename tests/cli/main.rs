@@ -1,5 +1,5 @@
 //! End-to-end tests of the `twofold` binary: the "Without a vault" part of
-//! `../shared/cli-contract.md`, run as a user or a script runs it.
+//! `docs/cli.md`, run as a user or a script runs it.
 
 mod code;
 mod privacyidea;

@@ -1,6 +1,6 @@
 //! A real privacyIDEA 3.14 on loopback for the push tests: a venv with the pinned release
 //! (`tests/privacyidea/requirements.txt`, cached under the target directory so later runs
-//! start in seconds), `pi.cfg` with SQLite as `../shared/privacyidea/PROTOCOL.md` describes,
+//! start in seconds), `pi.cfg` with SQLite as `docs/privacyidea.md` describes,
 //! `pi-manage run` on a free 127.0.0.1 port, configured over its REST API, and killed by PID
 //! when the fixture is dropped (also when a test panics).
 

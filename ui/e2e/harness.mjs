@@ -1,5 +1,5 @@
 // Shared setup for the browser flow tests: a static server for dist-e2e on 127.0.0.1, Debian's
-// Chromium through playwright-core with the flags of tauri-notes.md and a fresh profile, the fake
+// Chromium through playwright-core with the flags of docs/testing.md and a fresh profile, the fake
 // Rust side configured before the page loads, and screenshots taken after two animation frames.
 import { createServer } from "node:http";
 import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync } from "node:fs";
@@ -43,7 +43,7 @@ export async function openApp(server, fake = {}, { colorScheme = "light", locale
   const profile = mkdtempSync(join(tmpdir(), "twofold-chromium-"));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
-    headless: false, // --headless is in FLAGS, exactly as the notes give them
+    headless: false, // --headless is in FLAGS, exactly as docs/testing.md gives them
     args: FLAGS,
     viewport: { width: 390, height: 844 },
     deviceScaleFactor: 2,

@@ -1,4 +1,4 @@
-//! The command line, as `../shared/cli-contract.md` fixes it.
+//! The command line, as `docs/cli.md` fixes it.
 
 use std::path::PathBuf;
 

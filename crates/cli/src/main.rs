@@ -1,5 +1,5 @@
 //! `twofold`: the command-line front end of Twofold. The interface is fixed by
-//! `../shared/cli-contract.md`: human text by default, exactly one JSON document with `--json`,
+//! `docs/cli.md`: human text by default, exactly one JSON document with `--json`,
 //! one `error: ...` line on stderr and a documented exit code on failure.
 
 mod args;

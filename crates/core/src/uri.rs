@@ -4,7 +4,7 @@
 //! by property tests), except that spaces at the start of an account name are dropped when
 //! the label holds a colon (the Key Uri Format allows spaces after the issuer's colon).
 //!
-//! Quirks handled (see `../shared/conformance/README.md`): lower-case Base32, spaces, dashes and
+//! Quirks handled (see `docs/conformance.md`): lower-case Base32, spaces, dashes and
 //! `=` in secrets, lower-case `algorithm`, `+` for a space in query values, an unencoded `#` in
 //! a label (there are no fragments in otpauth URIs), issuers containing colons, raw UTF-8
 //! labels, vendor parameters (ignored), HOTP without `counter` (0), `otpauth://steam` and

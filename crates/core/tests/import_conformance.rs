@@ -2,7 +2,7 @@
 //! importer test corpus), read from `../shared/conformance/` and never copied into the
 //! project. When that folder is absent (a fresh clone) the tests print `SKIPPED: <reason>`.
 //!
-//! Every file is mapped to its format, password and the corpus README's per-format adjustment;
+//! Every file is mapped to its format, password and the per-format adjustment that `docs/conformance.md` explains;
 //! every imported entry must match a reference entry by secret bytes, and the number of
 //! entries must equal what the file holds.
 
@@ -66,7 +66,7 @@ fn references(dir: &Path) -> Vec<Reference> {
         .collect()
 }
 
-/// The corpus README's per-format adjustments of the reference entries.
+/// The per-format adjustments of the reference entries (`docs/conformance.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Adjust {
     Exact,

@@ -1,5 +1,5 @@
 //! privacyIDEA's PUSH token (`pipush`), byte-exact as privacyIDEA 3.14 speaks it
-//! (`../shared/privacyidea/PROTOCOL.md`; flows in `docs/push.md`).
+//! (`docs/privacyidea.md`; flows in `docs/push.md`).
 //!
 //! Every string either side signs is built by one named function here
 //! ([`poll_message`], [`challenge_message`], [`capabilities_message`], [`accept_message`],
