@@ -151,6 +151,23 @@ pub(crate) fn base64(text: &str) -> Option<Zeroizing<Vec<u8>>> {
     engine.decode(clean.as_bytes()).ok().map(Zeroizing::new)
 }
 
+/// AES-256-GCM encryption of `plain` with associated data `aad` to `ciphertext || tag`; `None`
+/// only for a key or nonce of the wrong length.
+pub(crate) fn aes_gcm_seal_aad(
+    key: &[u8],
+    nonce: &[u8],
+    aad: &[u8],
+    plain: &[u8],
+) -> Option<Vec<u8>> {
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key).ok()?);
+    let nonce = Nonce::try_assume_unique_for_key(nonce).ok()?;
+    let mut buffer = Vec::with_capacity(plain.len() + AES_256_GCM.tag_len());
+    buffer.extend_from_slice(plain);
+    key.seal_in_place_append_tag(nonce, Aad::from(aad), &mut buffer)
+        .ok()?;
+    Some(buffer)
+}
+
 /// AES-256-GCM encryption to `ciphertext || tag`, for building encrypted test files.
 #[cfg(test)]
 pub(crate) fn aes_gcm_seal(key: &[u8], nonce: &[u8], plain: &[u8]) -> Vec<u8> {

@@ -8,6 +8,7 @@
 //! - [`clock`]: the injected time source.
 //! - `crypto` (private): the AEADs and key derivations that import, export and the vault share.
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
+//! - [`sync`]: end-to-end encrypted sync between devices (CRDT merge, sealed replicas), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod push;
 pub mod rng;
 pub mod scan;
 pub mod secret;
+pub mod sync;
 pub mod uri;
 pub mod vault;
 

@@ -1,0 +1,186 @@
+//! Hybrid logical clock stamps (`docs/sync.md`, "Clock"): wall-clock milliseconds, a counter
+//! and the device id, compared in that order. A device's next stamp is always greater than every
+//! stamp it has seen, so a change made after seeing another wins over it whatever the wall
+//! clocks say; two devices never make equal stamps, because the device id is part of it.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A device's id: 128 random bits, written as 32 lower-case hex digits.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct DeviceId([u8; 16]);
+
+impl DeviceId {
+    /// The id from its 16 bytes.
+    pub fn from_bytes(bytes: [u8; 16]) -> Self {
+        DeviceId(bytes)
+    }
+
+    /// A fresh random id.
+    pub fn random(rng: &dyn crate::rng::Rng) -> Result<Self, crate::rng::RngError> {
+        let mut b = [0u8; 16];
+        rng.fill(&mut b)?;
+        Ok(DeviceId(b))
+    }
+
+    /// The 32 hex digits.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
+impl fmt::Debug for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DeviceId({})", self.to_hex())
+    }
+}
+
+impl fmt::Display for DeviceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+/// Text that is not 32 lower-case hex digits.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("a device id is 32 lower-case hex digits")]
+pub struct BadDeviceId;
+
+impl TryFrom<String> for DeviceId {
+    type Error = BadDeviceId;
+    fn try_from(text: String) -> Result<Self, BadDeviceId> {
+        text.parse()
+    }
+}
+
+impl std::str::FromStr for DeviceId {
+    type Err = BadDeviceId;
+    fn from_str(text: &str) -> Result<Self, BadDeviceId> {
+        let digits = text.as_bytes();
+        if digits.len() != 32
+            || !digits
+                .iter()
+                .all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            return Err(BadDeviceId);
+        }
+        let mut out = [0u8; 16];
+        for (i, pair) in digits.chunks(2).enumerate() {
+            let s = std::str::from_utf8(pair).map_err(|_| BadDeviceId)?;
+            out[i] = u8::from_str_radix(s, 16).map_err(|_| BadDeviceId)?;
+        }
+        Ok(DeviceId(out))
+    }
+}
+
+impl From<DeviceId> for String {
+    fn from(id: DeviceId) -> String {
+        id.to_hex()
+    }
+}
+
+/// One stamp. The derived order compares `ms`, then `counter`, then `device`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Hlc {
+    /// Wall-clock milliseconds since 1970 (or the highest seen, when the clock is behind).
+    pub ms: u64,
+    /// Orders events within one millisecond.
+    pub counter: u32,
+    /// The device that made the stamp.
+    pub device: DeviceId,
+}
+
+/// A device's clock: the last stamp it made or saw.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HlcClock {
+    device: DeviceId,
+    last_ms: u64,
+    last_counter: u32,
+}
+
+impl HlcClock {
+    /// A new clock for `device` that has seen nothing.
+    pub fn new(device: DeviceId) -> Self {
+        HlcClock {
+            device,
+            last_ms: 0,
+            last_counter: 0,
+        }
+    }
+
+    /// The device this clock stamps for.
+    pub fn device(&self) -> DeviceId {
+        self.device
+    }
+
+    /// The next stamp at wall-clock time `now_ms`: greater than every stamp made or seen.
+    pub fn tick(&mut self, now_ms: u64) -> Hlc {
+        if now_ms > self.last_ms {
+            self.last_ms = now_ms;
+            self.last_counter = 0;
+        } else if let Some(c) = self.last_counter.checked_add(1) {
+            self.last_counter = c;
+        } else {
+            // 4 billion events in one millisecond: borrow the next millisecond.
+            self.last_ms = self.last_ms.saturating_add(1);
+            self.last_counter = 0;
+        }
+        Hlc {
+            ms: self.last_ms,
+            counter: self.last_counter,
+            device: self.device,
+        }
+    }
+
+    /// Takes note of a stamp seen in merged data, so later ticks exceed it.
+    pub fn observe(&mut self, seen: &Hlc) {
+        if (seen.ms, seen.counter) > (self.last_ms, self.last_counter) {
+            self.last_ms = seen.ms;
+            self.last_counter = seen.counter;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dev(n: u8) -> DeviceId {
+        DeviceId::from_bytes([n; 16])
+    }
+
+    #[test]
+    fn ticks_grow_even_when_the_wall_clock_goes_back() {
+        let mut c = HlcClock::new(dev(1));
+        let a = c.tick(1_000);
+        let b = c.tick(1_000);
+        let d = c.tick(500);
+        assert!(a < b && b < d);
+        assert_eq!(d.ms, 1_000);
+    }
+
+    #[test]
+    fn a_stamp_after_seeing_another_is_greater_even_with_a_slow_clock() {
+        let mut fast = HlcClock::new(dev(1));
+        let mut slow = HlcClock::new(dev(2));
+        let seen = fast.tick(9_000_000);
+        slow.observe(&seen);
+        assert!(slow.tick(10) > seen);
+    }
+
+    #[test]
+    fn device_ids_round_trip_as_hex_and_reject_anything_else() {
+        let id = dev(0xab);
+        let text = id.to_hex();
+        assert_eq!(text, "ab".repeat(16));
+        assert_eq!(text.parse::<DeviceId>(), Ok(id));
+        assert!("AB".repeat(16).parse::<DeviceId>().is_err());
+        assert!("ab".repeat(15).parse::<DeviceId>().is_err());
+        assert_eq!(
+            serde_json::to_string(&id).unwrap(),
+            format!("\"{}\"", "ab".repeat(16))
+        );
+    }
+}

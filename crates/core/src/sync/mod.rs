@@ -1,0 +1,16 @@
+//! Sync between a user's devices, end-to-end encrypted, sans-IO (`docs/sync.md`).
+//!
+//! - [`hlc`]: hybrid logical clock stamps and device ids;
+//! - [`state`]: the synced state of the OTP accounts and its merge, a state-based CRDT;
+//! - [`replica`]: the key file (the sync key under the passphrase) and the sealed replicas.
+//!
+//! The front ends list, read and write the target's files (a folder, WebDAV); everything here
+//! takes and returns bytes. Push accounts never enter a [`State`].
+
+pub mod hlc;
+pub mod replica;
+pub mod state;
+
+pub use hlc::{DeviceId, Hlc, HlcClock};
+pub use replica::{FileKind, KeyFileError, ReplicaError, ReplicaHeader, SyncKey};
+pub use state::{Record, State, StateError, Tombstone, Version, Visible};

@@ -1,0 +1,224 @@
+//! Property tests of the sync merge (`docs/sync.md`): three devices make random offline changes
+//! and sync with each other in random orders; their states, merged in any order and grouping,
+//! converge to one; merging a state with itself or with any older state of any device changes
+//! nothing (so a stale copy can undo no removal); HOTP counters never go back.
+
+use proptest::prelude::*;
+use proptest::test_runner::FileFailurePersistence;
+use twofold_core::sync::{DeviceId, HlcClock, State};
+use twofold_core::{AccountEntry, Algorithm, Kind, OtpAccount, OtpParams, Secret};
+
+const DEVICES: usize = 3;
+
+#[derive(Debug, Clone)]
+enum Op {
+    Add { hotp: bool, seed: u8 },
+    Edit { pick: usize, seed: u8 },
+    Remove { pick: usize },
+    Next { pick: usize, by: u64 },
+    Sync { from: usize },
+}
+
+fn op() -> impl Strategy<Value = Op> {
+    prop_oneof![
+        3 => (any::<bool>(), any::<u8>()).prop_map(|(hotp, seed)| Op::Add { hotp, seed }),
+        2 => (any::<usize>(), any::<u8>()).prop_map(|(pick, seed)| Op::Edit { pick, seed }),
+        1 => any::<usize>().prop_map(|pick| Op::Remove { pick }),
+        1 => (any::<usize>(), 1u64..5).prop_map(|(pick, by)| Op::Next { pick, by }),
+        3 => (0..DEVICES).prop_map(|from| Op::Sync { from }),
+    ]
+}
+
+fn account(seed: u8, hotp: bool) -> AccountEntry {
+    let kind = if hotp {
+        Kind::Hotp { counter: 0 }
+    } else {
+        Kind::Totp { period: 30 }
+    };
+    AccountEntry::new(OtpAccount {
+        issuer: format!("Issuer {}", seed % 7),
+        name: format!("user{seed}"),
+        secret: Secret::from_bytes(vec![seed; 20]),
+        params: OtpParams::new(kind, Algorithm::Sha1, 6).unwrap(),
+    })
+}
+
+/// A device: its vault's accounts, its synced state and clock, and every state it published.
+struct Device {
+    vault: Vec<(String, AccountEntry, u32)>,
+    state: State,
+    clock: HlcClock,
+    skew_ms: u64,
+    published: Vec<State>,
+    added: usize,
+}
+
+impl Device {
+    fn new(n: usize, skew_ms: u64) -> Self {
+        Device {
+            vault: Vec::new(),
+            state: State::new(),
+            clock: HlcClock::new(DeviceId::from_bytes([n as u8 + 1; 16])),
+            skew_ms,
+            published: Vec::new(),
+            added: 0,
+        }
+    }
+
+    /// Records local changes, merges `incoming`, takes the merged accounts into the vault and
+    /// publishes its state: one sync as a front end will run it.
+    fn sync(&mut self, incoming: Option<&State>, now_ms: u64) {
+        let now = now_ms + self.skew_ms;
+        self.state.record_local(&self.vault, &mut self.clock, now);
+        if let Some(other) = incoming {
+            self.state.merge(other);
+        }
+        if let Some(seen) = self.state.max_stamp() {
+            self.clock.observe(&seen);
+        }
+        self.vault = self
+            .state
+            .visible()
+            .into_iter()
+            .map(|v| (v.id, v.entry, v.order))
+            .collect();
+        self.published.push(self.state.clone());
+    }
+}
+
+fn counter(entry: &AccountEntry) -> u64 {
+    match entry.account.params.kind() {
+        Kind::Hotp { counter } => counter,
+        _ => 0,
+    }
+}
+
+fn run(ops: &[(usize, Op)], skews: [u64; DEVICES]) -> Vec<Device> {
+    let mut devices: Vec<Device> = (0..DEVICES).map(|n| Device::new(n, skews[n])).collect();
+    for (step, (d, op)) in ops.iter().enumerate() {
+        let now = 1_000_000 + step as u64 * 10;
+        match op {
+            Op::Add { hotp, seed } => {
+                let dev = &mut devices[*d];
+                dev.added += 1;
+                let id = format!("{d}-{}", dev.added);
+                let order = dev.vault.len() as u32;
+                dev.vault.push((id, account(*seed, *hotp), order));
+            }
+            Op::Edit { pick, seed } => {
+                let dev = &mut devices[*d];
+                if !dev.vault.is_empty() {
+                    let n = pick % dev.vault.len();
+                    dev.vault[n].1.account.name = format!("edited{seed}");
+                }
+            }
+            Op::Remove { pick } => {
+                let dev = &mut devices[*d];
+                if !dev.vault.is_empty() {
+                    let n = pick % dev.vault.len();
+                    dev.vault.remove(n);
+                }
+            }
+            Op::Next { pick, by } => {
+                let dev = &mut devices[*d];
+                if !dev.vault.is_empty() {
+                    let n = pick % dev.vault.len();
+                    let p = dev.vault[n].1.account.params;
+                    if let Kind::Hotp { counter } = p.kind() {
+                        dev.vault[n].1.account.params = p.with_counter(counter + by);
+                    }
+                }
+            }
+            Op::Sync { from } => {
+                let incoming = devices[*from].published.last().cloned();
+                devices[*d].sync(incoming.as_ref(), now);
+            }
+        }
+    }
+    // Each device publishes what it changed since its last sync.
+    for dev in devices.iter_mut() {
+        dev.sync(None, 2_000_000);
+    }
+    devices
+}
+
+fn join(states: &[&State]) -> State {
+    let mut out = State::new();
+    for s in states {
+        out.merge(s);
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 300,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/sync_properties.proptest-regressions"
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn replicas_converge_in_any_order_and_grouping(
+        ops in prop::collection::vec((0..DEVICES, op()), 1..60),
+        skews in prop::array::uniform3(0u64..100_000),
+        order in Just([0usize, 1, 2]).prop_shuffle(),
+    ) {
+        let devices = run(&ops, skews);
+        let finals: Vec<&State> = devices.iter().map(|d| &d.state).collect();
+        let left = join(&[finals[0], finals[1], finals[2]]);
+        let shuffled = join(&[finals[order[0]], finals[order[1]], finals[order[2]]]);
+        let mut grouped = finals[order[1]].clone();
+        grouped.merge(&join(&[finals[order[2]], finals[order[0]]]));
+        prop_assert_eq!(&left, &shuffled);
+        prop_assert_eq!(&left, &grouped);
+
+        // Idempotent: merging with itself, or with what is already in it, changes nothing.
+        let mut twice = left.clone();
+        twice.merge(&left);
+        prop_assert_eq!(&twice, &left);
+
+        // Every device that syncs with the join shows the same accounts.
+        let views: Vec<_> = devices
+            .iter()
+            .map(|d| {
+                let mut s = d.state.clone();
+                s.merge(&left);
+                s.visible()
+            })
+            .collect();
+        prop_assert_eq!(&views[0], &views[1]);
+        prop_assert_eq!(&views[1], &views[2]);
+    }
+
+    #[test]
+    fn stale_copies_change_nothing_and_counters_only_grow(
+        ops in prop::collection::vec((0..DEVICES, op()), 1..60),
+        skews in prop::array::uniform3(0u64..100_000),
+    ) {
+        let devices = run(&ops, skews);
+        let finals: Vec<&State> = devices.iter().map(|d| &d.state).collect();
+        let all = join(&finals);
+        for dev in &devices {
+            for old in &dev.published {
+                // A conflict copy or rolled-back replica: any state a device published before.
+                let mut merged = all.clone();
+                merged.merge(old);
+                prop_assert_eq!(&merged, &all);
+                // Counters only grow; a removal seen earlier stays unless a later edit beat it.
+                for (id, rec) in old.records() {
+                    let now = &all.records()[id];
+                    prop_assert!(now.counter >= rec.counter);
+                    if let (Some(t), true) = (rec.removed, now.is_visible()) {
+                        let v = now.version.as_ref().unwrap();
+                        prop_assert!(v.stamp > t.covers, "a removal was undone by an older edit");
+                    }
+                }
+            }
+        }
+        for v in all.visible() {
+            prop_assert_eq!(counter(&v.entry), all.records()[&v.id].counter);
+        }
+    }
+}
