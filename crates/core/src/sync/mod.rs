@@ -9,8 +9,10 @@
 
 pub mod hlc;
 pub mod replica;
+pub mod session;
 pub mod state;
 
 pub use hlc::{DeviceId, Hlc, HlcClock};
 pub use replica::{FileKind, KeyFileError, ReplicaError, ReplicaHeader, SyncKey};
+pub use session::{Membership, Outcome, SyncError, TargetFile, Warning, join, sync};
 pub use state::{Record, State, StateError, Tombstone, Version, Visible};
