@@ -115,6 +115,13 @@ mod tests {
         .unwrap()
     }
 
+    fn numbered(e: &Entries) -> Vec<(usize, &str)> {
+        e.accounts
+            .iter()
+            .map(|(i, a)| (*i, a.name.as_str()))
+            .collect()
+    }
+
     #[test]
     fn one_account_is_the_first_and_only_entry() {
         let p = parse("otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME").unwrap();
@@ -139,12 +146,7 @@ mod tests {
             ],
         };
         let e = Entries::from(batch);
-        let got: Vec<(usize, &str)> = e
-            .accounts
-            .iter()
-            .map(|(i, a)| (*i, a.name.as_str()))
-            .collect();
-        assert_eq!(got, [(1, "alice"), (3, "bob")]);
+        assert_eq!(numbered(&e), [(1, "alice"), (3, "bob")]);
         assert_eq!(
             e.failures,
             [EntryFailure {
@@ -163,12 +165,7 @@ mod tests {
     fn a_parsed_export_gives_its_accounts_numbered_from_one() {
         let export = migration::write(&[account("alice"), account("bob")], 3);
         let e = parse(&export.uris[0]).unwrap().into_entries().unwrap();
-        let got: Vec<(usize, &str)> = e
-            .accounts
-            .iter()
-            .map(|(i, a)| (*i, a.name.as_str()))
-            .collect();
-        assert_eq!(got, [(1, "alice"), (2, "bob")]);
+        assert_eq!(numbered(&e), [(1, "alice"), (2, "bob")]);
         assert!(e.failures.is_empty());
     }
 
