@@ -526,3 +526,71 @@ pub struct PushOpenPayload {
 pub const EVENT_PUSH_CHALLENGES: &str = "push-challenges";
 /// The `push-open` event's name.
 pub const EVENT_PUSH_OPEN: &str = "push-open";
+
+// The core's enums and their mirrors here: one conversion each, every variant named, so a
+// variant added on either side fails to compile until it is mapped.
+
+impl From<twofold_core::Kind> for OtpKind {
+    fn from(k: twofold_core::Kind) -> Self {
+        use twofold_core::Kind;
+        match k {
+            Kind::Totp { .. } => OtpKind::Totp,
+            Kind::Hotp { .. } => OtpKind::Hotp,
+            Kind::Steam { .. } => OtpKind::Steam,
+        }
+    }
+}
+
+impl From<twofold_core::Algorithm> for OtpAlgorithm {
+    fn from(a: twofold_core::Algorithm) -> Self {
+        use twofold_core::Algorithm;
+        match a {
+            Algorithm::Sha1 => OtpAlgorithm::Sha1,
+            Algorithm::Sha256 => OtpAlgorithm::Sha256,
+            Algorithm::Sha512 => OtpAlgorithm::Sha512,
+        }
+    }
+}
+
+impl From<OtpAlgorithm> for twofold_core::Algorithm {
+    fn from(a: OtpAlgorithm) -> Self {
+        use twofold_core::Algorithm;
+        match a {
+            OtpAlgorithm::Sha1 => Algorithm::Sha1,
+            OtpAlgorithm::Sha256 => Algorithm::Sha256,
+            OtpAlgorithm::Sha512 => Algorithm::Sha512,
+        }
+    }
+}
+
+impl From<ExportFormat> for twofold_core::export::ExportFormat {
+    fn from(f: ExportFormat) -> Self {
+        use twofold_core::export::ExportFormat as Core;
+        match f {
+            ExportFormat::Aegis => Core::Aegis,
+            ExportFormat::AegisPlain => Core::AegisPlain,
+            ExportFormat::OtpauthList => Core::OtpauthList,
+            ExportFormat::GoogleMigration => Core::GoogleMigration,
+        }
+    }
+}
+
+impl From<DeclineReason> for twofold_core::push::DeclineReason {
+    fn from(r: DeclineReason) -> Self {
+        use twofold_core::push::DeclineReason as Core;
+        match r {
+            DeclineReason::UnknownTrigger => Core::UnknownTrigger,
+            DeclineReason::Cancelled => Core::Cancelled,
+        }
+    }
+}
+
+impl From<twofold_core::push::DeclineReason> for DeclineReason {
+    fn from(r: twofold_core::push::DeclineReason) -> Self {
+        use twofold_core::push::DeclineReason as Core;
+        match r {
+            Core::UnknownTrigger => DeclineReason::UnknownTrigger,
+            Core::Cancelled => DeclineReason::Cancelled,
+        }
+    }
+}

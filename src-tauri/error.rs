@@ -139,7 +139,10 @@ impl From<VaultError> for AppError {
         let kind = match e {
             VaultError::NotFound(_) => ErrorKind::NotFound,
             VaultError::NotHotp | VaultError::CounterOverflow => ErrorKind::InvalidInput,
-            _ => ErrorKind::Internal,
+            VaultError::Rng(_)
+            | VaultError::Kdf(_)
+            | VaultError::Encrypt
+            | VaultError::NoDeviceSlot => ErrorKind::Internal,
         };
         Self::new(kind, e.to_string())
     }
@@ -152,12 +155,7 @@ impl From<FileError> for AppError {
             FileError::Exists(_) => ErrorKind::VaultExists,
             FileError::Io { .. } => ErrorKind::Io,
         };
-        let message = match &e {
-            // The core's wording points at the CLI; the app has its own first run.
-            FileError::NotFound(p) => format!("no vault at {}", p.display()),
-            _ => e.to_string(),
-        };
-        Self::new(kind, message)
+        Self::new(kind, e.to_string())
     }
 }
 
@@ -181,13 +179,13 @@ impl From<ImportError> for AppError {
             ImportError::Malformed { .. } => ErrorKind::InvalidInput,
             ImportError::UnknownFormat => ErrorKind::UnknownFormat,
         };
-        let message = match e {
-            ImportError::UnknownFormat => {
-                "the file's format was not recognised; choose it from the list".to_owned()
-            }
-            _ => e.to_string(),
+        let hint = match e {
+            ImportError::UnknownFormat => "; choose it from the list",
+            ImportError::PasswordRequired
+            | ImportError::WrongPassword
+            | ImportError::Malformed { .. } => "",
         };
-        Self::new(kind, message)
+        Self::new(kind, format!("{e}{hint}"))
     }
 }
 
@@ -233,7 +231,9 @@ impl From<EnrolError> for AppError {
             EnrolError::Expired { .. } => ErrorKind::Expired,
             EnrolError::Server(_) | EnrolError::Response(_) => ErrorKind::Server,
             EnrolError::Key(KeyError::InvalidServerKey(_)) => ErrorKind::Verification,
-            EnrolError::Key(_) => ErrorKind::Internal,
+            EnrolError::Key(
+                KeyError::Rng | KeyError::Generate | KeyError::InvalidPhoneKey | KeyError::Sign,
+            ) => ErrorKind::Internal,
         };
         Self::new(kind, e.to_string())
     }

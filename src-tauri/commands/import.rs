@@ -3,7 +3,6 @@
 use tauri::{AppHandle, Runtime, State};
 use twofold_core::import::{self, Format};
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::AddOutcome;
 use zeroize::Zeroizing;
 
 use crate::dto::{ImportFormat, ImportReportView, ImportSkip};
@@ -74,12 +73,15 @@ pub async fn import_file<R: Runtime>(
     let mut inner = state.get()?;
     inner.vault()?;
     let report = import::import(&data, format, password.as_ref().map(|p| p.as_bytes()))?;
-    let rng = SystemRng::new();
-    let now = unix_now();
-    let vault = inner.vault_mut()?;
-    let mut view = ImportReportView {
-        added: 0,
-        duplicates: Vec::new(),
+    let added = inner
+        .vault_mut()?
+        .add_all(report.entries, unix_now(), &SystemRng::new())?;
+    let view = ImportReportView {
+        added: u32::try_from(added.added_count()).unwrap_or(u32::MAX),
+        duplicates: added
+            .duplicates()
+            .map(|(name, _)| name.to_owned())
+            .collect(),
         skipped: report
             .skipped
             .into_iter()
@@ -89,13 +91,6 @@ pub async fn import_file<R: Runtime>(
             })
             .collect(),
     };
-    for entry in report.entries {
-        let name = entry.account.display_name();
-        match vault.add_with_metadata(entry, now, &rng)? {
-            AddOutcome::Added(_) => view.added += 1,
-            AddOutcome::Duplicate(_) => view.duplicates.push(name),
-        }
-    }
     if view.added > 0 {
         let backup = state.save_vault(&mut inner)?;
         super::report_backup(&app, backup);

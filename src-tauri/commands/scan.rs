@@ -2,28 +2,48 @@
 
 use tauri::{AppHandle, Runtime, State};
 use twofold_core::migration::BatchProgress;
-use twofold_core::otp::{Algorithm, Kind, OtpParams};
-use twofold_core::payload::{self, Payload};
+use twofold_core::otp::{Kind, OtpParams};
+use twofold_core::payload::{self, Entries, Payload};
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::AddOutcome;
-use twofold_core::{OtpAccount, Secret, scan};
+use twofold_core::vault::Vault;
+use twofold_core::{AccountEntry, OtpAccount, Secret, scan};
 use zeroize::Zeroizing;
 
 use super::accounts::view;
-use crate::dto::{AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind};
+use crate::dto::{AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, Inner, unix_now};
+
+/// Adds the accounts to the vault and records in `result` which were added and which were
+/// there already.
+fn add_accounts(
+    vault: &mut Vault,
+    accounts: Vec<AccountEntry>,
+    result: &mut AddResult,
+) -> AppResult<()> {
+    let report = vault.add_all(accounts, unix_now(), &SystemRng::new())?;
+    result.added.extend(
+        report
+            .added()
+            .filter_map(|id| vault.account(id))
+            .map(|a| view(vault, a)),
+    );
+    result
+        .duplicates
+        .extend(report.duplicates().map(|(name, _)| name.to_owned()));
+    Ok(())
+}
 
 /// Adds what the payloads hold. Every payload is read before the vault changes, so a bad one
 /// adds nothing.
 fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<AddResult> {
     inner.vault()?;
-    let mut accounts: Vec<OtpAccount> = Vec::new();
+    let mut accounts: Vec<AccountEntry> = Vec::new();
     let mut result = AddResult::default();
     let mut batches = Vec::new();
     for text in texts {
         match payload::parse(text)? {
-            Payload::Account(a) => accounts.push(a),
+            Payload::Account(a) => accounts.push(AccountEntry::new(a)),
             Payload::Migration(batch) => batches.push(batch),
             // Enrolled by `add_texts` before this point, one at a time.
             Payload::PushEnrolment(_) => {
@@ -56,34 +76,20 @@ fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<Add
         if !progress.is_complete() {
             inner.migration = Some(progress);
         }
-        for (i, entry) in batch.entries.into_iter().enumerate() {
-            match entry {
-                Ok(a) => accounts.push(a),
-                Err(e) => result.skipped.push(ImportSkip {
-                    name: format!(
-                        "account {} of QR code {} of the export",
-                        i + 1,
-                        batch.batch_index + 1
-                    ),
-                    reason: e.to_string(),
-                }),
-            }
-        }
+        let batch_number = batch.batch_index + 1;
+        let read = Entries::from(batch);
+        accounts.extend(read.accounts.into_iter().map(|(_, a)| AccountEntry::new(a)));
+        result
+            .skipped
+            .extend(read.failures.into_iter().map(|f| ImportSkip {
+                name: format!(
+                    "account {} of QR code {batch_number} of the export",
+                    f.position
+                ),
+                reason: f.error.to_string(),
+            }));
     }
-    let rng = SystemRng::new();
-    let now = unix_now();
-    let vault = inner.vault_mut()?;
-    for a in accounts {
-        let name = a.display_name();
-        match vault.add(a, now, &rng)? {
-            AddOutcome::Added(id) => {
-                if let Some(added) = vault.account(&id) {
-                    result.added.push(view(vault, added));
-                }
-            }
-            AddOutcome::Duplicate(_) => result.duplicates.push(name),
-        }
-    }
+    add_accounts(inner.vault_mut()?, accounts, &mut result)?;
     Ok(result)
 }
 
@@ -141,11 +147,7 @@ fn otp_account(m: &ManualAccount) -> AppResult<OtpAccount> {
         return Err(AppError::invalid("give the account an issuer or a name"));
     }
     let secret = Secret::from_base32(&m.secret).map_err(|e| AppError::invalid(e.to_string()))?;
-    let algorithm = match m.algorithm {
-        OtpAlgorithm::Sha1 => Algorithm::Sha1,
-        OtpAlgorithm::Sha256 => Algorithm::Sha256,
-        OtpAlgorithm::Sha512 => Algorithm::Sha512,
-    };
+    let algorithm = m.algorithm.into();
     let params = match m.kind {
         OtpKind::Totp => OtpParams::new(Kind::Totp { period: m.period }, algorithm, m.digits),
         OtpKind::Hotp => OtpParams::new(Kind::Hotp { counter: m.counter }, algorithm, m.digits),
@@ -169,18 +171,15 @@ pub async fn add_manual<R: Runtime>(
 ) -> AppResult<AddResult> {
     let otp = otp_account(&account)?;
     let mut inner = state.get()?;
-    let vault = inner.vault_mut()?;
     let mut result = AddResult::default();
-    let name = otp.display_name();
-    match vault.add(otp, unix_now(), &SystemRng::new())? {
-        AddOutcome::Added(id) => {
-            if let Some(a) = vault.account(&id) {
-                result.added.push(view(vault, a));
-            }
-            let backup = state.save_vault(&mut inner)?;
-            super::report_backup(&app, backup);
-        }
-        AddOutcome::Duplicate(_) => result.duplicates.push(name),
+    add_accounts(
+        inner.vault_mut()?,
+        vec![AccountEntry::new(otp)],
+        &mut result,
+    )?;
+    if !result.added.is_empty() {
+        let backup = state.save_vault(&mut inner)?;
+        super::report_backup(&app, backup);
     }
     Ok(result)
 }

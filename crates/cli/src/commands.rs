@@ -2,9 +2,10 @@
 
 use std::path::PathBuf;
 
-use twofold_core::payload::{self, Payload};
-use twofold_core::{Clock, FixedClock, OtpAccount, SystemClock, scan};
+use twofold_core::payload::{self, Entries};
+use twofold_core::scan;
 
+use crate::accounts::{entries, now, warn_short_secret};
 use crate::args::{Cli, Command};
 use crate::error::{CliError, scan_failure};
 use crate::output::{AccountJson, ScanJson, print_json};
@@ -46,46 +47,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     }
 }
 
-pub fn warn_short_secret(account: &OtpAccount) {
-    if account.secret.is_short() {
-        eprintln!(
-            "warning: the secret of {} is {} bits long, shorter than the recommended {}",
-            display(account),
-            account.secret.bits(),
-            twofold_core::Secret::RECOMMENDED_BITS
-        );
-    }
-}
-
-pub fn display(account: &OtpAccount) -> String {
-    let name = account.display_name();
-    if name.is_empty() {
-        "this account".to_owned()
-    } else {
-        format!("{name:?}")
-    }
-}
-
 fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
-    let now = match at {
-        Some(t) => FixedClock(t).now(),
-        None => SystemClock.now(),
-    };
-    let (accounts, failures): (Vec<(usize, OtpAccount)>, Vec<String>) = match payload::parse(uri)? {
-        Payload::Account(a) => (vec![(1, a)], Vec::new()),
-        Payload::Migration(batch) => {
-            let mut ok = Vec::new();
-            let mut failed = Vec::new();
-            for (i, entry) in batch.entries.into_iter().enumerate() {
-                match entry {
-                    Ok(a) => ok.push((i + 1, a)),
-                    Err(e) => failed.push(format!("account {} of the export: {e}", i + 1)),
-                }
-            }
-            (ok, failed)
-        }
-        Payload::PushEnrolment(_) => return Err(CliError::PushEnrolment),
-    };
+    let now = now(at);
+    let Entries { accounts, failures } = entries(payload::parse(uri)?)?;
     for (_, a) in &accounts {
         warn_short_secret(a);
     }
@@ -102,7 +66,7 @@ fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
     }
     match failures.len() {
         0 => Ok(()),
-        _ => Err(CliError::Entries(failures.join("; "))),
+        _ => Err(CliError::entries(&failures)),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The CLI's errors and their exit codes.
 
 use twofold_core::import::ImportError;
-use twofold_core::payload::PayloadError;
+use twofold_core::payload::{EntryFailure, PayloadError};
 use twofold_core::push::privacyidea::EnrolError;
 use twofold_core::push::{AnswerError, KeyError, PollError};
 use twofold_core::scan::ScanError;
@@ -29,10 +29,10 @@ pub enum CliError {
     #[error(transparent)]
     Vault(#[from] VaultError),
     /// The vault file could not be read or written.
-    #[error(transparent)]
+    #[error("{}{}", .0, file_hint(.0))]
     File(#[from] FileError),
     /// The export could not be imported.
-    #[error(transparent)]
+    #[error("{}{}", .0, import_hint(.0))]
     Import(#[from] ImportError),
     /// No password could be had.
     #[error("{0}")]
@@ -60,14 +60,58 @@ pub enum CliError {
     Output(#[from] std::io::Error),
 }
 
+/// The CLI's own hint after the core's words.
+fn file_hint(e: &FileError) -> &'static str {
+    match e {
+        FileError::NotFound(_) => " (create one with `twofold init`)",
+        FileError::Exists(_) | FileError::Io { .. } => "",
+    }
+}
+
+/// The CLI's own hint after the core's words.
+fn import_hint(e: &ImportError) -> &'static str {
+    match e {
+        ImportError::UnknownFormat => "; name it with --format",
+        ImportError::PasswordRequired
+        | ImportError::WrongPassword
+        | ImportError::Malformed { .. } => "",
+    }
+}
+
 impl CliError {
+    /// The accounts of an export that could not be read, in one line.
+    pub fn entries(failures: &[EntryFailure]) -> Self {
+        let reasons: Vec<String> = failures.iter().map(ToString::to_string).collect();
+        CliError::Entries(reasons.join("; "))
+    }
+
     /// The exit code of the contract: 3 wrong password, 4 corrupt vault, 1 anything else.
+    /// Every variant is named, so a new one is a decision, not a silent 1.
     pub fn exit_code(&self) -> u8 {
         match self {
             CliError::Open(OpenError::WrongPassword) => 3,
             CliError::Import(ImportError::WrongPassword) => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
-            _ => 1,
+            CliError::Open(OpenError::DeviceKeyRejected)
+            | CliError::Import(
+                ImportError::PasswordRequired
+                | ImportError::Malformed { .. }
+                | ImportError::UnknownFormat,
+            )
+            | CliError::Payload(_)
+            | CliError::PushEnrolment
+            | CliError::Entries(_)
+            | CliError::Scan(_)
+            | CliError::Vault(_)
+            | CliError::File(_)
+            | CliError::Password(_)
+            | CliError::Nothing(_)
+            | CliError::Enrol(_)
+            | CliError::Poll(_)
+            | CliError::Answer(_)
+            | CliError::Key(_)
+            | CliError::Http(_)
+            | CliError::Output(_) => 1,
         }
     }
 }

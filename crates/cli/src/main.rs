@@ -2,6 +2,7 @@
 //! `docs/cli.md`: human text by default, exactly one JSON document with `--json`,
 //! one `error: ...` line on stderr and a documented exit code on failure.
 
+mod accounts;
 mod args;
 mod commands;
 mod error;

@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use twofold_core::payload::{self, Payload};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{AddOutcome, KdfParams, Vault, file};
-use twofold_core::{Clock, FixedClock, OtpAccount, SystemClock, scan};
+use twofold_core::{AccountEntry, scan};
 use zeroize::Zeroizing;
 
+use crate::accounts::{display, entries, now, warn_short_secret};
 use crate::args::KdfChoice;
-use crate::commands::{display, warn_short_secret};
 use crate::error::CliError;
 use crate::output::{AccountJson, print_json, terminal_safe};
 
@@ -106,13 +106,6 @@ pub(crate) fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), C
     Ok(())
 }
 
-fn now(at: Option<u64>) -> u64 {
-    match at {
-        Some(t) => FixedClock(t).now(),
-        None => SystemClock.now(),
-    }
-}
-
 pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     let path = ctx.path()?;
     if path.exists() {
@@ -126,32 +119,6 @@ pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     save(&path, &vault, true)?;
     println!("created {}", path.display());
     Ok(())
-}
-
-/// The accounts a URI holds, with the reasons for those it could not take.
-fn accounts_of(text: &str) -> Result<(Vec<OtpAccount>, Vec<String>), CliError> {
-    match payload::parse(text)? {
-        Payload::Account(a) => Ok((vec![a], Vec::new())),
-        Payload::Migration(batch) => {
-            let mut ok = Vec::new();
-            let mut bad = Vec::new();
-            for (i, e) in batch.entries.into_iter().enumerate() {
-                match e {
-                    Ok(a) => ok.push(a),
-                    Err(e) => bad.push(format!("account {} of the export: {e}", i + 1)),
-                }
-            }
-            if batch.batch_size > 1 {
-                eprintln!(
-                    "note: this is QR code {} of {} of a Google Authenticator export; add the others too",
-                    batch.batch_index + 1,
-                    batch.batch_size
-                );
-            }
-            Ok((ok, bad))
-        }
-        Payload::PushEnrolment(_) => Err(CliError::PushEnrolment),
-    }
 }
 
 pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(), CliError> {
@@ -175,30 +142,36 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     let mut accounts = Vec::new();
     let mut failures = Vec::new();
     for t in &texts {
-        let (ok, bad) = accounts_of(t)?;
-        accounts.extend(ok);
-        failures.extend(bad);
+        let payload = payload::parse(t)?;
+        if let Payload::Migration(batch) = &payload
+            && batch.batch_size > 1
+        {
+            eprintln!(
+                "note: this is QR code {} of {} of a Google Authenticator export; add the others too",
+                batch.batch_index + 1,
+                batch.batch_size
+            );
+        }
+        let read = entries(payload)?;
+        accounts.extend(read.accounts.into_iter().map(|(_, a)| AccountEntry::new(a)));
+        failures.extend(read.failures);
     }
     if accounts.is_empty() {
         // Nothing to add: fail without touching the vault.
-        return Err(CliError::Entries(failures.join("; ")));
+        return Err(CliError::entries(&failures));
     }
     let (path, mut vault) = ctx.open()?;
-    let rng = SystemRng::new();
-    let t = now(None);
-    let mut added = 0;
-    for a in accounts {
-        warn_short_secret(&a);
-        let name = display(&a);
-        match vault.add(a, t, &rng)? {
-            AddOutcome::Added(id) => {
-                println!("added {id} {name}");
-                added += 1;
-            }
-            AddOutcome::Duplicate(id) => println!("already in the vault: {id} {name}"),
+    for e in &accounts {
+        warn_short_secret(&e.account);
+    }
+    let report = vault.add_all(accounts, now(None), &SystemRng::new())?;
+    for (name, outcome) in &report.outcomes {
+        match outcome {
+            AddOutcome::Added(id) => println!("added {id} {}", display(name)),
+            AddOutcome::Duplicate(id) => println!("already in the vault: {id} {}", display(name)),
         }
     }
-    if added > 0 {
+    if report.added_count() > 0 {
         save(&path, &vault, false)?;
     }
     // The accounts that could be read were added; the others are reported, not dropped.
@@ -352,27 +325,20 @@ pub fn import(
         r => r?,
     };
     let (vault_path, mut vault) = ctx.open()?;
-    let rng = SystemRng::new();
-    let t = now(None);
-    let mut imported = 0;
-    let mut skipped: Vec<SkippedJson> = report
+    let added = vault.add_all(report.entries, now(None), &SystemRng::new())?;
+    let imported = added.added_count();
+    let skipped: Vec<SkippedJson> = report
         .skipped
         .into_iter()
         .map(|s| SkippedJson {
             entry: s.entry,
             reason: s.reason,
         })
+        .chain(added.duplicates().map(|(name, id)| SkippedJson {
+            entry: name.to_owned(),
+            reason: format!("already in the vault (id {id})"),
+        }))
         .collect();
-    for entry in report.entries {
-        let name = entry.account.display_name();
-        match vault.add_with_metadata(entry, t, &rng)? {
-            AddOutcome::Added(_) => imported += 1,
-            AddOutcome::Duplicate(id) => skipped.push(SkippedJson {
-                entry: name,
-                reason: format!("already in the vault (id {id})"),
-            }),
-        }
-    }
     if imported > 0 {
         save(&vault_path, &vault, false)?;
     }

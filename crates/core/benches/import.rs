@@ -58,9 +58,7 @@ fn import_aegis(c: &mut Criterion) {
         b.iter(|| {
             let report = import::import(&plain.bytes, Some(Format::Aegis), None).expect("import");
             let mut v = Vault::create(b"bench", KdfParams::MIN, &rng).expect("vault");
-            for e in report.entries {
-                v.add_with_metadata(e, 1_700_000_000, &rng).expect("add");
-            }
+            v.add_all(report.entries, 1_700_000_000, &rng).expect("add");
             black_box(v.accounts().len())
         })
     });

@@ -41,7 +41,7 @@ pub enum ImportError {
         reason: String,
     },
     /// `auto` could not tell the format.
-    #[error("the file's format was not recognised; name it with --format")]
+    #[error("the file's format was not recognised")]
     UnknownFormat,
 }
 

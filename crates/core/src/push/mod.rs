@@ -15,7 +15,6 @@ pub mod privacyidea;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
 pub use keys::{KeyError, MIN_SERVER_KEY_BITS, PHONE_KEY_BITS, PhoneKey, ServerKey};
 pub use privacyidea::PrivacyIdea;
@@ -498,75 +497,5 @@ pub fn protocol(account: &PushAccount) -> Option<&'static dyn PushProtocol> {
     match account.protocol.as_str() {
         privacyidea::NAME => Some(&PRIVACYIDEA),
         _ => None,
-    }
-}
-
-/// The stored form of a [`PushAccount`] (the vault's JSON): keys as base64 DER, the private
-/// one in a zeroizing string.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct PushAccountDto {
-    protocol: String,
-    serial: String,
-    issuer: String,
-    label: String,
-    url: String,
-    verify_tls: bool,
-    #[serde(default)]
-    poll_only: bool,
-    #[serde(default)]
-    require_pin: bool,
-    #[serde(default)]
-    force_unlock: Option<String>,
-    phone_key: Zeroizing<String>,
-    server_key: String,
-    push_token: String,
-    #[serde(default)]
-    enrolled_at: u64,
-}
-
-impl PushAccountDto {
-    pub(crate) fn from_account(a: &PushAccount) -> Self {
-        use base64::Engine as _;
-        PushAccountDto {
-            protocol: a.protocol.clone(),
-            serial: a.serial.clone(),
-            issuer: a.issuer.clone(),
-            label: a.label.clone(),
-            url: a.url.clone(),
-            verify_tls: a.verify_tls,
-            poll_only: a.poll_only,
-            require_pin: a.require_pin,
-            force_unlock: a.force_unlock.clone(),
-            phone_key: Zeroizing::new(
-                base64::engine::general_purpose::STANDARD.encode(a.phone_key.pkcs8_der()),
-            ),
-            server_key: a.server_key.to_base64(),
-            push_token: a.push_token.clone(),
-            enrolled_at: a.enrolled_at,
-        }
-    }
-
-    pub(crate) fn into_account(self) -> Result<PushAccount, String> {
-        use base64::Engine as _;
-        let der = Zeroizing::new(
-            base64::engine::general_purpose::STANDARD
-                .decode(self.phone_key.as_bytes())
-                .map_err(|_| "the phone key is not base64".to_owned())?,
-        );
-        Ok(PushAccount {
-            phone_key: PhoneKey::from_pkcs8(&der).map_err(|e| e.to_string())?,
-            server_key: ServerKey::from_base64(&self.server_key).map_err(|e| e.to_string())?,
-            protocol: self.protocol,
-            serial: self.serial,
-            issuer: self.issuer,
-            label: self.label,
-            url: self.url,
-            verify_tls: self.verify_tls,
-            poll_only: self.poll_only,
-            require_pin: self.require_pin,
-            force_unlock: self.force_unlock,
-            push_token: self.push_token,
-            enrolled_at: self.enrolled_at,
-        })
     }
 }

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum FileError {
     /// There is no vault at the path.
-    #[error("no vault at {0} (create one with `twofold init`)")]
+    #[error("no vault at {0}")]
     NotFound(PathBuf),
     /// A vault is already there.
     #[error("a vault already exists at {0}")]

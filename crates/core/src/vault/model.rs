@@ -4,8 +4,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::error::{Corruption, StoredAccountError, StoredPushAccountError};
 use crate::otp::{Algorithm, Kind, OtpParams};
-use crate::push::{Activity, AnsweredNonce, Challenge, PushAccount, PushAccountDto};
+use crate::push::{Activity, AnsweredNonce, Challenge, PhoneKey, PushAccount, ServerKey};
 use crate::{OtpAccount, Secret};
 
 /// An account in the vault: the OTP account and what the user keeps about it.
@@ -148,19 +149,22 @@ impl Database {
         buf
     }
 
-    pub fn from_json(bytes: &[u8]) -> Result<Database, String> {
-        let dto: DatabaseDto = serde_json::from_slice(bytes)
-            .map_err(|_| "the decrypted database is not valid JSON".to_owned())?;
+    pub fn from_json(bytes: &[u8]) -> Result<Database, Corruption> {
+        let dto: DatabaseDto =
+            serde_json::from_slice(bytes).map_err(|_| Corruption::DatabaseJson)?;
         let mut accounts = Vec::with_capacity(dto.accounts.len());
         for (i, a) in dto.accounts.into_iter().enumerate() {
-            accounts.push(from_dto(a).map_err(|e| format!("account {}: {e}", i + 1))?);
+            accounts.push(from_dto(a).map_err(|reason| Corruption::Account {
+                position: i + 1,
+                reason,
+            })?);
         }
         let mut push_accounts = Vec::with_capacity(dto.push_accounts.len());
         for (i, a) in dto.push_accounts.into_iter().enumerate() {
-            push_accounts.push(
-                a.into_account()
-                    .map_err(|e| format!("push account {}: {e}", i + 1))?,
-            );
+            push_accounts.push(a.into_account().map_err(|reason| Corruption::PushAccount {
+                position: i + 1,
+                reason,
+            })?);
         }
         Ok(Database {
             accounts,
@@ -195,15 +199,15 @@ fn to_dto(a: &Account) -> AccountDto {
     }
 }
 
-fn from_dto(d: AccountDto) -> Result<Account, String> {
+fn from_dto(d: AccountDto) -> Result<Account, StoredAccountError> {
     let kind = match (d.otp_type.as_str(), d.period, d.counter) {
         ("totp", Some(period), _) => Kind::Totp { period },
         ("steam", Some(period), _) => Kind::Steam { period },
         ("hotp", _, Some(counter)) => Kind::Hotp { counter },
-        _ => return Err("unknown type or missing period/counter".to_owned()),
+        _ => return Err(StoredAccountError::Kind),
     };
-    let params = OtpParams::new(kind, d.algorithm, d.digits).map_err(|e| e.to_string())?;
-    let secret = Secret::from_base32(&d.secret).map_err(|e| e.to_string())?;
+    let params = OtpParams::new(kind, d.algorithm, d.digits)?;
+    let secret = Secret::from_base32(&d.secret)?;
     Ok(Account {
         id: d.id,
         otp: OtpAccount {
@@ -220,4 +224,74 @@ fn from_dto(d: AccountDto) -> Result<Account, String> {
         created: d.created,
         used: d.used,
     })
+}
+
+/// The stored form of a [`PushAccount`] (the vault's JSON): keys as base64 DER, the private
+/// one in a zeroizing string.
+#[derive(Serialize, Deserialize)]
+struct PushAccountDto {
+    protocol: String,
+    serial: String,
+    issuer: String,
+    label: String,
+    url: String,
+    verify_tls: bool,
+    #[serde(default)]
+    poll_only: bool,
+    #[serde(default)]
+    require_pin: bool,
+    #[serde(default)]
+    force_unlock: Option<String>,
+    phone_key: Zeroizing<String>,
+    server_key: String,
+    push_token: String,
+    #[serde(default)]
+    enrolled_at: u64,
+}
+
+impl PushAccountDto {
+    fn from_account(a: &PushAccount) -> Self {
+        use base64::Engine as _;
+        PushAccountDto {
+            protocol: a.protocol.clone(),
+            serial: a.serial.clone(),
+            issuer: a.issuer.clone(),
+            label: a.label.clone(),
+            url: a.url.clone(),
+            verify_tls: a.verify_tls,
+            poll_only: a.poll_only,
+            require_pin: a.require_pin,
+            force_unlock: a.force_unlock.clone(),
+            phone_key: Zeroizing::new(
+                base64::engine::general_purpose::STANDARD.encode(a.phone_key.pkcs8_der()),
+            ),
+            server_key: a.server_key.to_base64(),
+            push_token: a.push_token.clone(),
+            enrolled_at: a.enrolled_at,
+        }
+    }
+
+    fn into_account(self) -> Result<PushAccount, StoredPushAccountError> {
+        use base64::Engine as _;
+        let der = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(self.phone_key.as_bytes())
+                .map_err(|_| StoredPushAccountError::PhoneKeyBase64)?,
+        );
+        Ok(PushAccount {
+            phone_key: PhoneKey::from_pkcs8(&der)?,
+            server_key: ServerKey::from_base64(&self.server_key)?,
+            protocol: self.protocol,
+            serial: self.serial,
+            issuer: self.issuer,
+            label: self.label,
+            url: self.url,
+            verify_tls: self.verify_tls,
+            poll_only: self.poll_only,
+            require_pin: self.require_pin,
+            force_unlock: self.force_unlock,
+            push_token: self.push_token,
+            enrolled_at: self.enrolled_at,
+        })
+    }
 }

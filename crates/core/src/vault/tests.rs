@@ -1,4 +1,6 @@
+use super::format::checksum;
 use super::*;
+use crate::AccountEntry;
 use crate::otp::{Algorithm, Kind, OtpParams};
 use crate::rng::SystemRng;
 use crate::{OtpAccount, Secret};
@@ -48,7 +50,18 @@ fn wrong_password_and_corruption_are_different_errors() {
         Vault::open(&bytes, b"wrong").unwrap_err(),
         OpenError::WrongPassword
     );
-    assert!(matches!(Vault::open(b"", b"x"), Err(OpenError::Corrupt(_))));
+    assert_eq!(
+        Vault::open(b"", b"x").unwrap_err(),
+        OpenError::Corrupt(Corruption::Empty)
+    );
+    assert_eq!(
+        Vault::open(b"", b"x").unwrap_err().to_string(),
+        "the vault file is corrupt: the file is empty"
+    );
+    assert_eq!(
+        Vault::open(b"{}", b"x").unwrap_err(),
+        OpenError::Corrupt(Corruption::NotVaultJson)
+    );
     assert!(matches!(
         Vault::open(b"  \n", b"x"),
         Err(OpenError::Corrupt(_))
@@ -155,7 +168,31 @@ fn device_slots() {
         Vault::open_with_device_key(&bytes, &kek).unwrap_err(),
         OpenError::DeviceKeyRejected
     );
-    assert!(v.remove_device_slot(&id).is_err());
+    assert_eq!(
+        v.remove_device_slot(&id).unwrap_err(),
+        VaultError::NoDeviceSlot
+    );
+}
+
+#[test]
+fn a_bad_stored_account_is_named_by_its_place_and_reason() {
+    let db = br#"{"accounts":[{"id":"a","issuer":"I","name":"n","type":"totp","algorithm":"SHA1","digits":6,"period":30,"counter":null,"secret":"JBSWY3DPEHPK3PXP"},{"id":"b","issuer":"I","name":"m","type":"totp","algorithm":"SHA1","digits":6,"period":null,"counter":null,"secret":"JBSWY3DPEHPK3PXP"}]}"#;
+    let err = model::Database::from_json(db).unwrap_err();
+    assert_eq!(
+        err,
+        Corruption::Account {
+            position: 2,
+            reason: StoredAccountError::Kind,
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "account 2: unknown type or missing period/counter"
+    );
+    assert_eq!(
+        model::Database::from_json(b"[").unwrap_err(),
+        Corruption::DatabaseJson
+    );
 }
 
 #[test]
@@ -167,10 +204,10 @@ fn weak_kdf_parameters_in_a_file_are_refused() {
     let header = serde_json::to_string(&v["header"]).unwrap();
     v["checksum"] = checksum(&header, v["db"].as_str().unwrap()).into();
     let out = serde_json::to_vec(&v).unwrap();
-    assert!(matches!(
-        Vault::open(&out, b"correct horse"),
-        Err(OpenError::Corrupt(_))
-    ));
+    assert_eq!(
+        Vault::open(&out, b"correct horse").unwrap_err(),
+        OpenError::Corrupt(Corruption::SlotKdfUnacceptable)
+    );
 }
 
 #[test]
@@ -378,5 +415,153 @@ mod push {
         let w = Vault::open(&v.to_bytes(&SystemRng::new()).unwrap(), b"correct horse").unwrap();
         assert_eq!(w.push_activity(), v.push_activity());
         assert!(w.is_answered(&nonces[0]));
+    }
+}
+
+mod update {
+    use super::*;
+    use crate::otp::{Algorithm, Kind, OtpParams};
+    use crate::rng::SystemRng;
+    use crate::{OtpAccount, Secret};
+
+    fn vault() -> (Vault, String) {
+        let rng = SystemRng::new();
+        let mut v = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
+        let otp = OtpAccount {
+            issuer: "ACME".into(),
+            name: "alice".into(),
+            secret: Secret::from_bytes(vec![7; 20]),
+            params: OtpParams::new(Kind::Totp { period: 30 }, Algorithm::Sha1, 6).unwrap(),
+        };
+        let AddOutcome::Added(id) = v.add(otp, 1_700_000_000, &rng).unwrap() else {
+            panic!("not added")
+        };
+        (v, id)
+    }
+
+    #[test]
+    fn update_changes_only_what_is_given_and_survives_a_save() {
+        let rng = SystemRng::new();
+        let (mut v, id) = vault();
+        let before = v.account(&id).unwrap().clone();
+        let a = v
+            .update_account(
+                &id,
+                AccountUpdate {
+                    name: Some("alice@acme.example".into()),
+                    favorite: Some(true),
+                    groups: Some(vec!["Work".into(), " ".into(), "Work".into(), "VPN".into()]),
+                    ..AccountUpdate::default()
+                },
+                &rng,
+            )
+            .unwrap()
+            .clone();
+        assert_eq!(a.otp.name, "alice@acme.example");
+        assert_eq!(a.otp.issuer, "ACME");
+        assert_eq!(a.otp.secret, before.otp.secret);
+        assert!(a.favorite);
+        let names: Vec<_> = a.groups.iter().map(|g| v.group_name(g).unwrap()).collect();
+        assert_eq!(names, ["Work", "VPN"]);
+        let w = Vault::open(&v.to_bytes(&rng).unwrap(), b"pw").unwrap();
+        assert_eq!(w.account(&id), Some(&a));
+        // The same group name reuses the group.
+        let again = v
+            .update_account(
+                &id,
+                AccountUpdate {
+                    groups: Some(vec!["VPN".into()]),
+                    order: Some(9),
+                    ..AccountUpdate::default()
+                },
+                &rng,
+            )
+            .unwrap()
+            .clone();
+        assert_eq!(v.groups().len(), 2);
+        assert_eq!(again.order, 9);
+    }
+
+    #[test]
+    fn update_of_an_unknown_id_is_not_found() {
+        let (mut v, _) = vault();
+        assert_eq!(
+            v.update_account("nope", AccountUpdate::default(), &SystemRng::new())
+                .unwrap_err(),
+            VaultError::NotFound("nope".into())
+        );
+    }
+}
+
+mod add_all {
+    use super::*;
+
+    fn entry(i: u8, groups: &[&str]) -> AccountEntry {
+        AccountEntry {
+            account: account(i),
+            note: format!("note {i}"),
+            favorite: i % 2 == 0,
+            groups: groups.iter().map(|g| (*g).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn counts_added_and_duplicates_in_order_and_numbers_the_new_ones() {
+        let rng = SystemRng::new();
+        let mut v = vault_with(1);
+        let first = v.accounts()[0].id.clone();
+        let report = v
+            .add_all(
+                [
+                    entry(2, &["Work"]),
+                    entry(1, &[]),
+                    entry(3, &["Work", "Home"]),
+                    entry(2, &[]),
+                ],
+                1_700_000_100,
+                &rng,
+            )
+            .unwrap();
+        assert_eq!(report.outcomes.len(), 4);
+        assert_eq!(report.added_count(), 2);
+        let added: Vec<&str> = report.added().collect();
+        let dups: Vec<(&str, &str)> = report.duplicates().collect();
+        // Account 1 was there before; the second account 2 repeats the first of this batch.
+        assert_eq!(
+            dups,
+            [
+                ("Issuer 1 (user1@example.com)", first.as_str()),
+                ("Issuer 2 (user2@example.com)", added[0]),
+            ]
+        );
+        assert_eq!(report.outcomes[0].0, "Issuer 2 (user2@example.com)");
+        assert_eq!(report.outcomes[0].1, AddOutcome::Added(added[0].to_owned()));
+        assert_eq!(report.outcomes[2].1, AddOutcome::Added(added[1].to_owned()));
+        // New accounts go after the existing ones; duplicates take no place.
+        let orders: Vec<u32> = v.accounts().iter().map(|a| a.order).collect();
+        assert_eq!(orders, [0, 1, 2]);
+        let two = v.account(added[0]).unwrap();
+        assert_eq!((two.note.as_str(), two.favorite), ("note 2", true));
+        assert_eq!(two.created, 1_700_000_100);
+        let three = v.account(added[1]).unwrap();
+        let names: Vec<_> = three
+            .groups
+            .iter()
+            .map(|g| v.group_name(g).unwrap())
+            .collect();
+        assert_eq!(names, ["Work", "Home"]);
+        // "Work" is one group, shared.
+        assert_eq!(v.groups().len(), 2);
+        assert_eq!(two.groups[0], three.groups[0]);
+    }
+
+    #[test]
+    fn an_empty_batch_changes_nothing() {
+        let rng = SystemRng::new();
+        let mut v = vault_with(2);
+        let report = v.add_all(Vec::new(), 0, &rng).unwrap();
+        assert_eq!(report, AddReport::default());
+        assert_eq!(report.added_count(), 0);
+        assert_eq!(v.accounts().len(), 2);
     }
 }
