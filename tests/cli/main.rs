@@ -5,6 +5,7 @@ mod code;
 mod privacyidea;
 mod push;
 mod scan;
+mod sync;
 mod vault;
 
 use std::process::{Command, Output};

@@ -110,6 +110,22 @@ pub enum Command {
         #[command(subcommand)]
         command: PushCommand,
     },
+    /// Sync the vault's OTP accounts with your other devices, end-to-end encrypted, through a
+    /// folder that a sync tool carries (the passphrase: $TWOFOLD_SYNC_PASSWORD or a prompt).
+    Sync {
+        /// Sync through this folder (and keep it as the vault's sync target).
+        #[arg(long, value_name = "DIR", conflicts_with = "off")]
+        folder: Option<PathBuf>,
+        /// Forget the sync target and the sync key (the accounts stay).
+        #[arg(long)]
+        off: bool,
+        /// How to choose the Argon2id parameters of a new sync set's passphrase.
+        #[arg(long, value_enum, default_value = "calibrate")]
+        kdf: KdfChoice,
+        /// Print `{"target", "devices", "received", "sent", "changed"}`.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print every QR code found in PNG or JPEG images.
     Scan {
         /// Image files (PNG or JPEG).

@@ -27,6 +27,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
         Command::Push { command } => crate::push::run(&ctx, command),
+        Command::Sync {
+            folder,
+            off,
+            kdf,
+            json,
+        } => crate::sync::run(&ctx, folder.as_deref(), off, kdf, json),
         Command::Init { kdf } => crate::vault::init(&ctx, kdf),
         Command::Add { uri, image } => crate::vault::add(&ctx, uri.as_deref(), image.as_deref()),
         Command::List { json } => crate::vault::list(&ctx, json),

@@ -5,6 +5,7 @@ use twofold_core::payload::{EntryFailure, PayloadError};
 use twofold_core::push::privacyidea::EnrolError;
 use twofold_core::push::{AnswerError, KeyError, PollError};
 use twofold_core::scan::ScanError;
+use twofold_core::sync::SyncError;
 use twofold_core::vault::{OpenError, VaultError, file::FileError};
 
 /// What went wrong, worded for the one `error: ...` line. Never holds a secret.
@@ -55,6 +56,12 @@ pub enum CliError {
     /// An HTTP request failed (no reply to read).
     #[error("{0}")]
     Http(String),
+    /// A sync could not run (a wrong passphrase among the reasons).
+    #[error("sync failed: {0}")]
+    Sync(#[from] SyncError),
+    /// The sync target could not be read or written.
+    #[error("{0}")]
+    SyncTarget(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -91,6 +98,7 @@ impl CliError {
         match self {
             CliError::Open(OpenError::WrongPassword) => 3,
             CliError::Import(ImportError::WrongPassword) => 3,
+            CliError::Sync(SyncError::WrongPassphrase) => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
             CliError::Open(OpenError::DeviceKeyRejected)
             | CliError::Import(
@@ -111,6 +119,15 @@ impl CliError {
             | CliError::Answer(_)
             | CliError::Key(_)
             | CliError::Http(_)
+            | CliError::Sync(
+                SyncError::PassphraseNeeded
+                | SyncError::KeyFile(_)
+                | SyncError::Replica(_)
+                | SyncError::TooManyFiles
+                | SyncError::Membership
+                | SyncError::Rng(_),
+            )
+            | CliError::SyncTarget(_)
             | CliError::Output(_) => 1,
         }
     }

@@ -8,6 +8,7 @@ mod commands;
 mod error;
 mod output;
 mod push;
+mod sync;
 mod vault;
 
 use std::process::ExitCode;

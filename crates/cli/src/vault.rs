@@ -74,7 +74,7 @@ fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
     Ok(Zeroizing::new(line.to_owned()))
 }
 
-fn prompt(label: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
+pub(crate) fn prompt(label: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
     if !std::io::stdin().is_terminal() {
         return Err(CliError::Password(
             "no password given: set TWOFOLD_PASSWORD or use --password-file (no terminal to ask on)"
@@ -93,7 +93,7 @@ fn prompt(label: &str, confirm: bool) -> Result<Zeroizing<String>, CliError> {
     Ok(first)
 }
 
-fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
+pub(crate) fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
     match choice {
         KdfChoice::Minimum => Ok(KdfParams::MIN),
         KdfChoice::Calibrate => KdfParams::calibrate().map_err(|e| CliError::Vault(e.into())),

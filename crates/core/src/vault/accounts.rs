@@ -148,7 +148,7 @@ impl Vault {
         Ok(report)
     }
 
-    fn group_id(&mut self, name: &str, rng: &dyn Rng) -> Result<String, VaultError> {
+    pub(super) fn group_id(&mut self, name: &str, rng: &dyn Rng) -> Result<String, VaultError> {
         if let Some(g) = self.db.groups.iter().find(|g| g.name == name) {
             return Ok(g.id.clone());
         }

@@ -14,6 +14,7 @@ mod format;
 pub mod kdf;
 mod model;
 mod push;
+mod sync;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;

@@ -76,6 +76,25 @@ pub(crate) struct Database {
     pub push_pending: Vec<Challenge>,
     pub push_answered: Vec<AnsweredNonce>,
     pub push_activity: Vec<Activity>,
+    /// The sync target and this device's membership of its sync set (`docs/sync.md`).
+    pub sync: Option<SyncSettings>,
+}
+
+/// Where this vault syncs, and what it keeps to take part (the sync key among it).
+#[derive(Clone, Serialize, Deserialize)]
+pub(crate) struct SyncSettings {
+    /// `folder:<absolute path>` or `webdav:<URL>`.
+    pub target: String,
+    /// [`crate::sync::Membership`] as JSON.
+    pub membership: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for SyncSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncSettings")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
 }
 
 #[derive(Serialize, Deserialize)]
@@ -119,6 +138,8 @@ struct DatabaseDto {
     push_answered: Vec<AnsweredNonce>,
     #[serde(default)]
     push_activity: Vec<Activity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync: Option<SyncSettings>,
 }
 
 impl Database {
@@ -136,12 +157,14 @@ impl Database {
             push_pending: self.push_pending.clone(),
             push_answered: self.push_answered.clone(),
             push_activity: self.push_activity.clone(),
+            sync: self.sync.clone(),
         };
         // Room for everything up front: an RSA-4096 phone key is about 3.2 KB in base64.
         let capacity = 512 * (self.accounts.len() + 1)
             + 8192 * self.push_accounts.len()
             + 1024 * (self.push_pending.len() + self.push_activity.len())
             + 256 * self.push_answered.len()
+            + self.sync.as_ref().map_or(0, |s| 2 * s.membership.len())
             + 1024;
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serializing plain structs into a Vec cannot fail.
@@ -173,6 +196,7 @@ impl Database {
             push_pending: dto.push_pending,
             push_answered: dto.push_answered,
             push_activity: dto.push_activity,
+            sync: dto.sync,
         })
     }
 }

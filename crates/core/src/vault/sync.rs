@@ -1,0 +1,76 @@
+//! The vault's side of sync (`docs/sync.md`): where it syncs, the membership it keeps, its OTP
+//! accounts as the sync state sees them, and taking the merged accounts back. Push accounts
+//! never take part.
+
+use super::model::{Account, SyncSettings};
+use super::{Vault, VaultError};
+use crate::AccountEntry;
+use crate::rng::Rng;
+use crate::sync::{Membership, SyncError, Visible};
+
+impl Vault {
+    /// The sync target (`folder:<path>` or `webdav:<URL>`), if sync is set up.
+    pub fn sync_target(&self) -> Option<&str> {
+        self.db.sync.as_ref().map(|s| s.target.as_str())
+    }
+
+    /// This device's membership of its sync set, if sync is set up.
+    pub fn sync_membership(&self) -> Option<Result<Membership, SyncError>> {
+        self.db
+            .sync
+            .as_ref()
+            .map(|s| Membership::from_json(s.membership.as_bytes()))
+    }
+
+    /// Keeps the target and the membership (after a sync, or when joining).
+    pub fn set_sync(&mut self, target: &str, membership: &Membership) {
+        let json = membership.to_json();
+        self.db.sync = Some(SyncSettings {
+            target: target.to_owned(),
+            membership: zeroize::Zeroizing::new(String::from_utf8_lossy(&json).into_owned()),
+        });
+    }
+
+    /// Forgets the sync target and the sync key; the accounts stay.
+    pub fn clear_sync(&mut self) {
+        self.db.sync = None;
+    }
+
+    /// Every OTP account as the sync state records it: id, entry (group names) and order.
+    pub fn sync_local(&self) -> Vec<(String, AccountEntry, u32)> {
+        self.accounts()
+            .iter()
+            .zip(self.export_entries())
+            .map(|(a, e)| (a.id.clone(), e, a.order))
+            .collect()
+    }
+
+    /// Makes the OTP accounts what the merge says: edits kept by id (icon, creation and use
+    /// times stay), new ones added with their synced id, the others removed.
+    pub fn apply_synced(
+        &mut self,
+        merged: &[Visible],
+        now: u64,
+        rng: &dyn Rng,
+    ) -> Result<(), VaultError> {
+        let mut accounts = Vec::with_capacity(merged.len());
+        for v in merged {
+            let mut groups = Vec::with_capacity(v.entry.groups.len());
+            for name in &v.entry.groups {
+                groups.push(self.group_id(name, rng)?);
+            }
+            let mut account = match self.account(&v.id) {
+                Some(a) => a.clone(),
+                None => Account::new(v.id.clone(), v.entry.account.clone(), v.order, now),
+            };
+            account.otp = v.entry.account.clone();
+            account.note = v.entry.note.clone();
+            account.favorite = v.entry.favorite;
+            account.groups = groups;
+            account.order = v.order;
+            accounts.push(account);
+        }
+        self.db.accounts = accounts;
+        Ok(())
+    }
+}
