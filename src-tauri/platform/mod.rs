@@ -5,6 +5,9 @@
 //! | camera scan | `Unsupported`: choose an image or paste a screenshot | the UI runs the barcode-scanner plugin (its Rust side exposes no scan) and sends the text to `add_uri` |
 //! | location | `LocationUnavailable` (the geolocation plugin's desktop stub returns a zeroed position, which must never be shown) | geolocation plugin |
 //! | biometric unlock | `Unsupported` | `Unsupported` until the device-key slot plugin exists (README, "Biometric unlock") |
+//! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
+//! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
+//! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
 
 #[cfg(desktop)]
 mod desktop;
@@ -43,8 +46,10 @@ pub trait Device: Send + Sync + 'static {
     fn clipboard_clear(&self) -> AppResult<()>;
 }
 
-/// [`Device`] through the dialog and clipboard-manager plugins (both work on desktop, Android
-/// and iOS; on phones the save dialog is the platform's document picker).
+/// [`Device`] through the dialog and clipboard-manager plugins. Desktop: every call. Phones:
+/// the save dialog is the platform's document picker (its `content://` answer is refused as
+/// `Unsupported` until a mobile file writer exists), no folder picker (`Unsupported`), the
+/// clipboard works.
 pub struct TauriDevice<R: Runtime>(pub AppHandle<R>);
 
 /// A dialog's answer as a file path. Phones may answer with a `content://` URI, which std::fs
@@ -67,6 +72,7 @@ impl<R: Runtime> Device for TauriDevice<R> {
             .transpose()
     }
 
+    #[cfg(desktop)]
     fn choose_folder(&self) -> AppResult<Option<PathBuf>> {
         use tauri_plugin_dialog::DialogExt;
         self.0
@@ -75,6 +81,14 @@ impl<R: Runtime> Device for TauriDevice<R> {
             .blocking_pick_folder()
             .map(file_path)
             .transpose()
+    }
+
+    /// The dialog plugin has no folder picker on phones (its `pick_folder` is desktop-only).
+    #[cfg(mobile)]
+    fn choose_folder(&self) -> AppResult<Option<PathBuf>> {
+        Err(AppError::unsupported(
+            "choosing a backup folder on a phone needs the platform's folder picker, which this version does not have yet",
+        ))
     }
 
     fn clipboard_write(&self, text: &str) -> AppResult<()> {
