@@ -715,6 +715,20 @@ fn plain_export_needs_a_recent_password_and_a_dialog_chosen_path() {
         ),
         "InvalidInput"
     );
+    // And through a link elsewhere that points at the vault.
+    #[cfg(unix)]
+    {
+        let link = out.path().join("innocent.txt");
+        std::os::unix::fs::symlink(&vault_path, &link).expect("symlink");
+        s.device.will_save_to(Some(link));
+        assert_eq!(
+            s.kind(
+                "export_file",
+                json!({ "format": "otpauth-list", "password": null })
+            ),
+            "InvalidInput"
+        );
+    }
     assert_eq!(std::fs::read(&vault_path).expect("vault"), before);
 
     // Locked: refused before any dialog.

@@ -46,7 +46,8 @@ fn check_target(path: &Path, app_dir: &Path) -> AppResult<()> {
         ));
     }
     let own = app_dir.canonicalize().ok();
-    let target = resolved(path);
+    // An existing file is followed to what it is (a link to the vault is the vault).
+    let target = path.canonicalize().ok().or_else(|| resolved(path));
     let in_app_dir = match (&target, &own) {
         (Some(t), Some(own)) => t.parent() == Some(own.as_path()),
         _ => false,

@@ -371,7 +371,7 @@ test("edit: show as QR code warns about the secret and uses an image; delete ask
     await page.getByRole("button", { name: "Show as QR code" }).click();
     await page.getByText("The QR code shows the account's secret. Enter your vault password to show it.").waitFor();
     assert.equal(await page.getByTestId("qr").count(), 0);
-    await shot(page, "22-show-qr-reauth-light-en");
+    await shot(page, "23a-show-qr-reauth-light-en");
     await page.getByLabel("Vault password").fill("not it");
     await page.getByRole("button", { name: "Continue" }).click();
     await page.getByTestId("reauth").getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
@@ -490,7 +490,7 @@ test("plain export: asks for the password again, then Rust's save dialog writes 
     await page.getByRole("button", { name: "Export…" }).click();
     const reauth = page.getByTestId("reauth");
     await reauth.getByText("A file that is not encrypted holds all your secrets. Enter your vault password to export it.").waitFor();
-    await shot(page, "26-export-reauth-light-en");
+    await shot(page, "14a-export-reauth-light-en");
     await reauth.getByLabel("Vault password").fill("wrong");
     await reauth.getByRole("button", { name: "Continue" }).click();
     await reauth.getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
@@ -526,7 +526,7 @@ test("Swedish: the password prompts before a QR code and a plain export", async 
     await page.getByLabel("Format", { exact: true }).last().selectOption("aegis-plain");
     await page.getByRole("button", { name: "Exportera…" }).click();
     await page.getByText("En okrypterad fil innehåller alla dina hemligheter. Ange valvets lösenord för att exportera den.").waitFor();
-    await shot(page, "27-export-reauth-light-sv");
+    await shot(page, "14b-export-reauth-light-sv");
   });
 });
 
@@ -546,7 +546,7 @@ test("what is true: the location stays on the device; earlier backups keep the o
       } else {
         assert.match(text, /Din plats skickas inte med svaret: den stannar på enheten, i den krypterade aktivitetsloggen/);
       }
-      await shot(page, `28-push-location-light-${language}`);
+      await shot(page, `26-push-location-light-${language}`);
     });
     await withApp(unlockedWith([GITHUB], { language }), {}, async ({ page }) => {
       await page.getByRole("button", { name: language === "en" ? "Settings" : "Inställningar" }).click();
