@@ -391,6 +391,36 @@ pub struct BackupFailedPayload {
 pub const EVENT_VAULT_LOCKED: &str = "vault-locked";
 /// The `backup-failed` event's name.
 pub const EVENT_BACKUP_FAILED: &str = "backup-failed";
+/// The `clipboard-cleared` event's name (no payload): a copied code was cleared after its time.
+pub const EVENT_CLIPBOARD_CLEARED: &str = "clipboard-cleared";
+
+/// The bytes of a raw IPC body (`invoke(cmd, bytes, { headers })` with a `Uint8Array`): files
+/// and images travel as bytes, not as JSON arrays of numbers. Wiped on drop.
+pub fn raw_body(request: &tauri::ipc::Request<'_>) -> crate::error::AppResult<Zeroizing<Vec<u8>>> {
+    match request.body() {
+        tauri::ipc::InvokeBody::Raw(bytes) => Ok(Zeroizing::new(bytes.clone())),
+        tauri::ipc::InvokeBody::Json(_) => Err(crate::error::AppError::invalid(
+            "send the bytes as the raw body of the call",
+        )),
+    }
+}
+
+/// A header of a raw IPC call, percent-encoded by the UI (`encodeURIComponent`) so that any
+/// text fits; `None` when absent. Wiped on drop (it may be a password).
+pub fn raw_header(
+    request: &tauri::ipc::Request<'_>,
+    name: &str,
+) -> crate::error::AppResult<Option<Zeroizing<String>>> {
+    let Some(value) = request.headers().get(name) else {
+        return Ok(None);
+    };
+    let bad = || crate::error::AppError::invalid(format!("the {name} header is not valid text"));
+    let text = value.to_str().map_err(|_| bad())?;
+    let decoded = percent_encoding::percent_decode_str(text)
+        .decode_utf8()
+        .map_err(|_| bad())?;
+    Ok(Some(Zeroizing::new(decoded.into_owned())))
+}
 
 /// An enrolled push token (privacyIDEA PUSH), as the accounts list shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -40,6 +40,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         accounts::account_update,
         accounts::account_delete,
         accounts::account_qr_svg,
+        accounts::code_copy,
         accounts::touch,
         scan::add_uri,
         scan::add_manual,
@@ -50,6 +51,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         export::export_file,
         settings::settings_get,
         settings::settings_set,
+        settings::backup_folder_choose,
         settings::backup_now,
         settings::backup_status,
         commands::platform::location_current,
@@ -182,7 +184,10 @@ fn on_background<R: Runtime>(app: &tauri::AppHandle<R>) {
 /// Starts the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default().plugin(tauri_plugin_notification::init());
+    let builder = tauri::Builder::default()
+        .plugin(tauri_plugin_notification::init())
+        .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_clipboard_manager::init());
     #[cfg(mobile)]
     let builder = builder
         .plugin(tauri_plugin_barcode_scanner::init())
@@ -190,7 +195,11 @@ pub fn run() {
     let app = builder
         .setup(|app| {
             let dir = data_dir(app)?;
-            app.manage(AppState::new(dir, KdfSource::Calibrate));
+            let state = AppState::new(dir, KdfSource::Calibrate);
+            state.set_device(std::sync::Arc::new(platform::TauriDevice(
+                app.handle().clone(),
+            )));
+            app.manage(state);
             spawn_idle_lock(app.handle().clone());
             #[cfg(mobile)]
             register_push_actions(app.handle());
@@ -217,6 +226,10 @@ pub fn run() {
         .build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, _event| {
+            // Leaving: lock, and clear a copied code still on the clipboard.
+            if let tauri::RunEvent::Exit = _event {
+                _app.state::<AppState>().lock_now();
+            }
             #[cfg(mobile)]
             if let tauri::RunEvent::Resumed = _event {
                 on_background(_app);

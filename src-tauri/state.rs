@@ -3,17 +3,44 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use twofold_core::migration::BatchProgress;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{KdfParams, Vault, file};
+use zeroize::Zeroizing;
 
 use crate::dto::{BackupStatus, LockReason, Settings};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::platform::Device;
+
+/// How recent the password must be before the shell shows a secret (an account's QR code) or
+/// writes one in plain text (a plain export): entered within this many seconds.
+pub const REAUTH_SECS: u64 = 60;
+
+/// How long a copied code stays on the clipboard (unless the vault locks or the app exits
+/// first, which clear it at once).
+pub const CLIPBOARD_CLEAR_SECS: u64 = 30;
+
+/// The code Twofold last put on the clipboard: cleared only while the clipboard still holds
+/// it, so whatever the person copied since is left alone. Never printed.
+pub struct Copied {
+    /// The copied text.
+    pub text: Zeroizing<String>,
+    /// Which copy this is, so a timer of an earlier copy leaves a later one alone.
+    pub seq: u64,
+}
+
+impl std::fmt::Debug for Copied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Copied")
+            .field("seq", &self.seq)
+            .finish_non_exhaustive()
+    }
+}
 
 /// How password slots get their Argon2id parameters.
 #[derive(Debug, Clone, Copy)]
@@ -68,6 +95,8 @@ pub struct Inner {
     /// Nonces of the challenges the UI was told about (event, notification or a poll's
     /// answer): none is notified twice.
     pub notified: HashSet<String>,
+    /// The code on the clipboard, if Twofold put it there.
+    pub copied: Option<Copied>,
 }
 
 /// The shell's state, managed by Tauri.
@@ -78,6 +107,23 @@ pub struct AppState {
     inner: Mutex<Inner>,
     foreground: AtomicBool,
     poll_soon: AtomicBool,
+    device: DeviceSlot,
+    copy_seq: AtomicU64,
+    clipboard_clear_ms: AtomicU64,
+}
+
+/// The dialogs and clipboard, set once at start-up (the app: the plugins; tests: a fake).
+#[derive(Default)]
+struct DeviceSlot(OnceLock<Arc<dyn Device>>);
+
+impl std::fmt::Debug for DeviceSlot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.get().is_some() {
+            "DeviceSlot(set)"
+        } else {
+            "DeviceSlot(unset)"
+        })
+    }
 }
 
 /// Backups kept in the backup folder; older ones are removed.
@@ -117,10 +163,98 @@ impl AppState {
                 backup: BackupStatus::default(),
                 password_at: None,
                 notified: HashSet::new(),
+                copied: None,
             }),
             foreground: AtomicBool::new(true),
             poll_soon: AtomicBool::new(false),
+            device: DeviceSlot::default(),
+            copy_seq: AtomicU64::new(0),
+            clipboard_clear_ms: AtomicU64::new(CLIPBOARD_CLEAR_SECS * 1000),
         }
+    }
+
+    /// Sets the dialogs and clipboard (once; later calls are ignored).
+    pub fn set_device(&self, device: Arc<dyn Device>) {
+        let _ = self.device.0.set(device);
+    }
+
+    /// The dialogs and clipboard.
+    pub fn device(&self) -> AppResult<Arc<dyn Device>> {
+        self.device
+            .0
+            .get()
+            .cloned()
+            .ok_or_else(|| AppError::unsupported("this build has no dialogs or clipboard"))
+    }
+
+    /// How long a copied code stays on the clipboard.
+    pub fn clipboard_clear_after(&self) -> Duration {
+        Duration::from_millis(self.clipboard_clear_ms.load(Ordering::Relaxed))
+    }
+
+    /// Changes how long a copied code stays on the clipboard (tests shorten it).
+    pub fn set_clipboard_clear_after(&self, after: Duration) {
+        let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+        self.clipboard_clear_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Puts `text` on the clipboard and remembers it; returns the copy's number for
+    /// [`AppState::clear_copied`].
+    pub fn copy(&self, inner: &mut Inner, text: Zeroizing<String>) -> AppResult<u64> {
+        self.device()?.clipboard_write(&text)?;
+        let seq = self.copy_seq.fetch_add(1, Ordering::Relaxed) + 1;
+        inner.copied = Some(Copied { text, seq });
+        Ok(seq)
+    }
+
+    /// Clears the clipboard if it still holds what Twofold copied (copy number `seq`, or any
+    /// copy when `None`); true when it was cleared.
+    pub fn clear_copied(&self, inner: &mut Inner, seq: Option<u64>) -> bool {
+        let ours = inner
+            .copied
+            .as_ref()
+            .is_some_and(|c| seq.is_none_or(|s| s == c.seq));
+        if !ours {
+            return false;
+        }
+        let Some(copied) = inner.copied.take() else {
+            return false;
+        };
+        let Ok(device) = self.device() else {
+            return false;
+        };
+        let still = device
+            .clipboard_read()
+            .is_some_and(|now| now.as_str() == copied.text.as_str());
+        // A clipboard that cannot be cleared has nothing more to be done about it here.
+        still && device.clipboard_clear().is_ok()
+    }
+
+    /// Locks the vault and clears a copied code from the clipboard. Fails closed: a poisoned
+    /// state (a command panicked while holding it) is locked too, and usable again after.
+    pub fn lock_now(&self) {
+        let mut inner = self.inner_even_poisoned();
+        self.lock_inner(&mut inner);
+    }
+
+    fn lock_inner(&self, inner: &mut Inner) {
+        inner.lock();
+        self.clear_copied(inner, None);
+    }
+
+    /// The state even when poisoned: only for locking, which makes any state safe.
+    fn inner_even_poisoned(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|poisoned| {
+            let mut inner = poisoned.into_inner();
+            self.lock_inner(&mut inner);
+            self.inner.clear_poison();
+            inner
+        })
+    }
+
+    /// The app's own folder (vault, settings).
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 
     /// Where the vault file is.
@@ -138,12 +272,19 @@ impl AppState {
     }
 
     /// The state, locked for one command.
+    /// A state poisoned by an earlier failure locks the vault (fails closed) and answers
+    /// `Locked` this once; unlocking works again after.
     pub fn get(&self) -> AppResult<MutexGuard<'_, Inner>> {
-        self.inner.lock().map_err(|_| {
-            AppError::internal(
-                "the app's state is damaged after an earlier failure; restart the app",
-            )
-        })
+        match self.inner.lock() {
+            Ok(inner) => Ok(inner),
+            Err(poisoned) => {
+                self.lock_poisoned(poisoned.into_inner());
+                Err(AppError::new(
+                    ErrorKind::Locked,
+                    "the vault was locked after an internal failure; unlock it again",
+                ))
+            }
+        }
     }
 
     /// Writes the settings file.
@@ -233,29 +374,41 @@ impl AppState {
     }
 
     /// Locks when the vault has been idle for the lock timeout; true when it locked.
+    /// A poisoned state locks at once (true when a vault was open).
     pub fn lock_if_idle(&self, now: Instant) -> bool {
-        let Ok(mut inner) = self.inner.lock() else {
-            return false;
+        let mut inner = match self.inner.lock() {
+            Ok(inner) => inner,
+            Err(poisoned) => return self.lock_poisoned(poisoned.into_inner()),
         };
         let timeout = u64::from(inner.prefs.settings.lock_timeout_secs);
         if inner.vault.is_none() || timeout == 0 {
             return false;
         }
         if now.saturating_duration_since(inner.last_activity) >= Duration::from_secs(timeout) {
-            inner.lock();
+            self.lock_inner(&mut inner);
             return true;
         }
         false
     }
 
+    /// Locks a poisoned state and clears the poison; true when a vault was open.
+    fn lock_poisoned(&self, mut inner: MutexGuard<'_, Inner>) -> bool {
+        let was_open = inner.vault.is_some();
+        self.lock_inner(&mut inner);
+        self.inner.clear_poison();
+        was_open
+    }
+
     /// Locks because the app went to the background, if the settings say so; true when it
     /// locked.
+    /// A poisoned state locks whatever the setting says.
     pub fn lock_on_background(&self) -> bool {
-        let Ok(mut inner) = self.inner.lock() else {
-            return false;
+        let mut inner = match self.inner.lock() {
+            Ok(inner) => inner,
+            Err(poisoned) => return self.lock_poisoned(poisoned.into_inner()),
         };
         if inner.vault.is_some() && inner.prefs.settings.lock_on_background {
-            inner.lock();
+            self.lock_inner(&mut inner);
             return true;
         }
         false
@@ -273,8 +426,27 @@ impl Inner {
         self.vault.as_mut().ok_or_else(AppError::locked)
     }
 
+    /// `AuthRequired` unless the vault password was entered within [`REAUTH_SECS`] of `now`
+    /// (unlock, create, change, or `vault_unlock` again while open). `what` finishes "enter
+    /// your password again before ...".
+    pub fn require_recent_password(&self, now: Instant, what: &str) -> AppResult<()> {
+        self.vault()?;
+        let fresh = self.password_at.is_some_and(|at| {
+            now.saturating_duration_since(at) <= Duration::from_secs(REAUTH_SECS)
+        });
+        if fresh {
+            return Ok(());
+        }
+        Err(AppError::new(
+            ErrorKind::AuthRequired,
+            format!(
+                "enter your password again before {what} (it counts for {REAUTH_SECS} seconds)"
+            ),
+        ))
+    }
+
     /// Forgets the vault (its keys and secrets are zeroized on drop), the scan progress and
-    /// the last password entry.
+    /// the last password entry. The clipboard is cleared by [`AppState::lock_now`].
     pub fn lock(&mut self) {
         self.vault = None;
         self.migration = None;

@@ -14,6 +14,8 @@ use twofold_core::otp::Generator;
 use twofold_core::vault::KdfParams;
 use twofold_core::{OtpAccount, migration, uri};
 
+use crate::error::AppResult;
+use crate::platform::Device;
 use crate::state::{AppState, KdfSource};
 
 const SECRET: &str = "JBSWY3DPEHPK3PXP";
@@ -25,21 +27,75 @@ pub(crate) struct Shell {
     pub(crate) app: App<MockRuntime>,
     window: WebviewWindow<MockRuntime>,
     pub(crate) dir: tempfile::TempDir,
+    /// What the save and folder dialogs answer, and the clipboard.
+    pub(crate) device: Arc<FakeDevice>,
+}
+
+/// The dialogs answer what a test put here (`None`: the person cancels); the clipboard is a
+/// string.
+#[derive(Default)]
+pub(crate) struct FakeDevice {
+    pub(crate) save_path: Mutex<Option<std::path::PathBuf>>,
+    pub(crate) folder: Mutex<Option<std::path::PathBuf>>,
+    pub(crate) clipboard: Mutex<Option<String>>,
+    /// The file names the save dialog suggested.
+    pub(crate) suggested: Mutex<Vec<String>>,
+}
+
+impl Device for FakeDevice {
+    fn choose_save_path(&self, file_name: &str) -> AppResult<Option<std::path::PathBuf>> {
+        self.suggested
+            .lock()
+            .expect("fake")
+            .push(file_name.to_owned());
+        Ok(self.save_path.lock().expect("fake").clone())
+    }
+    fn choose_folder(&self) -> AppResult<Option<std::path::PathBuf>> {
+        Ok(self.folder.lock().expect("fake").clone())
+    }
+    fn clipboard_write(&self, text: &str) -> AppResult<()> {
+        *self.clipboard.lock().expect("fake") = Some(text.to_owned());
+        Ok(())
+    }
+    fn clipboard_read(&self) -> Option<String> {
+        self.clipboard.lock().expect("fake").clone()
+    }
+    fn clipboard_clear(&self) -> AppResult<()> {
+        *self.clipboard.lock().expect("fake") = None;
+        Ok(())
+    }
+}
+
+impl FakeDevice {
+    pub(crate) fn clipboard(&self) -> Option<String> {
+        self.clipboard.lock().expect("fake").clone()
+    }
+    pub(crate) fn will_save_to(&self, path: Option<std::path::PathBuf>) {
+        *self.save_path.lock().expect("fake") = path;
+    }
+    pub(crate) fn will_pick_folder(&self, path: Option<std::path::PathBuf>) {
+        *self.folder.lock().expect("fake") = path;
+    }
 }
 
 fn shell_in(dir: tempfile::TempDir) -> Shell {
+    let device = Arc::new(FakeDevice::default());
+    let state = AppState::new(dir.path().to_owned(), KdfSource::Fixed(KdfParams::MIN));
+    state.set_device(device.clone());
     let app = mock_builder()
-        .manage(AppState::new(
-            dir.path().to_owned(),
-            KdfSource::Fixed(KdfParams::MIN),
-        ))
+        .manage(state)
         .invoke_handler(crate::handler())
         .build(mock_context(noop_assets()))
         .expect("mock app");
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("mock window");
-    Shell { app, window, dir }
+    Shell {
+        app,
+        window,
+        dir,
+        device,
+    }
 }
 
 pub(crate) fn shell() -> Shell {
@@ -62,6 +118,60 @@ impl Shell {
             },
         )
         .map(|b| b.deserialize::<Value>().expect("json response"))
+    }
+
+    /// Invokes `cmd` with a raw body and headers, as `invoke(cmd, bytes, { headers })` does.
+    pub(crate) fn call_raw(
+        &self,
+        cmd: &str,
+        body: &[u8],
+        headers: &[(&'static str, &str)],
+    ) -> Result<Value, Value> {
+        let mut map = tauri::http::HeaderMap::new();
+        for (name, value) in headers {
+            map.insert(*name, value.parse().expect("header value"));
+        }
+        tauri::test::get_ipc_response(
+            &self.window,
+            InvokeRequest {
+                cmd: cmd.into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().expect("url"),
+                body: tauri::ipc::InvokeBody::Raw(body.to_vec()),
+                headers: map,
+                invoke_key: INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().expect("json response"))
+    }
+
+    pub(crate) fn ok_raw(&self, cmd: &str, body: &[u8], headers: &[(&'static str, &str)]) -> Value {
+        match self.call_raw(cmd, body, headers) {
+            Ok(v) => v,
+            Err(e) => panic!("{cmd} failed: {e}"),
+        }
+    }
+
+    pub(crate) fn kind_raw(
+        &self,
+        cmd: &str,
+        body: &[u8],
+        headers: &[(&'static str, &str)],
+    ) -> String {
+        match self.call_raw(cmd, body, headers) {
+            Ok(v) => panic!("{cmd} succeeded with {v}, an error was expected"),
+            Err(e) => e["kind"].as_str().expect("kind").to_owned(),
+        }
+    }
+
+    /// The password was entered `secs` seconds ago.
+    pub(crate) fn password_entered_ago(&self, secs: u64) {
+        self.app
+            .state::<AppState>()
+            .get()
+            .expect("state")
+            .password_at = Instant::now().checked_sub(Duration::from_secs(secs));
     }
 
     pub(crate) fn ok(&self, cmd: &str, args: Value) -> Value {
@@ -238,7 +348,7 @@ fn secrets_never_reach_the_webview() {
 #[test]
 fn scan_image_adds_what_the_qr_code_holds() {
     let s = shell().unlocked();
-    let added = s.ok("scan_image", json!({ "image": qr_png(HOTP_URI) }));
+    let added = s.ok_raw("scan_image", &qr_png(HOTP_URI), &[]);
     assert_eq!(added["added"][0]["issuer"], "Bank");
     assert_eq!(added["added"][0]["kind"], "hotp");
     assert_eq!(added["added"][0]["counter"], 3);
@@ -250,11 +360,11 @@ fn scan_image_adds_what_the_qr_code_holds() {
             .expect("png");
         out.into_inner()
     };
-    let e = s
-        .call("scan_image", json!({ "image": blank }))
-        .expect_err("no qr");
+    let e = s.call_raw("scan_image", &blank, &[]).expect_err("no qr");
     assert_eq!(e["kind"], "InvalidInput");
     assert_eq!(e["message"], "no QR code was found in the image");
+    assert_eq!(s.kind_raw("scan_image", &[1, 2, 3], &[]), "InvalidInput");
+    // Bytes as a JSON array of numbers are refused: images travel as raw bodies.
     assert_eq!(
         s.kind("scan_image", json!({ "image": [1, 2, 3] })),
         "InvalidInput"
@@ -293,7 +403,7 @@ fn a_google_export_in_two_qr_codes_is_collected() {
         .collect();
     let export = migration::write(&accounts, 4242);
     assert_eq!(export.uris.len(), 2);
-    let first = s.ok("scan_image", json!({ "image": qr_png(&export.uris[1]) }));
+    let first = s.ok_raw("scan_image", &qr_png(&export.uris[1]), &[]);
     assert_eq!(first["added"].as_array().map(Vec::len), Some(2));
     assert_eq!(
         first["migration"],
@@ -440,15 +550,13 @@ fn import_reports_added_duplicates_and_formats() {
     assert_eq!(names.len(), twofold_core::import::Format::ALL.len());
     assert!(names.contains(&"aegis") && names.contains(&"otpauth-list"));
     let file = format!("{URI}\n{HOTP_URI}\nnot a uri\n");
-    let report = s.ok(
-        "import_file",
-        json!({ "data": file.as_bytes(), "format": null, "password": null }),
-    );
+    let report = s.ok_raw("import_file", file.as_bytes(), &[]);
     assert_eq!(report["added"], 2);
     assert_eq!(report["skipped"].as_array().map(Vec::len), Some(1));
-    let again = s.ok(
+    let again = s.ok_raw(
         "import_file",
-        json!({ "data": file.as_bytes(), "format": "otpauth-list", "password": null }),
+        file.as_bytes(),
+        &[("format", "otpauth-list")],
     );
     assert_eq!(
         (
@@ -458,16 +566,17 @@ fn import_reports_added_duplicates_and_formats() {
         (json!(0), Some(2))
     );
     assert_eq!(
-        s.kind(
-            "import_file",
-            json!({ "data": [0, 159, 146, 150], "format": null, "password": null })
-        ),
+        s.kind_raw("import_file", &[0, 159, 146, 150], &[]),
         "UnknownFormat"
+    );
+    assert_eq!(
+        s.kind_raw("import_file", &[1], &[("format", "nope")]),
+        "InvalidInput"
     );
     assert_eq!(
         s.kind(
             "import_file",
-            json!({ "data": [1], "format": "nope", "password": null })
+            json!({ "data": file.as_bytes(), "format": null, "password": null })
         ),
         "InvalidInput"
     );
@@ -479,22 +588,24 @@ fn export_writes_files_the_importer_reads_back() {
     s.ok("add_uri", json!({ "uri": URI }));
     s.ok("add_uri", json!({ "uri": HOTP_URI }));
     let target = shell().unlocked();
+    let out = tempfile::tempdir().expect("export dir");
     for (format, password) in [
         ("aegis", Some("export pw")),
         ("aegis-plain", None),
         ("otpauth-list", None),
         ("google-migration", None),
     ] {
-        let path = s.dir.path().join(format!("export-{format}"));
-        s.ok(
+        let path = out.path().join(format!("export-{format}"));
+        s.device.will_save_to(Some(path.clone()));
+        let written = s.ok(
             "export_file",
-            json!({ "format": format, "path": path, "password": password }),
+            json!({ "format": format, "password": password }),
         );
+        assert_eq!(written, json!(path.to_str()));
         let bytes = std::fs::read(&path).expect("export written");
-        let report = target.ok(
-            "import_file",
-            json!({ "data": bytes, "format": null, "password": password }),
-        );
+        let headers: Vec<(&'static str, &str)> =
+            password.map(|p| vec![("password", p)]).unwrap_or_default();
+        let report = target.ok_raw("import_file", &bytes, &headers);
         let added = report["added"].as_u64().unwrap_or(0);
         let duplicates = report["duplicates"].as_array().map_or(0, Vec::len) as u64;
         assert_eq!(added + duplicates, 2, "{format}: {report}");
@@ -509,17 +620,155 @@ fn export_writes_files_the_importer_reads_back() {
     assert_eq!(
         s.kind(
             "export_file",
-            json!({ "format": "aegis", "path": s.dir.path().join("x"), "password": null })
+            json!({ "format": "aegis", "password": null })
         ),
         "InvalidInput"
     );
     assert_eq!(
+        s.device.suggested.lock().expect("fake").clone(),
+        [
+            "twofold-aegis-encrypted.json",
+            "twofold-aegis-plain.json",
+            "twofold-otpauth.txt",
+            "twofold-google-migration.txt"
+        ]
+    );
+}
+
+#[test]
+fn plain_export_needs_a_recent_password_and_a_dialog_chosen_path() {
+    let s = shell().unlocked();
+    s.ok("add_uri", json!({ "uri": URI }));
+    let out = tempfile::tempdir().expect("export dir");
+    let target = out.path().join("codes.txt");
+    s.device.will_save_to(Some(target.clone()));
+    // A path given by the webview is not an argument any more: it is ignored, the dialog's
+    // answer is used.
+    let elsewhere = out.path().join("named-by-the-webview.txt");
+
+    // The password was entered more than a minute ago: no plain export, no dialog.
+    s.password_entered_ago(61);
+    let e = s
+        .call(
+            "export_file",
+            json!({ "format": "otpauth-list", "path": elsewhere, "password": null }),
+        )
+        .expect_err("stale password");
+    assert_eq!(e["kind"], "AuthRequired");
+    assert!(s.device.suggested.lock().expect("fake").is_empty());
+    // The encrypted format needs no re-entry (its file has a password of its own).
+    s.ok(
+        "export_file",
+        json!({ "format": "aegis", "password": "file pw" }),
+    );
+    assert!(target.exists());
+    std::fs::remove_file(&target).expect("remove");
+
+    // Entering the password again (vault_unlock while open) allows it for a minute.
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    s.ok(
+        "export_file",
+        json!({ "format": "otpauth-list", "path": elsewhere, "password": null }),
+    );
+    assert!(
+        std::fs::read_to_string(&target)
+            .expect("export")
+            .contains(SECRET)
+    );
+    assert!(!elsewhere.exists());
+
+    // Cancelled dialog: nothing written, null returned.
+    s.device.will_save_to(None);
+    assert_eq!(
+        s.ok(
+            "export_file",
+            json!({ "format": "aegis-plain", "password": null })
+        ),
+        Value::Null
+    );
+
+    // The vault's own path (and anything in the app's folder) is refused; the vault is intact.
+    let vault_path = s.dir.path().join("vault.json");
+    let before = std::fs::read(&vault_path).expect("vault");
+    for p in [vault_path.clone(), s.dir.path().join("settings.json")] {
+        s.device.will_save_to(Some(p));
+        assert_eq!(
+            s.kind(
+                "export_file",
+                json!({ "format": "otpauth-list", "password": null })
+            ),
+            "InvalidInput"
+        );
+    }
+    // Also through a path with `..` in it.
+    let sneaky = s
+        .dir
+        .path()
+        .join("..")
+        .join(s.dir.path().file_name().expect("name"))
+        .join("vault.json");
+    s.device.will_save_to(Some(sneaky));
+    assert_eq!(
         s.kind(
             "export_file",
-            json!({ "format": "otpauth-list", "path": "relative.txt", "password": null })
+            json!({ "format": "aegis-plain", "password": null })
         ),
         "InvalidInput"
     );
+    // And through a link elsewhere that points at the vault.
+    #[cfg(unix)]
+    {
+        let link = out.path().join("innocent.txt");
+        std::os::unix::fs::symlink(&vault_path, &link).expect("symlink");
+        s.device.will_save_to(Some(link));
+        assert_eq!(
+            s.kind(
+                "export_file",
+                json!({ "format": "otpauth-list", "password": null })
+            ),
+            "InvalidInput"
+        );
+    }
+    assert_eq!(std::fs::read(&vault_path).expect("vault"), before);
+
+    // Locked: refused before any dialog.
+    s.ok("vault_lock", json!({}));
+    assert_eq!(
+        s.kind("export_file", json!({ "format": "aegis", "password": "x" })),
+        "Locked"
+    );
+}
+
+#[test]
+fn the_qr_code_of_a_secret_needs_a_recent_password() {
+    let s = shell().unlocked();
+    let id = s.ok("add_uri", json!({ "uri": URI }))["added"][0]["id"].clone();
+    // Just created: the password is fresh.
+    assert!(
+        s.ok("account_qr_svg", json!({ "id": id }))
+            .as_str()
+            .is_some_and(|t| t.contains("<svg"))
+    );
+    s.password_entered_ago(61);
+    let e = s
+        .call("account_qr_svg", json!({ "id": id }))
+        .expect_err("stale password");
+    assert_eq!(e["kind"], "AuthRequired");
+    assert!(!e.to_string().contains(SECRET));
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    s.ok("account_qr_svg", json!({ "id": id }));
+    // A wrong password does not count as entering it.
+    s.password_entered_ago(61);
+    assert_eq!(
+        s.kind("vault_unlock", json!({ "password": "wrong" })),
+        "WrongPassword"
+    );
+    assert_eq!(
+        s.kind("account_qr_svg", json!({ "id": id })),
+        "AuthRequired"
+    );
+    s.ok("vault_lock", json!({}));
+    assert_eq!(s.kind("account_qr_svg", json!({ "id": id })), "Locked");
 }
 
 #[test]
@@ -537,7 +786,7 @@ fn desktop_has_no_camera_location_or_biometrics() {
 
 #[test]
 fn settings_persist_and_are_checked() {
-    let s = shell();
+    let s = shell().unlocked();
     let defaults = s.ok("settings_get", json!({}));
     assert_eq!(
         defaults,
@@ -558,14 +807,27 @@ fn settings_persist_and_are_checked() {
         s.kind("settings_set", json!({ "settings": bad })),
         "InvalidInput"
     );
-    bad = changed.clone();
-    bad["backupFolder"] = json!("relative/folder");
-    assert_eq!(
-        s.kind("settings_set", json!({ "settings": bad })),
-        "InvalidInput"
-    );
+    // The webview cannot name a backup folder, not even an existing absolute one.
+    let existing = tempfile::tempdir().expect("dir");
+    for folder in [json!("relative/folder"), json!(existing.path())] {
+        bad = changed.clone();
+        bad["backupFolder"] = folder;
+        assert_eq!(
+            s.kind("settings_set", json!({ "settings": bad })),
+            "InvalidInput"
+        );
+    }
     let Shell { dir, .. } = s;
-    assert_eq!(shell_in(dir).ok("settings_get", json!({})), changed);
+    let s = shell_in(dir);
+    // Read while locked (the unlock screen's language and theme), changed only when unlocked.
+    assert_eq!(s.ok("settings_get", json!({})), changed);
+    assert_eq!(
+        s.kind("settings_set", json!({ "settings": defaults })),
+        "Locked"
+    );
+    assert_eq!(s.kind("backup_folder_choose", json!({})), "Locked");
+    assert_eq!(s.kind("backup_now", json!({})), "Locked");
+    assert_eq!(s.ok("settings_get", json!({})), changed);
 }
 
 #[test]
@@ -573,9 +835,20 @@ fn backups_follow_every_save_and_failures_are_reported() {
     let s = shell().unlocked();
     let backups = tempfile::tempdir().expect("backup dir");
     assert_eq!(s.kind("backup_now", json!({})), "InvalidInput");
-    let mut settings = s.ok("settings_get", json!({}));
-    settings["backupFolder"] = json!(backups.path().to_str());
-    s.ok("settings_set", json!({ "settings": settings }));
+    // Cancelled folder dialog: nothing changes. The app's own folder is refused.
+    assert_eq!(
+        s.ok("backup_folder_choose", json!({}))["backupFolder"],
+        Value::Null
+    );
+    s.device.will_pick_folder(Some(s.dir.path().to_owned()));
+    assert_eq!(s.kind("backup_folder_choose", json!({})), "InvalidInput");
+    s.device.will_pick_folder(Some(backups.path().to_owned()));
+    let settings = s.ok("backup_folder_choose", json!({}));
+    assert_eq!(settings["backupFolder"], json!(backups.path().to_str()));
+    // Other settings keep the chosen folder when they are saved.
+    let mut other = settings.clone();
+    other["theme"] = json!("dark");
+    assert_eq!(s.ok("settings_set", json!({ "settings": other })), other);
     s.ok("add_uri", json!({ "uri": URI }));
     let status = s.ok("backup_status", json!({}));
     let path = status["lastPath"].as_str().expect("backup path").to_owned();
@@ -635,6 +908,109 @@ fn idle_and_background_locks() {
     s.ok("settings_set", json!({ "settings": settings }));
     assert!(state.lock_on_background());
     assert_eq!(s.ok("app_status", json!({}))["unlocked"], false);
+}
+
+#[test]
+fn a_poisoned_state_locks() {
+    // The idle lock, the background lock and any command each lock a poisoned state.
+    for how in ["idle", "background", "command"] {
+        let s = shell().unlocked();
+        s.ok("add_uri", json!({ "uri": URI }));
+        let id = s.ok("accounts_list", json!({}))[0]["id"].clone();
+        s.ok("code_copy", json!({ "id": id }));
+        let mut settings = s.ok("settings_get", json!({}));
+        settings["lockTimeoutSecs"] = json!(0);
+        settings["lockOnBackground"] = json!(false);
+        s.ok("settings_set", json!({ "settings": settings }));
+        let state = s.app.state::<AppState>();
+        // A panic while the state is held poisons its mutex.
+        let poisoned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _inner = state.get().expect("state");
+            panic!("a command failed while holding the state");
+        }));
+        assert!(poisoned.is_err());
+        match how {
+            // Neither setting would lock, yet a poisoned state does.
+            "idle" => assert!(state.lock_if_idle(Instant::now()), "{how}"),
+            "background" => assert!(state.lock_on_background(), "{how}"),
+            _ => assert_eq!(s.kind("codes_now", json!({})), "Locked", "{how}"),
+        }
+        assert_eq!(s.ok("app_status", json!({}))["unlocked"], false, "{how}");
+        assert_eq!(s.device.clipboard(), None, "{how}: clipboard cleared");
+        // Usable again: unlock works and the accounts are there.
+        s.ok("vault_unlock", json!({ "password": "correct horse" }));
+        assert_eq!(
+            s.ok("accounts_list", json!({})).as_array().map(Vec::len),
+            Some(1)
+        );
+    }
+}
+
+#[test]
+fn the_copied_code_is_cleared_on_lock_on_exit_and_after_its_time() {
+    let s = shell().unlocked();
+    let id = s.ok("add_uri", json!({ "uri": URI }))["added"][0]["id"].clone();
+    let now_code = || {
+        let c = s.ok("codes_now", json!({}));
+        (
+            c[0]["code"].as_str().expect("code").to_owned(),
+            c[0]["nextCode"].clone(),
+        )
+    };
+
+    // Copy, then lock: cleared.
+    s.ok("code_copy", json!({ "id": id }));
+    let copied = s.device.clipboard().expect("copied");
+    let (code, next) = now_code();
+    assert!(
+        copied == code || Some(copied.as_str()) == next.as_str(),
+        "{copied}"
+    );
+    s.ok("vault_lock", json!({}));
+    assert_eq!(s.device.clipboard(), None);
+    assert_eq!(s.kind("code_copy", json!({ "id": id })), "Locked");
+
+    // Something the person copied after us is left alone.
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    s.ok("code_copy", json!({ "id": id }));
+    s.device
+        .clipboard_write("the person's own text")
+        .expect("write");
+    s.ok("vault_lock", json!({}));
+    assert_eq!(
+        s.device.clipboard().as_deref(),
+        Some("the person's own text")
+    );
+
+    // Idle and background locks clear it too; so does exiting (RunEvent::Exit calls lock_now).
+    let state = s.app.state::<AppState>();
+    for lock in ["idle", "background", "exit"] {
+        s.ok("vault_unlock", json!({ "password": "correct horse" }));
+        s.ok("code_copy", json!({ "id": id }));
+        assert!(s.device.clipboard().is_some());
+        match lock {
+            "idle" => assert!(state.lock_if_idle(Instant::now() + Duration::from_secs(301))),
+            "background" => assert!(state.lock_on_background()),
+            _ => state.lock_now(),
+        }
+        assert_eq!(s.device.clipboard(), None, "{lock}");
+    }
+
+    // After its time: cleared, with the clipboard-cleared event; an unknown id copies nothing.
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    assert_eq!(s.kind("code_copy", json!({ "id": "nope" })), "NotFound");
+    state.set_clipboard_clear_after(Duration::from_millis(50));
+    let cleared = s.events("clipboard-cleared");
+    s.ok("code_copy", json!({ "id": id }));
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while s.device.clipboard().is_some() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(s.device.clipboard(), None);
+    while cleared.lock().expect("events").is_empty() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(cleared.lock().expect("events").len(), 1);
 }
 
 #[test]
@@ -701,6 +1077,19 @@ fn typescript_bindings_are_current() {
         out.push_str(&d);
         out.push('\n');
     }
+    // Values the UI must not copy: every error kind (each kind serializes as its name, as in
+    // the ErrorKind union above) and the settings of a new installation.
+    let kind_decl = ErrorKind::decl();
+    let kinds: Vec<&str> = kind_decl.split('"').skip(1).step_by(2).collect();
+    assert!(kinds.contains(&"WrongPassword") && kinds.contains(&"AuthRequired"));
+    out.push_str(&format!(
+        "\n/** Every ErrorKind, in declaration order. */\nexport const ERROR_KINDS = {} as const satisfies readonly ErrorKind[];\n",
+        serde_json::to_string(&kinds).expect("kinds")
+    ));
+    out.push_str(&format!(
+        "\n/** The settings of a new installation (Settings::default()). */\nexport const DEFAULT_SETTINGS: Settings = {};\n",
+        serde_json::to_string(&Settings::default()).expect("settings")
+    ));
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("ui/src/bindings/index.ts");
     if std::env::var_os("UPDATE_BINDINGS").is_some() {
         std::fs::create_dir_all(path.parent().expect("parent")).expect("bindings dir");
@@ -750,6 +1139,16 @@ fn configuration_is_locked_down() {
         !listed.contains("barcode-scanner") && !listed.contains("geolocation"),
         "{listed}"
     );
+    // The dialogs and the clipboard are driven from Rust only: the webview gets no permission
+    // of either plugin, on any platform (it could otherwise name paths or read the clipboard).
+    for capability in ["default", "mobile"] {
+        let listed = json_file(&format!("src-tauri/capabilities/{capability}.json"))["permissions"]
+            .to_string();
+        assert!(
+            !listed.contains("dialog:") && !listed.contains("clipboard-manager:"),
+            "{capability}: {listed}"
+        );
+    }
     let mobile = json_file("src-tauri/capabilities/mobile.json");
     assert_eq!(mobile["platforms"], json!(["android", "iOS"]));
     assert!(

@@ -426,7 +426,7 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
         "result": {"status": true, "value": true}
     }));
     let png = crate::tests::qr_png(&enrolment_qr(&server.url));
-    let added = s.ok("scan_image", json!({ "image": png }));
+    let added = s.ok_raw("scan_image", &png, &[]);
     assert_eq!(added["pushEnrolment"], SERIAL);
     assert_eq!(added["added"], json!([]));
     let sent = server.requests();

@@ -2,12 +2,15 @@
 
 use std::time::Instant;
 
-use tauri::{AppHandle, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use twofold_core::otp::{Algorithm, Code, Generator, Kind, time_step};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{Account, AccountUpdate, Vault};
+use zeroize::Zeroizing;
 
-use crate::dto::{AccountPatch, AccountView, CodeView, OtpAlgorithm, OtpKind};
+use crate::dto::{
+    AccountPatch, AccountView, CodeView, EVENT_CLIPBOARD_CLEARED, OtpAlgorithm, OtpKind,
+};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now_ms};
 
@@ -156,10 +159,12 @@ pub async fn account_delete<R: Runtime>(
     Ok(())
 }
 
-/// The account's `otpauth://` URI as an SVG QR code, to scan it with another phone.
+/// The account's `otpauth://` URI as an SVG QR code, to scan it with another phone. It shows
+/// the secret: the password must have been entered within the last minute (`AuthRequired`).
 #[tauri::command]
 pub async fn account_qr_svg(state: State<'_, AppState>, id: String) -> AppResult<String> {
     let inner = state.get()?;
+    inner.require_recent_password(Instant::now(), "showing an account's secret as a QR code")?;
     let account = inner.vault()?.account(&id).ok_or_else(|| {
         AppError::new(
             crate::error::ErrorKind::NotFound,
@@ -180,5 +185,42 @@ pub async fn account_qr_svg(state: State<'_, AppState>, id: String) -> AppResult
 #[tauri::command]
 pub async fn touch(state: State<'_, AppState>) -> AppResult<()> {
     state.get()?.last_activity = Instant::now();
+    Ok(())
+}
+
+/// Copies the account's current code to the clipboard. It is cleared after
+/// [`CLIPBOARD_CLEAR_SECS`](crate::state::CLIPBOARD_CLEAR_SECS) (event `clipboard-cleared`),
+/// on lock and on exit, each time only if the clipboard still holds it.
+#[tauri::command]
+pub async fn code_copy<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> AppResult<()> {
+    let mut inner = state.get()?;
+    let code = {
+        let account = inner.vault()?.account(&id).ok_or_else(|| {
+            AppError::new(
+                crate::error::ErrorKind::NotFound,
+                format!("no account with id {id:?}"),
+            )
+        })?;
+        Zeroizing::new(code_view(account, unix_now_ms()).code)
+    };
+    let seq = state.copy(&mut inner, code)?;
+    inner.last_activity = Instant::now();
+    drop(inner);
+    let after = state.clipboard_clear_after();
+    std::thread::spawn(move || {
+        std::thread::sleep(after);
+        let state = app.state::<AppState>();
+        let cleared = state
+            .get()
+            .is_ok_and(|mut inner| state.clear_copied(&mut inner, Some(seq)));
+        if cleared {
+            // Nobody to tell when the webview is gone; the clipboard is clear either way.
+            let _ = app.emit(EVENT_CLIPBOARD_CLEARED, ());
+        }
+    });
     Ok(())
 }

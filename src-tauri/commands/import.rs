@@ -53,16 +53,17 @@ pub async fn import_formats() -> AppResult<Vec<ImportFormat>> {
         .collect())
 }
 
-/// Imports a file's bytes; `format` `null` detects it, `password` opens encrypted files.
+/// Imports a file's bytes (the call's raw body); the `format` header names the format (absent:
+/// detect it), the `password` header opens encrypted files (both percent-encoded).
 #[tauri::command]
 pub async fn import_file<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    data: Vec<u8>,
-    format: Option<String>,
-    password: Option<Zeroizing<String>>,
+    request: tauri::ipc::Request<'_>,
 ) -> AppResult<ImportReportView> {
-    let data = Zeroizing::new(data);
+    let data = crate::dto::raw_body(&request)?;
+    let format = crate::dto::raw_header(&request, "format")?.map(|f| f.to_string());
+    let password: Option<Zeroizing<String>> = crate::dto::raw_header(&request, "password")?;
     let format = match format.as_deref() {
         None | Some("") | Some("auto") => None,
         Some(name) => Some(

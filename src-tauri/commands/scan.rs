@@ -184,14 +184,15 @@ pub async fn add_manual<R: Runtime>(
     Ok(result)
 }
 
-/// Every QR code in a PNG or JPEG image (a file or a pasted screenshot), decoded here.
+/// Every QR code in a PNG or JPEG image (a file or a pasted screenshot), decoded here. The
+/// image is the call's raw body.
 #[tauri::command]
 pub async fn scan_image<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
-    image: Vec<u8>,
+    request: tauri::ipc::Request<'_>,
 ) -> AppResult<AddResult> {
-    let image = Zeroizing::new(image);
+    let image = crate::dto::raw_body(&request)?;
     let texts: Vec<Zeroizing<String>> = scan::scan_image(&image)?
         .into_iter()
         .map(Zeroizing::new)

@@ -94,7 +94,7 @@ pub async fn vault_lock<R: Runtime>(
     app: AppHandle<R>,
     state: State<'_, AppState>,
 ) -> AppResult<()> {
-    state.get()?.lock();
+    state.lock_now();
     app.emit(EVENT_VAULT_LOCKED, reason(LockReason::User))?;
     Ok(())
 }

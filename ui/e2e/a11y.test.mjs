@@ -1,22 +1,16 @@
 // Automated accessibility checks (axe-core) on the main screens, light and dark, English and
 // Swedish. Serious and critical findings fail; colour contrast is part of them.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { openApp, startServer } from "./harness.mjs";
+import { GITHUB, HOTP, PASSWORD, useApp } from "./harness.mjs";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
-const PASSWORD = "correct horse battery staple";
-const ACCOUNTS = [
-  "otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub",
-  "otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=0",
-];
+const ACCOUNTS = [GITHUB, HOTP];
 
-let server;
-before(async () => (server = await startServer()));
-after(() => server.close());
+const { open } = useApp();
 
 async function audit(page, where) {
   // Evaluated through the DevTools protocol, so the page's CSP does not apply to axe itself.
@@ -32,7 +26,7 @@ async function audit(page, where) {
 
 for (const colorScheme of ["light", "dark"]) {
   test(`axe: first run, unlock, accounts, edit sheet and settings (${colorScheme})`, async () => {
-    const first = await openApp(server, {}, { colorScheme });
+    const first = await open({}, { colorScheme });
     try {
       const { page } = first;
       await page.getByRole("button", { name: "Accept" }).waitFor();
@@ -44,7 +38,7 @@ for (const colorScheme of ["light", "dark"]) {
     } finally {
       await first.close();
     }
-    const locked = await openApp(server, { firstRunDone: true, vaultPassword: PASSWORD, accounts: ACCOUNTS }, { colorScheme });
+    const locked = await open({ firstRunDone: true, vaultPassword: PASSWORD, accounts: ACCOUNTS }, { colorScheme });
     try {
       const { page } = locked;
       await page.getByLabel("Password").fill("wrong");
@@ -62,6 +56,19 @@ for (const colorScheme of ["light", "dark"]) {
       await page.getByRole("button", { name: "Settings" }).click();
       await page.getByRole("heading", { name: "Settings" }).waitFor();
       await audit(page, "settings");
+      // The password prompt before a plain export (the minute since unlocking has passed).
+      await page.evaluate(() => (window.__twofoldFake.state.authAt = 0));
+      await page.getByLabel("Format", { exact: true }).last().selectOption("otpauth-list");
+      await page.getByRole("button", { name: "Export…" }).click();
+      await page.getByTestId("reauth").waitFor();
+      await page.getByLabel("Vault password").fill("wrong");
+      await page.getByRole("button", { name: "Continue" }).click();
+      await page.getByTestId("reauth").getByRole("alert").waitFor();
+      await audit(page, "re-authentication before a plain export");
+      await page.getByRole("button", { name: "Cancel" }).click();
+      await page.getByRole("button", { name: "Choose folder…" }).click();
+      await page.getByTestId("backup-folder").waitFor();
+      await audit(page, "settings with a backup folder");
     } finally {
       await locked.close();
     }
@@ -69,7 +76,7 @@ for (const colorScheme of ["light", "dark"]) {
 }
 
 test("axe: Swedish add screen and manual entry", async () => {
-  const app = await openApp(server, { firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: ACCOUNTS, language: "sv" });
+  const app = await open({ firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: ACCOUNTS, language: "sv" });
   try {
     const { page } = app;
     await page.getByTestId("add").click();
@@ -84,7 +91,7 @@ test("axe: Swedish add screen and manual entry", async () => {
 
 for (const colorScheme of ["light", "dark"]) {
   test(`axe: push approval screen with number matching, and the push accounts (${colorScheme})`, async () => {
-    const app = await openApp(server, {
+    const app = await open({
       firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: ACCOUNTS,
       pushAccounts: [{ serial: "PIPU0001", issuer: "Example Corp", label: "alice", insecureTls: true }],
       pushChallenges: [{ nonce: "n1", stored: true, options: ["17", "42", "93"], correct: "42", count: 2 }],

@@ -1,31 +1,12 @@
 // Browser flow tests: the built UI in Debian Chromium at 390×844 with the fake Rust side.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openApp, shot, startServer, totp, pngBytes } from "./harness.mjs";
+import { BANK, GITHUB, HOTP, PASSWORD, shot, totp, pngBytes, unlockedWith, useApp } from "./harness.mjs";
 
 const SECRET = "JBSWY3DPEHPK3PXP";
-const PASSWORD = "correct horse battery staple";
-const GITHUB = `otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub`;
-const BANK = `otpauth://totp/Bank:me?secret=MFRGGZDFMZTWQ2LKNNWG23TPOA&issuer=Bank&digits=8`;
 const STEAM = `otpauth://totp/Steam:gamer?secret=KRUGKIDROVUWG2ZAMJZG653OEBTG66BANJ2W24DTEBXXMZLS&issuer=Steam&encoder=steam`;
-const HOTP = `otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=0`;
-const unlockedWith = (accounts, extra = {}) => ({ firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts, ...extra });
 
-let server;
-before(async () => (server = await startServer()));
-after(() => server.close());
-
-async function withApp(fake, opts, fn) {
-  const app = await openApp(server, fake, opts);
-  try {
-    await fn(app);
-    assert.deepEqual(app.errors, [], "no uncaught errors in the page");
-    assert.deepEqual(await app.page.evaluate(() => globalThis.__cspViolations), [], "no CSP violations");
-    assert.ok(await app.page.evaluate(() => Object.isFrozen(Object.prototype)), "ran with Object.prototype frozen");
-  } finally {
-    await app.close();
-  }
-}
+const { withApp } = useApp();
 
 /** The code shown for the row whose text contains `who`, without grouping spaces. */
 async function shownCode(page, who) {
@@ -203,7 +184,31 @@ test("copy: tap copies the code, says Copied, and clears the clipboard later", a
     const clip = await page.evaluate(() => navigator.clipboard.readText());
     assert.ok(clip === code || clip.length === 6, `clipboard holds the code without spaces: ${clip}`);
     assert.doesNotMatch(clip, /\s/);
+    assert.ok((await page.evaluate(() => window.__twofoldFake.state.calls)).includes("code_copy"), "copied by Rust");
     await page.waitForFunction(async () => (await navigator.clipboard.readText()) === "", null, { timeout: 5000, polling: 200 });
+    await page.getByTestId("toast").filter({ hasText: "Clipboard cleared" }).waitFor();
+  });
+});
+
+test("copy: locking clears the copied code at once; text copied since is left alone", async () => {
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    const row = page.getByTestId("account").first();
+    await row.waitFor();
+    await row.getByRole("button", { name: /GitHub/ }).first().click();
+    await page.getByTestId("toast").filter({ hasText: "Copied" }).waitFor();
+    assert.match(await page.evaluate(() => navigator.clipboard.readText()), /^\d{6}$/);
+    await page.evaluate(() => window.__twofoldFake.lockIdle());
+    await page.getByRole("button", { name: "Unlock" }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "");
+
+    await page.getByLabel("Password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Unlock" }).click();
+    await row.getByRole("button", { name: /GitHub/ }).first().click();
+    await page.getByTestId("toast").filter({ hasText: "Copied" }).waitFor();
+    await page.evaluate(() => navigator.clipboard.writeText("my own text"));
+    await page.evaluate(() => window.__twofoldFake.lockIdle());
+    await page.getByRole("button", { name: "Unlock" }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), "my own text");
   });
 });
 
@@ -226,7 +231,7 @@ test("unlock: a wrong password is refused in an alert, the right one opens; vaul
 });
 
 test("settings: import asks for the password, reports skipped entries; export errors are shown; backup failure banner", async () => {
-  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+  await withApp(unlockedWith([GITHUB], { saveFolder: "/nonexistent/dir", pickFolder: "/media/readonly" }), {}, async ({ page }) => {
     await page.getByRole("button", { name: "Settings" }).click();
     await page.getByRole("heading", { name: "Settings" }).waitFor();
     const encrypted = JSON.stringify({ encrypted: true, uris: [BANK, "otpauth://totp/Bad?secret=!!"] });
@@ -245,28 +250,27 @@ test("settings: import asks for the password, reports skipped entries; export er
     await page.getByRole("button", { name: "Import", exact: true }).click();
     await page.getByRole("alert").filter({ hasText: "not recognised" }).waitFor();
 
-    await page.getByLabel("Format", { exact: true }).last().selectOption("otpauth-list");
-    assert.match(await page.getByLabel("Save to (file path)").inputValue(), /^twofold-otpauth-list-\d{4}-\d\d-\d\d\.txt$/);
-    await page.getByLabel("Save to (file path)").fill("/nonexistent/dir/out.txt");
-    await page.getByRole("button", { name: "Export", exact: true }).click();
+    // The save dialog is Rust's (here it answers a folder that cannot be written).
+    await page.getByLabel("Password for the encrypted file").fill("file password");
+    await page.getByRole("button", { name: "Export…" }).click();
     await page.getByRole("alert").filter({ hasText: "Could not read or write a file" }).waitFor();
-    assert.match(await page.getByRole("alert").filter({ hasText: "Could not" }).textContent(), /\/nonexistent\/dir\/out\.txt/);
+    assert.match(await page.getByRole("alert").filter({ hasText: "Could not" }).textContent(), /\/nonexistent\/dir\/twofold-aegis-encrypted/);
+    assert.equal(await page.getByLabel(/file path/).count(), 0, "no path field: the webview names no path");
 
-    await page.getByLabel("Backup folder").fill("backups");
-    await page.getByRole("button", { name: "Save folder" }).click();
-    const refused = page.getByTestId("error");
-    await refused.filter({ hasText: "the backup folder backups is not an existing folder" }).waitFor();
-    await refused.getByRole("button", { name: "Close" }).click();
-    await page.getByLabel("Backup folder").fill("/media/readonly");
-    await page.getByRole("button", { name: "Save folder" }).click();
+    // The backup folder comes from Rust's folder dialog, never from a text field.
+    assert.equal(await page.getByRole("textbox", { name: "Backup folder" }).count(), 0);
+    await page.getByText("Backups are off until you choose a folder.").waitFor();
+    await page.getByRole("button", { name: "Choose folder…" }).click();
     await page.getByTestId("toast").filter({ hasText: "Settings saved" }).waitFor();
+    assert.equal(await page.getByTestId("backup-folder").textContent(), "/media/readonly");
     await page.getByRole("button", { name: "Back up now" }).click();
     await page.getByTestId("backup-banner").waitFor();
     assert.match(await page.getByTestId("backup-banner").textContent(), /permission denied/);
     assert.match(await page.getByTestId("version").textContent(), /0\.1\.0-fake/);
     await shot(page, "14-settings-light-en");
-    await page.getByLabel("Backup folder").fill("/home/me/backups");
-    await page.getByRole("button", { name: "Save folder" }).click();
+    await page.evaluate(() => (window.__twofoldFake.state.pickFolder = "/home/me/backups"));
+    await page.getByRole("button", { name: "Choose folder…" }).click();
+    await page.getByTestId("backup-folder").filter({ hasText: "/home/me/backups" }).waitFor();
     await page.getByRole("button", { name: "Back up now" }).click();
     const status = page.getByTestId("backup-status");
     await status.filter({ hasText: "Last backup:" }).waitFor();
@@ -363,7 +367,17 @@ test("edit: show as QR code warns about the secret and uses an image; delete ask
   await withApp(unlockedWith([GITHUB, BANK]), {}, async ({ page }) => {
     await page.getByTestId("account").nth(1).waitFor();
     await page.getByRole("button", { name: "Edit GitHub (octo@example.com)" }).click();
+    // The secret is shown only after the password is entered again (Rust answers AuthRequired).
     await page.getByRole("button", { name: "Show as QR code" }).click();
+    await page.getByText("The QR code shows the account's secret. Enter your vault password to show it.").waitFor();
+    assert.equal(await page.getByTestId("qr").count(), 0);
+    await shot(page, "23a-show-qr-reauth-light-en");
+    await page.getByLabel("Vault password").fill("not it");
+    await page.getByRole("button", { name: "Continue" }).click();
+    await page.getByTestId("reauth").getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
+    assert.equal(await page.getByTestId("qr").count(), 0);
+    await page.getByLabel("Vault password").fill(PASSWORD);
+    await page.getByRole("button", { name: "Continue" }).click();
     const img = page.getByRole("img", { name: "QR code for GitHub (octo@example.com)" });
     await img.waitFor();
     assert.match(await img.getAttribute("src"), /^data:image\/svg\+xml/);
@@ -460,4 +474,88 @@ test("language 'system' follows the browser: Swedish for sv-SE", async () => {
     await page.getByRole("button", { name: "Godkänn" }).waitFor();
     assert.equal(await page.evaluate(() => document.documentElement.lang), "sv");
   });
+});
+
+test("plain export: asks for the password again, then Rust's save dialog writes it; encrypted needs no re-entry", async () => {
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    const exports = () => page.evaluate(() => window.__twofoldFake.state.exports.map((e) => e.path));
+    // Encrypted: no re-entry (the file has a password of its own).
+    await page.getByLabel("Password for the encrypted file").fill("file password");
+    await page.getByRole("button", { name: "Export…" }).click();
+    await page.getByText("Exported to /home/me/Documents/twofold-aegis-encrypted.txt").waitFor();
+    // Plain: the password first; a wrong one is refused and nothing is written.
+    await page.getByLabel("Format", { exact: true }).last().selectOption("otpauth-list");
+    await page.getByText("This file will not be encrypted").waitFor();
+    await page.getByRole("button", { name: "Export…" }).click();
+    const reauth = page.getByTestId("reauth");
+    await reauth.getByText("A file that is not encrypted holds all your secrets. Enter your vault password to export it.").waitFor();
+    await shot(page, "14a-export-reauth-light-en");
+    await reauth.getByLabel("Vault password").fill("wrong");
+    await reauth.getByRole("button", { name: "Continue" }).click();
+    await reauth.getByRole("alert").filter({ hasText: "Wrong password" }).waitFor();
+    assert.deepEqual(await exports(), ["/home/me/Documents/twofold-aegis-encrypted.txt"]);
+    // Cancel leaves the export form; the right password exports.
+    await reauth.getByRole("button", { name: "Cancel" }).click();
+    await page.getByRole("button", { name: "Export…" }).click();
+    await reauth.getByLabel("Vault password").fill(PASSWORD);
+    await reauth.getByRole("button", { name: "Continue" }).click();
+    await page.getByText("Exported to /home/me/Documents/twofold-otpauth-list.txt").waitFor();
+    assert.deepEqual(await exports(), ["/home/me/Documents/twofold-aegis-encrypted.txt", "/home/me/Documents/twofold-otpauth-list.txt"]);
+    // Within the minute, no second prompt; a cancelled dialog writes nothing and says nothing.
+    await page.evaluate(() => (window.__twofoldFake.state.saveFolder = null));
+    await page.getByRole("button", { name: "Export…" }).click();
+    await page.waitForFunction(() => window.__twofoldFake.state.calls.filter((c) => c === "export_file").length === 5);
+    assert.equal(await page.getByTestId("reauth").count(), 0);
+    assert.equal(await page.getByText("Exported to").count(), 0);
+    assert.equal((await exports()).length, 2);
+  });
+});
+
+test("Swedish: the password prompts before a QR code and a plain export", async () => {
+  await withApp(unlockedWith([GITHUB], { language: "sv" }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Redigera GitHub (octo@example.com)" }).click();
+    await page.getByRole("button", { name: "Visa som QR-kod" }).click();
+    await page.getByText("QR-koden visar kontots hemlighet. Ange valvets lösenord för att visa den.").waitFor();
+    await page.getByLabel("Valvets lösenord").fill(PASSWORD);
+    await page.getByRole("button", { name: "Fortsätt" }).click();
+    await page.getByTestId("qr").waitFor();
+    await page.keyboard.press("Escape");
+    await page.evaluate(() => (window.__twofoldFake.state.authAt = 0));
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    await page.getByLabel("Format", { exact: true }).last().selectOption("aegis-plain");
+    await page.getByRole("button", { name: "Exportera…" }).click();
+    await page.getByText("En okrypterad fil innehåller alla dina hemligheter. Ange valvets lösenord för att exportera den.").waitFor();
+    await shot(page, "14b-export-reauth-light-sv");
+  });
+});
+
+test("what is true: the location stays on the device; earlier backups keep the old password (en, sv)", async () => {
+  for (const language of ["en", "sv"]) {
+    const fake = unlockedWith([GITHUB], {
+      language, pushAccounts: [{ serial: "PIPU0001", issuer: "Example Corp", label: "alice" }], pushChallenges: [{ nonce: "n1", stored: true }],
+    });
+    await withApp(fake, {}, async ({ page }) => {
+      await page.getByTestId("push-requests").click();
+      const where = page.getByTestId("push-location");
+      await where.waitFor();
+      const text = await where.textContent();
+      if (language === "en") {
+        assert.match(text, /Your location is not sent with your answer: it stays on this device, in the encrypted activity log/);
+        assert.doesNotMatch(text, /is sent with your answer/);
+      } else {
+        assert.match(text, /Din plats skickas inte med svaret: den stannar på enheten, i den krypterade aktivitetsloggen/);
+      }
+      await shot(page, `26-push-location-light-${language}`);
+    });
+    await withApp(unlockedWith([GITHUB], { language }), {}, async ({ page }) => {
+      await page.getByRole("button", { name: language === "en" ? "Settings" : "Inställningar" }).click();
+      await page.getByText(language === "en" ? "Change password" : "Byt lösenord", { exact: true }).first().click();
+      const note = page.getByTestId("old-backups-note");
+      await note.waitFor();
+      assert.match(await note.textContent(), language === "en"
+        ? /Earlier automatic backups keep the old password/
+        : /Tidigare automatiska säkerhetskopior behåller det gamla lösenordet/);
+    });
+  }
 });

@@ -8,7 +8,42 @@ import { join, extname, normalize, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createHmac } from "node:crypto";
 import { deflateSync } from "node:zlib";
+import { before, after } from "node:test";
+import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
+
+/** The vault password and accounts the flow files share. */
+export const PASSWORD = "correct horse battery staple";
+export const GITHUB = `otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub`;
+export const BANK = `otpauth://totp/Bank:me?secret=MFRGGZDFMZTWQ2LKNNWG23TPOA&issuer=Bank&digits=8`;
+export const HOTP = `otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=0`;
+/** A fake shell whose vault exists, is unlocked and holds `accounts`. */
+export const unlockedWith = (accounts, extra = {}) => ({ firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts, ...extra });
+
+/**
+ * One static server per test file (started before its tests, closed after) and the page
+ * openers: `open(fake, opts)` returns the app to drive; `withApp(fake, opts, fn)` runs `fn` on
+ * it, then checks that the page threw nothing, broke no CSP rule and kept Object.prototype
+ * frozen, and closes it.
+ */
+export function useApp() {
+  let server;
+  before(async () => (server = await startServer()));
+  after(() => server.close());
+  const open = (fake = {}, opts = {}) => openApp(server, fake, opts);
+  async function withApp(fake, opts, fn) {
+    const app = await open(fake, opts);
+    try {
+      await fn(app);
+      assert.deepEqual(app.errors, [], "no uncaught errors in the page");
+      assert.deepEqual(await app.page.evaluate(() => globalThis.__cspViolations), [], "no CSP violations");
+      assert.ok(await app.page.evaluate(() => Object.isFrozen(Object.prototype)), "ran with Object.prototype frozen");
+    } finally {
+      await app.close();
+    }
+  }
+  return { open, withApp };
+}
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const DIST = join(here, "..", "dist-e2e");

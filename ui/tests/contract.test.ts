@@ -19,7 +19,7 @@ function docCommands(doc: string): string[] {
 const allDocCommands = () => uniqueSorted(docs().flatMap(docCommands));
 const allDocEvents = () =>
   uniqueSorted(docs().flatMap((doc) => [...doc.slice(doc.indexOf("## Events")).matchAll(/^- `([a-z-]+)`/gm)].map((m) => m[1])));
-const uiCommands = () => [...read("src/lib/ipc.ts").matchAll(/call<[^>]*>\("([a-z_]+)"/g)].map((m) => m[1]).sort();
+const uiCommands = () => [...read("src/lib/ipc.ts").matchAll(/(?:call|raw)<[^>]*>\("([a-z_]+)"/g)].map((m) => m[1]).sort();
 const fakeCommands = () => {
   const src = read("src/testing/fake-rust.ts");
   const body = src.slice(src.indexOf("const handlers"), src.indexOf("mockIPC("));

@@ -31,6 +31,38 @@ describe("message catalogues", () => {
   });
 });
 
+describe("what the app says is true (issue 9)", () => {
+  test("the location is not sent with an answer: it stays on the device, in the encrypted log", () => {
+    expect(en["push.locationWhy"]).toMatch(/^Your location is not sent with your answer: it stays on this device, in the encrypted activity log/);
+    expect(sv["push.locationWhy"]).toMatch(/^Din plats skickas inte med svaret: den stannar på enheten, i den krypterade aktivitetsloggen/);
+    for (const text of [...Object.values(en), ...Object.values(sv)]) {
+      expect(text).not.toMatch(/location is sent|plats skickas med/i);
+    }
+  });
+  test("changing the password says earlier automatic backups keep the old one", () => {
+    expect(en["settings.passwordOldBackups"]).toMatch(/Earlier automatic backups keep the old password/);
+    expect(sv["settings.passwordOldBackups"]).toMatch(/Tidigare automatiska säkerhetskopior behåller det gamla lösenordet/);
+  });
+  test("the password prompts before a QR code and a plain export say why, in both languages", () => {
+    for (const key of ["reauth.qr", "reauth.export"] as const) {
+      expect(en[key]).toMatch(/Enter your vault password/);
+      expect(sv[key]).toMatch(/Ange valvets lösenord/);
+    }
+    expect(en["reauth.qr"]).toMatch(/secret/);
+    expect(en["reauth.export"]).toMatch(/not encrypted/);
+  });
+});
+
+describe("values generated from Rust", () => {
+  test("the default settings and the error kinds come from the bindings", async () => {
+    const { DEFAULT_SETTINGS, ERROR_KINDS } = await import("../src/bindings");
+    expect(DEFAULT_SETTINGS).toEqual({ lockTimeoutSecs: 300, lockOnBackground: true, biometrics: false, language: "system", theme: "system", backupFolder: null });
+    expect(ERROR_KINDS).toContain("AuthRequired");
+    expect(ERROR_KINDS).toContain("Network");
+    expect(new Set(ERROR_KINDS).size).toBe(ERROR_KINDS.length);
+  });
+});
+
 describe("t and locale", () => {
   test("format fills placeholders and leaves unknown ones", () => {
     expect(format("{k} of {n}", { k: 2, n: 3 })).toBe("2 of 3");

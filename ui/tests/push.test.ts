@@ -6,7 +6,11 @@ import { errorKey, toAppError } from "../src/lib/errors";
 import { en } from "../src/lib/i18n/en";
 import { sv } from "../src/lib/i18n/sv";
 import { format } from "../src/lib/i18n/index.svelte";
-import { PUSH_ERROR_KINDS, type PushChallengeView } from "../src/lib/push-types";
+import type { PushChallengeView } from "../src/lib/push-types";
+import { ERROR_KINDS } from "../src/lib/types";
+
+/** The kinds docs/ipc-push.md adds: all of them must be in Rust's generated list. */
+const PUSH_ERROR_KINDS = ["Network", "Server", "Expired", "AlreadyAnswered", "Verification", "LocationUnavailable", "AuthRequired"] as const;
 
 const ch = (nonce: string, receivedAt: number, extra: Partial<PushChallengeView> = {}): PushChallengeView => ({
   nonce, serial: "PIPU1", issuer: "pi", label: "alice", title: "t", question: "q", options: null,
@@ -91,6 +95,7 @@ describe("location", () => {
 describe("push error kinds", () => {
   test("are kept as they are and have plain words in both languages", () => {
     for (const kind of PUSH_ERROR_KINDS) {
+      expect(ERROR_KINDS).toContain(kind);
       expect(toAppError({ kind, message: "m" }).kind).toBe(kind);
       const key = errorKey(kind);
       expect(en[key]).toBeTruthy();

@@ -1,10 +1,8 @@
 import { ERROR_KINDS, type AppError, type ErrorKind } from "./types";
 import type { MessageKey } from "./i18n/en";
-import { PUSH_ERROR_KINDS, type PushErrorKind } from "./push-types";
 
-// The push kinds of docs/ipc-push.md are not in the generated ErrorKind yet (the shell adds them
-// with the push commands); they are accepted here and carried in AppError.kind as they are.
-const KNOWN_KINDS: readonly string[] = [...ERROR_KINDS, ...PUSH_ERROR_KINDS];
+// Every kind of docs/ipc.md and docs/ipc-push.md, generated from Rust's ErrorKind.
+const KNOWN_KINDS: readonly string[] = ERROR_KINDS;
 
 /** Turns anything a rejected invoke() can produce into an AppError. */
 export function toAppError(e: unknown): AppError {
@@ -21,7 +19,7 @@ export function toAppError(e: unknown): AppError {
 }
 
 /** The catalogue key of the plain-words message for an error kind. */
-export function errorKey(kind: ErrorKind | PushErrorKind): MessageKey {
+export function errorKey(kind: ErrorKind): MessageKey {
   return `error.${kind}` as MessageKey;
 }
 
@@ -33,7 +31,7 @@ export function showsDetails(kind: ErrorKind): boolean {
   return kind === "Io" || kind === "Internal" || kind === "Corrupt" || kind === "InvalidInput" || kind === "Unsupported";
 }
 
-/** An error's kind including the push kinds (AppError.kind is typed from the generated bindings). */
-export function kindOf(e: AppError): ErrorKind | PushErrorKind {
-  return e.kind as ErrorKind | PushErrorKind;
+/** An error's kind (docs/ipc.md and docs/ipc-push.md kinds alike). */
+export function kindOf(e: AppError): ErrorKind {
+  return e.kind;
 }

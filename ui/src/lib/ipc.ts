@@ -1,5 +1,5 @@
 // The only place the UI talks to Rust: one typed function per command of docs/ipc.md.
-import { invoke } from "@tauri-apps/api/core";
+import { invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
@@ -10,12 +10,22 @@ import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
 } from "./push-types";
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+async function call<T>(cmd: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
   try {
-    return await invoke<T>(cmd, args);
+    return await invoke<T>(cmd, args, options);
   } catch (e) {
     throw toAppError(e);
   }
+}
+
+/**
+ * Bytes go to Rust as the raw body of the call (not a JSON array of numbers); other arguments
+ * as headers, percent-encoded so any text fits (the shell decodes them).
+ */
+function raw<T>(cmd: string, bytes: Uint8Array, headers: Record<string, string | null> = {}): Promise<T> {
+  const sent: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) if (value !== null) sent[name] = encodeURIComponent(value);
+  return call<T>(cmd, bytes, { headers: sent });
 }
 
 export const ipc = {
@@ -31,18 +41,27 @@ export const ipc = {
   hotpNext: (id: string) => call<CodeView>("hotp_next", { id }),
   addUri: (uri: string) => call<AddResult>("add_uri", { uri }),
   addManual: (account: ManualAccount) => call<AddResult>("add_manual", { account }),
-  scanImage: (bytes: Uint8Array) => call<AddResult>("scan_image", { image: Array.from(bytes) }),
+  scanImage: (bytes: Uint8Array) => raw<AddResult>("scan_image", bytes),
   scanCamera: () => call<AddResult>("scan_camera"),
   accountUpdate: (id: string, patch: AccountPatch) => call<AccountView>("account_update", { id, patch }),
   accountDelete: (id: string) => call<void>("account_delete", { id }),
+  /** AuthRequired unless the password was entered within the last minute (then vaultUnlock). */
   accountQrSvg: (id: string) => call<string>("account_qr_svg", { id }),
+  /** Rust copies the current code and clears it after 30 s, on lock and on exit. */
+  codeCopy: (id: string) => call<void>("code_copy", { id }),
   importFormats: () => call<ImportFormat[]>("import_formats"),
   importFile: (data: Uint8Array, format: string | null, password: string | null) =>
-    call<ImportReportView>("import_file", { data: Array.from(data), format, password }),
-  exportFile: (format: ExportFormat, path: string, password: string | null) =>
-    call<void>("export_file", { format, path, password }),
+    raw<ImportReportView>("import_file", data, { format, password }),
+  /**
+   * Rust opens the save dialog; the path written comes back (null: cancelled). Plain formats
+   * answer AuthRequired unless the password was entered within the last minute.
+   */
+  exportFile: (format: ExportFormat, password: string | null) =>
+    call<string | null>("export_file", { format, password }),
   settingsGet: () => call<Settings>("settings_get"),
   settingsSet: (settings: Settings) => call<Settings>("settings_set", { settings }),
+  /** Rust opens the folder dialog; the settings as stored come back (unchanged when cancelled). */
+  backupFolderChoose: () => call<Settings>("backup_folder_choose"),
   backupNow: () => call<BackupStatus>("backup_now"),
   backupStatus: () => call<BackupStatus>("backup_status"),
   touch: () => call<void>("touch"),
@@ -65,6 +84,11 @@ export function onVaultLocked(cb: (p: VaultLockedPayload) => void): Promise<Unli
 
 export function onBackupFailed(cb: (p: BackupFailedPayload) => void): Promise<UnlistenFn> {
   return listen<BackupFailedPayload>("backup-failed", (e) => cb(e.payload));
+}
+
+/** A copied code was cleared from the clipboard after its time. */
+export function onClipboardCleared(cb: () => void): Promise<UnlistenFn> {
+  return listen<null>("clipboard-cleared", () => cb());
 }
 
 export function onPushChallenges(cb: (p: PushChallengeView[]) => void): Promise<UnlistenFn> {

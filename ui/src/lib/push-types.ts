@@ -3,9 +3,3 @@ export type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView,
   PushDecision, PushOpenPayload,
 } from "../bindings";
-
-/** The error kinds docs/ipc-push.md adds to docs/ipc.md's. */
-export const PUSH_ERROR_KINDS = [
-  "Network", "Server", "Expired", "AlreadyAnswered", "Verification", "LocationUnavailable", "AuthRequired",
-] as const;
-export type PushErrorKind = (typeof PUSH_ERROR_KINDS)[number];

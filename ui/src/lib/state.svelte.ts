@@ -6,6 +6,7 @@ import { sortAccounts } from "./accounts";
 import { nextRollover } from "./countdown";
 import { applyTheme } from "./theme";
 import { resolveLocale, setLocale, t, type MessageKey } from "./i18n/index.svelte";
+import { DEFAULT_SETTINGS } from "./types";
 import type {
   AccountView, AddResult, AppError, AppStatus, CodeView, MigrationProgress, Settings, VaultLockedPayload,
 } from "./types";
@@ -18,15 +19,6 @@ export interface Toast {
   id: number;
   text: string;
 }
-
-export const DEFAULT_SETTINGS: Settings = {
-  lockTimeoutSecs: 300,
-  lockOnBackground: true,
-  biometrics: false,
-  language: "system",
-  theme: "system",
-  backupFolder: null,
-};
 
 export const app = $state({
   screen: "loading" as Screen,

@@ -5,6 +5,7 @@
 // through window.__twofoldFake.
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
+import { DEFAULT_SETTINGS } from "../lib/types";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
   ImportReportView, ManualAccount, MigrationProgress, Platform, Settings,
@@ -34,6 +35,13 @@ export interface FakeConfig {
   pushChallenges?: FakeChallenge[];
   /** The first n push_answer calls fail with Network (the server cannot be reached). */
   pushNetworkFailures?: number;
+  /**
+   * What the save dialog (export_file) answers: a folder the file goes into (default
+   * /home/me/Documents), or null: the person cancels.
+   */
+  saveFolder?: string | null;
+  /** What the folder dialog (backup_folder_choose) answers; null: cancelled. */
+  pickFolder?: string | null;
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -143,10 +151,7 @@ export function installFake(): void {
     password: cfg.vaultPassword ?? null as string | null,
     unlocked: cfg.unlocked ?? false,
     entries: [] as Entry[],
-    settings: {
-      lockTimeoutSecs: 300, lockOnBackground: true, biometrics: false, language: cfg.language ?? "en",
-      theme: "system", backupFolder: null, ...cfg.settings,
-    } as Settings,
+    settings: { ...DEFAULT_SETTINGS, language: cfg.language ?? "en", ...cfg.settings } as Settings,
     backup: { lastOkAt: null, lastError: null, lastPath: null } as BackupStatus,
     scans: [...(cfg.scans ?? [{ uri: "otpauth://totp/Example:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example" }])],
     migrations: new Map<number, Set<number>>(),
@@ -162,8 +167,15 @@ export function installFake(): void {
     storedNonces: new Set<string>(),
     answered: new Set<string>(),
     activity: [] as ActivityView[],
-    /** Set by a successful vault_unlock: the device authentication an approval may need. */
+    /** Set when the password is entered (create, unlock, change): device authentication and the
+     * re-authentication before a QR code or a plain export (within 60 s, as in Rust). */
     authAt: 0,
+    saveFolder: cfg.saveFolder === undefined ? "/home/me/Documents" : cfg.saveFolder,
+    pickFolder: cfg.pickFolder === undefined ? "/home/me/backups" : cfg.pickFolder,
+    /** The code Twofold put on the clipboard (cleared after its time, on lock, if still there). */
+    copied: null as string | null,
+    /** The headers of the call being handled (raw-body calls carry their arguments there). */
+    headers: {} as Record<string, string>,
     networkFailures: cfg.pushNetworkFailures ?? 0,
   };
   const nowSecs = () => Math.floor(Date.now() / 1000);
@@ -259,7 +271,8 @@ export function installFake(): void {
     return addUri(text);
   }
 
-  function scan(bytes: number[]): AddResult {
+  function scan(bytes: Uint8Array): AddResult {
+    if (!(bytes instanceof Uint8Array)) fail("InvalidInput", "send the bytes as the raw body of the call");
     const png = bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
     const jpeg = bytes[0] === 0xff && bytes[1] === 0xd8;
     if (!png && !jpeg) fail("InvalidInput", "not a PNG or JPEG image");
@@ -300,8 +313,9 @@ export function installFake(): void {
     { name: "otpauth-list", label: "otpauth:// list (.txt)", encrypted: false },
     { name: "2fas", label: "2FAS (.2fas)", encrypted: true },
   ];
-  function importFile(data: number[], format: string | null, password: string | null): ImportReportView {
-    const text = new TextDecoder().decode(new Uint8Array(data));
+  function importFile(data: Uint8Array, format: string | null, password: string | null): ImportReportView {
+    if (!(data instanceof Uint8Array)) fail("InvalidInput", "send the bytes as the raw body of the call");
+    const text = new TextDecoder().decode(data);
     if (text.startsWith("{") && text.includes('"encrypted"')) {
       if (!password) fail("PasswordRequired", "the file is encrypted");
       if (password !== "export-pass") fail("WrongPassword", "the password does not open the file");
@@ -328,6 +342,27 @@ export function installFake(): void {
   }
 
   type Args = Record<string, unknown>;
+  const header = (name: string): string | null => {
+    const v = state.headers[name];
+    return v === undefined ? null : decodeURIComponent(v);
+  };
+  const needRecentPassword = () => {
+    if (Date.now() - state.authAt > 60_000) fail("AuthRequired", "enter your password again first (it counts for 60 seconds)");
+  };
+  const clearDelay = () => (globalThis as { __TWOFOLD_CLIPBOARD_CLEAR_MS__?: number }).__TWOFOLD_CLIPBOARD_CLEAR_MS__ ?? 30_000;
+  async function clearCopied(which: string | null): Promise<boolean> {
+    if (state.copied === null || (which !== null && which !== state.copied)) return false;
+    const copied = state.copied;
+    state.copied = null;
+    const now = await navigator.clipboard.readText().catch(() => copied);
+    if (now !== copied) return false;
+    await navigator.clipboard.writeText("").catch(() => undefined);
+    return true;
+  }
+  function lock(reason: "user" | "idle") {
+    state.unlocked = false;
+    void clearCopied(null).then(() => emit("vault-locked", { reason }));
+  }
   const handlers: Record<string, (a: Args) => unknown> = {
     app_status: (): AppStatus => ({
       vaultExists: state.password !== null, unlocked: state.unlocked, platform: state.platform,
@@ -341,6 +376,7 @@ export function installFake(): void {
       if (!pw) fail("InvalidInput", "empty password");
       state.password = pw;
       state.unlocked = true;
+      state.authAt = Date.now();
     },
     vault_unlock: (a) => {
       if (!state.password) fail("NoVault", "no vault");
@@ -353,14 +389,12 @@ export function installFake(): void {
       if (!state.settings.biometrics) fail("Unsupported", "biometrics not enabled");
       state.unlocked = true;
     },
-    vault_lock: () => {
-      state.unlocked = false;
-      void emit("vault-locked", { reason: "user" });
-    },
+    vault_lock: () => lock("user"),
     vault_change_password: (a) => {
       needUnlocked();
       if (a.current !== state.password) fail("WrongPassword", "wrong password");
       state.password = String(a.next);
+      state.authAt = Date.now();
     },
     accounts_list: () => (needUnlocked(), list()),
     codes_now: async () => {
@@ -386,7 +420,7 @@ export function installFake(): void {
       addEntry({ ...m, secret: "" }, secret, r);
       return r;
     },
-    scan_image: (a) => (needUnlocked(), scan(a.image as number[])),
+    scan_image: (a) => (needUnlocked(), scan(a as unknown as Uint8Array)),
     // Always Unsupported (docs/ipc.md): phones scan with the barcode-scanner plugin below.
     scan_camera: () => fail("Unsupported", "scanning with the camera runs in the UI (barcode-scanner plugin)"),
     // docs/ipc-push.md: desktop has none (never a zeroed position); phones a coarse fix.
@@ -460,26 +494,49 @@ export function installFake(): void {
       const e = find(String(a.id));
       state.entries = state.entries.filter((x) => x !== e);
     },
-    account_qr_svg: (a) => (needUnlocked(), fakeQrSvg(find(String(a.id)).view.id + "twofold")),
+    account_qr_svg: (a) => {
+      needUnlocked();
+      needRecentPassword();
+      return fakeQrSvg(find(String(a.id)).view.id + "twofold");
+    },
+    code_copy: async (a) => {
+      needUnlocked();
+      const code = (await codeOf(find(String(a.id)), Date.now())).code;
+      await navigator.clipboard.writeText(code);
+      state.copied = code;
+      setTimeout(async () => {
+        if (await clearCopied(code)) void emit("clipboard-cleared", null);
+      }, clearDelay());
+    },
     import_formats: () => formats,
-    import_file: (a) => (needUnlocked(), importFile(a.data as number[], a.format as string | null, a.password as string | null)),
+    import_file: (a) => (needUnlocked(), importFile(a as unknown as Uint8Array, header("format"), header("password"))),
+    // The save dialog is Rust's: the fake answers with saveFolder (null: cancelled).
     export_file: (a) => {
       needUnlocked();
-      const path = String(a.path ?? "");
-      if (!path) fail("InvalidInput", "no path");
+      if (a.format === "aegis") {
+        if (!a.password) fail("InvalidInput", "an encrypted export needs a password for the file");
+      } else needRecentPassword();
+      if (state.saveFolder === null) return null;
+      const path = `${state.saveFolder}/twofold-${a.format === "aegis" ? "aegis-encrypted" : a.format}.txt`;
       if (path.startsWith("/nonexistent/")) fail("Io", `cannot write ${path}: no such directory`);
-      if (a.format === "aegis" && !a.password) fail("InvalidInput", "an encrypted export needs a password");
       state.exports.push({ format: String(a.format), path });
+      return path;
     },
     settings_get: () => state.settings,
     settings_set: (a) => {
       const s = { ...(a.settings as Settings) };
       if (s.lockTimeoutSecs > 86_400) fail("InvalidInput", "the lock timeout can be at most one day (86400 s)");
-      s.backupFolder = s.backupFolder?.trim() || null;
-      if (s.backupFolder && (!s.backupFolder.startsWith("/") || s.backupFolder.includes("missing")))
-        fail("InvalidInput", `the backup folder ${s.backupFolder} is not an existing folder`);
       if (s.biometrics && !(cfg.biometricsAvailable ?? state.platform !== "desktop")) fail("Unsupported", "no biometrics here");
+      needUnlocked();
+      if (s.backupFolder !== null && s.backupFolder !== state.settings.backupFolder)
+        fail("InvalidInput", "choose the backup folder in the folder dialog (Choose folder…)");
       return (state.settings = s);
+    },
+    // The folder dialog is Rust's: the fake answers with pickFolder (null: cancelled).
+    backup_folder_choose: () => {
+      needUnlocked();
+      if (state.pickFolder !== null) state.settings = { ...state.settings, backupFolder: state.pickFolder };
+      return state.settings;
     },
     backup_now: () => {
       needUnlocked();
@@ -498,6 +555,8 @@ export function installFake(): void {
   mockIPC(
     async (cmd, args) => {
       state.calls.push(cmd);
+      state.headers = pendingHeaders;
+      pendingHeaders = {};
       const h = handlers[cmd];
       // An unregistered plugin (barcode-scanner on desktop) fails like Tauri: a plain string.
       if (cmd.startsWith("plugin:") && state.platform === "desktop") throw `plugin ${cmd.split("|")[0].slice(7)} not found`;
@@ -506,6 +565,18 @@ export function installFake(): void {
     },
     { shouldMockEvents: true },
   );
+  // mockIPC drops invoke's options: keep the headers of each call for its handler (the mock
+  // calls the handler synchronously, before any other call can start).
+  let pendingHeaders: Record<string, string> = {};
+  const internals = (globalThis as { __TAURI_INTERNALS__?: { invoke: (c: string, a?: unknown, o?: { headers?: unknown }) => Promise<unknown> } }).__TAURI_INTERNALS__;
+  if (internals) {
+    const mocked = internals.invoke;
+    internals.invoke = (cmd, args, options) => {
+      const h = options?.headers;
+      pendingHeaders = h instanceof Headers ? Object.fromEntries(h.entries()) : ((h as Record<string, string>) ?? {});
+      return mocked(cmd, args, options);
+    };
+  }
 
   (globalThis as { __twofoldFake?: unknown }).__twofoldFake = {
     state,
@@ -515,9 +586,6 @@ export function installFake(): void {
       addChallenge({ ...c, stored: true });
       return emit("push-challenges", pendingPush());
     },
-    lockIdle: () => {
-      state.unlocked = false;
-      return emit("vault-locked", { reason: "idle" });
-    },
+    lockIdle: () => lock("idle"),
   };
 }
