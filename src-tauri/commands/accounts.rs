@@ -3,14 +3,12 @@
 use std::time::Instant;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
-use twofold_core::otp::{Algorithm, Code, Generator, Kind, time_step};
+use twofold_core::otp::{Code, Generator, time_step};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{Account, AccountUpdate, Vault};
 use zeroize::Zeroizing;
 
-use crate::dto::{
-    AccountPatch, AccountView, CodeView, EVENT_CLIPBOARD_CLEARED, OtpAlgorithm, OtpKind,
-};
+use crate::dto::{AccountPatch, AccountView, CodeView, EVENT_CLIPBOARD_CLEARED};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now_ms};
 
@@ -22,16 +20,8 @@ pub(crate) fn view(vault: &Vault, a: &Account) -> AccountView {
         id: a.id.clone(),
         issuer: a.otp.issuer.clone(),
         name: a.otp.name.clone(),
-        kind: match kind {
-            Kind::Totp { .. } => OtpKind::Totp,
-            Kind::Hotp { .. } => OtpKind::Hotp,
-            Kind::Steam { .. } => OtpKind::Steam,
-        },
-        algorithm: match params.algorithm() {
-            Algorithm::Sha1 => OtpAlgorithm::Sha1,
-            Algorithm::Sha256 => OtpAlgorithm::Sha256,
-            Algorithm::Sha512 => OtpAlgorithm::Sha512,
-        },
+        kind: kind.into(),
+        algorithm: params.algorithm().into(),
         digits: params.digits(),
         period: kind.period().unwrap_or(0),
         counter: kind.counter(),

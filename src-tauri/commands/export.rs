@@ -68,12 +68,7 @@ fn export(
     password: Option<&[u8]>,
 ) -> AppResult<()> {
     use twofold_core::export::{self as core_export, ExportError, ExportFormat as Core};
-    let format = match format {
-        ExportFormat::Aegis => Core::Aegis,
-        ExportFormat::AegisPlain => Core::AegisPlain,
-        ExportFormat::OtpauthList => Core::OtpauthList,
-        ExportFormat::GoogleMigration => Core::GoogleMigration,
-    };
+    let format: Core = format.into();
     let out = core_export::export(
         &vault.export_entries(),
         format,
