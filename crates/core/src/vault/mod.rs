@@ -20,7 +20,9 @@ use zeroize::Zeroizing;
 
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
-pub use push::{ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX};
+pub use push::{
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollRound,
+};
 
 use crate::OtpAccount;
 use crate::otp::{Code, Generator, Kind};
