@@ -5,7 +5,7 @@ use twofold_core::payload::PayloadError;
 use twofold_core::push::privacyidea::EnrolError;
 use twofold_core::push::{AnswerError, KeyError, PollError};
 use twofold_core::scan::ScanError;
-use twofold_core::vault::{OpenError, VaultError, file::FileError};
+use twofold_core::vault::{OpenError, PollFailed, VaultError, file::FileError};
 
 /// What went wrong, worded for the one `error: ...` line. Never holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -53,8 +53,11 @@ pub enum CliError {
     #[error(transparent)]
     Key(#[from] KeyError),
     /// An HTTP request failed (no reply to read).
-    #[error("{0}")]
-    Http(String),
+    #[error(transparent)]
+    Http(#[from] twofold_http::HttpError),
+    /// Every push account's poll failed.
+    #[error(transparent)]
+    Polls(#[from] PollFailed<twofold_http::HttpError>),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
