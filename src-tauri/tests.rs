@@ -28,14 +28,26 @@ pub(crate) struct Shell {
 }
 
 fn shell_in(dir: tempfile::TempDir) -> Shell {
-    let app = mock_builder()
-        .manage(AppState::new(
-            dir.path().to_owned(),
-            KdfSource::Fixed(KdfParams::MIN),
-        ))
-        .invoke_handler(crate::handler())
+    shell_with(dir, None)
+}
+
+/// A shell set up as the app is ([`crate::app_builder`]), on a mock runtime; with the push
+/// poller when `poll_every` is given (the idle lock's thread never runs in tests: the lock is
+/// driven through `lock_if_idle`).
+pub(crate) fn shell_with(dir: tempfile::TempDir, poll_every: Option<std::time::Duration>) -> Shell {
+    let options = crate::AppOptions {
+        data_dir: Some(dir.path().to_owned()),
+        kdf: KdfSource::Fixed(KdfParams::MIN),
+        poll_every,
+        idle_lock: false,
+    };
+    let mut app = crate::app_builder(mock_builder(), options)
         .build(mock_context(noop_assets()))
         .expect("mock app");
+    // The set-up (state, push service, poller) runs with the first turn of the event loop;
+    // the mock runtime's turn returns at once.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("mock window");
@@ -693,6 +705,10 @@ fn typescript_bindings_are_current() {
         PushAnswerView::decl(),
         ActivityView::decl(),
         PushOpenPayload::decl(),
+        PushEnrolWarning::decl(),
+        PushEnrolPreview::decl(),
+        PushPollFailure::decl(),
+        PushPollStatus::decl(),
         ErrorKind::decl(),
         AppErrorTs::decl(),
     ];
