@@ -21,7 +21,7 @@ use std::time::Duration;
 use reqwest::Url;
 use reqwest::redirect::Policy;
 pub use twofold_core::push::{Method, PollError, Request};
-use twofold_core::vault::PollFailure;
+use twofold_core::vault::{PollFailure, PollReplies};
 
 /// The largest reply body taken, 1 MiB. privacyIDEA's largest reply (a poll listing every
 /// open challenge of a token) is a few KiB, and an encrypted vault of thousands of accounts
@@ -189,7 +189,7 @@ pub fn send_body(request: &Request) -> Result<Vec<u8>, HttpError> {
 /// One round of polls: sends every account's poll request (from `Vault::poll_requests`) and
 /// returns each reply's body or why there is none, ready for `Vault::read_poll_replies`
 /// (which fails only when every account failed).
-pub fn poll_all(requests: Vec<(String, Result<Request, PollError>)>) -> PollReplies {
+pub fn poll_all(requests: Vec<(String, Result<Request, PollError>)>) -> PollReplies<HttpError> {
     requests
         .into_iter()
         .map(|(serial, r)| {
@@ -200,6 +200,3 @@ pub fn poll_all(requests: Vec<(String, Result<Request, PollError>)>) -> PollRepl
         })
         .collect()
 }
-
-/// Each account's poll reply body, or why there is none, by serial.
-pub type PollReplies = Vec<(String, Result<Vec<u8>, PollFailure<HttpError>>)>;

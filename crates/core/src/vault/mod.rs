@@ -21,7 +21,8 @@ use zeroize::Zeroizing;
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
 pub use push::{
-    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollRound,
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollReplies,
+    PollRound,
 };
 
 use crate::OtpAccount;

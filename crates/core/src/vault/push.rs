@@ -45,6 +45,10 @@ pub enum PollFailure<E: std::error::Error + 'static> {
     Poll(#[from] PollError),
 }
 
+/// Each account's poll reply body (or why there is none), by serial: what a transport made of
+/// [`Vault::poll_requests`].
+pub type PollReplies<E> = Vec<(String, Result<Vec<u8>, PollFailure<E>>)>;
+
 /// What one round of polls over every push account brought.
 #[derive(Debug)]
 pub struct PollRound<E: std::error::Error + 'static> {
@@ -174,7 +178,7 @@ impl Vault {
     /// Fails only when every account failed; otherwise the failures are in the round.
     pub fn read_poll_replies<E: std::error::Error + 'static>(
         &mut self,
-        replies: Vec<(String, Result<Vec<u8>, PollFailure<E>>)>,
+        replies: PollReplies<E>,
         now: u64,
     ) -> Result<PollRound<E>, PollFailed<E>> {
         let total = replies.len();
