@@ -28,18 +28,22 @@ pub(crate) struct Shell {
 }
 
 fn shell_in(dir: tempfile::TempDir) -> Shell {
-    shell_with(dir, None)
+    shell_with(dir, None, false)
 }
 
 /// A shell set up as the app is ([`crate::app_builder`]), on a mock runtime; with the push
-/// poller when `poll_every` is given (the idle lock's thread never runs in tests: the lock is
-/// driven through `lock_if_idle`).
-pub(crate) fn shell_with(dir: tempfile::TempDir, poll_every: Option<std::time::Duration>) -> Shell {
+/// poller when `poll_every` is given and the idle lock's thread when `idle_lock` (otherwise
+/// the lock is driven through `lock_if_idle`).
+pub(crate) fn shell_with(
+    dir: tempfile::TempDir,
+    poll_every: Option<std::time::Duration>,
+    idle_lock: bool,
+) -> Shell {
     let options = crate::AppOptions {
         data_dir: Some(dir.path().to_owned()),
         kdf: KdfSource::Fixed(KdfParams::MIN),
         poll_every,
-        idle_lock: false,
+        idle_lock,
     };
     let mut app = crate::app_builder(mock_builder(), options)
         .build(mock_context(noop_assets()))

@@ -637,7 +637,8 @@ fn wait_event(events: &Arc<Mutex<Vec<String>>>, ok: impl Fn(&Value) -> bool) -> 
 fn the_background_poller_runs_and_its_failures_surface() {
     let server = fake_server();
     let dir = tempfile::tempdir().expect("temp dir");
-    let s = crate::tests::shell_with(dir, Some(std::time::Duration::from_millis(200))).unlocked();
+    let s = crate::tests::shell_with(dir, Some(std::time::Duration::from_millis(200)), false)
+        .unlocked();
     let challenges = s.events("push-challenges");
     let status = s.events("push-poll-status");
     assert_eq!(s.ok("push_poll_status", json!({}))["failures"], json!([]));
@@ -676,4 +677,19 @@ fn the_background_poller_runs_and_its_failures_surface() {
     assert_eq!(failed["clockOff"], false);
     let now = s.ok("push_poll_status", json!({}));
     assert_eq!(now["failures"][0]["serial"], SERIAL);
+}
+
+/// The app's set-up under `mock_builder` with its idle-lock thread: an idle vault locks by
+/// itself and the UI hears `vault-locked` with the reason.
+#[test]
+fn the_idle_lock_runs_under_the_app_set_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = crate::tests::shell_with(dir, None, true).unlocked();
+    let locked = s.events("vault-locked");
+    let mut settings = s.ok("settings_get", json!({}));
+    settings["lockTimeoutSecs"] = json!(1);
+    s.ok("settings_set", json!({ "settings": settings }));
+    let event = wait_event(&locked, |v| v["reason"] == "idle");
+    assert_eq!(event["reason"], "idle");
+    assert_eq!(s.kind("push_pending", json!({})), "Locked");
 }
