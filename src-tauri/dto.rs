@@ -165,8 +165,12 @@ pub struct AddResult {
     pub skipped: Vec<ImportSkip>,
     /// Progress through a multi-QR Google Authenticator export; `null` otherwise.
     pub migration: Option<MigrationProgress>,
-    /// The serial of a started privacyIDEA push enrolment (push issue); `null` otherwise.
+    /// The serial of a confirmed privacyIDEA push enrolment (`push_enrol_confirm`); `null`
+    /// otherwise.
     pub push_enrolment: Option<String>,
+    /// A privacyIDEA push enrolment QR code was read: nothing is sent until the user
+    /// confirms it (`push_enrol_confirm` with its id); `null` otherwise.
+    pub push_preview: Option<PushEnrolPreview>,
 }
 
 /// An account typed in by hand.
@@ -624,3 +628,74 @@ impl From<twofold_core::push::DeclineReason> for DeclineReason {
         }
     }
 }
+
+/// Something the user must see before a push enrolment is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum PushEnrolWarning {
+    /// `sslverify=0`: the server's TLS certificate will not be checked.
+    TlsNotVerified,
+    /// The server sends no push notifications: sign-ins appear when the app polls.
+    PollOnly,
+    /// `http://` (allowed to this device only, a test server): nothing is encrypted.
+    PlainHttp,
+}
+
+/// A privacyIDEA push enrolment QR code, read but not sent: the confirmation screen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushEnrolPreview {
+    /// Confirm (or cancel) with this id.
+    pub id: String,
+    /// The server's host name, as the enrolment will contact it.
+    pub host: String,
+    /// The whole server address.
+    pub url: String,
+    /// Who asks (the QR code's issuer).
+    pub issuer: String,
+    /// The QR code's label.
+    pub label: String,
+    /// The token's serial.
+    pub serial: String,
+    /// Approving will need device authentication.
+    pub requires_unlock: bool,
+    /// After this (Unix seconds) the QR code can no longer be used.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub expires_at: u64,
+    /// Every warning, in this order: TLS, poll-only, plain HTTP.
+    pub warnings: Vec<PushEnrolWarning>,
+}
+
+/// One push account whose last poll failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushPollFailure {
+    /// The account's serial.
+    pub serial: String,
+    /// What failed (no network, the server refused, ...).
+    pub message: String,
+    /// The server refused the poll's time: this device's clock is more than 60 s off.
+    pub clock_off: bool,
+}
+
+/// How the last poll of the push accounts went (the `push-poll-status` event's payload and
+/// `push_poll_status`'s answer).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushPollStatus {
+    /// When (Unix seconds; 0 before the first poll).
+    #[cfg_attr(test, ts(type = "number"))]
+    pub at: u64,
+    /// The accounts whose poll failed; empty when every poll worked.
+    pub failures: Vec<PushPollFailure>,
+    /// Some server said this device's clock is more than 60 s off.
+    pub clock_off: bool,
+}
+
+/// The `push-poll-status` event's name (payload `PushPollStatus`), sent when how polling
+/// goes changes.
+pub const EVENT_PUSH_POLL_STATUS: &str = "push-poll-status";

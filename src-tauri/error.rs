@@ -198,7 +198,9 @@ impl From<tauri::Error> for AppError {
 impl From<PollError> for AppError {
     fn from(e: PollError) -> Self {
         let kind = match e {
-            PollError::Server(_) | PollError::Response(_) => ErrorKind::Server,
+            PollError::Server(_) | PollError::Response(_) | PollError::ClockOff(_) => {
+                ErrorKind::Server
+            }
             PollError::UnknownProtocol(_) | PollError::Key(_) => ErrorKind::Internal,
         };
         Self::new(kind, e.to_string())

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod dto;
 pub mod error;
 mod platform;
+pub mod push;
 pub mod state;
 
 #[cfg(test)]
@@ -20,7 +21,7 @@ use std::time::{Duration, Instant};
 
 use tauri::{Emitter, Manager, Runtime};
 
-use dto::{EVENT_VAULT_LOCKED, LockReason, PushChallengeView};
+use dto::{EVENT_VAULT_LOCKED, LockReason};
 use state::{AppState, KdfSource, reason};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
@@ -62,7 +63,40 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         push::push_mute,
         push::push_activity,
         push::push_remove,
+        push::push_poll_status,
+        push::push_enrol_preview,
+        push::push_enrol_confirm,
+        push::push_enrol_cancel,
     ]
+}
+
+/// How [`app_builder`] sets the app up: the app itself, or a shell test.
+#[derive(Clone)]
+pub struct AppOptions {
+    /// Where the vault and settings live; `None`: `$TWOFOLD_DATA_DIR` or the platform's app
+    /// data folder.
+    pub data_dir: Option<PathBuf>,
+    /// How password slots get their Argon2id parameters.
+    pub kdf: KdfSource,
+    /// Poll the push accounts this often in the background (`None`: no poller).
+    pub poll_every: Option<Duration>,
+    /// Lock the vault when idle (the idle timer thread).
+    pub idle_lock: bool,
+    /// The dialogs and clipboard; `None`: the system's, through the plugins.
+    pub device: Option<std::sync::Arc<dyn platform::Device>>,
+}
+
+impl Default for AppOptions {
+    /// The app's: its data folder, calibrated KDF, the poller and the idle lock.
+    fn default() -> Self {
+        AppOptions {
+            data_dir: None,
+            kdf: KdfSource::Calibrate,
+            poll_every: Some(push::poller::PUSH_POLL_EVERY),
+            idle_lock: true,
+            device: None,
+        }
+    }
 }
 
 /// Where the vault and settings live: `$TWOFOLD_DATA_DIR` when set (tests, portable use),
@@ -91,87 +125,6 @@ fn spawn_idle_lock<R: Runtime>(app: tauri::AppHandle<R>) {
     });
 }
 
-/// How often the push accounts are polled while the app is in the foreground and unlocked.
-const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
-
-/// Polls the push accounts every [`PUSH_POLL_EVERY`] while the app is in the foreground and
-/// the vault unlocked, and at once (within a quarter second) after an unlock or a resume.
-/// New verified challenges go to the UI (`push-challenges`) and raise a notification, once
-/// per nonce. A failed poll (no network) is retried on the next tick without a word.
-fn spawn_push_poller<R: Runtime>(app: tauri::AppHandle<R>) {
-    std::thread::spawn(move || {
-        let step = Duration::from_millis(250);
-        loop {
-            let state = app.state::<AppState>();
-            let mut waited = Duration::ZERO;
-            while waited < PUSH_POLL_EVERY && !state.take_poll_request() {
-                std::thread::sleep(step);
-                waited += step;
-            }
-            let unlocked = state.get().is_ok_and(|i| i.vault.is_some());
-            if !state.is_foreground() || !unlocked {
-                continue;
-            }
-            let Ok(report) = commands::push::poll_blocking(&state) else {
-                continue;
-            };
-            for view in commands::push::announce(&app, report) {
-                notify(&app, &view);
-            }
-        }
-    });
-}
-
-/// The action buttons of a sign-in notification on phones ([`notify`] uses them where a
-/// plain approval is possible). The UI receives a press through the notification plugin's
-/// `onAction` (`actionId` "approve" or "deny", the nonce in `notification.extra.nonce`).
-#[cfg(mobile)]
-fn register_push_actions<R: Runtime>(app: &tauri::AppHandle<R>) {
-    use tauri_plugin_notification::{Action, ActionType, NotificationExt};
-    let actions = ActionType::builder(PUSH_ACTIONS)
-        .actions(vec![
-            Action::builder("approve", "Approve")
-                .foreground(true)
-                .build(),
-            Action::builder("deny", "Deny")
-                .foreground(true)
-                .destructive(true)
-                .build(),
-        ])
-        .build();
-    // Without them the notification still opens the app, where the prompt has both buttons.
-    let _ = app.notification().register_action_types(vec![actions]);
-}
-
-/// The id of the sign-in notification's action type (phones).
-#[cfg(mobile)]
-const PUSH_ACTIONS: &str = "push-approval";
-
-/// The local notification of a new sign-in request: "Approve sign-in?", the server's title
-/// and question (no secret: the server wrote them for this screen). On phones, Approve/Deny
-/// buttons when the request needs no number matching and no device authentication.
-fn notify<R: Runtime>(app: &tauri::AppHandle<R>, view: &PushChallengeView) {
-    use tauri_plugin_notification::NotificationExt;
-    let mut body = format!("{}\n{}", view.title, view.question);
-    if view.count > 1 {
-        body.push_str(&format!(" ({} requests)", view.count));
-    }
-    let builder = app
-        .notification()
-        .builder()
-        .title("Approve sign-in?")
-        .body(body)
-        .extra("nonce", &view.nonce);
-    #[cfg(mobile)]
-    let builder = if view.options.is_none() && !view.requires_unlock {
-        builder.action_type_id(PUSH_ACTIONS)
-    } else {
-        builder
-    };
-    // Without permission or a notification service the prompt still shows in the app.
-    let _ = builder.show();
-}
-
 /// Locks when the app leaves the foreground: on phones when its window loses focus or the
 /// app is resumed, on desktop when the window is minimized.
 fn on_background<R: Runtime>(app: &tauri::AppHandle<R>) {
@@ -179,6 +132,60 @@ fn on_background<R: Runtime>(app: &tauri::AppHandle<R>) {
     if app.state::<AppState>().lock_on_background() {
         emit_locked(app, LockReason::Background);
     }
+}
+
+/// A window event: leaving the foreground locks, coming back polls at once.
+fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowEvent) {
+    match event {
+        tauri::WindowEvent::Focused(false)
+            if cfg!(mobile) || window.is_minimized().unwrap_or(false) =>
+        {
+            on_background(window.app_handle());
+        }
+        tauri::WindowEvent::Focused(true) => {
+            let state = window.app_handle().state::<AppState>();
+            if !state.is_foreground() {
+                // Back from minimized (desktop) or the background (phones): poll now.
+                state.request_poll();
+            }
+            state.set_foreground(true);
+        }
+        _ => {}
+    }
+}
+
+/// The app on `builder` (the real one in [`run`], `tauri::test::mock_builder()` in the shell
+/// tests): its state, the push service, the idle lock, the push poller, the window events
+/// and every command. Plugins are the caller's.
+pub fn app_builder<R: Runtime>(
+    builder: tauri::Builder<R>,
+    options: AppOptions,
+) -> tauri::Builder<R> {
+    builder
+        .setup(move |app| {
+            let dir = match options.data_dir.clone() {
+                Some(d) => d,
+                None => data_dir(app)?,
+            };
+            let state = AppState::new(dir, options.kdf);
+            state.set_device(match options.device.clone() {
+                Some(device) => device,
+                None => std::sync::Arc::new(platform::TauriDevice(app.handle().clone())),
+            });
+            app.manage(state);
+            app.manage(push::PushService::default());
+            if options.idle_lock {
+                spawn_idle_lock(app.handle().clone());
+            }
+            #[cfg(mobile)]
+            push::notifier::register_actions(app.handle());
+            if let Some(every) = options.poll_every {
+                push::poller::spawn(app.handle().clone(), every);
+            }
+            Ok(())
+        })
+        .on_window_event(on_window_event)
+        .invoke_handler(handler())
 }
 
 /// Starts the app.
@@ -192,38 +199,7 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_barcode_scanner::init())
         .plugin(tauri_plugin_geolocation::init());
-    let app = builder
-        .setup(|app| {
-            let dir = data_dir(app)?;
-            let state = AppState::new(dir, KdfSource::Calibrate);
-            state.set_device(std::sync::Arc::new(platform::TauriDevice(
-                app.handle().clone(),
-            )));
-            app.manage(state);
-            spawn_idle_lock(app.handle().clone());
-            #[cfg(mobile)]
-            register_push_actions(app.handle());
-            spawn_push_poller(app.handle().clone());
-            Ok(())
-        })
-        .on_window_event(|window, event| match event {
-            tauri::WindowEvent::Focused(false)
-                if cfg!(mobile) || window.is_minimized().unwrap_or(false) =>
-            {
-                on_background(window.app_handle());
-            }
-            tauri::WindowEvent::Focused(true) => {
-                let state = window.app_handle().state::<AppState>();
-                if !state.is_foreground() {
-                    // Back from minimized (desktop) or the background (phones): poll now.
-                    state.request_poll();
-                }
-                state.set_foreground(true);
-            }
-            _ => {}
-        })
-        .invoke_handler(handler())
-        .build(tauri::generate_context!());
+    let app = app_builder(builder, AppOptions::default()).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, _event| {
             // Leaving: lock, and clear a copied code still on the clipboard.

@@ -79,14 +79,32 @@ impl FakeDevice {
 }
 
 fn shell_in(dir: tempfile::TempDir) -> Shell {
+    shell_with(dir, None, false)
+}
+
+/// A shell set up as the app is ([`crate::app_builder`]), on a mock runtime, with a fake
+/// device (dialogs, clipboard); with the push poller when `poll_every` is given and the idle
+/// lock's thread when `idle_lock` (otherwise the lock is driven through `lock_if_idle`).
+pub(crate) fn shell_with(
+    dir: tempfile::TempDir,
+    poll_every: Option<std::time::Duration>,
+    idle_lock: bool,
+) -> Shell {
     let device = Arc::new(FakeDevice::default());
-    let state = AppState::new(dir.path().to_owned(), KdfSource::Fixed(KdfParams::MIN));
-    state.set_device(device.clone());
-    let app = mock_builder()
-        .manage(state)
-        .invoke_handler(crate::handler())
+    let options = crate::AppOptions {
+        data_dir: Some(dir.path().to_owned()),
+        kdf: KdfSource::Fixed(KdfParams::MIN),
+        poll_every,
+        idle_lock,
+        device: Some(device.clone()),
+    };
+    let mut app = crate::app_builder(mock_builder(), options)
         .build(mock_context(noop_assets()))
         .expect("mock app");
+    // The set-up (state, push service, poller) runs with the first turn of the event loop;
+    // the mock runtime's turn returns at once.
+    #[allow(deprecated)]
+    app.run_iteration(|_, _| {});
     let window = WebviewWindowBuilder::new(&app, "main", Default::default())
         .build()
         .expect("mock window");
@@ -1069,6 +1087,10 @@ fn typescript_bindings_are_current() {
         PushAnswerView::decl(),
         ActivityView::decl(),
         PushOpenPayload::decl(),
+        PushEnrolWarning::decl(),
+        PushEnrolPreview::decl(),
+        PushPollFailure::decl(),
+        PushPollStatus::decl(),
         ErrorKind::decl(),
         AppErrorTs::decl(),
     ];

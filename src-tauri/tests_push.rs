@@ -58,6 +58,8 @@ struct FakeServer {
     url: String,
     replies: Arc<Mutex<VecDeque<Value>>>,
     requests: Arc<Mutex<Vec<String>>>,
+    /// How long each reply waits (to make answers overlap).
+    delay: Arc<Mutex<std::time::Duration>>,
 }
 
 fn fake_server() -> FakeServer {
@@ -68,10 +70,12 @@ fn fake_server() -> FakeServer {
     );
     let replies: Arc<Mutex<VecDeque<Value>>> = Arc::default();
     let requests: Arc<Mutex<Vec<String>>> = Arc::default();
-    let (r, q) = (replies.clone(), requests.clone());
+    let delay: Arc<Mutex<std::time::Duration>> = Arc::default();
+    let (r, q, d) = (replies.clone(), requests.clone(), delay.clone());
     std::thread::spawn(move || {
         for stream in listener.incoming() {
             let Ok(mut stream) = stream else { continue };
+            let wait = *d.lock().expect("delay");
             let mut reader = BufReader::new(stream.try_clone().expect("clone"));
             let mut head = String::new();
             let mut length = 0usize;
@@ -88,6 +92,7 @@ fn fake_server() -> FakeServer {
             let mut body = vec![0; length];
             let _ = reader.read_exact(&mut body);
             let first = head.lines().next().unwrap_or("").to_owned();
+            std::thread::sleep(wait);
             q.lock()
                 .expect("requests")
                 .push(format!("{first} {}", String::from_utf8_lossy(&body)));
@@ -108,6 +113,7 @@ fn fake_server() -> FakeServer {
         url,
         replies,
         requests,
+        delay,
     }
 }
 
@@ -406,18 +412,33 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
     let s = shell().unlocked();
     let vault_file = s.dir.path().join("vault.json");
 
-    // Refused by the server (a wrong credential): no account, the vault file untouched.
+    // Pasted: a preview for the confirmation screen, and nothing sent.
     let before = std::fs::read(&vault_file).expect("vault");
+    let preview =
+        s.ok("add_uri", json!({ "uri": enrolment_qr(&server.url) }))["pushPreview"].clone();
+    assert_eq!(preview["host"], "127.0.0.1");
+    assert_eq!(preview["issuer"], "ACME");
+    assert_eq!(preview["label"], SERIAL);
+    assert_eq!(preview["url"], server.url);
+    assert_eq!(preview["warnings"], json!(["pollOnly", "plainHttp"]));
+    assert!(server.requests().is_empty(), "sent before the confirmation");
+    // Refused by the server (a wrong credential): no account, the vault file untouched.
     server.reply(json!({"result": {"status": false,
         "error": {"code": 905, "message": "ERR905: Invalid enrollment credential."}}}));
     assert_eq!(
-        s.kind("add_uri", json!({ "uri": enrolment_qr(&server.url) })),
+        s.kind("push_enrol_confirm", json!({ "id": preview["id"] })),
         "Server"
     );
     assert_eq!(s.ok("push_accounts", json!({})), json!([]));
     assert_eq!(std::fs::read(&vault_file).expect("vault"), before);
+    // A preview is confirmed once.
+    assert_eq!(
+        s.kind("push_enrol_confirm", json!({ "id": preview["id"] })),
+        "NotFound"
+    );
+    assert_eq!(server.requests().len(), 1);
 
-    // Scanned from an image and taken: the push account is saved.
+    // Scanned from an image and confirmed: the push account is saved.
     let server_key = ServerKey::from_pkcs1_der(&test_key().public_pkcs1_der().expect("public"))
         .expect("key")
         .to_base64();
@@ -426,7 +447,13 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
         "result": {"status": true, "value": true}
     }));
     let png = crate::tests::qr_png(&enrolment_qr(&server.url));
-    let added = s.ok_raw("scan_image", &png, &[]);
+    let scanned = s.ok_raw("scan_image", &png, &[]);
+    assert_eq!(scanned["pushEnrolment"], Value::Null);
+    assert_eq!(server.requests().len(), 1, "sent before the confirmation");
+    let added = s.ok(
+        "push_enrol_confirm",
+        json!({ "id": scanned["pushPreview"]["id"] }),
+    );
     assert_eq!(added["pushEnrolment"], SERIAL);
     assert_eq!(added["added"], json!([]));
     let sent = server.requests();
@@ -444,12 +471,14 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
 
 #[test]
 fn the_background_poll_announces_each_challenge_once() {
-    use crate::commands::push::{announce, poll_blocking};
+    use crate::push::notifier::announce;
     let server = fake_server();
     let s = shell().unlocked();
     enrol(&s, account(&server.url, false));
     let events = s.events("push-challenges");
     let state = s.app.state::<AppState>();
+    let service = s.app.state::<crate::push::PushService>();
+    let poll_blocking = |state: &AppState| crate::push::poller::poll_blocking(state, &service);
     let handle = s.app.handle();
 
     // Nothing waits: no event.
@@ -487,4 +516,180 @@ fn the_background_poll_announces_each_challenge_once() {
     assert_eq!(s.ok("push_poll", json!({}))[0]["nonce"], "B4");
     assert!(announce(handle, poll_blocking(&state).expect("poll")).is_empty());
     assert_eq!(events.lock().expect("events").len(), 2);
+}
+
+#[test]
+fn push_enrolment_needs_the_confirmation() {
+    let server = fake_server();
+    let s = shell().unlocked();
+    // Plain HTTP to another machine, and sslverify=0: refused, or warned about.
+    let remote = enrolment_qr("http://192.0.2.7/ttype/push");
+    assert_eq!(s.kind("add_uri", json!({ "uri": remote })), "InvalidInput");
+    let unchecked =
+        enrolment_qr("https://pi.example.com/ttype/push").replace("sslverify=1", "sslverify=0");
+    let preview = s.ok("push_enrol_preview", json!({ "uri": unchecked }));
+    assert_eq!(preview["host"], "pi.example.com");
+    assert_eq!(preview["warnings"], json!(["tlsNotVerified", "pollOnly"]));
+
+    // Cancelled: the confirmation of that preview finds nothing, nothing is sent.
+    let preview = s.ok(
+        "push_enrol_preview",
+        json!({ "uri": enrolment_qr(&server.url) }),
+    );
+    s.ok("push_enrol_cancel", json!({ "id": preview["id"] }));
+    assert_eq!(
+        s.kind("push_enrol_confirm", json!({ "id": preview["id"] })),
+        "NotFound"
+    );
+    // A newer preview replaces an older one: the older id confirms nothing.
+    let older = s.ok(
+        "push_enrol_preview",
+        json!({ "uri": enrolment_qr(&server.url) }),
+    );
+    let newer = s.ok(
+        "push_enrol_preview",
+        json!({ "uri": enrolment_qr(&server.url) }),
+    );
+    assert_ne!(older["id"], newer["id"]);
+    assert_eq!(
+        s.kind("push_enrol_confirm", json!({ "id": older["id"] })),
+        "NotFound"
+    );
+    assert!(server.requests().is_empty(), "{:?}", server.requests());
+    assert_eq!(s.ok("push_accounts", json!({})), json!([]));
+}
+
+#[test]
+fn concurrent_answers_to_one_nonce_send_once() {
+    let server = fake_server();
+    let s = shell().unlocked();
+    enrol(&s, account(&server.url, false));
+    server.reply(poll_reply(vec![challenge(&server.url, "RACE", "Sign-in?")]));
+    s.ok("push_poll", json!({}));
+    *server.delay.lock().expect("delay") = std::time::Duration::from_millis(400);
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    let deny = json!({ "nonce": "RACE", "decision": "deny", "answer": null, "reason": null,
+                       "location": null });
+    let window = s.app.get_webview_window("main").expect("window");
+    let call = |args: Value| {
+        tauri::test::get_ipc_response(
+            &window,
+            tauri::webview::InvokeRequest {
+                cmd: "push_answer".into(),
+                callback: tauri::ipc::CallbackFn(0),
+                error: tauri::ipc::CallbackFn(1),
+                url: "tauri://localhost".parse().expect("url"),
+                body: tauri::ipc::InvokeBody::Json(args),
+                headers: Default::default(),
+                invoke_key: tauri::test::INVOKE_KEY.to_string(),
+            },
+        )
+        .map(|b| b.deserialize::<Value>().expect("json response"))
+    };
+    let results: Vec<Result<Value, Value>> = std::thread::scope(|scope| {
+        let calls: Vec<_> = (0..2).map(|_| scope.spawn(|| call(deny.clone()))).collect();
+        calls
+            .into_iter()
+            .map(|c| c.join().expect("thread"))
+            .collect()
+    });
+    let answered: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.starts_with("POST") && r.contains("nonce=RACE"))
+        .collect();
+    assert_eq!(answered.len(), 1, "{answered:?}");
+    assert_eq!(
+        results.iter().filter(|r| r.is_ok()).count(),
+        1,
+        "{results:?}"
+    );
+    let refused: Vec<_> = results.iter().filter_map(|r| r.as_ref().err()).collect();
+    assert_eq!(refused[0]["kind"], "AlreadyAnswered", "{refused:?}");
+    assert_eq!(
+        s.ok("push_activity", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+/// Waits up to 10 s for an event whose payload satisfies `ok`.
+fn wait_event(events: &Arc<Mutex<Vec<String>>>, ok: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        if let Some(v) = events
+            .lock()
+            .expect("events")
+            .iter()
+            .map(|e| serde_json::from_str::<Value>(e).expect("json"))
+            .find(|v| ok(v))
+        {
+            return v;
+        }
+        assert!(std::time::Instant::now() < deadline, "no such event");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// The app's set-up under `mock_builder`: its background poller finds a sign-in, tells the UI
+/// when polls start failing (a clock that is off named as such) and when they work again.
+#[test]
+fn the_background_poller_runs_and_its_failures_surface() {
+    let server = fake_server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = crate::tests::shell_with(dir, Some(std::time::Duration::from_millis(200)), false)
+        .unlocked();
+    let challenges = s.events("push-challenges");
+    let status = s.events("push-poll-status");
+    assert_eq!(s.ok("push_poll_status", json!({}))["failures"], json!([]));
+    enrol(&s, account(&server.url, false));
+
+    server.reply(poll_reply(vec![challenge(&server.url, "BG1", "Sign-in?")]));
+    let shown = wait_event(&challenges, |v| v[0]["nonce"] == "BG1");
+    assert_eq!(shown[0]["issuer"], "ACME");
+
+    // The server says the phone's clock is off (privacyIDEA's ERR10 for the timestamp).
+    server.reply(json!({"result": {"status": false, "error": {"code": 10,
+        "message": "Timestamp 2026-12-01T10:00:00+00:00 not in valid range."}}}));
+    let failed = wait_event(&status, |v| v["clockOff"] == true);
+    assert_eq!(failed["failures"][0]["serial"], SERIAL);
+    let message = failed["failures"][0]["message"].as_str().expect("message");
+    assert!(
+        message.contains("clock is more than 60 seconds off"),
+        "{message}"
+    );
+    // Working again: the UI hears that too.
+    wait_event(&status, |v| {
+        v["failures"] == json!([]) && v["at"].as_u64().is_some_and(|a| a > 0)
+    });
+
+    // The server goes away: Network failures surface.
+    let gone = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let url = format!("http://{}/ttype/push", gone.local_addr().expect("addr"));
+    drop(gone);
+    s.ok("push_remove", json!({ "serial": SERIAL }));
+    enrol(&s, account(&url, false));
+    let failed = wait_event(&status, |v| {
+        v["failures"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("cannot reach"))
+    });
+    assert_eq!(failed["clockOff"], false);
+    let now = s.ok("push_poll_status", json!({}));
+    assert_eq!(now["failures"][0]["serial"], SERIAL);
+}
+
+/// The app's set-up under `mock_builder` with its idle-lock thread: an idle vault locks by
+/// itself and the UI hears `vault-locked` with the reason.
+#[test]
+fn the_idle_lock_runs_under_the_app_set_up() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = crate::tests::shell_with(dir, None, true).unlocked();
+    let locked = s.events("vault-locked");
+    let mut settings = s.ok("settings_get", json!({}));
+    settings["lockTimeoutSecs"] = json!(1);
+    s.ok("settings_set", json!({ "settings": settings }));
+    let event = wait_event(&locked, |v| v["reason"] == "idle");
+    assert_eq!(event["reason"], "idle");
+    assert_eq!(s.kind("push_pending", json!({})), "Locked");
 }

@@ -108,7 +108,8 @@ fn add_and_save<R: Runtime>(
     Ok(result)
 }
 
-/// Adds what the texts hold; a privacyIDEA push enrolment (which must come alone) enrols.
+/// Adds what the texts hold; a privacyIDEA push enrolment (which must come alone) is read
+/// for the confirmation screen, not sent.
 async fn add_texts<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
@@ -119,8 +120,13 @@ async fn add_texts<R: Runtime>(
         .position(|t| matches!(payload::parse(t), Ok(Payload::PushEnrolment(_))));
     match push {
         Some(i) if texts.len() == 1 => {
+            // Nothing is sent before the user confirms (push_enrol_confirm).
             let mut texts = texts;
-            super::push::enrol(app, state, texts.swap_remove(i)).await
+            let service = tauri::Manager::state::<crate::push::PushService>(app);
+            Ok(AddResult {
+                push_preview: Some(crate::push::enrol::preview(&service, texts.swap_remove(i))?),
+                ..AddResult::default()
+            })
         }
         Some(_) => Err(AppError::invalid(
             "this image holds a push enrolment QR code among others; scan it on its own",
@@ -130,7 +136,8 @@ async fn add_texts<R: Runtime>(
 }
 
 /// A typed or pasted `otpauth://`, `otpauth-migration://` or `steam://` URI, or a privacyIDEA
-/// push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), which enrols.
+/// push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), returned as a preview to
+/// confirm.
 #[tauri::command]
 pub async fn add_uri<R: Runtime>(
     app: AppHandle<R>,

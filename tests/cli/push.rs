@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use twofold_core::push::{Method, PrivacyIdea, PushProtocol, Request};
+use twofold_core::push::{PrivacyIdea, PushProtocol, Request};
 use twofold_core::vault::{Vault, file};
 use twofold_core::{Clock, SystemClock};
 
@@ -60,14 +60,9 @@ fn median(v: &mut [f64]) -> f64 {
     v[v.len() / 2]
 }
 
-/// The core's requests over HTTP, as the app does it.
+/// The core's requests over HTTP, through the transport the app and the CLI use.
 fn send(r: &Request) -> Vec<u8> {
-    let client = reqwest::blocking::Client::new();
-    let b = match r.method {
-        Method::Get => client.get(&r.url).query(&r.params),
-        Method::Post => client.post(&r.url).form(&r.params),
-    };
-    b.send().unwrap().bytes().unwrap().to_vec()
+    twofold_http::send_body(r).unwrap()
 }
 
 fn open(vault: &Path) -> Vault {
@@ -120,6 +115,80 @@ fn push_commands_without_a_server() {
         .output()
         .unwrap();
     assert_error(&o, 3);
+}
+
+/// Serves `reply` (raw HTTP) to every connection on 127.0.0.1; counts the connections.
+fn serve_raw(reply: Vec<u8>) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+                if line == "\r\n" {
+                    break;
+                }
+                line.clear();
+            }
+            // The client may hang up early on an oversized reply.
+            let _ = stream.write_all(&reply);
+        }
+    });
+    (format!("http://{addr}/ttype/push"), hits)
+}
+
+fn pipush_qr(url: &str) -> String {
+    let url = url.replace(':', "%3A");
+    format!(
+        "otpauth://pipush/PIPU0001?url={url}&ttl=10&issuer=x&enrollment_credential=0123456789abcdef0123456789abcdef01234567&v=1&serial=PIPU0001&sslverify=1&poll_only=True"
+    )
+}
+
+/// The transport's rules through `twofold push enroll`: a redirect is not followed, an
+/// oversized reply is refused, plain HTTP to another machine is refused before anything is
+/// sent; nothing is stored.
+#[test]
+fn push_enroll_refuses_redirects_oversized_replies_and_plain_http() {
+    let v = temp_vault("transport");
+    assert!(tw(&v, &["init", "--kdf", "minimum"]).status.success());
+    let before = std::fs::read(&v).unwrap();
+
+    let (target, target_hits) =
+        serve_raw(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}".to_vec());
+    let redirect = format!(
+        "HTTP/1.1 307 Temporary Redirect\r\nLocation: {target}\r\nContent-Length: 0\r\n\r\n"
+    );
+    let (url, hits) = serve_raw(redirect.into_bytes());
+    let err = assert_error(&tw(&v, &["push", "enroll", &pipush_qr(&url)]), 1);
+    assert!(err.contains("redirect"), "{err}");
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    assert_eq!(target_hits.load(std::sync::atomic::Ordering::SeqCst), 0);
+
+    let mut big = format!(
+        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n",
+        twofold_http::MAX_BODY_BYTES + 1
+    )
+    .into_bytes();
+    big.resize(big.len() + twofold_http::MAX_BODY_BYTES + 1, b'x');
+    let (url, _) = serve_raw(big);
+    let err = assert_error(&tw(&v, &["push", "enroll", &pipush_qr(&url)]), 1);
+    assert!(err.contains("larger than"), "{err}");
+
+    let err = assert_error(
+        &tw(
+            &v,
+            &["push", "enroll", &pipush_qr("http://192.0.2.7/ttype/push")],
+        ),
+        1,
+    );
+    assert!(err.contains("only https://"), "{err}");
+    assert_eq!(std::fs::read(&v).unwrap(), before, "nothing stored");
 }
 
 #[test]

@@ -111,6 +111,8 @@ test("migration QR codes: asks for the next batch, then shows every account; a p
     await page.getByTestId("add").click();
     await page.getByRole("button", { name: "Other account" }).click();
     await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
+    // docs/ipc-push.md: enrolled only once confirmed.
+    await page.getByRole("button", { name: "Set up push sign-in" }).click();
     await page.getByText("Push sign-in is set up for PIPU0001").waitFor();
     await page.getByRole("button", { name: "Back" }).click();
     await page.getByTestId("push-account").filter({ hasText: "PIPU0001" }).waitFor();
@@ -413,11 +415,12 @@ test("phones: the camera scan adds through add_uri, a migration export asks for 
     await page.getByTestId("account").nth(1).waitFor();
     const calls = await page.evaluate(() => window.__twofoldFake.state.calls);
     assert.ok(calls.includes("plugin:barcode-scanner|scan") && calls.includes("add_uri") && !calls.includes("scan_camera"), calls.join());
-    // A push enrolment code from the camera enrols (docs/ipc-push.md), no file chooser.
+    // A push enrolment code from the camera enrols once confirmed (docs/ipc-push.md), no file chooser.
     await page.evaluate(() => window.__twofoldFake.state.scans.splice(0, Infinity, { push: "PIPU0002" }));
     await page.getByTestId("add").click();
     await page.getByRole("button", { name: "Work or school account" }).click();
     await page.getByRole("button", { name: "Scan QR Code" }).click();
+    await page.getByRole("button", { name: "Set up push sign-in" }).click();
     await page.getByText("Push sign-in is set up for PIPU0002").waitFor();
     assert.equal(await page.getByText("No camera here").count(), 0);
   });

@@ -1,7 +1,7 @@
 // Browser flows of push sign-in approvals (docs/ipc-push.md) against the fake shell, at 390×844.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { openApp, shot, startServer } from "./harness.mjs";
+import { openApp, pngBytes, shot, startServer } from "./harness.mjs";
 
 const PASSWORD = "correct horse battery staple";
 const GITHUB = `otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub`;
@@ -219,5 +219,69 @@ test("push: the server cannot be reached: the prompt stays and Try again sends t
     await page.getByTestId("toast").filter({ hasText: "Inloggningen godkändes." }).waitFor();
     const { activity } = await fakeState(page);
     assert.deepEqual(activity.map((a) => [a.decision, a.accepted]), [["approve", true]]);
+  });
+});
+
+test("push: a scanned pipush QR shows the server and every warning, and enrols only after Set up", async () => {
+  const scans = [
+    { push: "PIPU0009", host: "pi.example.com", warnings: ["tlsNotVerified", "pollOnly"] },
+    { push: "PIPU0010", host: "127.0.0.1", warnings: ["pollOnly", "plainHttp"] },
+  ];
+  await withApp(base({ pushAccounts: [], scans }), {}, async ({ page }) => {
+    await page.getByTestId("account").first().waitFor();
+    await page.getByTestId("add").click();
+    await page.getByRole("button", { name: "Work or school account" }).click();
+    await page.getByTestId("scan-file").setInputFiles({ name: "p.png", mimeType: "image/png", buffer: pngBytes() });
+    const confirm = page.getByTestId("push-confirm");
+    await confirm.waitFor();
+    assert.equal(await page.getByTestId("push-confirm-host").textContent(), "Server: pi.example.com");
+    await confirm.getByText("Issuer: privacyIDEA").waitFor();
+    const warnings = await page.getByTestId("push-confirm-warning").allTextContents();
+    assert.equal(warnings.length, 2);
+    assert.match(warnings[0], /sslverify=0/);
+    assert.match(warnings[1], /sends no notifications/);
+    // Nothing was sent before the confirmation.
+    let fake = await page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
+    assert.deepEqual(fake.enrolmentsSent, []);
+    assert.ok(!fake.calls.includes("push_enrol_confirm"), fake.calls.join());
+    // The confirmation's buttons are large enough (the hidden file input is not a target).
+    assert.deepEqual((await smallTargets(page)).filter((el) => !el.includes('data-testid="scan-fi')), []);
+    await shot(page, "48-push-enrol-confirm");
+
+    // Cancel: nothing sent, nothing enrolled.
+    await page.getByRole("button", { name: "Cancel" }).click();
+    await page.getByText("Push sign-in was not set up.").waitFor();
+    assert.equal(await confirm.count(), 0);
+    fake = await page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
+    assert.deepEqual(fake.enrolmentsSent, []);
+    assert.deepEqual(fake.pushAccounts, []);
+
+    // The next one (plain HTTP to a test server on this device) is confirmed: enrolled.
+    await page.getByTestId("scan-file").setInputFiles({ name: "q.png", mimeType: "image/png", buffer: pngBytes() });
+    await confirm.waitFor();
+    assert.equal(await page.getByTestId("push-confirm-host").textContent(), "Server: 127.0.0.1");
+    await confirm.getByText("Plain HTTP: nothing is encrypted.", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Set up push sign-in" }).click();
+    await page.getByText("Push sign-in is set up for PIPU0010").waitFor();
+    fake = await page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
+    assert.deepEqual(fake.enrolmentsSent, ["PIPU0010"]);
+    assert.ok(fake.calls.indexOf("scan_image") < fake.calls.indexOf("push_enrol_confirm"));
+  });
+});
+
+test("push: failing background polls are shown, a clock that is off is named, and the message goes when polls work again", async () => {
+  await withApp(base(), {}, async ({ page }) => {
+    await page.getByTestId("account").first().waitFor();
+    assert.equal(await page.getByTestId("push-poll-failed").count(), 0);
+    const failed = (clockOff, message) => page.evaluate(([clockOff, message]) => window.__twofoldFake.emit("push-poll-status", {
+      at: Math.floor(Date.now() / 1000), clockOff, failures: [{ serial: "PIPU0001A2B3", message, clockOff }],
+    }), [clockOff, message]);
+    await failed(false, "PIPU0001A2B3: cannot reach https://pi.example.com/ttype/push: connection refused");
+    await page.getByTestId("push-poll-failed").filter({ hasText: "Cannot check for sign-in requests: PIPU0001A2B3: cannot reach" }).waitFor();
+    await failed(true, "PIPU0001A2B3: this device's clock is more than 60 seconds off the server's");
+    await page.getByTestId("push-poll-failed").filter({ hasText: "clock is more than a minute off" }).waitFor();
+    await shot(page, "49-push-clock-off");
+    await page.evaluate(() => window.__twofoldFake.emit("push-poll-status", { at: Math.floor(Date.now() / 1000), clockOff: false, failures: [] }));
+    await page.getByTestId("push-poll-failed").waitFor({ state: "detached" });
   });
 });

@@ -6,7 +6,7 @@ use twofold_core::push::privacyidea::EnrolError;
 use twofold_core::push::{AnswerError, KeyError, PollError};
 use twofold_core::scan::ScanError;
 use twofold_core::sync::SyncError;
-use twofold_core::vault::{OpenError, VaultError, file::FileError};
+use twofold_core::vault::{OpenError, PollFailed, VaultError, file::FileError};
 
 /// What went wrong, worded for the one `error: ...` line. Never holds a secret.
 #[derive(Debug, thiserror::Error)]
@@ -54,8 +54,11 @@ pub enum CliError {
     #[error(transparent)]
     Key(#[from] KeyError),
     /// An HTTP request failed (no reply to read).
-    #[error("{0}")]
-    Http(String),
+    #[error(transparent)]
+    Http(#[from] twofold_http::HttpError),
+    /// Every push account's poll failed.
+    #[error(transparent)]
+    Polls(#[from] PollFailed<twofold_http::HttpError>),
     /// A sync could not run (a wrong passphrase among the reasons).
     #[error("sync failed: {0}")]
     Sync(#[from] SyncError),
@@ -119,6 +122,7 @@ impl CliError {
             | CliError::Answer(_)
             | CliError::Key(_)
             | CliError::Http(_)
+            | CliError::Polls(_)
             | CliError::Sync(
                 SyncError::PassphraseNeeded
                 | SyncError::KeyFile(_)

@@ -1,21 +1,17 @@
-//! `twofold push ...`: the core builds and reads the protocol's messages, this module carries
-//! them over HTTP (reqwest, rustls) and keeps the vault.
-
-use std::time::Duration;
+//! `twofold push ...`: the core builds and reads the protocol's messages, `twofold-http`
+//! carries them (HTTPS, no redirects, capped replies) and this module keeps the vault.
 
 use serde::Serialize;
 use twofold_core::push::privacyidea::Enrolment;
-use twofold_core::push::{Answer, DeclineReason, Method, PhoneKey, Request};
+use twofold_core::push::{Answer, DeclineReason, PhoneKey};
 use twofold_core::rng::SystemRng;
 use twofold_core::{Clock, SystemClock};
+use twofold_http::{check_url, poll_all, send_body};
 
 use crate::args::{PushCommand, ReasonArg};
 use crate::error::CliError;
-use crate::output::print_json;
+use crate::output::{print_json, terminal_safe};
 use crate::vault::{Context, save};
-
-/// How long one HTTP exchange may take.
-const TIMEOUT: Duration = Duration::from_secs(20);
 
 pub fn run(ctx: &Context, command: PushCommand) -> Result<(), CliError> {
     match command {
@@ -41,61 +37,34 @@ pub fn run(ctx: &Context, command: PushCommand) -> Result<(), CliError> {
     }
 }
 
-/// Sends a request and returns the reply's body, whatever its HTTP status (privacyIDEA puts
-/// its errors in a JSON body). TLS certificates are checked unless the server said otherwise.
-pub fn send(request: &Request) -> Result<Vec<u8>, CliError> {
-    let fail = |e: reqwest::Error| {
-        CliError::Http(format!(
-            "cannot reach {}: {}",
-            request.url,
-            describe(&e.without_url())
-        ))
-    };
-    let client = reqwest::blocking::Client::builder()
-        .danger_accept_invalid_certs(!request.verify_tls)
-        .timeout(TIMEOUT)
-        .user_agent(concat!("twofold/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(fail)?;
-    let builder = match request.method {
-        Method::Get => client.get(&request.url).query(&request.params),
-        Method::Post => client.post(&request.url).form(&request.params),
-    };
-    let reply = builder.send().map_err(fail)?;
-    Ok(reply.bytes().map_err(fail)?.to_vec())
-}
-
-/// The error and its causes on one line.
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
-}
-
 fn enroll(ctx: &Context, uri: &str) -> Result<(), CliError> {
     let scanned_at = SystemClock.now();
     let enrolment = Enrolment::parse(uri, scanned_at)?;
+    // Refused before the key is made or anything is sent: plain HTTP to another machine.
+    check_url(enrolment.url())?;
     let (path, mut vault) = ctx.open()?;
     for w in enrolment.warnings() {
         eprintln!("warning: {w}");
     }
     let key = PhoneKey::generate(&SystemRng::new())?;
     let pending = enrolment.start(key, None, SystemClock.now())?;
-    let body = send(pending.request())?;
+    let body = send_body(pending.request())?;
     let account = pending.finish(&body, SystemClock.now())?;
     let serial = account.serial.clone();
     let issuer = account.issuer.clone();
     let unlock = account.requires_unlock();
     if vault.add_push_account(account) {
-        eprintln!("note: {serial} was enrolled before; the new enrolment replaces it");
+        eprintln!(
+            "note: {} was enrolled before; the new enrolment replaces it",
+            terminal_safe(&serial)
+        );
     }
     save(&path, &vault, false)?;
-    println!("enrolled {serial} ({issuer})");
+    println!(
+        "enrolled {} ({})",
+        terminal_safe(&serial),
+        terminal_safe(&issuer)
+    );
     if unlock {
         eprintln!("note: the server asks for device authentication before each approval");
     }
@@ -114,33 +83,20 @@ struct ChallengeJson<'a> {
 
 fn poll(ctx: &Context, json: bool) -> Result<(), CliError> {
     let (path, mut vault) = ctx.open()?;
-    let now = SystemClock.now();
-    let requests = vault.poll_requests(now);
-    let total = requests.len();
-    let mut failures = Vec::new();
-    for (serial, request) in requests {
-        let result = request
-            .map_err(CliError::from)
-            .and_then(|r| send(&r))
-            .and_then(|body| {
-                vault
-                    .read_poll_reply(&serial, &body, SystemClock.now())
-                    .map_err(CliError::from)
-            });
-        match result {
-            Ok(outcome) => {
-                for r in outcome.rejected {
-                    eprintln!("warning: {serial}: refused a sign-in request: {r}");
-                }
-            }
-            Err(e) => failures.push(format!("{serial}: {e}")),
-        }
+    let replies = poll_all(vault.poll_requests(SystemClock.now()));
+    let round = vault.read_poll_replies(replies, SystemClock.now())?;
+    for (serial, r) in &round.rejected {
+        eprintln!(
+            "warning: {}: refused a sign-in request: {r}",
+            terminal_safe(serial)
+        );
     }
-    if total > 0 && failures.len() == total {
-        return Err(CliError::Http(failures.join("; ")));
-    }
-    for f in &failures {
-        eprintln!("warning: {f}");
+    for (serial, e) in &round.failed {
+        eprintln!(
+            "warning: {}: {}",
+            terminal_safe(serial),
+            terminal_safe(&e.to_string())
+        );
     }
     save(&path, &vault, false)?;
     let pending = vault.pending_challenges(SystemClock.now());
@@ -164,11 +120,12 @@ fn poll(ctx: &Context, json: bool) -> Result<(), CliError> {
                 .map(|o| format!("  [options: {}]", o.join(", ")))
                 .unwrap_or_default();
             println!(
-                "{}  {}  {}: {}{options}",
-                c.nonce(),
-                c.serial(),
-                c.title(),
-                c.question()
+                "{}  {}  {}: {}{}",
+                terminal_safe(c.nonce()),
+                terminal_safe(c.serial()),
+                terminal_safe(c.title()),
+                terminal_safe(c.question()),
+                terminal_safe(&options)
             );
         }
     }
@@ -185,7 +142,7 @@ fn answer_cmd(ctx: &Context, nonce: &str, answer: Answer, json: bool) -> Result<
     let (path, mut vault) = ctx.open()?;
     let approve = matches!(answer, Answer::Accept { .. });
     let pending = vault.prepare_answer(nonce, answer, SystemClock.now())?;
-    let body = send(pending.request())?;
+    let body = send_body(pending.request())?;
     // The vault is saved whatever the reply: the answer reached the server, so its nonce is
     // spent (and logged) even when the server refused it.
     let outcome = vault.finish_answer(&pending, &body, None, SystemClock.now());
@@ -205,7 +162,10 @@ fn answer_cmd(ctx: &Context, nonce: &str, answer: Answer, json: bool) -> Result<
             }
         }
         if let Some(code) = outcome.display_code {
-            println!("enter this code on the sign-in page: {code}");
+            println!(
+                "enter this code on the sign-in page: {}",
+                terminal_safe(&code)
+            );
         }
     }
     Ok(())
@@ -235,7 +195,13 @@ fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
         print_json(&list)?;
     } else {
         for a in vault.push_accounts() {
-            println!("{}  {}  {}  {}", a.serial, a.issuer, a.label, a.url);
+            println!(
+                "{}  {}  {}  {}",
+                terminal_safe(&a.serial),
+                terminal_safe(&a.issuer),
+                terminal_safe(&a.label),
+                terminal_safe(&a.url)
+            );
         }
     }
     Ok(())

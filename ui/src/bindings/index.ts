@@ -153,9 +153,15 @@ skipped: Array<ImportSkip>,
  */
 migration: MigrationProgress | null, 
 /**
- * The serial of a started privacyIDEA push enrolment (push issue); `null` otherwise.
+ * The serial of a confirmed privacyIDEA push enrolment (`push_enrol_confirm`); `null`
+ * otherwise.
  */
-pushEnrolment: string | null, };
+pushEnrolment: string | null, 
+/**
+ * A privacyIDEA push enrolment QR code was read: nothing is sent until the user
+ * confirms it (`push_enrol_confirm` with its id); `null` otherwise.
+ */
+pushPreview: PushEnrolPreview | null, };
 
 export type ManualAccount = { 
 /**
@@ -478,6 +484,74 @@ export type PushOpenPayload = {
  * The prompt to open.
  */
 nonce: string, };
+
+export type PushEnrolWarning = "tlsNotVerified" | "pollOnly" | "plainHttp";
+
+export type PushEnrolPreview = { 
+/**
+ * Confirm (or cancel) with this id.
+ */
+id: string, 
+/**
+ * The server's host name, as the enrolment will contact it.
+ */
+host: string, 
+/**
+ * The whole server address.
+ */
+url: string, 
+/**
+ * Who asks (the QR code's issuer).
+ */
+issuer: string, 
+/**
+ * The QR code's label.
+ */
+label: string, 
+/**
+ * The token's serial.
+ */
+serial: string, 
+/**
+ * Approving will need device authentication.
+ */
+requiresUnlock: boolean, 
+/**
+ * After this (Unix seconds) the QR code can no longer be used.
+ */
+expiresAt: number, 
+/**
+ * Every warning, in this order: TLS, poll-only, plain HTTP.
+ */
+warnings: Array<PushEnrolWarning>, };
+
+export type PushPollFailure = { 
+/**
+ * The account's serial.
+ */
+serial: string, 
+/**
+ * What failed (no network, the server refused, ...).
+ */
+message: string, 
+/**
+ * The server refused the poll's time: this device's clock is more than 60 s off.
+ */
+clockOff: boolean, };
+
+export type PushPollStatus = { 
+/**
+ * When (Unix seconds; 0 before the first poll).
+ */
+at: number, 
+/**
+ * The accounts whose poll failed; empty when every poll worked.
+ */
+failures: Array<PushPollFailure>, 
+/**
+ * Some server said this device's clock is more than 60 s off.
+ */
+clockOff: boolean, };
 
 export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired";
 

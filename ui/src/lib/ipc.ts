@@ -8,6 +8,7 @@ import type {
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
+  PushEnrolPreview, PushPollStatus,
 } from "./push-types";
 
 async function call<T>(cmd: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
@@ -43,6 +44,12 @@ export const ipc = {
   addManual: (account: ManualAccount) => call<AddResult>("add_manual", { account }),
   scanImage: (bytes: Uint8Array) => raw<AddResult>("scan_image", bytes),
   scanCamera: () => call<AddResult>("scan_camera"),
+  /** docs/ipc-push.md: reads a pipush QR code for the confirmation screen; sends nothing. */
+  pushEnrolPreview: (uri: string) => call<PushEnrolPreview>("push_enrol_preview", { uri }),
+  /** Enrols the previewed code: the only way a push enrolment is sent. */
+  pushEnrolConfirm: (id: string) => call<AddResult>("push_enrol_confirm", { id }),
+  pushEnrolCancel: (id: string) => call<void>("push_enrol_cancel", { id }),
+  pushPollStatus: () => call<PushPollStatus>("push_poll_status"),
   accountUpdate: (id: string, patch: AccountPatch) => call<AccountView>("account_update", { id, patch }),
   accountDelete: (id: string) => call<void>("account_delete", { id }),
   /** AuthRequired unless the password was entered within the last minute (then vaultUnlock). */
@@ -93,6 +100,10 @@ export function onClipboardCleared(cb: () => void): Promise<UnlistenFn> {
 
 export function onPushChallenges(cb: (p: PushChallengeView[]) => void): Promise<UnlistenFn> {
   return listen<PushChallengeView[]>("push-challenges", (e) => cb(e.payload));
+}
+
+export function onPushPollStatus(cb: (p: PushPollStatus) => void): Promise<UnlistenFn> {
+  return listen<PushPollStatus>("push-poll-status", (e) => cb(e.payload));
 }
 
 export function onPushOpen(cb: (p: PushOpenPayload) => void): Promise<UnlistenFn> {

@@ -6,7 +6,7 @@ import { toAppError, kindOf } from "./errors";
 import { mergeChallenges, pendingNewestFirst } from "./push";
 import { app, clock, report, toast } from "./state.svelte";
 import { t } from "./i18n/index.svelte";
-import type { PushAccountView, PushChallengeView } from "./push-types";
+import type { PushAccountView, PushChallengeView, PushPollStatus } from "./push-types";
 
 export const push = $state({
   challenges: [] as PushChallengeView[],
@@ -14,7 +14,22 @@ export const push = $state({
   openNonce: null as string | null,
   accounts: [] as PushAccountView[],
   polling: false,
+  /** How the shell's last poll went (push-poll-status); failures are shown in the list. */
+  pollStatus: null as PushPollStatus | null,
 });
+
+/** The push-poll-status event: polls started or stopped failing. */
+export function receivePollStatus(status: PushPollStatus): void {
+  push.pollStatus = status;
+}
+
+/** What to say about failing polls, or null when they work. */
+export function pollProblem(): string | null {
+  const s = push.pollStatus;
+  if (!s || s.failures.length === 0) return null;
+  if (s.clockOff) return t("push.clockOff");
+  return t("push.pollFailed", { message: s.failures.map((f) => f.message).join("; ") });
+}
 
 export function pendingChallenges(): PushChallengeView[] {
   return pendingNewestFirst(push.challenges, clock.now);
@@ -80,4 +95,5 @@ export function resetPush(): void {
   push.challenges = [];
   push.openNonce = null;
   push.accounts = [];
+  push.pollStatus = null;
 }

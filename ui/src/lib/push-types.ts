@@ -1,5 +1,5 @@
 // The push DTOs of docs/ipc-push.md, generated from the Rust types by ts-rs (src/bindings/).
 export type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView,
-  PushDecision, PushOpenPayload,
+  PushDecision, PushEnrolPreview, PushEnrolWarning, PushOpenPayload, PushPollFailure, PushPollStatus,
 } from "../bindings";

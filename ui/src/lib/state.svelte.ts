@@ -1,6 +1,7 @@
 // The app's state and the actions that change it. Components read `app` and call these actions;
 // every command goes through ipc.ts and every failure through report(), so nothing fails silently.
 import { ipc } from "./ipc";
+import type { PushEnrolPreview } from "./push-types";
 import { toAppError } from "./errors";
 import { sortAccounts } from "./accounts";
 import { nextRollover } from "./countdown";
@@ -38,6 +39,8 @@ export const app = $state({
   migration: null as MigrationProgress | null,
   /** Message after an add: duplicates, push enrolment. */
   addNotice: [] as string[],
+  /** A push enrolment QR code read but not sent: the add screen asks for confirmation. */
+  pushPreview: null as PushEnrolPreview | null,
 });
 
 export const clock = $state({ now: Date.now() });
@@ -185,6 +188,8 @@ export async function handleAdded(result: AddResult): Promise<boolean> {
   for (const s of result.skipped ?? []) notes.push(t("add.skipped", { name: s.name, reason: s.reason }));
   if (result.pushEnrolment) notes.push(t("add.push", { serial: result.pushEnrolment }));
   app.addNotice = notes;
+  app.pushPreview = result.pushPreview ?? null;
+  if (app.pushPreview) return false;
   const missing = result.migration && result.migration.missing.length > 0;
   app.migration = missing ? result.migration : null;
   if (missing) return false;

@@ -11,7 +11,8 @@ import type {
   ImportReportView, ManualAccount, MigrationProgress, Platform, Settings,
 } from "../lib/types";
 import type {
-  ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision,
+  ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
+  PushEnrolWarning, PushPollStatus,
 } from "../lib/push-types";
 
 export interface FakeConfig {
@@ -52,7 +53,7 @@ export interface FakeChallenge {
 export type ScanScript =
   | { uri: string }
   | { migration: { uris: string[]; batchId: number; batchIndex: number; batchSize: number } }
-  | { push: string };
+  | { push: string; warnings?: PushEnrolWarning[]; host?: string };
 
 interface Entry { view: AccountView; secret: Uint8Array }
 
@@ -177,6 +178,11 @@ export function installFake(): void {
     /** The headers of the call being handled (raw-body calls carry their arguments there). */
     headers: {} as Record<string, string>,
     networkFailures: cfg.pushNetworkFailures ?? 0,
+    /** docs/ipc-push.md: the pipush QR code read and shown for confirmation, not sent. */
+    enrolPreview: null as { id: string; serial: string } | null,
+    /** Push enrolments sent to the server (only push_enrol_confirm sends one). */
+    enrolmentsSent: [] as string[],
+    pollStatus: { at: 0, failures: [], clockOff: false } as PushPollStatus,
   };
   const nowSecs = () => Math.floor(Date.now() / 1000);
   function addChallenge(c: FakeChallenge) {
@@ -219,7 +225,7 @@ export function installFake(): void {
     state.entries.push({ view, secret });
     result.added.push(view);
   }
-  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null });
+  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null, pushPreview: null });
   function addUri(uri: string): AddResult {
     const r = emptyResult();
     const { manual, secret } = parseUri(uri);
@@ -281,13 +287,14 @@ export function installFake(): void {
   function runScript(script: ScanScript): AddResult {
     if ("uri" in script) return addUri(script.uri);
     if ("push" in script) {
-      // docs/ipc-push.md: a pipush QR enrols; the accounts list then shows it (push_accounts).
-      state.pushAccounts = state.pushAccounts.filter((a) => a.serial !== script.push);
-      state.pushAccounts.push({
-        serial: script.push, issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push",
-        requiresUnlock: false, enrolledAt: Math.floor(Date.now() / 1000), mutedUntil: null, insecureTls: false,
-      });
-      return { ...emptyResult(), pushEnrolment: script.push };
+      // docs/ipc-push.md: a pipush QR is read for the confirmation screen; nothing is sent.
+      const host = script.host ?? "pi.example.com";
+      const preview: PushEnrolPreview = {
+        id: String(++state.seq), host, url: `https://${host}/ttype/push`, issuer: "privacyIDEA", label: "alice",
+        serial: script.push, requiresUnlock: false, expiresAt: nowSecs() + 600, warnings: script.warnings ?? ["pollOnly"],
+      };
+      state.enrolPreview = { id: preview.id, serial: script.push };
+      return { ...emptyResult(), pushPreview: preview };
     }
     const m = script.migration;
     const r = emptyResult();
@@ -472,6 +479,28 @@ export function installFake(): void {
       acc.mutedUntil = nowSecs() + Number(a.minutes) * 60;
     },
     push_activity: () => (needUnlocked(), state.activity),
+    push_enrol_confirm: (a) => {
+      needUnlocked();
+      const p = state.enrolPreview;
+      if (!p || p.id !== String(a.id)) fail("NotFound", "no push enrolment waits for this confirmation");
+      state.enrolPreview = null;
+      state.enrolmentsSent.push(p!.serial);
+      // The accounts list then shows it (push_accounts).
+      state.pushAccounts = state.pushAccounts.filter((x) => x.serial !== p!.serial);
+      state.pushAccounts.push({
+        serial: p!.serial, issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push",
+        requiresUnlock: false, enrolledAt: nowSecs(), mutedUntil: null, insecureTls: false,
+      });
+      return { ...emptyResult(), pushEnrolment: p!.serial };
+    },
+    push_enrol_cancel: (a) => {
+      if (state.enrolPreview?.id === String(a.id)) state.enrolPreview = null;
+    },
+    push_poll_status: () => state.pollStatus,
+    push_enrol_preview: (a) => {
+      const serial = /[?&]serial=([^&]+)/.exec(String(a.uri))?.[1] ?? fail("InvalidInput", "not a privacyIDEA push enrolment");
+      return runScript({ push: serial }).pushPreview;
+    },
     push_remove: (a) => {
       needUnlocked();
       if (!state.pushAccounts.some((x) => x.serial === a.serial)) fail("NotFound", "no such push account");

@@ -271,6 +271,12 @@ pub enum PollError {
     /// The reply is not what the protocol says.
     #[error("unexpected poll reply: {0}")]
     Response(String),
+    /// The server refused the poll's timestamp: this device's clock is more than 60 s off
+    /// the server's (privacyIDEA's ERR10 "timestamp ... not in range").
+    #[error(
+        "this device's clock is more than 60 seconds off the server's ({0}); set the clock right and try again"
+    )]
+    ClockOff(ServerError),
 }
 
 /// Why an answer could not be made or was not taken.

@@ -517,6 +517,13 @@ fn reply(body: &[u8]) -> Result<Value, Reply> {
     }
 }
 
+/// privacyIDEA's refusal of a poll whose timestamp is more than a minute off its clock:
+/// `privacyIDEAError` (code 10) "Timestamp ... not in valid range.".
+fn is_timestamp_refusal(e: &ServerError) -> bool {
+    let m = e.message.to_ascii_lowercase();
+    e.code == 10 && m.contains("timestamp") && m.contains("range")
+}
+
 fn value(json: &Value) -> &Value {
     json.get("result")
         .and_then(|r| r.get("value"))
@@ -653,6 +660,7 @@ impl PushProtocol for PrivacyIdea {
         received_at: u64,
     ) -> Result<PollOutcome, PollError> {
         let json = reply(body).map_err(|e| match e {
+            Reply::Server(s) if is_timestamp_refusal(&s) => PollError::ClockOff(s),
             Reply::Server(s) => PollError::Server(s),
             Reply::Bad(m) => PollError::Response(m),
         })?;

@@ -25,7 +25,10 @@ pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountErro
 pub use format::{FORMAT, MAX_FILE_BYTES, VERSION};
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
-pub use push::{ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX};
+pub use push::{
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollReplies,
+    PollRound,
+};
 
 use crate::rng::{Rng, uuid};
 use format::{Slot, SlotKdf, wrap};

@@ -3,13 +3,14 @@
 //! methods do the bookkeeping around [`crate::push`]'s requests and replies, so the app and
 //! the CLI only carry bytes:
 //!
-//! 1. [`Vault::poll_requests`] → send each → [`Vault::read_poll_reply`] (verifies, stores);
+//! 1. [`Vault::poll_requests`] → send each → [`Vault::read_poll_replies`] (verifies, stores,
+//!    says what is new; fails only when every account failed);
 //! 2. [`Vault::pending_challenges`] to show;
 //! 3. [`Vault::prepare_answer`] → send → [`Vault::finish_answer`] (logs, marks the nonce).
 
 use crate::push::{
-    Activity, Answer, AnswerError, AnswerOutcome, AnsweredNonce, Challenge, Location,
-    PendingAnswer, PollError, PollOutcome, PushAccount, Request, protocol,
+    Activity, Answer, AnswerError, AnswerOutcome, AnsweredNonce, Challenge, ChallengeError,
+    Location, PendingAnswer, PollError, PushAccount, Request, protocol,
 };
 
 use super::{Vault, VaultError};
@@ -20,6 +21,59 @@ pub const ANSWERED_KEEP_SECS: u64 = 30 * 24 * 3600;
 pub const ANSWERED_MAX: usize = 10_000;
 /// At most this many activity entries are kept (the oldest go first).
 pub const ACTIVITY_MAX: usize = 10_000;
+
+/// What one account's poll reply brought.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollNews {
+    /// Every verified challenge the server listed, in its order (new, known and answered).
+    pub challenges: Vec<Challenge>,
+    /// Nonces stored as pending by this reply: never seen before, so never told.
+    pub new: Vec<String>,
+    /// Challenges that failed verification, with the reason (never shown).
+    pub rejected: Vec<ChallengeError>,
+}
+
+/// Why one account's poll brought nothing: the request could not be made or sent (`E`, the
+/// transport's error), or the reply was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum PollFailure<E: std::error::Error + 'static> {
+    /// The request did not reach the server or got no usable reply.
+    #[error(transparent)]
+    Send(E),
+    /// The poll could not be signed, or the reply was refused.
+    #[error(transparent)]
+    Poll(#[from] PollError),
+}
+
+/// Each account's poll reply body (or why there is none), by serial: what a transport made of
+/// [`Vault::poll_requests`].
+pub type PollReplies<E> = Vec<(String, Result<Vec<u8>, PollFailure<E>>)>;
+
+/// What one round of polls over every push account brought.
+#[derive(Debug)]
+pub struct PollRound<E: std::error::Error + 'static> {
+    /// Nonces stored as pending in this round (each told once), with their serials.
+    pub new: Vec<(String, String)>,
+    /// Challenges refused by verification, by serial.
+    pub rejected: Vec<(String, ChallengeError)>,
+    /// Accounts whose poll failed while others succeeded, by serial.
+    pub failed: Vec<(String, PollFailure<E>)>,
+}
+
+/// Every account's poll failed (and there was at least one account).
+#[derive(Debug, thiserror::Error)]
+#[error("{}", .0.iter().map(|(s, e)| format!("{s}: {e}")).collect::<Vec<_>>().join("; "))]
+pub struct PollFailed<E: std::error::Error + 'static>(pub Vec<(String, PollFailure<E>)>);
+
+impl<E: std::error::Error + 'static> PollFailed<E> {
+    /// True when a server said this device's clock is off (a poll's timestamp must be within
+    /// 60 s of the server's time).
+    pub fn clock_off(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(_, e)| matches!(e, PollFailure::Poll(PollError::ClockOff(_))))
+    }
+}
 
 impl Vault {
     /// The enrolled push accounts.
@@ -81,29 +135,76 @@ impl Vault {
     }
 
     /// Reads the reply to `serial`'s poll: verifies every challenge and keeps the verified,
-    /// unanswered ones as pending (a challenge seen again keeps its first receipt time, so it
-    /// still expires 2 minutes after it first arrived).
+    /// unanswered ones as pending, and says which are new. A challenge seen again keeps its
+    /// first receipt time, so it still expires 2 minutes after it first arrived; an expired
+    /// one is remembered for as long as the server lists it, so it never comes back as new.
     pub fn read_poll_reply(
         &mut self,
         serial: &str,
         body: &[u8],
         now: u64,
-    ) -> Result<PollOutcome, PollError> {
+    ) -> Result<PollNews, PollError> {
         let account = self
             .push_account(serial)
             .ok_or_else(|| PollError::Response(format!("no push account {serial:?}")))?;
         let protocol = protocol(account)
             .ok_or_else(|| PollError::UnknownProtocol(account.protocol.clone()))?;
         let outcome = protocol.read_poll(account, body, now)?;
-        self.prune_push(now);
+        // Expired challenges of this account go once the server stops listing them.
+        self.db.push_pending.retain(|p| {
+            p.serial() != serial
+                || !p.is_expired(now)
+                || outcome.challenges.iter().any(|c| c.nonce() == p.nonce())
+        });
+        self.prune_answered(now);
+        let mut new = Vec::new();
         for c in &outcome.challenges {
             let known = self.is_answered(c.nonce())
                 || self.db.push_pending.iter().any(|p| p.nonce() == c.nonce());
             if !known {
                 self.db.push_pending.push(c.clone());
+                new.push(c.nonce().to_owned());
             }
         }
-        Ok(outcome)
+        Ok(PollNews {
+            challenges: outcome.challenges,
+            new,
+            rejected: outcome.rejected,
+        })
+    }
+
+    /// Reads one round of poll replies (from [`Vault::poll_requests`], each sent by the
+    /// caller's transport): every account's reply is read as [`Vault::read_poll_reply`] does.
+    /// Fails only when every account failed; otherwise the failures are in the round.
+    pub fn read_poll_replies<E: std::error::Error + 'static>(
+        &mut self,
+        replies: PollReplies<E>,
+        now: u64,
+    ) -> Result<PollRound<E>, PollFailed<E>> {
+        let total = replies.len();
+        let mut round = PollRound {
+            new: Vec::new(),
+            rejected: Vec::new(),
+            failed: Vec::new(),
+        };
+        for (serial, body) in replies {
+            let news = body.and_then(|b| Ok(self.read_poll_reply(&serial, &b, now)?));
+            match news {
+                Ok(n) => {
+                    round
+                        .new
+                        .extend(n.new.into_iter().map(|nonce| (nonce, serial.clone())));
+                    round
+                        .rejected
+                        .extend(n.rejected.into_iter().map(|r| (serial.clone(), r)));
+                }
+                Err(e) => round.failed.push((serial, e)),
+            }
+        }
+        if total > 0 && round.failed.len() == total {
+            return Err(PollFailed(round.failed));
+        }
+        Ok(round)
     }
 
     /// Challenges waiting for an answer that have not expired, oldest first.
@@ -192,7 +293,7 @@ impl Vault {
                 nonce: pending.nonce().to_owned(),
                 at: now,
             });
-            self.prune_push(now);
+            self.prune_answered(now);
         }
         result
     }
@@ -202,8 +303,7 @@ impl Vault {
         &self.db.push_activity
     }
 
-    fn prune_push(&mut self, now: u64) {
-        self.db.push_pending.retain(|c| !c.is_expired(now));
+    fn prune_answered(&mut self, now: u64) {
         self.db
             .push_answered
             .retain(|a| a.at.saturating_add(ANSWERED_KEEP_SECS) >= now);

@@ -416,6 +416,85 @@ mod push {
         assert_eq!(w.push_activity(), v.push_activity());
         assert!(w.is_answered(&nonces[0]));
     }
+
+    #[test]
+    fn an_expired_nonce_the_server_still_lists_is_not_stored_again() {
+        let mut v = vault_with(0);
+        v.add_push_account(push_account());
+        let first = v
+            .read_poll_reply("PIPU0001A2B3", &poll_reply(), 100)
+            .unwrap();
+        assert_eq!(first.new.len(), 4, "all four are new the first time");
+        // Seen again while pending: nothing new.
+        let again = v
+            .read_poll_reply("PIPU0001A2B3", &poll_reply(), 150)
+            .unwrap();
+        assert!(again.new.is_empty());
+        // Long after they expired, the server still lists them: not new, not shown, and
+        // still expired (no fresh two-minute window).
+        let late = v
+            .read_poll_reply("PIPU0001A2B3", &poll_reply(), 400)
+            .unwrap();
+        assert!(late.new.is_empty(), "{:?}", late.new);
+        assert!(v.pending_challenges(400).is_empty());
+        assert!(matches!(
+            v.prepare_answer(&first.new[0], Answer::Decline { reason: None }, 401),
+            Err(AnswerError::Expired)
+        ));
+        // Once the server forgets them, so does the vault.
+        let empty = br#"{"result": {"status": true, "value": []}}"#;
+        v.read_poll_reply("PIPU0001A2B3", empty, 402).unwrap();
+        assert!(matches!(
+            v.prepare_answer(&first.new[0], Answer::Decline { reason: None }, 403),
+            Err(AnswerError::NotPending(_))
+        ));
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("no route to the server")]
+    struct Offline;
+
+    #[test]
+    fn a_round_of_polls_fails_only_when_every_account_failed() {
+        let mut v = vault_with(0);
+        v.add_push_account(push_account());
+        let mut other = push_account();
+        other.serial = "PIPU0002".into();
+        v.add_push_account(other);
+        // One account offline, the other answers: the round succeeds and says what is new.
+        let round: PollRound<Offline> = v
+            .read_poll_replies(
+                vec![
+                    ("PIPU0001A2B3".into(), Ok(poll_reply())),
+                    ("PIPU0002".into(), Err(PollFailure::Send(Offline))),
+                ],
+                100,
+            )
+            .unwrap();
+        assert_eq!(round.new.len(), 4);
+        assert!(round.new.iter().all(|(_, s)| s == "PIPU0001A2B3"));
+        assert_eq!(round.failed.len(), 1);
+        assert_eq!(round.failed[0].0, "PIPU0002");
+        // Every account failed: an error naming each.
+        let clock = br#"{"result": {"status": false, "error": {"code": 10,
+            "message": "Timestamp 2026-12-01T10:00:00+00:00 not in valid range."}}}"#;
+        let err = v
+            .read_poll_replies::<Offline>(
+                vec![
+                    ("PIPU0001A2B3".into(), Ok(clock.to_vec())),
+                    ("PIPU0002".into(), Err(PollFailure::Send(Offline))),
+                ],
+                100,
+            )
+            .unwrap_err();
+        assert!(err.clock_off());
+        let text = err.to_string();
+        assert!(text.contains("PIPU0002: no route"), "{text}");
+        assert!(text.contains("clock is more than 60 seconds off"), "{text}");
+        // No accounts: nothing to fail.
+        let mut empty = vault_with(0);
+        assert!(empty.read_poll_replies::<Offline>(vec![], 100).is_ok());
+    }
 }
 
 mod update {

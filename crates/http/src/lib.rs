@@ -1,0 +1,202 @@
+//! Twofold's one HTTP transport: sends a core [`Request`] (built by the sans-IO protocol
+//! code in `twofold-core`) and returns the reply's status and body. Push enrolment, polls and
+//! answers go through it in the app and the CLI; sync's WebDAV and token containers will too.
+//!
+//! The rules, the same in every build:
+//! - `https://` everywhere; `http://` only to a loopback address (`127.0.0.0/8`, `::1`,
+//!   `localhost`: our test servers), anything else is refused before a byte is sent;
+//! - redirects are never followed: a 3xx reply is [`HttpError::Redirect`] (a server must not
+//!   move a signed request, or the phone's public key, somewhere else);
+//! - reply bodies are read up to [`MAX_BODY_BYTES`] and no further;
+//! - [`CONNECT_TIMEOUT`] to connect, [`TIMEOUT`] for the whole exchange.
+//!
+//! This crate does the I/O the core leaves out; it has no protocol logic.
+
+#![forbid(unsafe_code)]
+
+use std::io::Read;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use reqwest::Url;
+use reqwest::redirect::Policy;
+pub use twofold_core::push::{Method, PollError, Request};
+use twofold_core::vault::{PollFailure, PollReplies};
+
+/// The largest reply body taken, 1 MiB. privacyIDEA's largest reply (a poll listing every
+/// open challenge of a token) is a few KiB, and an encrypted vault of thousands of accounts
+/// stays well below it; a server sending more is broken or hostile, and the phone must not
+/// buffer it.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// How long connecting (TCP and TLS) may take.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long one whole exchange may take, reading the reply included.
+pub const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// A server's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// The HTTP status code (privacyIDEA puts its errors in a JSON body, so any status that
+    /// is not a redirect comes back here).
+    pub status: u16,
+    /// The body, at most [`MAX_BODY_BYTES`].
+    pub body: Vec<u8>,
+}
+
+/// Why a request got no usable reply. Messages name the URL (never the parameters, which
+/// carry signatures and tokens).
+#[derive(Debug, thiserror::Error)]
+pub enum HttpError {
+    /// The URL does not parse or has no host.
+    #[error("{0:?} is not a valid server address")]
+    InvalidUrl(String),
+    /// `http://` to a host that is not loopback, or a scheme that is not HTTP(S).
+    #[error("refused to contact {0}: only https:// is allowed (http:// only to this device)")]
+    Insecure(String),
+    /// The server answered with a redirect, which is never followed.
+    #[error("{url} answered with a redirect (HTTP {status}), which Twofold does not follow")]
+    Redirect {
+        /// The request's URL.
+        url: String,
+        /// The 3xx status.
+        status: u16,
+    },
+    /// The reply's body is larger than [`MAX_BODY_BYTES`].
+    #[error("the reply from {0} is larger than {MAX_BODY_BYTES} bytes")]
+    TooLarge(String),
+    /// No reply in time.
+    #[error("{0} did not answer in time")]
+    Timeout(String),
+    /// The connection or the exchange failed (DNS, TCP, TLS, HTTP).
+    #[error("cannot reach {url}: {reason}")]
+    Network {
+        /// The request's URL.
+        url: String,
+        /// What failed, with its causes.
+        reason: String,
+    },
+}
+
+/// True for `http://` targets Twofold may contact: loopback addresses only.
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        Some(url::Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        None => false,
+    }
+}
+
+/// Checks a server address against the rules above without contacting it: what the
+/// enrolment's confirmation screen shows before any request.
+pub fn check_url(url: &str) -> Result<Url, HttpError> {
+    let parsed = Url::parse(url).map_err(|_| HttpError::InvalidUrl(url.to_owned()))?;
+    if parsed.host().is_none() {
+        return Err(HttpError::InvalidUrl(url.to_owned()));
+    }
+    match parsed.scheme() {
+        "https" => Ok(parsed),
+        "http" if is_loopback(&parsed) => Ok(parsed),
+        _ => Err(HttpError::Insecure(url.to_owned())),
+    }
+}
+
+/// The error and its causes on one line.
+fn describe(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+fn network(url: &str, e: reqwest::Error) -> HttpError {
+    if e.is_timeout() {
+        HttpError::Timeout(url.to_owned())
+    } else {
+        HttpError::Network {
+            url: url.to_owned(),
+            reason: describe(&e.without_url()),
+        }
+    }
+}
+
+/// Sends `request` (blocking: call it off an async runtime's workers) and returns the reply.
+/// TLS certificates are checked unless the request says otherwise (privacyIDEA's
+/// `sslverify=0`, which the user confirmed).
+pub fn send(request: &Request) -> Result<Reply, HttpError> {
+    let url = check_url(&request.url)?;
+    let name = request.url.as_str();
+    let client = reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(!request.verify_tls)
+        .redirect(Policy::none())
+        .connect_timeout(CONNECT_TIMEOUT)
+        .timeout(TIMEOUT)
+        .user_agent(concat!("twofold/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| network(name, e))?;
+    let builder = match request.method {
+        Method::Get => client.get(url).query(&request.params),
+        Method::Post => client.post(url).form(&request.params),
+    };
+    let reply = builder.send().map_err(|e| network(name, e))?;
+    let status = reply.status();
+    if status.is_redirection() {
+        return Err(HttpError::Redirect {
+            url: name.to_owned(),
+            status: status.as_u16(),
+        });
+    }
+    if reply
+        .content_length()
+        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
+    {
+        return Err(HttpError::TooLarge(name.to_owned()));
+    }
+    let mut body = Vec::new();
+    // One byte over the cap tells a body of exactly the cap from a larger one.
+    reply
+        .take(MAX_BODY_BYTES as u64 + 1)
+        .read_to_end(&mut body)
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::TimedOut {
+                HttpError::Timeout(name.to_owned())
+            } else {
+                HttpError::Network {
+                    url: name.to_owned(),
+                    reason: describe(&e),
+                }
+            }
+        })?;
+    if body.len() > MAX_BODY_BYTES {
+        return Err(HttpError::TooLarge(name.to_owned()));
+    }
+    Ok(Reply {
+        status: status.as_u16(),
+        body,
+    })
+}
+
+/// Sends `request` and returns the reply's body whatever its (non-redirect) status:
+/// privacyIDEA puts its errors in a JSON body, which the core reads.
+pub fn send_body(request: &Request) -> Result<Vec<u8>, HttpError> {
+    send(request).map(|r| r.body)
+}
+
+/// One round of polls: sends every account's poll request (from `Vault::poll_requests`) and
+/// returns each reply's body or why there is none, ready for `Vault::read_poll_replies`
+/// (which fails only when every account failed).
+pub fn poll_all(requests: Vec<(String, Result<Request, PollError>)>) -> PollReplies<HttpError> {
+    requests
+        .into_iter()
+        .map(|(serial, r)| {
+            let body = r
+                .map_err(PollFailure::from)
+                .and_then(|r| send_body(&r).map_err(PollFailure::Send));
+            (serial, body)
+        })
+        .collect()
+}

@@ -1,0 +1,105 @@
+//! Enrolment of a privacyIDEA `pipush` QR code in two steps: a preview that contacts no one
+//! (host, issuer, label and every warning, for the confirmation screen), then, once the user
+//! confirmed, the enrolment itself.
+
+use std::sync::atomic::Ordering;
+
+use twofold_core::push::PhoneKey;
+use twofold_core::push::privacyidea::{EnrolWarning, Enrolment};
+use twofold_core::rng::SystemRng;
+use zeroize::Zeroizing;
+
+use super::{PushService, http_error};
+use crate::dto::{AddResult, PushEnrolPreview, PushEnrolWarning};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::state::{AppState, unix_now};
+
+/// Reads a `pipush` QR code and keeps it for [`confirm`]: nothing is sent. Refuses one whose
+/// server address breaks the transport's rules (plain HTTP to another machine). A new
+/// preview replaces the one before.
+pub fn preview(service: &PushService, uri: Zeroizing<String>) -> AppResult<PushEnrolPreview> {
+    let enrolment = Enrolment::parse(&uri, unix_now())?;
+    drop(uri);
+    let url = twofold_http::check_url(enrolment.url()).map_err(http_error)?;
+    let mut warnings: Vec<PushEnrolWarning> = enrolment
+        .warnings()
+        .into_iter()
+        .map(|w| match w {
+            EnrolWarning::TlsNotVerified => PushEnrolWarning::TlsNotVerified,
+            EnrolWarning::PollOnly => PushEnrolWarning::PollOnly,
+        })
+        .collect();
+    if url.scheme() == "http" {
+        warnings.push(PushEnrolWarning::PlainHttp);
+    }
+    let id = service
+        .previews
+        .fetch_add(1, Ordering::Relaxed)
+        .saturating_add(1)
+        .to_string();
+    let preview = PushEnrolPreview {
+        id: id.clone(),
+        host: url.host_str().unwrap_or_default().to_owned(),
+        url: enrolment.url().to_owned(),
+        issuer: enrolment.issuer().to_owned(),
+        label: enrolment.label().to_owned(),
+        serial: enrolment.serial().to_owned(),
+        requires_unlock: enrolment.requires_unlock(),
+        expires_at: enrolment.expires_at(),
+        warnings,
+    };
+    *PushService::lock(&service.enrolment)? = Some((id, enrolment));
+    Ok(preview)
+}
+
+/// Forgets the enrolment shown for confirmation (the user said no).
+pub fn cancel(service: &PushService, id: &str) -> AppResult<()> {
+    let mut slot = PushService::lock(&service.enrolment)?;
+    if slot.as_ref().is_some_and(|(i, _)| i == id) {
+        *slot = None;
+    }
+    Ok(())
+}
+
+/// Enrols the previewed QR code `id` the user confirmed: a new RSA-4096 phone key (a few
+/// seconds, off the async workers), the registration request, the server's reply checked,
+/// and only then the vault saved with the new push account. A failed enrolment saves
+/// nothing. Returns the result and the failed backup's message.
+pub async fn confirm(
+    state: &AppState,
+    service: &PushService,
+    id: &str,
+) -> AppResult<(AddResult, Option<String>)> {
+    state.get()?.vault()?;
+    let enrolment = {
+        let mut slot = PushService::lock(&service.enrolment)?;
+        match slot.take() {
+            Some((i, e)) if i == id => e,
+            other => {
+                *slot = other;
+                return Err(AppError::new(
+                    ErrorKind::NotFound,
+                    "no push enrolment waits for this confirmation; scan the QR code again",
+                ));
+            }
+        }
+    };
+    let account = super::off_thread(move || {
+        let key = PhoneKey::generate(&SystemRng::new())?;
+        let pending = enrolment.start(key, None, unix_now())?;
+        let body = twofold_http::send_body(pending.request()).map_err(http_error)?;
+        Ok(pending.finish(&body, unix_now())?)
+    })
+    .await?;
+    let serial = account.serial.clone();
+    let mut inner = state.get()?;
+    inner.vault_mut()?.add_push_account(account);
+    let backup = state.save_vault(&mut inner)?;
+    Ok((
+        AddResult {
+            push_enrolment: Some(serial),
+            ..AddResult::default()
+        },
+        backup,
+    ))
+}

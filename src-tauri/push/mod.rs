@@ -1,0 +1,72 @@
+//! The push service (docs/ipc-push.md): the core builds and reads privacyIDEA's messages and
+//! keeps the vault's bookkeeping, `twofold-http` carries them, and this module runs the rest:
+//! the background poller ([`poller`]), the notifications ([`notifier`]), the collapsing and
+//! muting of prompts ([`collapse`]), answers sent once per nonce ([`answer`]) and enrolment
+//! behind a confirmation ([`enrol`]). The commands in `commands/push.rs` delegate here.
+
+pub mod answer;
+pub mod collapse;
+pub mod enrol;
+pub mod notifier;
+pub mod poller;
+
+use std::collections::HashSet;
+use std::sync::{Mutex, MutexGuard};
+
+use twofold_core::push::privacyidea::Enrolment;
+use twofold_http::HttpError;
+
+use crate::dto::PushPollStatus;
+use crate::error::{AppError, AppResult, ErrorKind};
+
+/// What the push service keeps beside the vault, managed by Tauri next to the state.
+#[derive(Debug, Default)]
+pub struct PushService {
+    /// Nonces whose answer is on its way: a second answer to one is refused.
+    in_flight: Mutex<HashSet<String>>,
+    /// The enrolment shown for confirmation (one at a time), with its id.
+    enrolment: Mutex<Option<(String, Enrolment)>>,
+    /// Ids of enrolment previews so far.
+    previews: std::sync::atomic::AtomicU64,
+    /// How the last poll went.
+    status: Mutex<PushPollStatus>,
+}
+
+impl PushService {
+    fn lock<'a, T>(m: &'a Mutex<T>) -> AppResult<MutexGuard<'a, T>> {
+        m.lock()
+            .map_err(|_| AppError::internal("the push service's state is poisoned"))
+    }
+
+    /// How the last poll went.
+    pub fn status(&self) -> AppResult<PushPollStatus> {
+        Ok(Self::lock(&self.status)?.clone())
+    }
+
+    /// Records how a poll went; true when that differs from the poll before.
+    pub(crate) fn set_status(&self, status: PushPollStatus) -> AppResult<bool> {
+        let mut s = Self::lock(&self.status)?;
+        let changed = s.failures != status.failures || s.clock_off != status.clock_off;
+        *s = status;
+        Ok(changed)
+    }
+}
+
+/// The kind and message of a transport failure.
+pub(crate) fn http_error(e: HttpError) -> AppError {
+    let kind = match e {
+        HttpError::InvalidUrl(_) | HttpError::Insecure(_) => ErrorKind::InvalidInput,
+        HttpError::Redirect { .. } | HttpError::TooLarge(_) => ErrorKind::Server,
+        HttpError::Timeout(_) | HttpError::Network { .. } => ErrorKind::Network,
+    };
+    AppError::new(kind, e.to_string())
+}
+
+/// Runs blocking work (HTTP, RSA key generation) off the async runtime's workers.
+pub(crate) async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    tauri::async_runtime::spawn_blocking(work)
+        .await
+        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}

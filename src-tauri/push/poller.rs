@@ -1,0 +1,176 @@
+//! Polling: one round over every push account (requests signed under the state's lock, sent
+//! without it, replies read under it again), and the background poller of the app.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use tauri::{AppHandle, Manager, Runtime};
+use twofold_core::push::PollError;
+use twofold_core::vault::{PollFailed, PollFailure};
+use twofold_http::HttpError;
+
+use super::collapse::{muted_until, pending_views};
+use super::{PushService, http_error};
+use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
+use crate::error::{AppError, AppResult};
+use crate::state::{AppState, unix_now};
+
+/// How often the push accounts are polled while the app is in the foreground and unlocked.
+pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
+/// At most this many notified nonces are remembered (then the set starts over; a nonce lives
+/// two minutes, so an old one cannot come back).
+const NOTIFIED_MAX: usize = 10_000;
+
+/// What one poll of every push account found.
+#[derive(Debug, Default)]
+pub struct PollReport {
+    /// Everything to show now (collapsed, not muted).
+    pub views: Vec<PushChallengeView>,
+    /// The views with a challenge the UI was not told about before (notify these).
+    pub new: Vec<PushChallengeView>,
+    /// The automatic backup after saving failed with this message.
+    pub backup_failure: Option<String>,
+    /// Challenges refused by verification, with the reason (never shown as prompts).
+    pub rejected: Vec<String>,
+    /// How the poll went, when that changed since the poll before (tell the UI).
+    pub status_changed: Option<PushPollStatus>,
+}
+
+fn failure_view(serial: &str, e: &PollFailure<HttpError>) -> PushPollFailure {
+    PushPollFailure {
+        serial: serial.to_owned(),
+        message: e.to_string(),
+        clock_off: matches!(e, PollFailure::Poll(PollError::ClockOff(_))),
+    }
+}
+
+fn status_of(failures: Vec<PushPollFailure>) -> PushPollStatus {
+    PushPollStatus {
+        at: unix_now(),
+        clock_off: failures.iter().any(|f| f.clock_off),
+        failures,
+    }
+}
+
+/// The error of a round where every account failed: the first failure's kind.
+fn round_error(failed: PollFailed<HttpError>) -> AppError {
+    let message = failed.to_string();
+    let kind = match failed.0.into_iter().next() {
+        Some((_, PollFailure::Send(e))) => http_error(e).kind,
+        Some((_, PollFailure::Poll(e))) => AppError::from(e).kind,
+        None => crate::error::ErrorKind::Internal,
+    };
+    AppError::new(kind, message)
+}
+
+/// Polls every push account now (blocking: HTTP), verifies and stores what arrives, and
+/// reports what to show. The state's lock is not held while the requests travel. Fails only
+/// when every account's poll failed; either way the service's poll status says how it went.
+pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollReport> {
+    let requests = state.get()?.vault()?.poll_requests(unix_now());
+    let replies = twofold_http::poll_all(requests);
+    let mut inner = state.get()?;
+    let now = unix_now();
+    let round = match inner.vault_mut()?.read_poll_replies(replies, now) {
+        Ok(round) => round,
+        Err(failed) => {
+            let status = status_of(failed.0.iter().map(|(s, e)| failure_view(s, e)).collect());
+            service.set_status(status)?;
+            return Err(round_error(failed));
+        }
+    };
+    let mut report = PollReport::default();
+    let status = status_of(
+        round
+            .failed
+            .iter()
+            .map(|(s, e)| failure_view(s, e))
+            .collect(),
+    );
+    if service.set_status(status.clone())? {
+        report.status_changed = Some(status);
+    }
+    report.rejected = round
+        .rejected
+        .iter()
+        .map(|(serial, r)| format!("{serial}: {r}"))
+        .collect();
+    if !round.new.is_empty() {
+        // Saving is not user activity: polling must not keep the vault from locking on idle.
+        let idle_since = inner.last_activity;
+        report.backup_failure = state.save_vault(&mut inner)?;
+        inner.last_activity = idle_since;
+    }
+    report.views = pending_views(&inner, now)?;
+    if inner.notified.len() > NOTIFIED_MAX {
+        inner.notified.clear();
+    }
+    // A view is new when a challenge of its account (shown, so not muted) was never told
+    // (one that arrived while its account was muted is told once the mute ends).
+    let mut fresh_serials = HashSet::new();
+    let pending: Vec<(String, String)> = inner
+        .vault()?
+        .pending_challenges(now)
+        .iter()
+        .map(|c| (c.nonce().to_owned(), c.serial().to_owned()))
+        .collect();
+    for (nonce, serial) in pending {
+        if muted_until(&inner.prefs.push_muted, &serial, now).is_none()
+            && inner.notified.insert(nonce)
+        {
+            fresh_serials.insert(serial);
+        }
+    }
+    report.new = report
+        .views
+        .iter()
+        .filter(|v| fresh_serials.contains(&v.serial))
+        .cloned()
+        .collect();
+    Ok(report)
+}
+
+/// A poll run by the `push_poll` command (off the async workers), its news told as a
+/// background poll's would be.
+pub async fn poll_now<R: Runtime>(app: &AppHandle<R>) -> AppResult<PollReport> {
+    let handle = app.clone();
+    let result = super::off_thread(move || {
+        poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>())
+    })
+    .await;
+    if result.is_err() {
+        super::notifier::tell_status(app);
+    }
+    result
+}
+
+/// Polls the push accounts every `every` while the app is in the foreground and the vault
+/// unlocked, and at once (within a quarter second) after an unlock or a resume. New verified
+/// challenges go to the UI (`push-challenges`) and raise a notification, once per nonce. A
+/// failed poll is retried on the next tick; the UI hears of it (`push-poll-status`).
+pub fn spawn<R: Runtime>(app: AppHandle<R>, every: Duration) {
+    std::thread::spawn(move || {
+        let step = Duration::from_millis(250).min(every);
+        loop {
+            let state = app.state::<AppState>();
+            let mut waited = Duration::ZERO;
+            while waited < every && !state.take_poll_request() {
+                std::thread::sleep(step);
+                waited += step;
+            }
+            let unlocked = state.get().is_ok_and(|i| i.vault.is_some());
+            if !state.is_foreground() || !unlocked {
+                continue;
+            }
+            let service = app.state::<PushService>();
+            match poll_blocking(&state, &service) {
+                Ok(report) => {
+                    for view in super::notifier::announce(&app, report) {
+                        super::notifier::notify(&app, &view);
+                    }
+                }
+                Err(_) => super::notifier::tell_status(&app),
+            }
+        }
+    });
+}
