@@ -68,6 +68,18 @@ impl Record {
         if other.removed > self.removed {
             self.removed = other.removed;
         }
+        self.drop_covered();
+    }
+
+    /// A version that a removal covers can never show again (a later edit would replace it),
+    /// so only the removal is kept: what keeps a removed account small in every replica.
+    /// Merging commutes with this, because a removal only ever grows.
+    fn drop_covered(&mut self) {
+        if let (Some(v), Some(t)) = (&self.version, &self.removed) {
+            if t.covers >= v.stamp {
+                self.version = None;
+            }
+        }
     }
 }
 
@@ -176,6 +188,7 @@ impl State {
                 order,
             });
         }
+        record.drop_covered();
     }
 
     /// Records a local removal of account `id`, covering the version this device sees. False
@@ -194,6 +207,7 @@ impl State {
         if tomb > record.removed {
             record.removed = tomb;
         }
+        record.drop_covered();
         true
     }
 
@@ -302,11 +316,12 @@ impl State {
                     })
                 }
             };
-            let record = Record {
+            let mut record = Record {
                 version,
                 counter: r.counter,
                 removed: r.removed,
             };
+            record.drop_covered();
             if records.insert(r.id, record).is_some() {
                 return Err(StateError::Malformed("an account id appears twice"));
             }
