@@ -150,7 +150,7 @@ impl From<FileError> for AppError {
         let kind = match e {
             FileError::NotFound(_) => ErrorKind::NoVault,
             FileError::Exists(_) => ErrorKind::VaultExists,
-            FileError::Io { .. } => ErrorKind::Io,
+            FileError::Io { .. } | FileError::Busy(_) | FileError::Changed(_) => ErrorKind::Io,
         };
         let message = match &e {
             // The core's wording points at the CLI; the app has its own first run.

@@ -31,8 +31,17 @@ use model::Database;
 pub const FORMAT: &str = "twofold-vault";
 /// The newest format version this code writes (and the newest it reads).
 pub const VERSION: u32 = 1;
-/// Vault files larger than this are refused as corrupt.
+/// Vault files larger than this are refused as corrupt (a hostile or damaged file must not
+/// make the reader allocate without bound); 100,000 accounts take about 40 MB. Writing checks
+/// the same limit, so no save produces a file the reader refuses.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The most key slots a vault file may list: one password slot and device slots for a few
+/// phones. Each password slot costs a key derivation, so a file listing thousands would keep
+/// the device busy for hours; more than this is refused as corrupt before any derivation.
+pub const MAX_SLOTS: usize = 16;
+/// The most password slots tried when opening (Twofold writes exactly one; a second may exist
+/// only in a file written by a newer version).
+pub const MAX_PASSWORD_SLOTS: usize = 2;
 
 /// Why a vault could not be opened. A wrong password and a damaged file are different.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -75,6 +84,16 @@ pub enum VaultError {
     /// No such slot, or removing it would leave no password slot.
     #[error("{0}")]
     Slot(&'static str),
+    /// The encrypted vault would be larger than any vault the reader accepts
+    /// ([`MAX_FILE_BYTES`]); nothing was written.
+    #[error(
+        "the vault would be {bytes} bytes, more than the {max} a vault may hold; nothing was saved (remove long notes or accounts)",
+        max = MAX_FILE_BYTES
+    )]
+    TooLarge {
+        /// The size the file would have had.
+        bytes: usize,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -261,6 +280,15 @@ impl Vault {
     /// Opens a vault file's bytes with a password.
     pub fn open(bytes: &[u8], password: &[u8]) -> Result<Vault, OpenError> {
         let parsed = parse_file(bytes)?;
+        let password_slots = parsed
+            .header
+            .slots
+            .iter()
+            .filter(|s| matches!(s, Slot::Password { .. }))
+            .count();
+        if parsed.header.slots.len() > MAX_SLOTS || password_slots > MAX_PASSWORD_SLOTS {
+            return Err(corrupt("the vault lists more key slots than any vault has"));
+        }
         let mut any_password_slot = false;
         for slot in &parsed.header.slots {
             let Slot::Password {
@@ -369,10 +397,16 @@ impl Vault {
         };
         let mut out = serde_json::to_vec_pretty(&file).map_err(|_| VaultError::Encrypt)?;
         out.push(b'\n');
+        if out.len() > MAX_FILE_BYTES {
+            return Err(VaultError::TooLarge { bytes: out.len() });
+        }
         Ok(out)
     }
 
-    /// Replaces the password slot (the master key, and so the data, stay as they are).
+    /// Sets a new password: a **new master key** wrapped by a new password slot, so that the
+    /// next save re-encrypts everything and no earlier copy of the file (or its old password,
+    /// or its master key) opens what is saved from now on. Device slots wrapped the old master
+    /// key and are removed: the app enrols the device key again. Nothing changes on error.
     pub fn set_password(
         &mut self,
         password: &[u8],
@@ -380,11 +414,17 @@ impl Vault {
         rng: &dyn Rng,
     ) -> Result<(), VaultError> {
         let params = kdf.at_least_floor();
+        if !params.is_acceptable() {
+            // Above the ceiling: the reader would refuse the file this writes.
+            return Err(KdfError.into());
+        }
+        let mut master = Zeroizing::new([0u8; 32]);
+        rng.fill(&mut *master)?;
         let mut salt = [0u8; 32];
         rng.fill(&mut salt)?;
         let kek = params.derive(password, &salt)?;
         let id = uuid(rng)?;
-        let (nonce, wrapped_key) = wrap(&kek, &self.master, &id, rng)?;
+        let (nonce, wrapped_key) = wrap(&kek, &master, &id, rng)?;
         let slot = Slot::Password {
             id,
             kdf: SlotKdf {
@@ -396,8 +436,8 @@ impl Vault {
             nonce,
             wrapped_key,
         };
-        self.slots.retain(|s| !matches!(s, Slot::Password { .. }));
-        self.slots.insert(0, slot);
+        self.master = master;
+        self.slots = vec![slot];
         Ok(())
     }
 
