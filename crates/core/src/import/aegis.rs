@@ -292,6 +292,29 @@ mod tests {
     }
 
     #[test]
+    fn oversized_notes_and_labels_are_skipped_not_taken() {
+        let long_note = plain().replace(
+            r#""note":"hi""#,
+            &format!(r#""note":"{}""#, "n".repeat(65 * 1024)),
+        );
+        let report = import(long_note.as_bytes(), None).unwrap();
+        assert_eq!(report.entries.len(), 1);
+        assert!(report.skipped.iter().any(|s| s.reason.contains("note")));
+        let long_name = plain().replace(
+            r#""name":"bob""#,
+            &format!(r#""name":"{}""#, "b".repeat(2000)),
+        );
+        let report = import(long_name.as_bytes(), None).unwrap();
+        assert_eq!(report.entries.len(), 1);
+        let s = report
+            .skipped
+            .iter()
+            .find(|s| s.reason.contains("longer"))
+            .unwrap();
+        assert!(s.entry.len() <= common::MAX_LABEL_BYTES + 4);
+    }
+
+    #[test]
     fn scrypt_bombs_and_slot_floods_are_refused_before_deriving() {
         let file = encrypted(b"pw");
         let bomb = file.replace(r#""n":1024,"r":8,"p":1"#, r#""n":1048576,"r":32,"p":16"#);
