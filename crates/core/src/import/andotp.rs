@@ -83,10 +83,10 @@ fn convert(entries: &[Value]) -> ImportReport {
 /// Issuer and name; old backups have no `issuer` and a label `Issuer - Issuer:Name`.
 fn issuer_and_name(entry: &Value) -> (&str, &str) {
     let label = str_field(entry, "label");
-    if entry.get("issuer").is_none() {
-        if let Some((issuer, name)) = label.split_once(" - ") {
-            return (issuer, name);
-        }
+    if entry.get("issuer").is_none()
+        && let Some((issuer, name)) = label.split_once(" - ")
+    {
+        return (issuer, name);
     }
     (str_field(entry, "issuer"), label)
 }
