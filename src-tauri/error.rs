@@ -138,7 +138,9 @@ impl From<VaultError> for AppError {
     fn from(e: VaultError) -> Self {
         let kind = match e {
             VaultError::NotFound(_) => ErrorKind::NotFound,
-            VaultError::NotHotp | VaultError::CounterOverflow => ErrorKind::InvalidInput,
+            VaultError::NotHotp | VaultError::CounterOverflow | VaultError::TooLarge { .. } => {
+                ErrorKind::InvalidInput
+            }
             VaultError::Rng(_)
             | VaultError::Kdf(_)
             | VaultError::Encrypt
@@ -153,7 +155,7 @@ impl From<FileError> for AppError {
         let kind = match e {
             FileError::NotFound(_) => ErrorKind::NoVault,
             FileError::Exists(_) => ErrorKind::VaultExists,
-            FileError::Io { .. } => ErrorKind::Io,
+            FileError::Io { .. } | FileError::Busy(_) | FileError::Changed(_) => ErrorKind::Io,
         };
         Self::new(kind, e.to_string())
     }

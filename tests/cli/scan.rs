@@ -13,7 +13,7 @@ const URI_A: &str =
 const URI_B: &str = "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=3";
 
 /// Draws `text` as a QR code at `scale` px per module with a 4-module quiet zone, at (x, y).
-fn draw(img: &mut GrayImage, text: &str, x: u32, y: u32, scale: u32, inverted: bool) {
+pub(crate) fn draw(img: &mut GrayImage, text: &str, x: u32, y: u32, scale: u32, inverted: bool) {
     let m = rxing::qrcode::QRCodeWriter
         .encode(text, &rxing::BarcodeFormat::QR_CODE, 0, 0)
         .unwrap();

@@ -14,14 +14,14 @@ const TOTP: &str =
 const HOTP: &str =
     "otpauth://hotp/Bank:bob?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Bank&counter=0";
 
-fn temp_vault(name: &str) -> PathBuf {
+pub(crate) fn temp_vault(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("twofold-vault-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
     d.join("vault.json")
 }
 
-fn cmd(vault: &Path, password: Option<&str>, args: &[&str]) -> Command {
+pub(crate) fn cmd(vault: &Path, password: Option<&str>, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
     c.arg("--vault").arg(vault).args(args);
     c.env_remove("TWOFOLD_VAULT")
@@ -34,18 +34,18 @@ fn cmd(vault: &Path, password: Option<&str>, args: &[&str]) -> Command {
     c
 }
 
-fn run(vault: &Path, password: Option<&str>, args: &[&str]) -> Output {
+pub(crate) fn run(vault: &Path, password: Option<&str>, args: &[&str]) -> Output {
     cmd(vault, password, args).output().unwrap()
 }
 
-fn new_vault(name: &str) -> PathBuf {
+pub(crate) fn new_vault(name: &str) -> PathBuf {
     let v = temp_vault(name);
     let o = run(&v, Some("pw"), &["init", "--kdf", "minimum"]);
     assert!(o.status.success(), "{}", crate::stderr(&o));
     v
 }
 
-fn list(vault: &Path) -> Vec<Value> {
+pub(crate) fn list(vault: &Path) -> Vec<Value> {
     let o = run(vault, Some("pw"), &["list", "--json"]);
     assert!(o.status.success(), "{}", crate::stderr(&o));
     serde_json::from_str::<Value>(&stdout(&o))

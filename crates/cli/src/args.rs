@@ -96,7 +96,7 @@ pub enum Command {
     },
     /// Export every account of the vault in an open format (the file holds the secrets).
     Export {
-        /// The file to write (replaced atomically; a previous file is kept as FILE.bak).
+        /// The file to write (replaced atomically, mode 0600, no FILE.bak, never via a symlink).
         file: PathBuf,
         /// aegis (encrypted), aegis-plain, otpauth-list or google-migration.
         #[arg(long, value_name = "NAME")]

@@ -98,7 +98,7 @@ fn scan(images: &[PathBuf], json: bool) -> Result<(), CliError> {
         print_json(&found)?;
     } else {
         for f in &found {
-            println!("{}", f.text);
+            println!("{}", crate::output::terminal_safe(&f.text));
         }
     }
     match failures.len() {

@@ -74,7 +74,10 @@ pub enum CliError {
 fn file_hint(e: &FileError) -> &'static str {
     match e {
         FileError::NotFound(_) => " (create one with `twofold init`)",
-        FileError::Exists(_) | FileError::Io { .. } => "",
+        FileError::Exists(_)
+        | FileError::Io { .. }
+        | FileError::Busy(_)
+        | FileError::Changed(_) => "",
     }
 }
 

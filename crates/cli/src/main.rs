@@ -27,7 +27,7 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", output::terminal_safe(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }

@@ -18,6 +18,9 @@ use crate::output::{AccountJson, print_json, terminal_safe};
 pub struct Context {
     vault: Option<PathBuf>,
     password_file: Option<PathBuf>,
+    /// The vault's lock, taken by the first `open` and held until the process ends, so that a
+    /// command's read, change and save are one step for every other writer.
+    lock: std::cell::OnceCell<file::VaultLock>,
 }
 
 impl Context {
@@ -25,6 +28,7 @@ impl Context {
         Context {
             vault,
             password_file,
+            lock: std::cell::OnceCell::new(),
         }
     }
 
@@ -55,8 +59,23 @@ impl Context {
         prompt("Vault password: ", confirm)
     }
 
+    /// Takes the vault's lock (waiting up to [`file::LOCK_WAIT`] for another writer) unless
+    /// this process holds it already.
+    fn lock(&self, path: &Path) -> Result<(), CliError> {
+        if self.lock.get().is_none() {
+            let held = file::lock(path, file::LOCK_WAIT)?;
+            let _ = self.lock.set(held);
+        }
+        Ok(())
+    }
+
     pub(crate) fn open(&self) -> Result<(PathBuf, Vault), CliError> {
         let path = self.path()?;
+        if !path.exists() {
+            // No lock file is left beside a vault that does not exist.
+            return Err(file::FileError::NotFound(path).into());
+        }
+        self.lock(&path)?;
         let bytes = file::read(&path)?;
         let password = self.password(false)?;
         Ok((path, Vault::open(&bytes, password.as_bytes())?))
@@ -101,8 +120,18 @@ pub(crate) fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
 }
 
 pub(crate) fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
+    save_with(path, vault, create_new, file::Backup::KeepPrevious)
+}
+
+/// Encrypts (which refuses a vault too large to open again) and writes atomically.
+fn save_with(
+    path: &Path,
+    vault: &Vault,
+    create_new: bool,
+    backup: file::Backup,
+) -> Result<(), CliError> {
     let bytes = vault.to_bytes(&SystemRng::new())?;
-    file::write_atomic(path, &bytes, create_new)?;
+    file::write_with(path, &bytes, create_new, backup)?;
     Ok(())
 }
 
@@ -116,6 +145,17 @@ pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
         return Err(CliError::Password("the password must not be empty".into()));
     }
     let vault = Vault::create(password.as_bytes(), kdf(choice)?, &SystemRng::new())?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
+        _ => PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir).map_err(|source| file::FileError::Io {
+        op: "cannot create directory",
+        path: dir.clone(),
+        source,
+    })?;
+    // Two `init`s at once: the second finds the first's vault, under the lock.
+    ctx.lock(&path)?;
     save(&path, &vault, true)?;
     println!("created {}", path.display());
     Ok(())
@@ -176,7 +216,7 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     }
     // The accounts that could be read were added; the others are reported, not dropped.
     for f in failures {
-        eprintln!("warning: not added: {f}");
+        eprintln!("warning: not added: {}", terminal_safe(&f.to_string()));
     }
     Ok(())
 }
@@ -272,8 +312,10 @@ pub fn passwd(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     if new.is_empty() {
         return Err(CliError::Password("the password must not be empty".into()));
     }
+    // A new master key re-encrypts everything; the previous version (`.bak`, old key, old
+    // password) is removed so that nothing beside the vault opens with the old password.
     vault.set_password(new.as_bytes(), kdf(choice)?, &SystemRng::new())?;
-    save(&path, &vault, false)?;
+    save_with(&path, &vault, false, file::Backup::Remove)?;
     println!("password changed");
     Ok(())
 }
@@ -389,10 +431,14 @@ pub fn export(
         &SystemRng::new(),
     )
     .map_err(|e| CliError::Nothing(e.to_string()))?;
-    file::write_atomic(path, &out.bytes, false)?;
+    file::write_export(path, &out.bytes)?;
     eprintln!("exported {} to {}", out.written, path.display());
     for s in &out.skipped {
-        eprintln!("not exported {}: {}", s.entry, s.reason);
+        eprintln!(
+            "not exported {}: {}",
+            terminal_safe(&s.entry),
+            terminal_safe(&s.reason)
+        );
     }
     Ok(())
 }

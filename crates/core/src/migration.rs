@@ -20,6 +20,12 @@ use crate::{OtpAccount, Secret};
 
 /// Google Authenticator puts at most this many accounts in one QR code.
 pub const ACCOUNTS_PER_URI: usize = 10;
+/// The most QR codes one export may claim (`batch_size`; `batch_index` is below it): 100,000.
+/// A vault (64 MiB) cannot hold the million accounts that would take at
+/// [`ACCOUNTS_PER_URI`] each, so no export written here exceeds it, while the progress of a
+/// multi-QR import (its list of missing indexes) stays under 400 KB. Without it one QR
+/// claiming 2^31−1 codes made the app build a list of two billion indexes.
+pub const MAX_BATCH_SIZE: i32 = 100_000;
 
 #[derive(Clone, PartialEq, Message)]
 struct Payload {
@@ -80,8 +86,8 @@ pub enum MigrationError {
     /// The bytes are not a migration payload (truncated or garbage).
     #[error("the export's data is truncated or is not a Google Authenticator payload")]
     Protobuf,
-    /// Batch fields that contradict each other.
-    #[error("the export's batch fields are inconsistent (index {index} of {size})")]
+    /// Batch fields that contradict each other, or more than [`MAX_BATCH_SIZE`] codes.
+    #[error("the export's batch fields are inconsistent or too large (index {index} of {size})")]
     Batch {
         /// `batch_index`.
         index: i32,
@@ -178,7 +184,7 @@ pub fn parse_uri(uri: &str) -> Result<Batch, MigrationError> {
 pub fn parse_payload(bytes: &[u8]) -> Result<Batch, MigrationError> {
     let payload = Payload::decode(bytes).map_err(|_| MigrationError::Protobuf)?;
     let size = payload.batch_size.max(1);
-    if payload.batch_index < 0 || payload.batch_index >= size {
+    if payload.batch_index < 0 || payload.batch_index >= size || size > MAX_BATCH_SIZE {
         return Err(MigrationError::Batch {
             index: payload.batch_index,
             size: payload.batch_size,
@@ -517,6 +523,29 @@ mod tests {
                 expected: 42,
                 found: 7
             })
+        );
+    }
+
+    #[test]
+    fn batch_fields_are_capped() {
+        let p = || vec![param(b"12345678901234567890", 1, 1, 2)];
+        // One QR claiming 2^31-1 codes: refused, no progress list is ever built.
+        assert!(matches!(
+            parse_payload(&raw(p(), i32::MAX, 0, 1)),
+            Err(MigrationError::Batch { .. })
+        ));
+        assert!(matches!(
+            parse_payload(&raw(p(), MAX_BATCH_SIZE + 1, MAX_BATCH_SIZE, 1)),
+            Err(MigrationError::Batch { .. })
+        ));
+        assert!(matches!(
+            parse_payload(&raw(p(), 3, i32::MAX, 1)),
+            Err(MigrationError::Batch { .. })
+        ));
+        let last = parse_payload(&raw(p(), MAX_BATCH_SIZE, MAX_BATCH_SIZE - 1, 1)).unwrap();
+        assert_eq!(
+            BatchProgress::new(&last).missing().len(),
+            MAX_BATCH_SIZE as usize - 1
         );
     }
 

@@ -135,10 +135,10 @@ impl OtpParams {
         if let Some(0) = kind.period() {
             return Err(ParamsError::ZeroPeriod);
         }
-        if let Kind::Steam { .. } = kind {
-            if algorithm != Algorithm::Sha1 || digits != u32::from(Self::STEAM_DIGITS) {
-                return Err(ParamsError::Steam);
-            }
+        if let Kind::Steam { .. } = kind
+            && (algorithm != Algorithm::Sha1 || digits != u32::from(Self::STEAM_DIGITS))
+        {
+            return Err(ParamsError::Steam);
         }
         if !(Self::MIN_DIGITS..=Self::MAX_DIGITS).contains(&digits) {
             return Err(ParamsError::Digits(digits));

@@ -33,6 +33,10 @@ pub enum ScanError {
         /// Height in pixels.
         height: u32,
     },
+    /// The QR decoder (rxing) failed on this image in a way it does not report as an error
+    /// (a panic, caught): the image is refused instead of ending the process.
+    #[error("the QR decoder failed on this image")]
+    Decoder,
 }
 
 /// Decodes an image file's bytes (PNG or JPEG) to 8-bit luma.
@@ -64,7 +68,7 @@ pub fn load_luma(bytes: &[u8]) -> Result<(Vec<u8>, u32, u32), ScanError> {
 /// empty list.
 pub fn scan_image(bytes: &[u8]) -> Result<Vec<String>, ScanError> {
     let (luma, width, height) = load_luma(bytes)?;
-    Ok(scan_luma(&luma, width, height))
+    scan_luma(&luma, width, height)
 }
 
 fn hints() -> DecodeHints {
@@ -100,8 +104,21 @@ fn source(luma: &[u8], width: u32, height: u32, inverted: bool) -> Option<Luma8S
 }
 
 /// Every QR code in an 8-bit luma image of `width` × `height` pixels (row-major, no padding).
-/// A buffer of the wrong length gives an empty list.
-pub fn scan_luma(luma: &[u8], width: u32, height: u32) -> Vec<String> {
+/// A buffer of the wrong length gives an empty list. A panic inside the decoder (a bug in
+/// rxing on a hostile image) is caught and becomes [`ScanError::Decoder`].
+pub fn scan_luma(luma: &[u8], width: u32, height: u32) -> Result<Vec<String>, ScanError> {
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(ScanError::TooLarge { width, height });
+    }
+    // The decoder only reads `luma` and builds its own state, which is dropped on a panic:
+    // nothing shared is left half-changed, so asserting unwind safety is sound.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_all(luma, width, height)
+    }))
+    .map_err(|_| ScanError::Decoder)
+}
+
+fn decode_all(luma: &[u8], width: u32, height: u32) -> Vec<String> {
     if width == 0 || height == 0 {
         return Vec::new();
     }

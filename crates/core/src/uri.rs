@@ -204,13 +204,12 @@ fn split_label(raw: &str, issuer_param: Option<&str>) -> Result<(String, String)
     let label = decode(raw, "label")?;
     let issuer_param = issuer_param.filter(|i| !i.is_empty());
     // An issuer that itself holds colons, written in full before the separator.
-    if let Some(issuer) = issuer_param {
-        if let Some(name) = label
+    if let Some(issuer) = issuer_param
+        && let Some(name) = label
             .strip_prefix(issuer)
             .and_then(|rest| rest.strip_prefix(':'))
-        {
-            return Ok((issuer.to_owned(), name.trim_start_matches(' ').to_owned()));
-        }
+    {
+        return Ok((issuer.to_owned(), name.trim_start_matches(' ').to_owned()));
     }
     let split = raw.split_once(':').or_else(|| {
         let at = raw.to_ascii_lowercase().find("%3a")?;

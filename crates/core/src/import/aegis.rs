@@ -14,8 +14,17 @@ use super::{AccountEntry, Format, ImportError, ImportReport};
 use crate::crypto;
 
 const FORMAT: Format = Format::Aegis;
-/// The largest scrypt cost accepted (Aegis uses 2^15); bounds memory and time.
+/// The largest scrypt N accepted, as log2 (Aegis uses 2^15).
 const MAX_LOG_N: u8 = 20;
+/// The most memory one scrypt derivation may take, 128·N·r bytes: 256 MiB (Aegis's own
+/// N=2^15, r=8 takes 32 MiB). N=2^20, r=32 would ask for 4 GiB and abort the process.
+pub(super) const MAX_SCRYPT_MEMORY: u64 = 256 * 1024 * 1024;
+/// The most scrypt work, N·r·p: 2^22, sixteen times Aegis's N=2^15, r=8, p=1, about a second
+/// on a phone. N·r·p is proportional to the time a derivation takes.
+pub(super) const MAX_SCRYPT_WORK: u64 = 1 << 22;
+/// The most password slots tried: each costs a derivation. Aegis writes one per password
+/// (users have one, rarely two); a file listing more is refused before any is tried.
+pub(super) const MAX_PASSWORD_SLOTS: usize = 4;
 
 /// Imports an Aegis vault.
 pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportReport, ImportError> {
@@ -50,6 +59,17 @@ fn decrypt(header: &Value, db: &str, password: &[u8]) -> Result<Zeroizing<Vec<u8
     let slots = common::array(header, "slots", FORMAT)?;
     let mut master = None;
     let mut password_slots = 0;
+    if slots
+        .iter()
+        .filter(|s| uint_field(s, "type") == Ok(Some(1)))
+        .count()
+        > MAX_PASSWORD_SLOTS
+    {
+        return Err(malformed(
+            FORMAT,
+            format!("the vault lists more than {MAX_PASSWORD_SLOTS} password slots"),
+        ));
+    }
     for slot in slots
         .iter()
         .filter(|s| uint_field(s, "type") == Ok(Some(1)))
@@ -91,6 +111,13 @@ fn unwrap_slot(slot: &Value, password: &[u8]) -> Result<Option<Zeroizing<Vec<u8>
     let log_n = n.trailing_zeros() as u8;
     if log_n > MAX_LOG_N || r == 0 || r > 32 || p == 0 || p > 16 {
         return Err(malformed(FORMAT, "scrypt parameters out of range"));
+    }
+    // n ≤ 2^20, r ≤ 32, p ≤ 16 here: the products fit in u64.
+    if 128 * n * r > MAX_SCRYPT_MEMORY || n * r * p > MAX_SCRYPT_WORK {
+        return Err(malformed(
+            FORMAT,
+            "the scrypt parameters ask for more memory or time than Aegis ever uses",
+        ));
     }
     let salt = field_bytes(slot, "salt")?;
     let mut wrapped = field_bytes(slot, "key")?;
@@ -262,6 +289,56 @@ mod tests {
             hex(tag),
             base64::engine::general_purpose::STANDARD.encode(db)
         )
+    }
+
+    #[test]
+    fn oversized_notes_and_labels_are_skipped_not_taken() {
+        let long_note = plain().replace(
+            r#""note":"hi""#,
+            &format!(r#""note":"{}""#, "n".repeat(65 * 1024)),
+        );
+        let report = import(long_note.as_bytes(), None).unwrap();
+        assert_eq!(report.entries.len(), 1);
+        assert!(report.skipped.iter().any(|s| s.reason.contains("note")));
+        let long_name = plain().replace(
+            r#""name":"bob""#,
+            &format!(r#""name":"{}""#, "b".repeat(2000)),
+        );
+        let report = import(long_name.as_bytes(), None).unwrap();
+        assert_eq!(report.entries.len(), 1);
+        let s = report
+            .skipped
+            .iter()
+            .find(|s| s.reason.contains("longer"))
+            .unwrap();
+        assert!(s.entry.len() <= common::MAX_LABEL_BYTES + 4);
+    }
+
+    #[test]
+    fn scrypt_bombs_and_slot_floods_are_refused_before_deriving() {
+        let file = encrypted(b"pw");
+        let bomb = file.replace(r#""n":1024,"r":8,"p":1"#, r#""n":1048576,"r":32,"p":16"#);
+        assert_ne!(bomb, file);
+        let start = std::time::Instant::now();
+        assert!(matches!(
+            import(bomb.as_bytes(), Some(b"pw")),
+            Err(ImportError::Malformed { .. })
+        ));
+        // Within the old range but 2 GiB of memory (2^20 x 16 x 128 bytes).
+        let big = file.replace(r#""n":1024,"r":8,"p":1"#, r#""n":1048576,"r":16,"p":1"#);
+        assert!(matches!(
+            import(big.as_bytes(), Some(b"pw")),
+            Err(ImportError::Malformed { .. })
+        ));
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        let v: Value = serde_json::from_str(&file).unwrap();
+        let slot = v["header"]["slots"][1].clone();
+        let mut flood = v.clone();
+        flood["header"]["slots"] = Value::Array(vec![slot; MAX_PASSWORD_SLOTS + 1]);
+        assert!(matches!(
+            import(flood.to_string().as_bytes(), Some(b"wrong")),
+            Err(ImportError::Malformed { .. })
+        ));
     }
 
     #[test]

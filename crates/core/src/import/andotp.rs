@@ -18,8 +18,8 @@ const NONCE_LEN: usize = 12;
 const TAG_LEN: usize = 16;
 const HEADER_LEN: usize = 4 + SALT_LEN + NONCE_LEN;
 /// andOTP picks 140,000 to 160,000 iterations; anything far beyond is not an andOTP file (and
-/// would make the import hang).
-const MAX_ITERATIONS: u32 = 10_000_000;
+/// would make the import hang): 2,000,000 PBKDF2-HMAC-SHA1 rounds take about a second.
+const MAX_ITERATIONS: u32 = 2_000_000;
 
 /// True when the bytes have the shape of a (new) encrypted andOTP backup.
 pub(super) fn looks_encrypted(bytes: &[u8]) -> bool {
@@ -83,10 +83,10 @@ fn convert(entries: &[Value]) -> ImportReport {
 /// Issuer and name; old backups have no `issuer` and a label `Issuer - Issuer:Name`.
 fn issuer_and_name(entry: &Value) -> (&str, &str) {
     let label = str_field(entry, "label");
-    if entry.get("issuer").is_none() {
-        if let Some((issuer, name)) = label.split_once(" - ") {
-            return (issuer, name);
-        }
+    if entry.get("issuer").is_none()
+        && let Some((issuer, name)) = label.split_once(" - ")
+    {
+        return (issuer, name);
     }
     (str_field(entry, "issuer"), label)
 }

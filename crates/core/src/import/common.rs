@@ -143,14 +143,68 @@ pub(super) fn label(issuer: &str, name: &str, index: usize) -> String {
     }
 }
 
+/// The most accounts taken from one file: the vault's own limit (`docs/vault.md`, "Limits");
+/// further entries are reported as skipped.
+pub const MAX_ENTRIES: usize = 100_000;
+/// The longest note taken: 64 KiB. Apps keep a line or a paragraph there; a 60 MB note made
+/// a vault that no longer opened.
+pub const MAX_NOTE_BYTES: usize = 64 * 1024;
+/// The longest issuer, account name or group name taken: 1 KiB, far beyond any real label
+/// (an otpauth URI's label is typically under 100 bytes).
+pub const MAX_LABEL_BYTES: usize = 1024;
+
+/// Why an entry is too large to take, if it is.
+fn too_large(e: &AccountEntry) -> Option<String> {
+    if e.note.len() > MAX_NOTE_BYTES {
+        return Some(format!(
+            "the note is {} bytes long; at most {MAX_NOTE_BYTES} are kept",
+            e.note.len()
+        ));
+    }
+    let labels = [&e.account.issuer, &e.account.name];
+    if labels
+        .into_iter()
+        .chain(&e.groups)
+        .any(|l| l.len() > MAX_LABEL_BYTES)
+    {
+        return Some(format!(
+            "an issuer, name or group is longer than {MAX_LABEL_BYTES} bytes"
+        ));
+    }
+    None
+}
+
 impl ImportReport {
-    /// Records one entry: taken, or skipped with its reason.
+    /// Records one entry: taken, or skipped with its reason (its own, or a size limit).
     pub(super) fn push(&mut self, entry: String, result: Result<AccountEntry, String>) {
+        let result = result.and_then(|e| match too_large(&e) {
+            Some(reason) => Err(reason),
+            None if self.entries.len() >= MAX_ENTRIES => Err(format!(
+                "more than {MAX_ENTRIES} accounts in one file (a vault's limit)"
+            )),
+            None => Ok(e),
+        });
         match result {
             Ok(e) => self.entries.push(e),
-            Err(reason) => self.skipped.push(Skipped { entry, reason }),
+            Err(reason) => self.skipped.push(Skipped {
+                entry: cap_label(entry),
+                reason,
+            }),
         }
     }
+}
+
+/// An entry's label for the report, cut to [`MAX_LABEL_BYTES`] (at a character boundary).
+fn cap_label(mut label: String) -> String {
+    if label.len() > MAX_LABEL_BYTES {
+        let mut end = MAX_LABEL_BYTES;
+        while !label.is_char_boundary(end) {
+            end -= 1;
+        }
+        label.truncate(end);
+        label.push('…');
+    }
+    label
 }
 
 /// The JSON array at `key`, or an error naming it.

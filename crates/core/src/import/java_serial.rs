@@ -19,6 +19,10 @@ const TC_LONGSTRING: u8 = 0x7C;
 const BASE_HANDLE: u32 = 0x7E_0000;
 /// More entries than any token store holds; stops absurd sizes early.
 const MAX_ENTRIES: u32 = 100_000;
+/// The most string bytes one stream may decode to, back-references counted each time they
+/// are used: 16 MiB. A FreeOTP 2 token is a few hundred bytes, so 100,000 of them fit; a
+/// 2 MB file of back-references to one 1 MB string would otherwise expand to hundreds of GB.
+pub(super) const MAX_DECODED_BYTES: usize = 16 * 1024 * 1024;
 
 /// True when the bytes start like a Java serialization stream.
 pub(super) fn looks_like(bytes: &[u8]) -> bool {
@@ -30,6 +34,9 @@ struct Reader<'a> {
     at: usize,
     /// Objects by handle, in the order the stream assigns them; `None` for non-strings.
     handles: Vec<Option<String>>,
+    /// String bytes produced so far (each back-reference counted again), at most
+    /// [`MAX_DECODED_BYTES`].
+    decoded: usize,
 }
 
 impl<'a> Reader<'a> {
@@ -64,10 +71,22 @@ impl<'a> Reader<'a> {
         let bytes = self.take(len)?;
         modified_utf8(bytes).ok_or_else(|| "a string is not valid modified UTF-8".to_owned())
     }
+    /// Counts `n` more decoded bytes against [`MAX_DECODED_BYTES`], before they are copied.
+    fn spend(&mut self, n: usize) -> Result<(), String> {
+        self.decoded = self
+            .decoded
+            .checked_add(n)
+            .filter(|&d| d <= MAX_DECODED_BYTES)
+            .ok_or_else(|| {
+                format!("the stream decodes to more than {MAX_DECODED_BYTES} bytes of strings")
+            })?;
+        Ok(())
+    }
     fn string_object(&mut self) -> Result<String, String> {
         match self.u8()? {
             TC_STRING => {
                 let len = usize::from(self.u16()?);
+                self.spend(len)?;
                 let s = self.utf(len)?;
                 self.handles.push(Some(s.clone()));
                 Ok(s)
@@ -76,17 +95,23 @@ impl<'a> Reader<'a> {
                 let b = self.take(8)?;
                 let len = u64::from_be_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]);
                 let len = usize::try_from(len).map_err(|_| "a string is too long")?;
+                self.spend(len)?;
                 let s = self.utf(len)?;
                 self.handles.push(Some(s.clone()));
                 Ok(s)
             }
             TC_REFERENCE => {
                 let handle = self.u32()?;
-                handle
+                let len = handle
                     .checked_sub(BASE_HANDLE)
                     .and_then(|i| self.handles.get(i as usize))
-                    .and_then(Clone::clone)
-                    .ok_or_else(|| "a reference to an unknown string".to_owned())
+                    .and_then(Option::as_ref)
+                    .map(String::len)
+                    .ok_or_else(|| "a reference to an unknown string".to_owned())?;
+                // Counted before the copy is made.
+                self.spend(len)?;
+                let i = (handle - BASE_HANDLE) as usize;
+                Ok(self.handles[i].clone().unwrap_or_default())
             }
             TC_NULL => Err("a null key or value".to_owned()),
             b => Err(format!("expected a string, found byte 0x{b:02x}")),
@@ -100,6 +125,7 @@ pub(super) fn string_map(bytes: &[u8]) -> Result<Vec<(String, String)>, String> 
         bytes,
         at: 0,
         handles: Vec::new(),
+        decoded: 0,
     };
     if r.u16()? != MAGIC || r.u16()? != VERSION {
         return Err("not a Java serialization stream (version 5)".to_owned());
@@ -231,6 +257,34 @@ mod tests {
         bytes.extend((BASE_HANDLE + 2).to_be_bytes());
         bytes.push(TC_ENDBLOCKDATA);
         assert_eq!(string_map(&bytes).unwrap(), [("a".into(), "a".into())]);
+    }
+
+    /// A map whose every key and value refers back to one long string.
+    pub(crate) fn back_reference_bomb(string_len: usize, pairs: u32) -> Vec<u8> {
+        let mut bytes = stream(&[]);
+        bytes.pop(); // TC_ENDBLOCKDATA
+        let size_at = bytes.len() - 4;
+        bytes[size_at..].copy_from_slice(&pairs.to_be_bytes());
+        bytes.push(TC_LONGSTRING);
+        bytes.extend((string_len as u64).to_be_bytes());
+        bytes.extend(std::iter::repeat_n(b'a', string_len));
+        for _ in 0..(2 * pairs - 1) {
+            bytes.push(TC_REFERENCE);
+            bytes.extend((BASE_HANDLE + 2).to_be_bytes());
+        }
+        bytes.push(TC_ENDBLOCKDATA);
+        bytes
+    }
+
+    #[test]
+    fn back_reference_bombs_stop_at_the_decoded_byte_cap() {
+        let bytes = back_reference_bomb(1 << 20, 100_000);
+        let start = std::time::Instant::now();
+        let err = string_map(&bytes).unwrap_err();
+        assert!(err.contains("more than"), "{err}");
+        assert!(start.elapsed() < std::time::Duration::from_secs(5));
+        // Small references still resolve.
+        assert_eq!(string_map(&back_reference_bomb(3, 2)).unwrap().len(), 2);
     }
 
     #[test]

@@ -254,12 +254,24 @@ fn detect_json(value: &serde_json::Value) -> Option<Format> {
     }
 }
 
+/// The largest file imported: 64 MiB, the largest vault ([`crate::vault::MAX_FILE_BYTES`]).
+/// Real exports are kilobytes (100,000 accounts of JSON take about 30 MB); a larger file could
+/// not fit in a vault anyway, and reading it would only cost memory.
+pub const MAX_INPUT_BYTES: usize = crate::vault::MAX_FILE_BYTES;
+
 /// Imports an export: `format` `None` detects it; `password` opens encrypted files.
 pub fn import(
     bytes: &[u8],
     format: Option<Format>,
     password: Option<&[u8]>,
 ) -> Result<ImportReport, ImportError> {
+    if bytes.len() > MAX_INPUT_BYTES {
+        // Refused before detection, which would parse it.
+        return Err(ImportError::Malformed {
+            format: format.map_or("export", Format::name),
+            reason: format!("the file is larger than {MAX_INPUT_BYTES} bytes"),
+        });
+    }
     let format = match format {
         Some(f) => f,
         None => detect(bytes).ok_or(ImportError::UnknownFormat)?,

@@ -29,13 +29,13 @@ pub(super) fn import_list(bytes: &[u8]) -> Result<ImportReport, ImportError> {
 
 /// Ente Auth's plain export: URIs whose `codeDisplay` holds pinned, trashed, tags and note.
 pub(super) fn import_ente(bytes: &[u8]) -> Result<ImportReport, ImportError> {
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes) {
-        if value.get("kdfParams").is_some() {
-            return Err(malformed(
-                Format::Ente,
-                "encrypted Ente Auth exports are not supported yet; export as plain text",
-            ));
-        }
+    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+        && value.get("kdfParams").is_some()
+    {
+        return Err(malformed(
+            Format::Ente,
+            "encrypted Ente Auth exports are not supported yet; export as plain text",
+        ));
     }
     read_lines(bytes, Format::Ente)
 }

@@ -61,6 +61,10 @@ pub enum Corruption {
     /// There is no password slot at all.
     #[error("the vault has no password slot")]
     NoPasswordSlot,
+    /// More key slots (or password slots) than any vault has ([`super::MAX_SLOTS`],
+    /// [`super::MAX_PASSWORD_SLOTS`]): refused before any key derivation.
+    #[error("the vault lists more key slots than any vault has")]
+    TooManySlots,
     /// The encrypted database does not decrypt with the master key.
     #[error("the encrypted database fails authentication (altered or damaged)")]
     DatabaseAuth,
@@ -134,4 +138,14 @@ pub enum VaultError {
     /// No device slot has that id.
     #[error("no device slot with that id")]
     NoDeviceSlot,
+    /// The encrypted vault would be larger than any vault the reader accepts
+    /// ([`super::MAX_FILE_BYTES`]); nothing was written.
+    #[error(
+        "the vault would be {bytes} bytes, more than the {max} a vault may hold; nothing was saved (remove long notes or accounts)",
+        max = super::MAX_FILE_BYTES
+    )]
+    TooLarge {
+        /// The size the file would have had.
+        bytes: usize,
+    },
 }

@@ -17,8 +17,17 @@ use crate::rng::Rng;
 pub const FORMAT: &str = "twofold-vault";
 /// The newest format version this code writes (and the newest it reads).
 pub const VERSION: u32 = 1;
-/// Vault files larger than this are refused as corrupt.
+/// Vault files larger than this are refused as corrupt (a hostile or damaged file must not
+/// make the reader allocate without bound); 100,000 accounts take about 40 MB. Writing checks
+/// the same limit, so no save produces a file the reader refuses.
 pub const MAX_FILE_BYTES: usize = 64 * 1024 * 1024;
+/// The most key slots a vault file may list: one password slot and device slots for a few
+/// phones. Each password slot costs a key derivation, so a file listing thousands would keep
+/// the device busy for hours; more than this is refused as corrupt before any derivation.
+pub const MAX_SLOTS: usize = 16;
+/// The most password slots tried when opening (Twofold writes exactly one; a second may exist
+/// only in a file written by a newer version).
+pub const MAX_PASSWORD_SLOTS: usize = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct Header {
@@ -167,6 +176,13 @@ pub(super) fn unlock_with_password(
     slots: &[Slot],
     password: &[u8],
 ) -> Result<Zeroizing<[u8; 32]>, OpenError> {
+    let password_slots = slots
+        .iter()
+        .filter(|s| matches!(s, Slot::Password { .. }))
+        .count();
+    if slots.len() > MAX_SLOTS || password_slots > MAX_PASSWORD_SLOTS {
+        return Err(Corruption::TooManySlots.into());
+    }
     let mut any_password_slot = false;
     for slot in slots {
         let Slot::Password {

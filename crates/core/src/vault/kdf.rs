@@ -29,10 +29,18 @@ impl KdfParams {
         iterations: 3,
         lanes: 4,
     };
-    /// The most a vault file may ask for (a hostile file must not exhaust the device).
-    pub const MAX_MEMORY_KIB: u32 = 4 * 1024 * 1024;
-    /// The most iterations a vault file may ask for.
+    /// The most memory a vault file may ask for: 1 GiB. Calibration never raises memory above
+    /// [`KdfParams::START`] (64 MiB), so only a damaged or hostile file asks for more; 1 GiB
+    /// still fits a phone's and a 32-bit process's address space, where 4 GiB aborts.
+    pub const MAX_MEMORY_KIB: u32 = 1024 * 1024;
+    /// The most iterations a vault file may ask for (calibration's own ceiling).
     pub const MAX_ITERATIONS: u32 = 64;
+    /// The most lanes: four is what Twofold writes; 16 covers any phone's cores.
+    pub const MAX_LANES: u32 = 16;
+    /// The most total work, memory × passes in KiB (64 MiB × 64 passes, calibration's
+    /// extreme): a few seconds on a phone. Bounds time as [`Self::MAX_MEMORY_KIB`] bounds
+    /// memory, so 1 GiB × 64 passes (minutes) is refused too.
+    pub const MAX_WORK_KIB: u64 = 64 * 1024 * 64;
 
     /// True when within the floor and the ceiling.
     pub fn is_acceptable(&self) -> bool {
@@ -40,8 +48,9 @@ impl KdfParams {
             && self.memory_kib <= Self::MAX_MEMORY_KIB
             && self.iterations >= Self::MIN.iterations
             && self.iterations <= Self::MAX_ITERATIONS
-            && (1..=16).contains(&self.lanes)
+            && (1..=Self::MAX_LANES).contains(&self.lanes)
             && self.memory_kib >= 8 * self.lanes
+            && u64::from(self.memory_kib) * u64::from(self.iterations) <= Self::MAX_WORK_KIB
     }
 
     /// The same parameters raised to the floor where below it.
@@ -49,7 +58,7 @@ impl KdfParams {
         KdfParams {
             memory_kib: self.memory_kib.max(Self::MIN.memory_kib),
             iterations: self.iterations.max(Self::MIN.iterations),
-            lanes: self.lanes.clamp(1, 16),
+            lanes: self.lanes.clamp(1, Self::MAX_LANES),
         }
     }
 

@@ -22,7 +22,7 @@ use zeroize::Zeroizing;
 
 pub use accounts::{AccountUpdate, AddReport};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
-pub use format::{FORMAT, MAX_FILE_BYTES, VERSION};
+pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group};
 pub use push::{
@@ -96,10 +96,17 @@ impl Vault {
 
     /// Encrypts the vault into file bytes, with a fresh nonce.
     pub fn to_bytes(&self, rng: &dyn Rng) -> Result<Vec<u8>, VaultError> {
-        format::seal(&self.slots, &self.master, self.db.to_json(), rng)
+        let out = format::seal(&self.slots, &self.master, self.db.to_json(), rng)?;
+        if out.len() > MAX_FILE_BYTES {
+            return Err(VaultError::TooLarge { bytes: out.len() });
+        }
+        Ok(out)
     }
 
-    /// Replaces the password slot (the master key, and so the data, stay as they are).
+    /// Sets a new password: a **new master key** wrapped by a new password slot, so that the
+    /// next save re-encrypts everything and no earlier copy of the file (or its old password,
+    /// or its master key) opens what is saved from now on. Device slots wrapped the old master
+    /// key and are removed: the app enrols the device key again. Nothing changes on error.
     pub fn set_password(
         &mut self,
         password: &[u8],
@@ -107,11 +114,17 @@ impl Vault {
         rng: &dyn Rng,
     ) -> Result<(), VaultError> {
         let params = kdf.at_least_floor();
+        if !params.is_acceptable() {
+            // Above the ceiling: the reader would refuse the file this writes.
+            return Err(KdfError.into());
+        }
+        let mut master = Zeroizing::new([0u8; 32]);
+        rng.fill(&mut *master)?;
         let mut salt = [0u8; 32];
         rng.fill(&mut salt)?;
         let kek = params.derive(password, &salt)?;
         let id = uuid(rng)?;
-        let (nonce, wrapped_key) = wrap(&kek, &self.master, &id, rng)?;
+        let (nonce, wrapped_key) = wrap(&kek, &master, &id, rng)?;
         let slot = Slot::Password {
             id,
             kdf: SlotKdf {
@@ -123,8 +136,8 @@ impl Vault {
             nonce,
             wrapped_key,
         };
-        self.slots.retain(|s| !matches!(s, Slot::Password { .. }));
-        self.slots.insert(0, slot);
+        self.master = master;
+        self.slots = vec![slot];
         Ok(())
     }
 

@@ -1,4 +1,4 @@
-use super::format::checksum;
+use super::format::{checksum, parse_file};
 use super::*;
 use crate::AccountEntry;
 use crate::otp::{Algorithm, Kind, OtpParams};
@@ -643,4 +643,85 @@ mod add_all {
         assert_eq!(report.added_count(), 0);
         assert_eq!(v.accounts().len(), 2);
     }
+}
+
+#[test]
+fn a_new_password_makes_a_new_master_key() {
+    let rng = SystemRng::new();
+    let mut v = vault_with(2);
+    v.add_device_slot("twofold-device-key", &[7u8; 32], &rng)
+        .unwrap();
+    let old_master = *v.master;
+    let old_bytes = v.to_bytes(&rng).unwrap();
+    v.set_password(b"new password", fast(), &rng).unwrap();
+    assert_ne!(*v.master, old_master);
+    // The device slot wrapped the old key: it is gone.
+    assert_eq!(v.slots().len(), 1);
+    let new_bytes = v.to_bytes(&rng).unwrap();
+    // The old copy's master key (which the old password still unwraps) does not decrypt the
+    // new file's database.
+    let old = Vault::open(&old_bytes, b"correct horse").unwrap();
+    let parsed = parse_file(&new_bytes).unwrap();
+    assert!(matches!(
+        Vault::decrypt(parsed, old.master.clone()),
+        Err(OpenError::Corrupt(_))
+    ));
+    assert_eq!(
+        Vault::open(&new_bytes, b"new password").unwrap().accounts(),
+        v.accounts()
+    );
+}
+
+/// Rewrites a file's header with `edit` and fixes the checksum (a hostile file).
+fn with_header(bytes: &[u8], edit: impl FnOnce(&mut serde_json::Value)) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(bytes).unwrap();
+    edit(&mut v["header"]);
+    let header = serde_json::to_string(&v["header"]).unwrap();
+    v["checksum"] = checksum(&header, v["db"].as_str().unwrap()).into();
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn slot_bombs_are_refused_before_any_derivation() {
+    let rng = SystemRng::new();
+    let bytes = vault_with(0).to_bytes(&rng).unwrap();
+    // Argon2 at 4 GiB x 64 passes x 16 lanes: refused, not attempted.
+    let out = with_header(&bytes, |h| {
+        let kdf = &mut h["slots"][0]["kdf"];
+        kdf["memory_kib"] = (4u32 * 1024 * 1024).into();
+        kdf["iterations"] = 64.into();
+        kdf["lanes"] = 16.into();
+    });
+    let start = std::time::Instant::now();
+    assert!(matches!(
+        Vault::open(&out, b"correct horse"),
+        Err(OpenError::Corrupt(_))
+    ));
+    assert!(start.elapsed() < std::time::Duration::from_secs(5));
+    // A thousand password slots: refused by count.
+    let out = with_header(&bytes, |h| {
+        let slot = h["slots"][0].clone();
+        h["slots"] = serde_json::Value::Array(vec![slot; 1000]);
+    });
+    assert!(matches!(
+        Vault::open(&out, b"wrong"),
+        Err(OpenError::Corrupt(_))
+    ));
+}
+
+#[test]
+fn a_vault_too_large_to_open_is_never_written() {
+    let rng = SystemRng::new();
+    let mut v = vault_with(1);
+    let id = v.accounts()[0].id.clone();
+    v.update_account(
+        &id,
+        AccountUpdate {
+            note: Some("n".repeat(60 * 1000 * 1000)),
+            ..AccountUpdate::default()
+        },
+        &rng,
+    )
+    .unwrap();
+    assert!(matches!(v.to_bytes(&rng), Err(VaultError::TooLarge { .. })));
 }
