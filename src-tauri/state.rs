@@ -97,7 +97,13 @@ pub struct Inner {
     pub notified: HashSet<String>,
     /// The code on the clipboard, if Twofold put it there.
     pub copied: Option<Copied>,
+    /// The vault file as this app last read or wrote it: a save checks that no other writer
+    /// (the CLI) changed it since (`docs/vault.md`, "One writer at a time").
+    pub loaded: Option<file::Fingerprint>,
 }
+
+/// How long a change waits for another writer (the CLI) to finish with the vault file.
+pub const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The shell's state, managed by Tauri.
 #[derive(Debug)]
@@ -164,6 +170,7 @@ impl AppState {
                 password_at: None,
                 notified: HashSet::new(),
                 copied: None,
+                loaded: None,
             }),
             foreground: AtomicBool::new(true),
             poll_soon: AtomicBool::new(false),
@@ -301,13 +308,83 @@ impl AppState {
         Ok(())
     }
 
-    /// Encrypts and saves the open vault atomically, then writes the automatic backup when a
-    /// backup folder is set. `Ok(Some(message))`: saved, but the backup failed (the caller
-    /// tells the UI through the `backup-failed` event).
-    pub fn save_vault(&self, inner: &mut Inner) -> AppResult<Option<String>> {
+    /// Starts a change of the open vault: takes the vault file's writer lock (waiting for the
+    /// CLI at most [`WRITER_WAIT`]) and, when another writer saved since this app last read
+    /// or wrote the file, reloads the vault from it first, so the change applies to the newest
+    /// accounts and none is lost. Hold the returned lock until [`AppState::save_vault`].
+    pub fn begin_change(&self, inner: &mut Inner) -> AppResult<file::VaultLock> {
+        inner.vault()?;
+        let path = self.vault_path();
+        let lock = file::lock(&path, WRITER_WAIT)?;
+        let now = file::current(&path)?;
+        if now.is_some() && now != inner.loaded {
+            self.reload(inner)?;
+        }
+        Ok(lock)
+    }
+
+    /// Replaces the open vault by the file's current content (same master key). When the file
+    /// was re-keyed elsewhere (a password change in the CLI), the app locks: unlock again.
+    fn reload(&self, inner: &mut Inner) -> AppResult<()> {
+        let bytes = file::read(&self.vault_path())?;
+        let vault = inner.vault()?;
+        match vault.reload(&bytes) {
+            Ok(fresh) => {
+                inner.vault = Some(fresh);
+                inner.loaded = Some(file::Fingerprint::of(&bytes));
+                Ok(())
+            }
+            Err(_) => {
+                inner.lock();
+                Err(AppError::new(
+                    ErrorKind::Locked,
+                    "the vault was changed elsewhere with another password; unlock it again",
+                ))
+            }
+        }
+    }
+
+    /// Encrypts and saves the open vault atomically under the writer lock of
+    /// [`AppState::begin_change`], then writes the automatic backup when a backup folder is
+    /// set. When the save fails (disk full, another writer), the vault in memory is read back
+    /// from the file, so it never holds a change that is not on disk. `Ok(Some(message))`:
+    /// saved, but the backup failed (the caller tells the UI through the `backup-failed`
+    /// event).
+    pub fn save_vault(
+        &self,
+        inner: &mut Inner,
+        lock: &file::VaultLock,
+    ) -> AppResult<Option<String>> {
+        self.save_vault_with(inner, lock, file::Backup::KeepPrevious)
+    }
+
+    /// [`AppState::save_vault`] choosing what becomes of the previous version (a password
+    /// change removes it: it opens with the old password).
+    pub fn save_vault_with(
+        &self,
+        inner: &mut Inner,
+        lock: &file::VaultLock,
+        backup: file::Backup,
+    ) -> AppResult<Option<String>> {
         let vault = inner.vault.as_ref().ok_or_else(AppError::locked)?;
-        let bytes = vault.to_bytes(&SystemRng::new())?;
-        file::write_atomic(&self.vault_path(), &bytes, false)?;
+        let written = vault
+            .to_bytes(&SystemRng::new())
+            .map_err(AppError::from)
+            .and_then(|bytes| {
+                let expected = inner.loaded;
+                file::write_if_unchanged(lock, &bytes, expected.as_ref(), backup)
+                    .map(|fp| (fp, bytes))
+                    .map_err(AppError::from)
+            });
+        let (fingerprint, bytes) = match written {
+            Ok(w) => w,
+            Err(e) => {
+                // Nothing of this change reached the disk: forget it in memory too.
+                let _ = self.reload(inner);
+                return Err(e);
+            }
+        };
+        inner.loaded = Some(fingerprint);
         inner.last_activity = Instant::now();
         let Some(folder) = inner.prefs.settings.backup_folder.clone() else {
             return Ok(None);
@@ -451,6 +528,7 @@ impl Inner {
         self.vault = None;
         self.migration = None;
         self.password_at = None;
+        self.loaded = None;
     }
 }
 

@@ -553,6 +553,100 @@ fn change_password() {
         "WrongPassword"
     );
     s.ok("vault_unlock", json!({ "password": "new one" }));
+    // No file beside the vault (its previous version among them) opens with the old password.
+    for entry in std::fs::read_dir(s.dir.path()).expect("dir") {
+        let bytes = std::fs::read(entry.expect("entry").path()).expect("read");
+        assert!(twofold_core::vault::Vault::open(&bytes, b"correct horse").is_err());
+    }
+}
+
+#[test]
+fn another_writer_loses_nothing_and_a_failed_save_leaves_nothing_behind() {
+    use twofold_core::vault::{Vault, file};
+    let s = shell().unlocked();
+    let manual = |name: &str| {
+        json!({ "account": { "issuer": "Example", "name": name, "secret": SECRET, "kind": "totp",
+            "algorithm": "SHA1", "digits": 6, "period": 30, "counter": 0 } })
+    };
+    s.ok("add_manual", manual("by the app"));
+    // The CLI, meanwhile: under the writer lock, reads the file, adds, saves.
+    let path = s.dir.path().join("vault.json");
+    {
+        let _lock = file::lock(&path, Duration::from_secs(5)).expect("lock");
+        let bytes = std::fs::read(&path).expect("read");
+        let mut v = Vault::open(&bytes, b"correct horse").expect("open");
+        let cli = uri::parse(&format!(
+            "otpauth://totp/CLI:by%20the%20cli?secret={SECRET}"
+        ))
+        .expect("uri");
+        v.add(cli, 1, &twofold_core::rng::SystemRng::new())
+            .expect("add");
+        file::write_atomic(
+            &path,
+            &v.to_bytes(&twofold_core::rng::SystemRng::new())
+                .expect("bytes"),
+            false,
+        )
+        .expect("write");
+    }
+    // The app's next change starts from the file as the CLI left it: nothing is lost.
+    s.ok("add_manual", manual("by the app again"));
+    let names = |v: &Value| {
+        let mut n: Vec<String> = v
+            .as_array()
+            .expect("list")
+            .iter()
+            .map(|a| a["name"].as_str().expect("name").to_owned())
+            .collect();
+        n.sort();
+        n
+    };
+    let expected = vec!["by the app", "by the app again", "by the cli"];
+    assert_eq!(names(&s.ok("accounts_list", json!({}))), expected);
+    let on_disk =
+        Vault::open(&std::fs::read(&path).expect("read"), b"correct horse").expect("open");
+    let mut disk: Vec<String> = on_disk
+        .accounts()
+        .iter()
+        .map(|a| a.otp.name.clone())
+        .collect();
+    disk.sort();
+    assert_eq!(disk, expected);
+
+    // A save that cannot happen (a note that would make the file larger than any vault):
+    // refused, the file byte-identical, and the change gone from memory too.
+    let before = std::fs::read(&path).expect("read");
+    let id = on_disk.accounts()[0].id.clone();
+    let huge = "x".repeat(50 * 1024 * 1024);
+    assert_eq!(
+        s.kind(
+            "account_update",
+            json!({ "id": id, "patch": { "note": huge } })
+        ),
+        "InvalidInput"
+    );
+    assert_eq!(std::fs::read(&path).expect("read"), before);
+    let leftovers: Vec<_> = std::fs::read_dir(s.dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let list = s.ok("accounts_list", json!({}));
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .all(|a| a["note"] != json!(huge))
+    );
+    s.ok("add_manual", manual("after the failure"));
+    assert_eq!(
+        s.ok("accounts_list", json!({}))
+            .as_array()
+            .expect("list")
+            .len(),
+        4
+    );
 }
 
 #[test]

@@ -163,11 +163,12 @@ fn poll_reply(list: Vec<Value>) -> Value {
 fn enrol(s: &Shell, account: PushAccount) {
     let state = s.app.state::<AppState>();
     let mut inner = state.get().expect("state");
+    let writer = state.begin_change(&mut inner).expect("writer lock");
     inner
         .vault_mut()
         .expect("unlocked")
         .add_push_account(account);
-    state.save_vault(&mut inner).expect("save");
+    state.save_vault(&mut inner, &writer).expect("save");
 }
 
 #[test]

@@ -101,8 +101,9 @@ pub async fn hotp_next<R: Runtime>(
     id: String,
 ) -> AppResult<CodeView> {
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let code = inner.vault_mut()?.next_hotp(&id, unix_now_ms() / 1000)?;
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     Ok(hotp_view(&id, code))
 }
@@ -124,13 +125,14 @@ pub async fn account_update<R: Runtime>(
         order: patch.order,
     };
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let vault = inner.vault_mut()?;
     vault.update_account(&id, update, &SystemRng::new())?;
     let updated = vault
         .account(&id)
         .map(|a| view(vault, a))
         .ok_or_else(|| AppError::internal("the account vanished while being changed"))?;
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     Ok(updated)
 }
@@ -143,8 +145,9 @@ pub async fn account_delete<R: Runtime>(
     id: String,
 ) -> AppResult<()> {
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     inner.vault_mut()?.remove(&id)?;
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     Ok(())
 }

@@ -71,9 +71,11 @@ pub async fn import_file<R: Runtime>(
                 .ok_or_else(|| AppError::invalid(format!("unknown import format {name:?}")))?,
         ),
     };
-    let mut inner = state.get()?;
-    inner.vault()?;
+    // Locked: refuse before any work; the import itself (KDFs) runs without the state's lock.
+    state.get()?.vault()?;
     let report = import::import(&data, format, password.as_ref().map(|p| p.as_bytes()))?;
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let added = inner
         .vault_mut()?
         .add_all(report.entries, unix_now(), &SystemRng::new())?;
@@ -93,7 +95,7 @@ pub async fn import_file<R: Runtime>(
             .collect(),
     };
     if view.added > 0 {
-        let backup = state.save_vault(&mut inner)?;
+        let backup = state.save_vault(&mut inner, &writer)?;
         super::report_backup(&app, backup);
     }
     Ok(view)

@@ -130,8 +130,9 @@ pub async fn push_remove<R: Runtime>(
     serial: String,
 ) -> AppResult<()> {
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     inner.vault_mut()?.remove_push_account(&serial)?;
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     if inner.prefs.push_muted.contains_key(&serial) {
         let mut prefs = inner.prefs.clone();

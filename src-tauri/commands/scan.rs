@@ -100,9 +100,10 @@ fn add_and_save<R: Runtime>(
     texts: &[Zeroizing<String>],
 ) -> AppResult<AddResult> {
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let result = add_payloads(&mut inner, texts)?;
     if !result.added.is_empty() {
-        let backup = state.save_vault(&mut inner)?;
+        let backup = state.save_vault(&mut inner, &writer)?;
         super::report_backup(app, backup);
     }
     Ok(result)
@@ -178,6 +179,7 @@ pub async fn add_manual<R: Runtime>(
 ) -> AppResult<AddResult> {
     let otp = otp_account(&account)?;
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let mut result = AddResult::default();
     add_accounts(
         inner.vault_mut()?,
@@ -185,7 +187,7 @@ pub async fn add_manual<R: Runtime>(
         &mut result,
     )?;
     if !result.added.is_empty() {
-        let backup = state.save_vault(&mut inner)?;
+        let backup = state.save_vault(&mut inner, &writer)?;
         super::report_backup(&app, backup);
     }
     Ok(result)

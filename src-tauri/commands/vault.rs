@@ -58,6 +58,7 @@ pub async fn vault_create(
     let mut inner = state.get()?;
     let bytes = vault.to_bytes(&SystemRng::new())?;
     file::write_atomic(&path, &bytes, true)?;
+    inner.loaded = Some(file::Fingerprint::of(&bytes));
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
@@ -75,6 +76,7 @@ pub async fn vault_unlock(
     let bytes = file::read(&state.vault_path())?;
     let vault = Vault::open(&bytes, password.as_bytes())?;
     let mut inner = state.get()?;
+    inner.loaded = Some(file::Fingerprint::of(&bytes));
     inner.vault = Some(vault);
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
@@ -110,7 +112,7 @@ pub async fn vault_change_password<R: Runtime>(
     non_empty(&next)?;
     let kdf = state.kdf()?;
     let mut inner = state.get()?;
-    inner.vault()?;
+    let writer = state.begin_change(&mut inner)?;
     let bytes = file::read(&state.vault_path())?;
     Vault::open(&bytes, current.as_bytes()).map_err(|e| match AppError::from(e) {
         e if e.kind == ErrorKind::WrongPassword => {
@@ -122,7 +124,8 @@ pub async fn vault_change_password<R: Runtime>(
         .vault_mut()?
         .set_password(next.as_bytes(), kdf, &SystemRng::new())?;
     inner.password_at = Some(Instant::now());
-    let backup = state.save_vault(&mut inner)?;
+    // The previous version opens with the old password: it does not stay beside the vault.
+    let backup = state.save_vault_with(&mut inner, &writer, file::Backup::Remove)?;
     super::report_backup(&app, backup);
     Ok(())
 }

@@ -115,6 +115,7 @@ pub async fn answer(
     let body =
         super::off_thread(move || twofold_http::send_body(&request).map_err(http_error)).await?;
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     // The answer reached the server: its nonce is spent (and logged) even when the server
     // refused it, so the vault is saved whatever the reply.
     let outcome = inner.vault_mut()?.finish_answer(
@@ -123,7 +124,7 @@ pub async fn answer(
         args.location.map(super::collapse::location),
         unix_now(),
     );
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     let outcome = outcome?;
     Ok((
         PushAnswerView {

@@ -93,8 +93,9 @@ pub async fn confirm(
     .await?;
     let serial = account.serial.clone();
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     inner.vault_mut()?.add_push_account(account);
-    let backup = state.save_vault(&mut inner)?;
+    let backup = state.save_vault(&mut inner, &writer)?;
     Ok((
         AddResult {
             push_enrolment: Some(serial),

@@ -70,6 +70,7 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
     let requests = state.get()?.vault()?.poll_requests(unix_now());
     let replies = twofold_http::poll_all(requests);
     let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
     let now = unix_now();
     let round = match inner.vault_mut()?.read_poll_replies(replies, now) {
         Ok(round) => round,
@@ -98,7 +99,7 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
     if !round.new.is_empty() {
         // Saving is not user activity: polling must not keep the vault from locking on idle.
         let idle_since = inner.last_activity;
-        report.backup_failure = state.save_vault(&mut inner)?;
+        report.backup_failure = state.save_vault(&mut inner, &writer)?;
         inner.last_activity = idle_since;
     }
     report.views = pending_views(&inner, now)?;

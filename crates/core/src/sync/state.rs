@@ -75,10 +75,10 @@ impl Record {
     /// so only the removal is kept: what keeps a removed account small in every replica.
     /// Merging commutes with this, because a removal only ever grows.
     fn drop_covered(&mut self) {
-        if let (Some(v), Some(t)) = (&self.version, &self.removed) {
-            if t.covers >= v.stamp {
-                self.version = None;
-            }
+        if let (Some(v), Some(t)) = (&self.version, &self.removed)
+            && t.covers >= v.stamp
+        {
+            self.version = None;
         }
     }
 }

@@ -73,6 +73,14 @@ impl Vault {
         Self::decrypt(parsed, master)
     }
 
+    /// Reads `bytes`, the same vault as saved since by another writer (the CLI, a second app
+    /// window), with this vault's master key. Fails when the file was re-keyed meanwhile (a
+    /// password change elsewhere): then the user unlocks again.
+    pub fn reload(&self, bytes: &[u8]) -> Result<Vault, OpenError> {
+        let parsed = format::parse_file(bytes)?;
+        Self::decrypt(parsed, self.master.clone())
+    }
+
     /// Opens a vault file's bytes with a device keystore key (after biometrics on a phone).
     pub fn open_with_device_key(bytes: &[u8], kek: &[u8; 32]) -> Result<Vault, OpenError> {
         let parsed = format::parse_file(bytes)?;

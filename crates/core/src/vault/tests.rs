@@ -579,7 +579,7 @@ mod add_all {
         AccountEntry {
             account: account(i),
             note: format!("note {i}"),
-            favorite: i % 2 == 0,
+            favorite: i.is_multiple_of(2),
             groups: groups.iter().map(|g| (*g).to_owned()).collect(),
         }
     }
