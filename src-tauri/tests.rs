@@ -1023,6 +1023,25 @@ fn idle_and_background_locks() {
 }
 
 #[test]
+fn window_events_poll_on_return_and_leave_a_visible_window_unlocked() {
+    let s = shell().unlocked();
+    let state = s.app.state::<AppState>();
+    let window = s.window.as_ref().window();
+    // Back from the background (phones) or from minimized (desktop): poll at once.
+    state.set_foreground(false);
+    let _ = state.take_poll_request();
+    crate::on_window_event(&window, &tauri::WindowEvent::Focused(true));
+    assert!(state.is_foreground());
+    assert!(state.take_poll_request(), "a poll is asked for on return");
+    // Focus moving to another window on desktop (not minimized) is not the background.
+    crate::on_window_event(&window, &tauri::WindowEvent::Focused(false));
+    assert_eq!(s.ok("app_status", json!({}))["unlocked"], true);
+    // Focus while already in the foreground asks for no extra poll.
+    crate::on_window_event(&window, &tauri::WindowEvent::Focused(true));
+    assert!(!state.take_poll_request());
+}
+
+#[test]
 fn a_poisoned_state_locks() {
     // The idle lock, the background lock and any command each lock a poisoned state.
     for how in ["idle", "background", "command"] {

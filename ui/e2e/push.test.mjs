@@ -1,29 +1,14 @@
 // Browser flows of push sign-in approvals (docs/ipc-push.md) against the fake shell, at 390×844.
-import { test, before, after } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
-import { openApp, pngBytes, shot, startServer } from "./harness.mjs";
+import { GITHUB, PASSWORD, pngBytes, shot, useApp } from "./harness.mjs";
 
-const PASSWORD = "correct horse battery staple";
-const GITHUB = `otpauth://totp/GitHub:octo%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub`;
 const ACCOUNT = { serial: "PIPU0001A2B3", issuer: "Example Corp", label: "alice@example.com" };
 const base = (extra = {}) => ({
   firstRunDone: true, vaultPassword: PASSWORD, unlocked: true, accounts: [GITHUB], pushAccounts: [ACCOUNT], ...extra,
 });
 
-let server;
-before(async () => (server = await startServer()));
-after(() => server.close());
-
-async function withApp(fake, opts, fn) {
-  const app = await openApp(server, fake, opts);
-  try {
-    await fn(app);
-    assert.deepEqual(app.errors, [], "no uncaught errors in the page");
-    assert.deepEqual(await app.page.evaluate(() => globalThis.__cspViolations), [], "no CSP violations");
-  } finally {
-    await app.close();
-  }
-}
+const { withApp } = useApp();
 
 const fakeState = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
   activity: window.__twofoldFake.state.activity, accounts: window.__twofoldFake.state.pushAccounts, calls: window.__twofoldFake.state.calls,
