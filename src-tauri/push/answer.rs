@@ -1,6 +1,6 @@
 //! Answering a sign-in request: once per nonce, even when two answers race.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use twofold_core::push::{Answer, PushAccount};
 
@@ -10,8 +10,9 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::state::{AppState, Inner, unix_now};
 
 /// Approving a sign-in that requires device authentication needs the vault password entered
-/// this recently (seconds) on platforms without biometrics.
-pub const AUTH_FRESH_SECS: u64 = 60;
+/// this recently (seconds) on platforms without biometrics: the app's one re-authentication
+/// window ([`crate::state::REAUTH_SECS`]).
+pub const AUTH_FRESH_SECS: u64 = crate::state::REAUTH_SECS;
 
 /// The core's answer from the UI's decision.
 pub fn core_answer(
@@ -39,19 +40,10 @@ pub fn check_auth(inner: &Inner, requires_unlock: bool, now: Instant) -> AppResu
     if !requires_unlock {
         return Ok(());
     }
-    let fresh = inner.password_at.is_some_and(|at| {
-        now.saturating_duration_since(at) <= Duration::from_secs(AUTH_FRESH_SECS)
-    });
-    if fresh {
-        Ok(())
-    } else {
-        Err(AppError::new(
-            ErrorKind::AuthRequired,
-            format!(
-                "this account asks for device authentication before approving: enter the vault password (unlock again), then approve within {AUTH_FRESH_SECS} seconds"
-            ),
-        ))
-    }
+    inner.require_recent_password(
+        now,
+        "approving a sign-in for this account, which asks for device authentication",
+    )
 }
 
 /// A nonce marked in flight; unmarked when dropped (after the answer was recorded, or when
