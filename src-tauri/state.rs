@@ -570,10 +570,8 @@ pub fn write_backup(folder: &Path, bytes: &[u8], unix: u64) -> AppResult<PathBuf
         ));
     }
     let path = folder.join(format!("{BACKUP_PREFIX}{}.json", stamp(unix)));
-    file::write_atomic(&path, bytes, false)
+    file::write_export(&path, bytes)
         .map_err(|e| AppError::new(ErrorKind::Io, format!("backup failed: {e}")))?;
-    // The previous version of a same-second backup is not worth keeping.
-    let _ = std::fs::remove_file(file::backup_path(&path));
     let mut old: Vec<PathBuf> = std::fs::read_dir(folder)
         .map_err(|e| io("list", folder, e))?
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -729,6 +729,27 @@ fn export_writes_files_the_importer_reads_back() {
             .map(Vec::len),
         Some(2)
     );
+    // Exporting again over the same file: one file, owner-only, no plaintext side copy.
+    let again = out.path().join("export-otpauth-list");
+    s.device.will_save_to(Some(again.clone()));
+    s.ok(
+        "export_file",
+        json!({ "format": "otpauth-list", "password": null }),
+    );
+    let names: Vec<String> = std::fs::read_dir(out.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&again)
+            .expect("meta")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
     assert_eq!(
         s.kind(
             "export_file",
@@ -742,7 +763,8 @@ fn export_writes_files_the_importer_reads_back() {
             "twofold-aegis-encrypted.json",
             "twofold-aegis-plain.json",
             "twofold-otpauth.txt",
-            "twofold-google-migration.txt"
+            "twofold-google-migration.txt",
+            "twofold-otpauth.txt"
         ]
     );
 }

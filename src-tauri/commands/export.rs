@@ -81,7 +81,7 @@ fn export(
         }
         other => AppError::internal(other.to_string()),
     })?;
-    twofold_core::vault::file::write_atomic(path, &out.bytes, false)?;
+    twofold_core::vault::file::write_export(path, &out.bytes)?;
     Ok(())
 }
 
