@@ -110,19 +110,28 @@ pub async fn vault_change_password<R: Runtime>(
     next: Zeroizing<String>,
 ) -> AppResult<()> {
     non_empty(&next)?;
+    state.get()?.vault()?;
     let kdf = state.kdf()?;
+    // Both key derivations (checking the current password, wrapping the new master key) run
+    // without the state's lock, on the vault as the file holds it now.
+    let bytes = file::read(&state.vault_path())?;
+    let mut rekeyed =
+        Vault::open(&bytes, current.as_bytes()).map_err(|e| match AppError::from(e) {
+            e if e.kind == ErrorKind::WrongPassword => {
+                AppError::new(ErrorKind::WrongPassword, "the current password is wrong")
+            }
+            e => e,
+        })?;
+    rekeyed.set_password(next.as_bytes(), kdf, &SystemRng::new())?;
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    let bytes = file::read(&state.vault_path())?;
-    Vault::open(&bytes, current.as_bytes()).map_err(|e| match AppError::from(e) {
-        e if e.kind == ErrorKind::WrongPassword => {
-            AppError::new(ErrorKind::WrongPassword, "the current password is wrong")
-        }
-        e => e,
-    })?;
-    inner
-        .vault_mut()?
-        .set_password(next.as_bytes(), kdf, &SystemRng::new())?;
+    if file::current(&state.vault_path())? != Some(file::Fingerprint::of(&bytes)) {
+        return Err(AppError::new(
+            ErrorKind::Io,
+            "the vault was changed elsewhere while the password was being changed; try again",
+        ));
+    }
+    inner.vault = Some(rekeyed);
     inner.password_at = Some(Instant::now());
     // The previous version opens with the old password: it does not stay beside the vault.
     let backup = state.save_vault_with(&mut inner, &writer, file::Backup::Remove)?;
