@@ -44,7 +44,7 @@ fn enroll(ctx: &Context, uri: &str) -> Result<(), CliError> {
     check_url(enrolment.url())?;
     let (path, mut vault) = ctx.open()?;
     for w in enrolment.warnings() {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", terminal_safe(&w.to_string()));
     }
     let key = PhoneKey::generate(&SystemRng::new())?;
     let pending = enrolment.start(key, None, SystemClock.now())?;
