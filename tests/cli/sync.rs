@@ -162,21 +162,33 @@ fn three_vaults_converge_through_one_folder_in_any_order() {
     let _ = std::fs::remove_dir_all(&root);
 }
 
-#[test]
-fn wrong_passphrase_exits_3_and_changes_nothing() {
-    let root = dir("wrong");
+/// Two vaults beside a sync folder; the first has one account and has synced once.
+fn two_vaults_one_synced(name: &str) -> (PathBuf, PathBuf, (PathBuf, String), (PathBuf, String)) {
+    let root = dir(name);
     let folder = root.join("Sync");
     std::fs::create_dir_all(&folder).unwrap();
     let a = vault(&root, 0);
     let b = vault(&root, 1);
     ok(run(&a.0, &a.1, None, &["add", &uri(1)]));
     sync(&folder, &a);
-    let vault_before = std::fs::read(&b.0).unwrap();
-    let mut files_before: Vec<_> = std::fs::read_dir(&folder)
+    (root, folder, a, b)
+}
+
+/// The folder's files, sorted.
+fn listing(folder: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<_> = std::fs::read_dir(folder)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
-    files_before.sort();
+    files.sort();
+    files
+}
+
+#[test]
+fn wrong_passphrase_exits_3_and_changes_nothing() {
+    let (root, folder, _a, b) = two_vaults_one_synced("wrong");
+    let vault_before = std::fs::read(&b.0).unwrap();
+    let files_before = listing(&folder);
     let o = run(
         &b.0,
         &b.1,
@@ -186,24 +198,13 @@ fn wrong_passphrase_exits_3_and_changes_nothing() {
     let line = assert_error(&o, 3);
     assert!(line.contains("passphrase"), "{line}");
     assert_eq!(std::fs::read(&b.0).unwrap(), vault_before);
-    let mut files_after: Vec<_> = std::fs::read_dir(&folder)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    files_after.sort();
-    assert_eq!(files_after, files_before);
+    assert_eq!(listing(&folder), files_before);
     let _ = std::fs::remove_dir_all(&root);
 }
 
 #[test]
 fn conflict_copies_resurrect_nothing_and_damage_loses_nothing() {
-    let root = dir("conflict");
-    let folder = root.join("Sync");
-    std::fs::create_dir_all(&folder).unwrap();
-    let a = vault(&root, 0);
-    let b = vault(&root, 1);
-    ok(run(&a.0, &a.1, None, &["add", &uri(1)]));
-    sync(&folder, &a);
+    let (root, folder, a, b) = two_vaults_one_synced("conflict");
     let replica_of = |dir: &Path| -> Vec<PathBuf> {
         std::fs::read_dir(dir)
             .unwrap()

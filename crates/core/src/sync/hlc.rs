@@ -27,7 +27,7 @@ impl DeviceId {
 
     /// The 32 hex digits.
     pub fn to_hex(&self) -> String {
-        self.0.iter().map(|b| format!("{b:02x}")).collect()
+        data_encoding::HEXLOWER.encode(&self.0)
     }
 }
 

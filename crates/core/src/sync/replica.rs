@@ -148,10 +148,6 @@ fn random<const N: usize>(rng: &dyn Rng) -> Result<[u8; N], RngError> {
     Ok(b)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Tells a key file from a replica by its first line.
 pub fn kind_of(bytes: &[u8]) -> FileKind {
     let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
@@ -173,7 +169,7 @@ pub fn create_key_file(
     rng: &dyn Rng,
 ) -> Result<(String, SyncKey, Vec<u8>), KeyFileError> {
     let key = SyncKey(Zeroizing::new(random::<32>(rng)?));
-    let key_id = hex(&random::<16>(rng)?);
+    let key_id = data_encoding::HEXLOWER.encode(&random::<16>(rng)?);
     let salt = random::<SALT_LEN>(rng)?;
     let nonce = random::<NONCE_LEN>(rng)?;
     let kek = kdf
@@ -213,7 +209,10 @@ pub fn open_key_file(bytes: &[u8], passphrase: &[u8]) -> Result<(String, SyncKey
     if dto.version != VERSION {
         return Err(KeyFileError::Malformed("a newer key file version"));
     }
-    if dto.key_id.len() != 32 || !dto.key_id.bytes().all(|c| c.is_ascii_hexdigit()) {
+    if data_encoding::HEXLOWER
+        .decode(dto.key_id.as_bytes())
+        .map_or(true, |id| id.len() != 16)
+    {
         return Err(KeyFileError::Malformed("bad key id"));
     }
     let kdf = KdfParams {
