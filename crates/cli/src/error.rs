@@ -144,3 +144,14 @@ impl CliError {
 pub fn scan_failure(file: &std::path::Path, reason: &ScanError) -> String {
     format!("{}: {reason}", file.display())
 }
+
+impl From<twofold_sync::RunError> for CliError {
+    fn from(e: twofold_sync::RunError) -> Self {
+        match e {
+            twofold_sync::RunError::Target(t) => CliError::SyncTarget(t.to_string()),
+            twofold_sync::RunError::Sync(s) => CliError::Sync(s),
+            twofold_sync::RunError::Vault(v) => CliError::Vault(v),
+            twofold_sync::RunError::Passphrase(p) => CliError::Password(p),
+        }
+    }
+}

@@ -1,0 +1,101 @@
+//! A folder target: every `*.twofold-sync` regular file is read; this device's replica is
+//! written atomically (a temporary `.<device>.<random>.tmp.twofold-sync` created exclusively,
+//! synced, renamed over the old one, the folder synced).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use data_encoding::HEXLOWER;
+use twofold_core::rng::Rng;
+use twofold_core::sync::replica::MAX_REPLICA_BYTES;
+use twofold_core::sync::session::{MAX_FILES, SUFFIX};
+use twofold_core::sync::{DeviceId, TargetFile, Warning};
+
+use crate::{Listing, Store, TargetError};
+
+/// A folder sync target.
+#[derive(Debug, Clone)]
+pub struct Folder {
+    dir: PathBuf,
+}
+
+impl Folder {
+    /// The folder at `dir`.
+    pub fn new(dir: PathBuf) -> Folder {
+        Folder { dir }
+    }
+}
+
+fn io(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> TargetError {
+    let path = path.display().to_string();
+    move |source| TargetError::Io { what, path, source }
+}
+
+impl Store for Folder {
+    fn list(&mut self) -> Result<Listing, TargetError> {
+        let dir = &self.dir;
+        let mut listing = Listing::default();
+        for entry in std::fs::read_dir(dir).map_err(io("read the folder", dir))? {
+            let entry = entry.map_err(io("read the folder", dir))?;
+            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+                continue;
+            };
+            if !name.ends_with(SUFFIX) {
+                continue;
+            }
+            // Not followed: a link in the folder is not a sync file.
+            let meta = entry.metadata().map_err(io("read", &entry.path()))?;
+            if !meta.is_file() {
+                continue;
+            }
+            if listing.files.len() >= MAX_FILES {
+                return Err(TargetError::TooManyFiles);
+            }
+            if meta.len() > MAX_REPLICA_BYTES as u64 {
+                listing.warnings.push(Warning {
+                    file: name,
+                    reason: "larger than any replica".into(),
+                });
+                continue;
+            }
+            let bytes = std::fs::read(entry.path()).map_err(io("read", &entry.path()))?;
+            listing.files.push(TargetFile { name, bytes });
+        }
+        listing.files.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(listing)
+    }
+
+    fn put(
+        &mut self,
+        file: &TargetFile,
+        device: DeviceId,
+        rng: &dyn Rng,
+    ) -> Result<(), TargetError> {
+        let mut tag = [0u8; 8];
+        rng.fill(&mut tag).map_err(|_| TargetError::Rng)?;
+        let tmp = self
+            .dir
+            .join(format!(".{device}.{}.tmp{SUFFIX}", HEXLOWER.encode(&tag)));
+        let dest = self.dir.join(&file.name);
+        let result = (|| {
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&tmp)?;
+            f.write_all(&file.bytes)?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &dest)?;
+            // The rename is durable once the folder is synced; a folder that cannot be opened
+            // for that (some network file systems) still has the complete file.
+            if let Ok(d) = std::fs::File::open(&self.dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        })();
+        result.map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            io("write", &dest)(e)
+        })
+    }
+}

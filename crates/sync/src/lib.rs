@@ -1,0 +1,168 @@
+//! Twofold's sync targets and one sync run over them (`docs/sync.md`), shared by the CLI and
+//! the app. The core does the merge and the cryptography, sans-IO; this crate lists a target's
+//! `*.twofold-sync` files, writes this device's replica (and a new sync set's key file), and
+//! hands the merged accounts to the vault. Saving the vault is the caller's (it holds the
+//! vault's writer lock around the whole run).
+
+#![forbid(unsafe_code)]
+
+mod folder;
+mod target;
+
+use twofold_core::rng::Rng;
+use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warning};
+use twofold_core::vault::{KdfParams, Vault, VaultError};
+use zeroize::Zeroizing;
+
+pub use folder::Folder;
+pub use target::{Target, TargetParseError};
+
+/// Why a target could not be listed or written (the sync itself did not run, or its replica
+/// was not written; the vault is unchanged either way).
+#[derive(Debug, thiserror::Error)]
+pub enum TargetError {
+    /// A folder target: the file system refused.
+    #[error("cannot {what} {path}: {source}")]
+    Io {
+        /// What was being done ("read the folder", "write").
+        what: &'static str,
+        /// The path it was done to.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// More `*.twofold-sync` files than [`sync::session::MAX_FILES`].
+    #[error(
+        "the sync target holds more than {} sync files",
+        sync::session::MAX_FILES
+    )]
+    TooManyFiles,
+    /// The random number generator failed (temporary file names).
+    #[error("the random number generator failed")]
+    Rng,
+}
+
+/// A sync target's files: listed once per run, then this device's file(s) written.
+pub trait Store {
+    /// Every `*.twofold-sync` file of the target, sorted by name. Files that cannot be a sync
+    /// file (too large) are left out with a warning.
+    fn list(&mut self) -> Result<Listing, TargetError>;
+    /// Writes `file` (replacing the one of that name) so that a reader sees either the old or
+    /// the new bytes, never a mix. `device` names this device's temporary files.
+    fn put(
+        &mut self,
+        file: &TargetFile,
+        device: DeviceId,
+        rng: &dyn Rng,
+    ) -> Result<(), TargetError>;
+}
+
+/// What a [`Store::list`] found.
+#[derive(Debug, Default)]
+pub struct Listing {
+    /// The files to merge, sorted by name.
+    pub files: Vec<TargetFile>,
+    /// Files left out before reading (too large), with why.
+    pub warnings: Vec<Warning>,
+}
+
+/// Why a sync run failed. A failure leaves the vault as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The target could not be read or written.
+    #[error(transparent)]
+    Target(#[from] TargetError),
+    /// The sync could not run (a wrong passphrase among the reasons).
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    /// The merged accounts could not be taken into the vault.
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    /// No passphrase could be had (the caller's reason: no terminal, cancelled, empty).
+    #[error("{0}")]
+    Passphrase(String),
+}
+
+/// What a sync did.
+#[derive(Debug)]
+pub struct Report {
+    /// The target as the vault stores it (`folder:<path>`, `webdav:<URL>`).
+    pub target: String,
+    /// Other devices whose data was merged.
+    pub devices: usize,
+    /// Files merged.
+    pub received: usize,
+    /// Accounts this sync added, removed or changed in the vault.
+    pub changed: usize,
+    /// Files left out, each with why.
+    pub warnings: Vec<Warning>,
+}
+
+/// Whether this vault is a member of `target`'s sync set already (no passphrase needed).
+pub fn is_member(vault: &Vault, target: &Target) -> bool {
+    vault.sync_target() == Some(target.stored().as_str()) && vault.sync_membership().is_some()
+}
+
+/// One sync of `vault` with `store` (at `target`): list, join or create the sync set when
+/// this vault is not a member yet (`passphrase(creating)` is asked then, and only then; it
+/// returns the passphrase and, when creating, the Argon2id parameters for the key file),
+/// merge, write this device's replica, and take the merged accounts into the vault, which the
+/// caller then saves. On a failure the caller does not save: the file keeps what it had (the
+/// in-memory vault is unchanged, except for groups that a failed take-over may have made).
+pub fn run(
+    vault: &mut Vault,
+    target: &Target,
+    store: &mut dyn Store,
+    passphrase: &mut dyn FnMut(bool) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    now_ms: u64,
+    rng: &dyn Rng,
+) -> Result<Report, RunError> {
+    let stored_target = target.stored();
+    let listing = store.list()?;
+    let files = listing.files;
+    let stored = vault
+        .sync_membership()
+        .filter(|_| vault.sync_target() == Some(stored_target.as_str()));
+    let mut membership = match stored {
+        Some(m) => m?,
+        None => {
+            let creating = !files
+                .iter()
+                .any(|f| sync::replica::kind_of(&f.bytes) == FileKind::KeyFile);
+            let (pass, kdf) = passphrase(creating)?;
+            if pass.is_empty() {
+                return Err(RunError::Passphrase(
+                    "the sync passphrase must not be empty".into(),
+                ));
+            }
+            let device = DeviceId::random(rng).map_err(SyncError::from)?;
+            let kdf = if creating { kdf } else { KdfParams::MIN };
+            let (m, key_file) = sync::join(&files, pass.as_bytes(), kdf, device, rng)?;
+            if let Some(k) = key_file {
+                store.put(&k, device, rng)?;
+            }
+            m
+        }
+    };
+    let local = vault.sync_local();
+    let outcome = sync::sync(&mut membership, &local, &files, now_ms, rng)?;
+    store.put(&outcome.write, membership.device, rng)?;
+    vault.apply_synced(&outcome.accounts, now_ms / 1000, rng)?;
+    vault.set_sync(&stored_target, &membership);
+    let mut warnings = listing.warnings;
+    warnings.extend(outcome.warnings);
+    Ok(Report {
+        target: stored_target,
+        devices: outcome.devices,
+        received: outcome.received,
+        changed: outcome.changed,
+        warnings,
+    })
+}
+
+/// The store for `target`.
+pub fn open(target: &Target) -> Box<dyn Store> {
+    match target {
+        Target::Folder(dir) => Box::new(Folder::new(dir.clone())),
+    }
+}
