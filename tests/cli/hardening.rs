@@ -476,3 +476,23 @@ fn a_60_mb_note_is_refused_before_writing() {
     // `Vault::to_bytes` before any write: the core test a_vault_too_large_to_open_is_never_written.)
     assert_eq!(list(&v).len(), 1);
 }
+
+#[test]
+fn an_endless_file_is_refused_after_the_cap_not_read_whole() {
+    // /dev/zero never ends: read whole, it would fill memory; capped, it is refused at 64 MiB,
+    // under an address-space limit that a whole read would exceed.
+    let v = new_vault("endless");
+    let before = std::fs::read(&v).unwrap();
+    for args in [
+        &["import", "/dev/zero"][..],
+        &["add", "--image", "/dev/zero"],
+        &["scan", "/dev/zero"],
+    ] {
+        let started = Instant::now();
+        let o = limited(&v, "pw", "ulimit -v 4194304", args);
+        assert!(started.elapsed() < HANG, "{args:?} hung");
+        let line = assert_error(&o, 1);
+        assert!(line.contains("larger than 64 MiB"), "{args:?}: {line}");
+    }
+    assert_eq!(std::fs::read(&v).unwrap(), before);
+}

@@ -80,7 +80,7 @@ fn scan(images: &[PathBuf], json: bool) -> Result<(), CliError> {
     let mut found = Vec::new();
     let mut failures = Vec::new();
     for path in images {
-        let result = std::fs::read(path)
+        let result = crate::output::read_capped(path)
             .map_err(|e| format!("{}: {e}", path.display()))
             .and_then(|bytes| scan::scan_image(&bytes).map_err(|e| scan_failure(path, &e)));
         match result {

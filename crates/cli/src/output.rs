@@ -86,3 +86,24 @@ mod tests {
         assert_eq!(terminal_safe("Ünïcødé ok"), "Ünïcødé ok");
     }
 }
+
+/// The most bytes read from any file the user names (an import, an image, a password file):
+/// the core's own input cap, checked before reading, so a huge or endless file (`/dev/zero`)
+/// is refused instead of filling memory.
+pub const MAX_READ_BYTES: usize = twofold_core::import::MAX_INPUT_BYTES;
+
+/// Reads `path`, refusing it when it holds more than [`MAX_READ_BYTES`].
+pub fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_READ_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_READ_BYTES {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("larger than {} MiB; not read", MAX_READ_BYTES >> 20),
+        ));
+    }
+    Ok(bytes)
+}

@@ -83,12 +83,18 @@ impl Context {
 }
 
 fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
-    let text = Zeroizing::new(std::fs::read_to_string(f).map_err(|e| {
+    let cannot = |e: &dyn std::fmt::Display| {
         CliError::Password(format!(
             "cannot read the password file {}: {e}",
             f.display()
         ))
-    })?);
+    };
+    let bytes = Zeroizing::new(crate::output::read_capped(f).map_err(|e| cannot(&e))?);
+    let text = Zeroizing::new(
+        std::str::from_utf8(&bytes)
+            .map_err(|_| cannot(&"not valid UTF-8"))?
+            .to_owned(),
+    );
     let line = text.lines().next().unwrap_or("");
     Ok(Zeroizing::new(line.to_owned()))
 }
@@ -165,7 +171,7 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     let texts = match (uri, image) {
         (Some(u), _) => vec![u.to_owned()],
         (None, Some(img)) => {
-            let bytes = std::fs::read(img)
+            let bytes = crate::output::read_capped(img)
                 .map_err(|e| CliError::Scan(format!("{}: {e}", img.display())))?;
             let found = scan::scan_image(&bytes)
                 .map_err(|e| CliError::Scan(crate::error::scan_failure(img, &e)))?;
@@ -351,7 +357,8 @@ pub fn import(
         })?),
     };
     let bytes = Zeroizing::new(
-        std::fs::read(path).map_err(|e| CliError::Nothing(format!("{}: {e}", path.display())))?,
+        crate::output::read_capped(path)
+            .map_err(|e| CliError::Nothing(format!("{}: {e}", path.display())))?,
     );
     let password = match password_file {
         Some(f) => Some(read_password_file(f)?),
