@@ -72,21 +72,6 @@ pub fn terminal_safe(text: &str) -> std::borrow::Cow<'_, str> {
     std::borrow::Cow::Owned(out)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::terminal_safe;
-
-    #[test]
-    fn control_and_bidi_characters_are_escaped() {
-        assert_eq!(terminal_safe("ACME (alice)"), "ACME (alice)");
-        assert_eq!(
-            terminal_safe("a\u{1b}]0;pwned\u{7}b\r\nc\u{9b}d\u{202e}e"),
-            "a\\u{1b}]0;pwned\\u{7}b\\u{d}\\u{a}c\\u{9b}d\\u{202e}e"
-        );
-        assert_eq!(terminal_safe("Ünïcødé ok"), "Ünïcødé ok");
-    }
-}
-
 /// The most bytes read from any file the user names (an import, an image, a password file):
 /// the core's own input cap, checked before reading, so a huge or endless file (`/dev/zero`)
 /// is refused instead of filling memory.
@@ -106,4 +91,19 @@ pub fn read_capped(path: &std::path::Path) -> std::io::Result<Vec<u8>> {
         ));
     }
     Ok(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::terminal_safe;
+
+    #[test]
+    fn control_and_bidi_characters_are_escaped() {
+        assert_eq!(terminal_safe("ACME (alice)"), "ACME (alice)");
+        assert_eq!(
+            terminal_safe("a\u{1b}]0;pwned\u{7}b\r\nc\u{9b}d\u{202e}e"),
+            "a\\u{1b}]0;pwned\\u{7}b\\u{d}\\u{a}c\\u{9b}d\\u{202e}e"
+        );
+        assert_eq!(terminal_safe("Ünïcødé ok"), "Ünïcødé ok");
+    }
 }
