@@ -97,6 +97,17 @@ impl VaultLock {
 /// Creates the lock file (mode 0600) if needed; the vault's directory must exist.
 pub fn lock(path: &Path, wait: Duration) -> Result<VaultLock, FileError> {
     let lock = lock_path(path);
+    // Another user who can write the vault's folder could point the lock at a file of ours
+    // (opening it with create would make or open that file): a link there is refused. The
+    // remaining check-then-open race needs write access to the folder, which already allows
+    // replacing the vault itself.
+    if fs::symlink_metadata(&lock).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(FileError::Io {
+            op: "cannot open the lock",
+            path: lock,
+            source: std::io::Error::other("it is a symbolic link"),
+        });
+    }
     let mut options = OpenOptions::new();
     options.read(true).write(true).create(true).truncate(false);
     #[cfg(unix)]
@@ -377,6 +388,18 @@ mod tests {
         let now = current(&v).unwrap().unwrap();
         write_if_unchanged(&again, b"two", Some(&now), Backup::KeepPrevious).unwrap();
         assert_eq!(fs::read(&v).unwrap(), b"two");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_that_is_a_symlink_is_refused_and_its_target_untouched() {
+        let d = dir("locklink");
+        let v = d.join("vault.json");
+        let victim = d.join("victim");
+        std::os::unix::fs::symlink(&victim, lock_path(&v)).unwrap();
+        let e = lock(&v, Duration::from_millis(50)).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        assert!(!victim.exists());
     }
 
     #[cfg(unix)]
