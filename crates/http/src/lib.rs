@@ -19,7 +19,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::Url;
+pub use reqwest::Url;
 use reqwest::redirect::Policy;
 pub use twofold_core::push::{Method, PollError, Request};
 use twofold_core::vault::{PollFailure, PollReplies};
