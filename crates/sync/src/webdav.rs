@@ -6,6 +6,7 @@
 //! redirects, capped replies, timeouts) with HTTP Basic authentication.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use percent_encoding::percent_decode_str;
 use quick_xml::NsReader;
@@ -28,20 +29,38 @@ pub const MAX_ENTRIES: usize = 10 * MAX_FILES;
 const PROPFIND_BODY: &str = concat!(
     r#"<?xml version="1.0" encoding="utf-8"?>"#,
     r#"<D:propfind xmlns:D="DAV:"><D:prop>"#,
-    r#"<D:resourcetype/><D:getcontentlength/><D:getetag/><D:getlastmodified/>"#,
+    r#"<D:resourcetype/><D:getcontentlength/><D:getetag/>"#,
     r#"</D:prop></D:propfind>"#
 );
 
-/// What a conditional `PUT` of a file read in this run says.
+/// How long after a listing a weak ETag of an unchanged file has become strong: Apache
+/// (mod_dav_fs) marks the ETag of a file changed in the last second weak, and `If-Match` never
+/// matches a weak ETag (RFC 9110 §13.1.1: strong comparison).
+const WEAK_TO_STRONG: Duration = Duration::from_millis(1100);
+
+/// What a conditional `PUT` over a file read in this run checks.
 #[derive(Debug, Clone)]
 enum Seen {
-    /// A strong ETag: `If-Match`.
+    /// A strong ETag: `If-Match` with it.
     ETag(String),
-    /// Only a weak ETag (Apache gives one for a file changed in the last second, and
-    /// `If-Match` never matches a weak ETag): `If-Unmodified-Since` the listed time.
-    Modified(String),
-    /// Neither: written without a condition.
+    /// A weak ETag `W/"x"` read at that moment: once [`WEAK_TO_STRONG`] has passed, an
+    /// unchanged file's ETag is `"x"`, so the `PUT` waits for that moment and sends
+    /// `If-Match: "x"`. A file changed meanwhile has another ETag (or a weak one): 412.
+    Weak(String, Instant),
+    /// No ETag at all: written without a condition.
     Unknown,
+}
+
+impl Seen {
+    fn of(etag: Option<String>, at: Instant) -> Seen {
+        match etag {
+            Some(t) => match t.strip_prefix("W/") {
+                Some(opaque) => Seen::Weak(opaque.to_owned(), at),
+                None => Seen::ETag(t),
+            },
+            None => Seen::Unknown,
+        }
+    }
 }
 
 /// A WebDAV sync target.
@@ -140,7 +159,6 @@ struct Entry {
     collection: bool,
     length: Option<u64>,
     etag: Option<String>,
-    modified: Option<String>,
 }
 
 /// The properties of one `<propstat>`, taken only when its status is 200.
@@ -149,7 +167,6 @@ struct Props {
     collection: bool,
     length: Option<u64>,
     etag: Option<String>,
-    modified: Option<String>,
     ok: bool,
 }
 
@@ -251,11 +268,6 @@ fn parse_multistatus(body: &[u8]) -> Result<Vec<Entry>, String> {
                             p.etag = Some(value()?).filter(|v| !v.is_empty());
                         }
                     }
-                    b"getlastmodified" => {
-                        if let Some(p) = props.as_mut() {
-                            p.modified = Some(value()?).filter(|v| !v.is_empty());
-                        }
-                    }
                     b"propstat" => {
                         if let (Some(p), Some(en)) = (props.take(), entry.as_mut())
                             && p.ok
@@ -263,7 +275,6 @@ fn parse_multistatus(body: &[u8]) -> Result<Vec<Entry>, String> {
                             en.collection |= p.collection;
                             en.length = en.length.or(p.length);
                             en.etag = en.etag.take().or(p.etag);
-                            en.modified = en.modified.take().or(p.modified);
                         }
                     }
                     b"response" => {
@@ -387,12 +398,7 @@ impl Store for WebDav {
                 }
             }
             // The ETag of the bytes read, else the listing's.
-            let etag = reply.etag.or(e.etag);
-            let seen = match (etag, e.modified) {
-                (Some(t), _) if !t.starts_with("W/") => Seen::ETag(t),
-                (_, Some(m)) => Seen::Modified(m),
-                _ => Seen::Unknown,
-            };
+            let seen = Seen::of(reply.etag.or(e.etag), Instant::now());
             self.seen.insert(name.clone(), seen);
             listing.files.push(TargetFile {
                 name,
@@ -420,17 +426,23 @@ impl Store for WebDav {
         let request = match self.seen.get(&file.name) {
             None => request.header("If-None-Match", "*"),
             Some(Seen::ETag(t)) => request.header("If-Match", t.clone()),
-            Some(Seen::Modified(m)) => request.header("If-Unmodified-Since", m.clone()),
+            Some(Seen::Weak(t, at)) => {
+                // Rare: this device wrote its file less than a second before this sync read
+                // it. At most 1.1 s of waiting.
+                let ready = *at + WEAK_TO_STRONG;
+                let now = Instant::now();
+                if ready > now {
+                    std::thread::sleep(ready - now);
+                }
+                request.header("If-Match", t.clone())
+            }
             Some(Seen::Unknown) => request,
         };
         let reply = self.client.fetch(request)?;
         match reply.status {
             200 | 201 | 204 => {
                 // Another PUT in this run must not assume it is still absent.
-                let seen = match reply.etag {
-                    Some(t) if !t.starts_with("W/") => Seen::ETag(t),
-                    _ => Seen::Unknown,
-                };
+                let seen = Seen::of(reply.etag, Instant::now());
                 self.seen.insert(file.name.clone(), seen);
                 Ok(())
             }
@@ -483,7 +495,6 @@ mod tests {
                 collection: false,
                 length: Some(3),
                 etag: Some("W/\"3-6619c7b225f3f\"".into()),
-                modified: Some("Wed, 02 Dec 2026 01:22:48 GMT".into()),
             }
         );
         let base = collection_url("http://127.0.0.1:8080/dav").unwrap();
