@@ -61,7 +61,7 @@ fn setup(name: &str, webdav: bool) -> Option<(PathBuf, Place)> {
     let kind = if webdav { "webdav" } else { "folder" };
     let root = dir(&format!("{name}-{kind}"));
     let place = if webdav {
-        Place::WebDav(apache(&format!("{name}"))?)
+        Place::WebDav(apache(name)?)
     } else {
         let folder = root.join("Sync");
         std::fs::create_dir_all(&folder).unwrap();

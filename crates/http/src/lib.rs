@@ -65,9 +65,6 @@ pub enum HttpError {
     /// The reply's body is larger than [`MAX_BODY_BYTES`].
     #[error("the reply from {0} is larger than {MAX_BODY_BYTES} bytes")]
     TooLarge(String),
-    /// Not an HTTP method token.
-    #[error("{0:?} is not an HTTP method")]
-    InvalidMethod(String),
     /// No reply in time.
     #[error("{0} did not answer in time")]
     Timeout(String),
@@ -231,20 +228,44 @@ impl std::fmt::Debug for HttpRequest<'_> {
     }
 }
 
+/// The methods an [`HttpRequest`] may use: what WebDAV needs (RFC 4918).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`: read a file.
+    Get,
+    /// `PUT`: write a file.
+    Put,
+    /// `DELETE`: remove a file.
+    Delete,
+    /// `PROPFIND`: list a collection.
+    Propfind,
+}
+
+impl Verb {
+    fn method(self) -> reqwest::Method {
+        match self {
+            Verb::Get => reqwest::Method::GET,
+            Verb::Put => reqwest::Method::PUT,
+            Verb::Delete => reqwest::Method::DELETE,
+            // A valid token: from_bytes cannot fail on it; GET would be a safe fallback.
+            Verb::Propfind => {
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap_or(reqwest::Method::GET)
+            }
+        }
+    }
+}
+
 impl<'a> HttpRequest<'a> {
-    /// `method` (an HTTP token such as `PROPFIND`) to `url`, no headers, no body, replies
-    /// capped at [`MAX_BODY_BYTES`].
-    pub fn new(method: &str, url: &'a str) -> Result<HttpRequest<'a>, HttpError> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())
-            .map_err(|_| HttpError::InvalidMethod(method.to_owned()))?;
-        Ok(HttpRequest {
-            method,
+    /// `verb` to `url`, no headers, no body, replies capped at [`MAX_BODY_BYTES`].
+    pub fn new(verb: Verb, url: &'a str) -> HttpRequest<'a> {
+        HttpRequest {
+            method: verb.method(),
             url,
             headers: Vec::new(),
             auth: None,
             body: None,
             max_body: MAX_BODY_BYTES,
-        })
+        }
     }
 
     /// Adds a header (`Depth`, `If-Match`, `If-None-Match`, `Content-Type`...).

@@ -7,7 +7,7 @@ use std::sync::mpsc;
 use std::thread;
 
 use twofold_http::{
-    Client, HttpError, HttpRequest, MAX_BODY_BYTES, Method, Request, check_url, send,
+    Client, HttpError, HttpRequest, MAX_BODY_BYTES, Method, Request, Verb, check_url, send,
 };
 
 /// What the server saw: the request line and the body.
@@ -221,8 +221,7 @@ fn webdav_requests_carry_their_method_headers_auth_and_body() {
         2,
     );
     let client = Client::new().unwrap();
-    let request = HttpRequest::new("PROPFIND", &url)
-        .unwrap()
+    let request = HttpRequest::new(Verb::Propfind, &url)
         .header("Depth", "1")
         .basic_auth("alice", Some("SECRET-PASSWORD"))
         .body(b"<propfind/>".to_vec());
@@ -247,8 +246,7 @@ fn webdav_requests_carry_their_method_headers_auth_and_body() {
 
     let reply = client
         .fetch(
-            HttpRequest::new("PUT", &url)
-                .unwrap()
+            HttpRequest::new(Verb::Put, &url)
                 .header("If-Match", "\"3-abc\"")
                 .body(b"replica".to_vec()),
         )
@@ -264,10 +262,6 @@ fn webdav_requests_carry_their_method_headers_auth_and_body() {
         "{:?}",
         s.headers
     );
-    assert!(matches!(
-        HttpRequest::new("BAD METHOD", &url),
-        Err(HttpError::InvalidMethod(_))
-    ));
 }
 
 #[test]
@@ -278,7 +272,7 @@ fn webdav_requests_follow_the_same_rules() {
     let location = format!("Location: {elsewhere}");
     let (url, _s) = serve(response("307 Temporary Redirect", &[&location], b""), 1);
     let err = client
-        .fetch(HttpRequest::new("PUT", &url).unwrap().body(b"x".to_vec()))
+        .fetch(HttpRequest::new(Verb::Put, &url).body(b"x".to_vec()))
         .unwrap_err();
     assert!(
         matches!(err, HttpError::Redirect { status: 307, .. }),
@@ -289,27 +283,24 @@ fn webdav_requests_follow_the_same_rules() {
     // The default cap, and a caller's own cap.
     let big = vec![b'x'; MAX_BODY_BYTES + 1];
     let (url, _s) = serve(response("200 OK", &[], &big), 2);
-    let err = client
-        .fetch(HttpRequest::new("GET", &url).unwrap())
-        .unwrap_err();
+    let err = client.fetch(HttpRequest::new(Verb::Get, &url)).unwrap_err();
     assert!(matches!(err, HttpError::TooLarge(_)), "{err:?}");
     let reply = client
-        .fetch(
-            HttpRequest::new("GET", &url)
-                .unwrap()
-                .max_body(2 * MAX_BODY_BYTES),
-        )
+        .fetch(HttpRequest::new(Verb::Get, &url).max_body(2 * MAX_BODY_BYTES))
         .unwrap();
     assert_eq!(reply.body.len(), MAX_BODY_BYTES + 1);
     let (url, _s) = serve(response("200 OK", &[], b"12345"), 1);
     let err = client
-        .fetch(HttpRequest::new("GET", &url).unwrap().max_body(4))
+        .fetch(HttpRequest::new(Verb::Get, &url).max_body(4))
         .unwrap_err();
     assert!(matches!(err, HttpError::TooLarge(_)), "{err:?}");
 
     // Plain HTTP only to loopback, refused before any byte is sent.
     let err = client
-        .fetch(HttpRequest::new("PROPFIND", "http://dav.example.com/x/").unwrap())
+        .fetch(HttpRequest::new(
+            Verb::Propfind,
+            "http://dav.example.com/x/",
+        ))
         .unwrap_err();
     assert!(matches!(err, HttpError::Insecure(_)), "{err:?}");
 }

@@ -16,7 +16,7 @@ use twofold_core::rng::Rng;
 use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
 use twofold_core::sync::{DeviceId, TargetFile, Warning};
-use twofold_http::{Client, HttpRequest, Url};
+use twofold_http::{Client, HttpRequest, Url, Verb};
 use zeroize::Zeroizing;
 
 use crate::{Listing, Store, TargetError, WebDavTarget};
@@ -128,12 +128,12 @@ impl WebDav {
         })
     }
 
-    fn request<'a>(&'a self, method: &str, url: &'a str) -> Result<HttpRequest<'a>, TargetError> {
-        let r = HttpRequest::new(method, url)?;
-        Ok(match &self.user {
+    fn request<'a>(&'a self, verb: Verb, url: &'a str) -> HttpRequest<'a> {
+        let r = HttpRequest::new(verb, url);
+        match &self.user {
             Some(user) => r.basic_auth(user, self.password.as_ref().map(|p| p.as_str())),
             None => r,
-        })
+        }
     }
 
     fn file_url(&self, name: &str) -> Url {
@@ -214,19 +214,15 @@ fn parse_multistatus(body: &[u8]) -> Result<Vec<Entry>, String> {
                 path.push(name);
                 text.clear();
             }
-            Event::Empty(e) => {
-                if in_dav {
-                    match e.local_name().as_ref() {
-                        b"multistatus" if path.is_empty() => saw_multistatus = true,
-                        b"collection" => {
-                            if let Some(p) = props.as_mut() {
-                                p.collection = true;
-                            }
-                        }
-                        _ => {}
+            Event::Empty(e) if in_dav => match e.local_name().as_ref() {
+                b"multistatus" if path.is_empty() => saw_multistatus = true,
+                b"collection" => {
+                    if let Some(p) = props.as_mut() {
+                        p.collection = true;
                     }
                 }
-            }
+                _ => {}
+            },
             Event::Text(t) => {
                 text.push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
             }
@@ -328,7 +324,7 @@ impl Store for WebDav {
         self.seen.clear();
         let base = self.base.to_string();
         let reply = self.client.fetch(
-            self.request("PROPFIND", &base)?
+            self.request(Verb::Propfind, &base)
                 .header("Depth", "1")
                 .header("Content-Type", "application/xml; charset=utf-8")
                 .body(PROPFIND_BODY.as_bytes().to_vec()),
@@ -383,7 +379,7 @@ impl Store for WebDav {
             let url = self.file_url(&name).to_string();
             let reply = self
                 .client
-                .fetch(self.request("GET", &url)?.max_body(MAX_REPLICA_BYTES))?;
+                .fetch(self.request(Verb::Get, &url).max_body(MAX_REPLICA_BYTES))?;
             match reply.status {
                 200 => {}
                 // Removed since the listing (by its writer, or a user): not there to merge.
@@ -420,7 +416,7 @@ impl Store for WebDav {
         // file of ours is ever left behind.
         let url = self.file_url(&file.name).to_string();
         let request = self
-            .request("PUT", &url)?
+            .request(Verb::Put, &url)
             .header("Content-Type", "application/octet-stream")
             .body(file.bytes.clone());
         let request = match self.seen.get(&file.name) {
