@@ -334,7 +334,7 @@ impl Store for WebDav {
             401 | 403 => return Err(self.refused(reply.status)),
             404 => {
                 return Err(TargetError::Status {
-                    what: "the folder does not exist: listing it",
+                    what: "listing the folder, which does not exist",
                     url: base,
                     status: 404,
                 });
@@ -562,5 +562,97 @@ mod tests {
             assert!(!err.to_string().contains("pw@"), "{err}");
         }
         assert!(collection_url("https://dav.example.com/remote.php/dav/files/a/Twofold").is_ok());
+    }
+
+    /// Answers each of `replies` (raw HTTP) to one connection on 127.0.0.1, in order.
+    fn serve(replies: Vec<String>) -> String {
+        use std::io::{BufRead, BufReader, Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/dav", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            for reply in replies {
+                let Ok((mut stream, _)) = listener.accept() else {
+                    return;
+                };
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0usize;
+                loop {
+                    let mut h = String::new();
+                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                let _ = reader.read_exact(&mut body);
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        url
+    }
+
+    fn reply(status: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    fn store(url: &str) -> WebDav {
+        let target = WebDavTarget::new(url, Some("alice".into())).unwrap();
+        WebDav::new(&target, Some(Zeroizing::new("SECRET-PW".into()))).unwrap()
+    }
+
+    #[test]
+    fn a_refused_login_and_a_missing_folder_are_named() {
+        let url = serve(vec![
+            reply("401 Unauthorized", ""),
+            reply("404 Not Found", ""),
+        ]);
+        let mut s = store(&url);
+        let err = s.list().unwrap_err();
+        assert!(
+            matches!(err, TargetError::Unauthorized { status: 401, .. }),
+            "{err:?}"
+        );
+        assert!(!format!("{err} {err:?} {s:?}").contains("SECRET-PW"));
+        let err = s.list().unwrap_err();
+        assert!(
+            matches!(err, TargetError::Status { status: 404, .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn only_members_are_read_and_oversized_files_are_left_out() {
+        let listing = format!(
+            r#"<D:multistatus xmlns:D="DAV:">
+<D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/>
+</D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>
+<D:response><D:href>http://127.0.0.9/dav/elsewhere.twofold-sync</D:href></D:response>
+<D:response><D:href>/dav/notes.txt</D:href></D:response>
+<D:response><D:href>/dav/huge.twofold-sync</D:href><D:propstat><D:prop>
+<D:getcontentlength>{}</D:getcontentlength></D:prop><D:status>HTTP/1.1 200 OK</D:status>
+</D:propstat></D:response>
+<D:response><D:href>/dav/a.twofold-sync</D:href><D:propstat><D:prop>
+<D:getetag>"e1"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>
+</D:response></D:multistatus>"#,
+            MAX_REPLICA_BYTES + 1
+        );
+        // The listing, then exactly one GET (a.twofold-sync).
+        let url = serve(vec![
+            reply("207 Multi-Status", &listing),
+            reply("200 OK", "replica bytes"),
+        ]);
+        let mut s = store(&url);
+        let got = s.list().unwrap();
+        assert_eq!(got.files.len(), 1);
+        assert_eq!(got.files[0].name, "a.twofold-sync");
+        assert_eq!(got.files[0].bytes, b"replica bytes");
+        assert_eq!(got.warnings.len(), 1);
+        assert_eq!(got.warnings[0].file, "huge.twofold-sync");
+        assert!(matches!(s.seen.get("a.twofold-sync"), Some(Seen::ETag(t)) if t == "\"e1\""));
     }
 }
