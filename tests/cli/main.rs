@@ -8,6 +8,7 @@ mod push;
 mod scan;
 mod sync;
 mod vault;
+mod webdav;
 
 use std::process::{Command, Output};
 

@@ -111,11 +111,19 @@ pub enum Command {
         command: PushCommand,
     },
     /// Sync the vault's OTP accounts with your other devices, end-to-end encrypted, through a
-    /// folder that a sync tool carries (the passphrase: $TWOFOLD_SYNC_PASSWORD or a prompt).
+    /// folder that a sync tool carries or a WebDAV folder (the passphrase:
+    /// $TWOFOLD_SYNC_PASSWORD or a prompt; the WebDAV password: $TWOFOLD_WEBDAV_PASSWORD or a
+    /// prompt, then kept in the vault).
     Sync {
         /// Sync through this folder (and keep it as the vault's sync target).
-        #[arg(long, value_name = "DIR", conflicts_with = "off")]
+        #[arg(long, value_name = "DIR", conflicts_with_all = ["off", "webdav"])]
         folder: Option<PathBuf>,
+        /// Sync through this WebDAV folder, https:// (and keep it as the vault's sync target).
+        #[arg(long, value_name = "URL", conflicts_with = "off")]
+        webdav: Option<String>,
+        /// The WebDAV user (HTTP Basic login), kept in the vault with the password.
+        #[arg(long, value_name = "NAME", requires = "webdav")]
+        webdav_user: Option<String>,
         /// Forget the sync target and the sync key (the accounts stay).
         #[arg(long)]
         off: bool,

@@ -29,10 +29,22 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::Push { command } => crate::push::run(&ctx, command),
         Command::Sync {
             folder,
+            webdav,
+            webdav_user,
             off,
             kdf,
             json,
-        } => crate::sync::run(&ctx, folder.as_deref(), off, kdf, json),
+        } => crate::sync::run(
+            &ctx,
+            crate::sync::Choice {
+                folder: folder.as_deref(),
+                webdav: webdav.as_deref(),
+                webdav_user,
+            },
+            off,
+            kdf,
+            json,
+        ),
         Command::Init { kdf } => crate::vault::init(&ctx, kdf),
         Command::Add { uri, image } => crate::vault::add(&ctx, uri.as_deref(), image.as_deref()),
         Command::List { json } => crate::vault::list(&ctx, json),

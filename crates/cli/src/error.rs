@@ -65,6 +65,9 @@ pub enum CliError {
     /// The sync target could not be read or written.
     #[error("{0}")]
     SyncTarget(String),
+    /// The WebDAV server refused the login (HTTP 401): a wrong WebDAV user or password.
+    #[error("{0}")]
+    WebDavLogin(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -105,6 +108,7 @@ impl CliError {
             CliError::Open(OpenError::WrongPassword) => 3,
             CliError::Import(ImportError::WrongPassword) => 3,
             CliError::Sync(SyncError::WrongPassphrase) => 3,
+            CliError::WebDavLogin(_) => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
             CliError::Open(OpenError::DeviceKeyRejected)
             | CliError::Import(
@@ -148,10 +152,21 @@ pub fn scan_failure(file: &std::path::Path, reason: &ScanError) -> String {
 impl From<twofold_sync::RunError> for CliError {
     fn from(e: twofold_sync::RunError) -> Self {
         match e {
-            twofold_sync::RunError::Target(t) => CliError::SyncTarget(t.to_string()),
+            twofold_sync::RunError::Target(t) => t.into(),
             twofold_sync::RunError::Sync(s) => CliError::Sync(s),
             twofold_sync::RunError::Vault(v) => CliError::Vault(v),
             twofold_sync::RunError::Passphrase(p) => CliError::Password(p),
+        }
+    }
+}
+
+impl From<twofold_sync::TargetError> for CliError {
+    fn from(e: twofold_sync::TargetError) -> Self {
+        match e {
+            twofold_sync::TargetError::Unauthorized { status: 401, .. } => {
+                CliError::WebDavLogin(e.to_string())
+            }
+            other => CliError::SyncTarget(other.to_string()),
         }
     }
 }

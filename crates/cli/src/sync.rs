@@ -1,13 +1,15 @@
-//! `twofold sync`: the vault's OTP accounts synced through a folder (`docs/sync.md`,
-//! `docs/cli.md` "Sync"). `twofold-sync` reads and writes the target and runs the sync; this
-//! chooses the target, asks for the passphrase when one is needed, and saves the vault.
+//! `twofold sync`: the vault's OTP accounts synced through a folder or a WebDAV folder
+//! (`docs/sync.md`, `docs/cli.md` "Sync"). `twofold-sync` reads and writes the target and runs
+//! the sync; this chooses the target, finds the WebDAV login, asks for the passphrase when one
+//! is needed, and saves the vault (with the WebDAV login, encrypted).
 
 use std::io::IsTerminal;
 use std::path::Path;
 
 use serde::Serialize;
 use twofold_core::rng::SystemRng;
-use twofold_sync::{RunError, Target};
+use twofold_core::vault::{SyncCredentials, Vault};
+use twofold_sync::{RunError, Target, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::args::KdfChoice;
@@ -39,11 +41,85 @@ fn passphrase(confirm: bool) -> Result<Zeroizing<String>, CliError> {
     prompt("Sync passphrase: ", confirm)
 }
 
+/// The target named on the command line, if any.
+pub struct Choice<'a> {
+    pub folder: Option<&'a Path>,
+    pub webdav: Option<&'a str>,
+    pub webdav_user: Option<String>,
+}
+
+/// The WebDAV password: `$TWOFOLD_WEBDAV_PASSWORD`, else the one kept in the vault for this
+/// target and user, else a prompt.
+fn webdav_password(
+    kept: Option<&SyncCredentials>,
+    user: &str,
+) -> Result<Zeroizing<String>, CliError> {
+    if let Some(p) = std::env::var_os("TWOFOLD_WEBDAV_PASSWORD") {
+        return p
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| CliError::Password("TWOFOLD_WEBDAV_PASSWORD is not valid UTF-8".into()));
+    }
+    if let Some(c) = kept.filter(|c| c.user == user) {
+        return Ok(c.password.clone());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CliError::Password(
+            "no WebDAV password given: set TWOFOLD_WEBDAV_PASSWORD (no terminal to ask on)".into(),
+        ));
+    }
+    prompt("WebDAV password: ", false)
+}
+
+/// The target to sync with and the WebDAV login for it (`None` for a folder, or a WebDAV
+/// server that wants none).
+fn choose(
+    vault: &Vault,
+    choice: Choice<'_>,
+) -> Result<(Target, Option<SyncCredentials>), CliError> {
+    let stored = vault.sync_target();
+    let target = match (choice.folder, choice.webdav, stored) {
+        (Some(f), _, _) => Target::Folder(
+            std::path::absolute(f)
+                .map_err(|e| CliError::SyncTarget(format!("cannot find {}: {e}", f.display())))?,
+        ),
+        (None, Some(url), _) => Target::WebDav(WebDavTarget::new(url, choice.webdav_user)?),
+        (None, None, Some(t)) => {
+            Target::parse(t).map_err(|e| CliError::SyncTarget(e.to_string()))?
+        }
+        (None, None, None) => {
+            return Err(CliError::Nothing(
+                "no sync target: name a folder with --folder DIR or a WebDAV folder with \
+                 --webdav URL"
+                    .into(),
+            ));
+        }
+    };
+    let Target::WebDav(mut dav) = target else {
+        return Ok((target, None));
+    };
+    // The login kept in the vault belongs to the stored target only.
+    let kept = vault
+        .sync_credentials()
+        .filter(|_| stored == Some(Target::WebDav(dav.clone()).stored().as_str()));
+    if dav.user.is_none() {
+        dav.user = kept.map(|c| c.user.clone());
+    }
+    let login = match &dav.user {
+        Some(user) => Some(SyncCredentials {
+            user: user.clone(),
+            password: webdav_password(kept, user)?,
+        }),
+        None => None,
+    };
+    Ok((Target::WebDav(dav), login))
+}
+
 pub fn run(
     ctx: &Context,
-    folder: Option<&Path>,
+    choice: Choice<'_>,
     off: bool,
-    choice: KdfChoice,
+    kdf_choice: KdfChoice,
     json: bool,
 ) -> Result<(), CliError> {
     let (path, mut vault) = ctx.open()?;
@@ -53,28 +129,17 @@ pub fn run(
         println!("sync is off; the accounts stay in this vault");
         return Ok(());
     }
-    let target = match (folder, vault.sync_target()) {
-        (Some(f), _) => Target::Folder(
-            std::path::absolute(f)
-                .map_err(|e| CliError::SyncTarget(format!("cannot find {}: {e}", f.display())))?,
-        ),
-        (None, Some(t)) => Target::parse(t).map_err(|e| CliError::SyncTarget(e.to_string()))?,
-        (None, None) => {
-            return Err(CliError::Nothing(
-                "no sync target: name a folder with --folder DIR".into(),
-            ));
-        }
-    };
+    let (target, login) = choose(&vault, choice)?;
     let rng = SystemRng::new();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or(0);
-    let mut store = twofold_sync::open(&target);
+    let mut store = twofold_sync::open(&target, login.as_ref().map(|l| l.password.clone()))?;
     let mut ask = |creating: bool| {
         let pass = passphrase(creating).map_err(|e| RunError::Passphrase(e.to_string()))?;
         let params = if creating {
-            kdf(choice).map_err(|e| RunError::Passphrase(e.to_string()))?
+            kdf(kdf_choice).map_err(|e| RunError::Passphrase(e.to_string()))?
         } else {
             twofold_core::vault::KdfParams::MIN
         };
@@ -88,6 +153,7 @@ pub fn run(
             terminal_safe(&w.reason)
         );
     }
+    vault.set_sync_credentials(login);
     save(&path, &vault, false)?;
     if json {
         print_json(&SyncJson {

@@ -1,6 +1,7 @@
 //! Twofold's one HTTP transport: sends a core [`Request`] (built by the sans-IO protocol
 //! code in `twofold-core`) and returns the reply's status and body. Push enrolment, polls and
-//! answers go through it in the app and the CLI; sync's WebDAV and token containers will too.
+//! answers go through it in the app and the CLI, and sync's WebDAV target ([`Client`],
+//! [`HttpRequest`]: any method, headers, Basic authentication); token containers will too.
 //!
 //! The rules, the same in every build:
 //! - `https://` everywhere; `http://` only to a loopback address (`127.0.0.0/8`, `::1`,
@@ -18,7 +19,7 @@ use std::io::Read;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use reqwest::Url;
+pub use reqwest::Url;
 use reqwest::redirect::Policy;
 pub use twofold_core::push::{Method, PollError, Request};
 use twofold_core::vault::{PollFailure, PollReplies};
@@ -124,24 +125,23 @@ fn network(url: &str, e: reqwest::Error) -> HttpError {
     }
 }
 
-/// Sends `request` (blocking: call it off an async runtime's workers) and returns the reply.
-/// TLS certificates are checked unless the request says otherwise (privacyIDEA's
-/// `sslverify=0`, which the user confirmed).
-pub fn send(request: &Request) -> Result<Reply, HttpError> {
-    let url = check_url(&request.url)?;
-    let name = request.url.as_str();
-    let client = reqwest::blocking::Client::builder()
-        .danger_accept_invalid_certs(!request.verify_tls)
+fn client(verify_tls: bool, name: &str) -> Result<reqwest::blocking::Client, HttpError> {
+    reqwest::blocking::Client::builder()
+        .danger_accept_invalid_certs(!verify_tls)
         .redirect(Policy::none())
         .connect_timeout(CONNECT_TIMEOUT)
         .timeout(TIMEOUT)
         .user_agent(concat!("twofold/", env!("CARGO_PKG_VERSION")))
         .build()
-        .map_err(|e| network(name, e))?;
-    let builder = match request.method {
-        Method::Get => client.get(url).query(&request.params),
-        Method::Post => client.post(url).form(&request.params),
-    };
+        .map_err(|e| network(name, e))
+}
+
+/// Sends `builder`, refuses a redirect, and reads at most `max_body` bytes of the reply.
+fn exchange(
+    builder: reqwest::blocking::RequestBuilder,
+    name: &str,
+    max_body: usize,
+) -> Result<Response, HttpError> {
     let reply = builder.send().map_err(|e| network(name, e))?;
     let status = reply.status();
     if status.is_redirection() {
@@ -150,16 +150,18 @@ pub fn send(request: &Request) -> Result<Reply, HttpError> {
             status: status.as_u16(),
         });
     }
-    if reply
-        .content_length()
-        .is_some_and(|n| n > MAX_BODY_BYTES as u64)
-    {
+    if reply.content_length().is_some_and(|n| n > max_body as u64) {
         return Err(HttpError::TooLarge(name.to_owned()));
     }
+    let etag = reply
+        .headers()
+        .get(reqwest::header::ETAG)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut body = Vec::new();
     // One byte over the cap tells a body of exactly the cap from a larger one.
     reply
-        .take(MAX_BODY_BYTES as u64 + 1)
+        .take(max_body as u64 + 1)
         .read_to_end(&mut body)
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::TimedOut {
@@ -171,13 +173,169 @@ pub fn send(request: &Request) -> Result<Reply, HttpError> {
                 }
             }
         })?;
-    if body.len() > MAX_BODY_BYTES {
+    if body.len() > max_body {
         return Err(HttpError::TooLarge(name.to_owned()));
     }
-    Ok(Reply {
+    Ok(Response {
         status: status.as_u16(),
+        etag,
         body,
     })
+}
+
+/// Sends `request` (blocking: call it off an async runtime's workers) and returns the reply.
+/// TLS certificates are checked unless the request says otherwise (privacyIDEA's
+/// `sslverify=0`, which the user confirmed).
+pub fn send(request: &Request) -> Result<Reply, HttpError> {
+    let url = check_url(&request.url)?;
+    let name = request.url.as_str();
+    let client = client(request.verify_tls, name)?;
+    let builder = match request.method {
+        Method::Get => client.get(url).query(&request.params),
+        Method::Post => client.post(url).form(&request.params),
+    };
+    let r = exchange(builder, name, MAX_BODY_BYTES)?;
+    Ok(Reply {
+        status: r.status,
+        body: r.body,
+    })
+}
+
+/// A request with any method, headers, Basic authentication and a body: what WebDAV needs
+/// (`PROPFIND`, `GET`, conditional `PUT`, `DELETE`). The same rules as [`send`]: the URL is
+/// checked first, redirects are refused, the body is capped, the same timeouts; TLS
+/// certificates are always checked.
+pub struct HttpRequest<'a> {
+    method: reqwest::Method,
+    url: &'a str,
+    headers: Vec<(&'static str, String)>,
+    auth: Option<(&'a str, Option<&'a str>)>,
+    body: Option<Vec<u8>>,
+    max_body: usize,
+}
+
+impl std::fmt::Debug for HttpRequest<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The password never; the body may be anything, so only its size.
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method.as_str())
+            .field("url", &self.url)
+            .field("headers", &self.headers)
+            .field("auth", &self.auth.map(|(user, _)| user))
+            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("max_body", &self.max_body)
+            .finish()
+    }
+}
+
+/// The methods an [`HttpRequest`] may use: what WebDAV needs (RFC 4918).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verb {
+    /// `GET`: read a file.
+    Get,
+    /// `PUT`: write a file.
+    Put,
+    /// `DELETE`: remove a file.
+    Delete,
+    /// `PROPFIND`: list a collection.
+    Propfind,
+}
+
+impl Verb {
+    fn method(self) -> reqwest::Method {
+        match self {
+            Verb::Get => reqwest::Method::GET,
+            Verb::Put => reqwest::Method::PUT,
+            Verb::Delete => reqwest::Method::DELETE,
+            // A valid token: from_bytes cannot fail on it; GET would be a safe fallback.
+            Verb::Propfind => {
+                reqwest::Method::from_bytes(b"PROPFIND").unwrap_or(reqwest::Method::GET)
+            }
+        }
+    }
+}
+
+impl<'a> HttpRequest<'a> {
+    /// `verb` to `url`, no headers, no body, replies capped at [`MAX_BODY_BYTES`].
+    pub fn new(verb: Verb, url: &'a str) -> HttpRequest<'a> {
+        HttpRequest {
+            method: verb.method(),
+            url,
+            headers: Vec::new(),
+            auth: None,
+            body: None,
+            max_body: MAX_BODY_BYTES,
+        }
+    }
+
+    /// Adds a header (`Depth`, `If-Match`, `If-None-Match`, `Content-Type`...).
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// HTTP Basic authentication (RFC 7617); the header is marked sensitive.
+    pub fn basic_auth(mut self, user: &'a str, password: Option<&'a str>) -> Self {
+        self.auth = Some((user, password));
+        self
+    }
+
+    /// The request's body.
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = Some(body);
+        self
+    }
+
+    /// A different cap on the reply's body (a sync replica may be larger than
+    /// [`MAX_BODY_BYTES`]; the caller names its own bound).
+    pub fn max_body(mut self, max: usize) -> Self {
+        self.max_body = max;
+        self
+    }
+}
+
+/// A reply to an [`HttpRequest`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    /// The HTTP status code (any but a redirect).
+    pub status: u16,
+    /// The `ETag` header, as sent (`"..."` or `W/"..."`).
+    pub etag: Option<String>,
+    /// The body, at most the request's cap.
+    pub body: Vec<u8>,
+}
+
+/// Reuses one connection pool for several [`HttpRequest`]s (a WebDAV sync's list, reads and
+/// write).
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: reqwest::blocking::Client,
+}
+
+impl Client {
+    /// A client with the transport's rules (certificates checked, no redirects, timeouts).
+    pub fn new() -> Result<Client, HttpError> {
+        Ok(Client {
+            inner: client(true, "the HTTP client")?,
+        })
+    }
+
+    /// Sends `request` (blocking) and returns the reply, whatever its non-redirect status.
+    pub fn fetch(&self, request: HttpRequest<'_>) -> Result<Response, HttpError> {
+        let url = check_url(request.url)?;
+        let name = request.url;
+        let mut builder = self.inner.request(request.method, url);
+        for (k, v) in request.headers {
+            builder = builder.header(k, v);
+        }
+        if let Some((user, password)) = request.auth {
+            builder = builder.basic_auth(user, password);
+        }
+        if let Some(body) = request.body {
+            builder = builder.body(body);
+        }
+        exchange(builder, name, request.max_body)
+    }
 }
 
 /// Sends `request` and returns the reply's body whatever its (non-redirect) status:

@@ -6,12 +6,15 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
 
-use twofold_http::{HttpError, MAX_BODY_BYTES, Method, Request, check_url, send};
+use twofold_http::{
+    Client, HttpError, HttpRequest, MAX_BODY_BYTES, Method, Request, Verb, check_url, send,
+};
 
 /// What the server saw: the request line and the body.
 #[derive(Debug)]
 struct Seen {
     line: String,
+    headers: Vec<String>,
     body: String,
 }
 
@@ -41,6 +44,7 @@ fn read_request(stream: &TcpStream) -> Seen {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     let mut length = 0usize;
+    let mut headers = Vec::new();
     loop {
         let mut h = String::new();
         reader.read_line(&mut h).unwrap();
@@ -50,11 +54,13 @@ fn read_request(stream: &TcpStream) -> Seen {
         if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
             length = v.trim().parse().unwrap();
         }
+        headers.push(h.trim().to_owned());
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body).unwrap();
     Seen {
         line: line.trim().to_owned(),
+        headers,
         body: String::from_utf8(body).unwrap(),
     }
 }
@@ -205,4 +211,96 @@ fn errors_name_the_server_never_the_parameters() {
     let text = format!("{err} {err:?}");
     assert!(text.contains(&url), "{text}");
     assert!(!text.contains("SECRET-SIGNATURE"), "{text}");
+}
+
+#[test]
+fn webdav_requests_carry_their_method_headers_auth_and_body() {
+    let multistatus = b"<?xml version=\"1.0\"?><D:multistatus xmlns:D=\"DAV:\"/>";
+    let (url, seen) = serve(
+        response("207 Multi-Status", &["ETag: W/\"3-abc\""], multistatus),
+        2,
+    );
+    let client = Client::new().unwrap();
+    let request = HttpRequest::new(Verb::Propfind, &url)
+        .header("Depth", "1")
+        .basic_auth("alice", Some("SECRET-PASSWORD"))
+        .body(b"<propfind/>".to_vec());
+    let debug = format!("{request:?}");
+    assert!(debug.contains("alice"), "{debug}");
+    assert!(!debug.contains("SECRET-PASSWORD"), "{debug}");
+    let reply = client.fetch(request).unwrap();
+    assert_eq!(reply.status, 207);
+    assert_eq!(reply.etag.as_deref(), Some("W/\"3-abc\""));
+    assert_eq!(reply.body, multistatus);
+    let s = seen.recv().unwrap();
+    assert_eq!(s.line, "PROPFIND /ttype/push HTTP/1.1");
+    assert_eq!(s.body, "<propfind/>");
+    let has = |h: &str| s.headers.iter().any(|x| x.eq_ignore_ascii_case(h));
+    assert!(has("depth: 1"), "{:?}", s.headers);
+    // Basic base64("alice:SECRET-PASSWORD").
+    assert!(
+        has("authorization: Basic YWxpY2U6U0VDUkVULVBBU1NXT1JE"),
+        "{:?}",
+        s.headers
+    );
+
+    let reply = client
+        .fetch(
+            HttpRequest::new(Verb::Put, &url)
+                .header("If-Match", "\"3-abc\"")
+                .body(b"replica".to_vec()),
+        )
+        .unwrap();
+    assert_eq!(reply.status, 207);
+    let s = seen.recv().unwrap();
+    assert_eq!(s.line, "PUT /ttype/push HTTP/1.1");
+    assert_eq!(s.body, "replica");
+    assert!(
+        s.headers
+            .iter()
+            .any(|h| h == "if-match: \"3-abc\"" || h == "If-Match: \"3-abc\""),
+        "{:?}",
+        s.headers
+    );
+}
+
+#[test]
+fn webdav_requests_follow_the_same_rules() {
+    let client = Client::new().unwrap();
+    // No redirect followed, whatever the method.
+    let (elsewhere, elsewhere_seen) = serve(response("200 OK", &[], b""), 1);
+    let location = format!("Location: {elsewhere}");
+    let (url, _s) = serve(response("307 Temporary Redirect", &[&location], b""), 1);
+    let err = client
+        .fetch(HttpRequest::new(Verb::Put, &url).body(b"x".to_vec()))
+        .unwrap_err();
+    assert!(
+        matches!(err, HttpError::Redirect { status: 307, .. }),
+        "{err:?}"
+    );
+    assert!(elsewhere_seen.try_recv().is_err());
+
+    // The default cap, and a caller's own cap.
+    let big = vec![b'x'; MAX_BODY_BYTES + 1];
+    let (url, _s) = serve(response("200 OK", &[], &big), 2);
+    let err = client.fetch(HttpRequest::new(Verb::Get, &url)).unwrap_err();
+    assert!(matches!(err, HttpError::TooLarge(_)), "{err:?}");
+    let reply = client
+        .fetch(HttpRequest::new(Verb::Get, &url).max_body(2 * MAX_BODY_BYTES))
+        .unwrap();
+    assert_eq!(reply.body.len(), MAX_BODY_BYTES + 1);
+    let (url, _s) = serve(response("200 OK", &[], b"12345"), 1);
+    let err = client
+        .fetch(HttpRequest::new(Verb::Get, &url).max_body(4))
+        .unwrap_err();
+    assert!(matches!(err, HttpError::TooLarge(_)), "{err:?}");
+
+    // Plain HTTP only to loopback, refused before any byte is sent.
+    let err = client
+        .fetch(HttpRequest::new(
+            Verb::Propfind,
+            "http://dav.example.com/x/",
+        ))
+        .unwrap_err();
+    assert!(matches!(err, HttpError::Insecure(_)), "{err:?}");
 }

@@ -8,6 +8,7 @@
 
 mod folder;
 mod target;
+mod webdav;
 
 use twofold_core::rng::Rng;
 use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warning};
@@ -15,7 +16,8 @@ use twofold_core::vault::{KdfParams, Vault, VaultError};
 use zeroize::Zeroizing;
 
 pub use folder::Folder;
-pub use target::{Target, TargetParseError};
+pub use target::{Target, TargetParseError, WebDavTarget};
+pub use webdav::WebDav;
 
 /// Why a target could not be listed or written (the sync itself did not run, or its replica
 /// was not written; the vault is unchanged either way).
@@ -40,6 +42,56 @@ pub enum TargetError {
     /// The random number generator failed (temporary file names).
     #[error("the random number generator failed")]
     Rng,
+    /// A WebDAV address Twofold does not use (not HTTPS, credentials in it, ...).
+    #[error("{url} is not a WebDAV folder Twofold can use: {why}")]
+    WebDavUrl {
+        /// The address (without credentials).
+        url: String,
+        /// Why.
+        why: &'static str,
+    },
+    /// The WebDAV request got no usable reply (network, TLS, timeout, redirect, too large).
+    #[error(transparent)]
+    Http(#[from] twofold_http::HttpError),
+    /// The WebDAV server refused the login (401) or the access (403).
+    #[error(
+        "the WebDAV server refused the login for {url} (HTTP {status}): check the WebDAV user \
+         and password"
+    )]
+    Unauthorized {
+        /// The collection's address.
+        url: String,
+        /// 401 or 403.
+        status: u16,
+    },
+    /// A conditional `PUT` failed (412): the file changed on the server after this sync read
+    /// it. Nothing was written; the caller does not save, so the vault is unchanged.
+    #[error(
+        "{name} changed on the WebDAV server while this sync ran (HTTP 412: another writer); \
+         nothing was written and the vault is unchanged: sync again"
+    )]
+    Conflict {
+        /// The file's name.
+        name: String,
+    },
+    /// The WebDAV server answered with an unexpected status.
+    #[error("the WebDAV server answered HTTP {status} to {what} ({url})")]
+    Status {
+        /// What was being done.
+        what: &'static str,
+        /// The request's address.
+        url: String,
+        /// The status.
+        status: u16,
+    },
+    /// The WebDAV listing could not be read (not a multistatus, too many entries, malformed).
+    #[error("the WebDAV listing of {url} cannot be used: {reason}")]
+    Listing {
+        /// The collection's address.
+        url: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A sync target's files: listed once per run, then this device's file(s) written.
@@ -160,9 +212,14 @@ pub fn run(
     })
 }
 
-/// The store for `target`.
-pub fn open(target: &Target) -> Box<dyn Store> {
+/// The store for `target`; `password` is the WebDAV password of `target`'s user (ignored
+/// for a folder). Nothing is contacted yet: a WebDAV address is only checked.
+pub fn open(
+    target: &Target,
+    password: Option<Zeroizing<String>>,
+) -> Result<Box<dyn Store>, TargetError> {
     match target {
-        Target::Folder(dir) => Box::new(Folder::new(dir.clone())),
+        Target::Folder(dir) => Ok(Box::new(Folder::new(dir.clone()))),
+        Target::WebDav(t) => Ok(Box::new(WebDav::new(t, password)?)),
     }
 }

@@ -24,7 +24,7 @@ pub use accounts::{AccountUpdate, AddReport};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
-pub use model::{Account, AddOutcome, Group};
+pub use model::{Account, AddOutcome, Group, SyncCredentials};
 pub use push::{
     ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollReplies,
     PollRound,

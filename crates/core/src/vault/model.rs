@@ -78,6 +78,24 @@ pub(crate) struct Database {
     pub push_activity: Vec<Activity>,
     /// The sync target and this device's membership of its sync set (`docs/sync.md`).
     pub sync: Option<SyncSettings>,
+    /// The WebDAV login for the sync target, if it needs one.
+    pub sync_credentials: Option<SyncCredentials>,
+}
+
+/// The login to a WebDAV sync target (HTTP Basic), kept in the encrypted vault so later syncs
+/// need nothing. Never in `Debug` output; the password is zeroized on drop.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncCredentials {
+    /// The WebDAV user name.
+    pub user: String,
+    /// The WebDAV password.
+    pub password: Zeroizing<String>,
+}
+
+impl std::fmt::Debug for SyncCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncCredentials").finish_non_exhaustive()
+    }
 }
 
 /// Where this vault syncs, and what it keeps to take part (the sync key among it).
@@ -140,6 +158,8 @@ struct DatabaseDto {
     push_activity: Vec<Activity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sync: Option<SyncSettings>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    sync_credentials: Option<SyncCredentials>,
 }
 
 impl Database {
@@ -158,6 +178,7 @@ impl Database {
             push_answered: self.push_answered.clone(),
             push_activity: self.push_activity.clone(),
             sync: self.sync.clone(),
+            sync_credentials: self.sync_credentials.clone(),
         };
         // Room for everything up front: an RSA-4096 phone key is about 3.2 KB in base64.
         let capacity = 512 * (self.accounts.len() + 1)
@@ -165,6 +186,10 @@ impl Database {
             + 1024 * (self.push_pending.len() + self.push_activity.len())
             + 256 * self.push_answered.len()
             + self.sync.as_ref().map_or(0, |s| 2 * s.membership.len())
+            + self
+                .sync_credentials
+                .as_ref()
+                .map_or(0, |c| 2 * (c.user.len() + c.password.len()) + 64)
             + 1024;
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serializing plain structs into a Vec cannot fail.
@@ -197,6 +222,7 @@ impl Database {
             push_answered: dto.push_answered,
             push_activity: dto.push_activity,
             sync: dto.sync,
+            sync_credentials: dto.sync_credentials,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! accounts as the sync state sees them, and taking the merged accounts back. Push accounts
 //! never take part.
 
-use super::model::{Account, SyncSettings};
+use super::model::{Account, SyncCredentials, SyncSettings};
 use super::{Vault, VaultError};
 use crate::AccountEntry;
 use crate::rng::Rng;
@@ -31,9 +31,21 @@ impl Vault {
         });
     }
 
-    /// Forgets the sync target and the sync key; the accounts stay.
+    /// Forgets the sync target, the sync key and the WebDAV login; the accounts stay.
     pub fn clear_sync(&mut self) {
         self.db.sync = None;
+        self.db.sync_credentials = None;
+    }
+
+    /// The login to the WebDAV sync target, if one is kept.
+    pub fn sync_credentials(&self) -> Option<&SyncCredentials> {
+        self.db.sync_credentials.as_ref()
+    }
+
+    /// Keeps (or, with `None`, forgets) the login to the WebDAV sync target; saved encrypted
+    /// with the rest of the vault.
+    pub fn set_sync_credentials(&mut self, credentials: Option<SyncCredentials>) {
+        self.db.sync_credentials = credentials;
     }
 
     /// Every OTP account as the sync state records it: id, entry (group names) and order.

@@ -725,3 +725,26 @@ fn a_vault_too_large_to_open_is_never_written() {
     .unwrap();
     assert!(matches!(v.to_bytes(&rng), Err(VaultError::TooLarge { .. })));
 }
+
+#[test]
+fn the_webdav_login_is_kept_encrypted_never_shown_and_cleared_with_sync() {
+    let rng = SystemRng::new();
+    let mut v = vault_with(1);
+    assert!(v.sync_credentials().is_none());
+    let login = SyncCredentials {
+        user: "alice".into(),
+        password: zeroize::Zeroizing::new("WEBDAV-PASSWORD-42".into()),
+    };
+    assert!(!format!("{login:?}").contains("WEBDAV-PASSWORD-42"));
+    assert!(!format!("{login:?}").contains("alice"));
+    v.set_sync_credentials(Some(login.clone()));
+    let bytes = v.to_bytes(&rng).unwrap();
+    assert!(!String::from_utf8_lossy(&bytes).contains("WEBDAV-PASSWORD-42"));
+    let mut w = Vault::open(&bytes, b"correct horse").unwrap();
+    assert_eq!(w.sync_credentials(), Some(&login));
+    assert!(!format!("{w:?}").contains("WEBDAV-PASSWORD-42"));
+    w.clear_sync();
+    assert!(w.sync_credentials().is_none());
+    let w = Vault::open(&w.to_bytes(&rng).unwrap(), b"correct horse").unwrap();
+    assert!(w.sync_credentials().is_none());
+}
