@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
         Command::Push { command } => crate::push::run(&ctx, command),
+        Command::Container { command } => crate::container::run(&ctx, command),
         Command::Sync {
             folder,
             off,

@@ -65,6 +65,15 @@ pub enum CliError {
     /// The sync target could not be read or written.
     #[error("{0}")]
     SyncTarget(String),
+    /// A token container operation failed.
+    #[error("container: {0}")]
+    Container(#[from] twofold_core::container::ContainerError),
+    /// A container key could not be made.
+    #[error(transparent)]
+    ContainerKey(#[from] twofold_core::container::ContainerKeyError),
+    /// Some container syncs failed (the others were saved).
+    #[error("{0}")]
+    ContainerSync(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -135,6 +144,9 @@ impl CliError {
                 | SyncError::Rng(_),
             )
             | CliError::SyncTarget(_)
+            | CliError::Container(_)
+            | CliError::ContainerKey(_)
+            | CliError::ContainerSync(_)
             | CliError::Output(_) => 1,
         }
     }

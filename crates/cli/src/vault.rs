@@ -227,7 +227,7 @@ pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
         let list: Vec<AccountJson> = vault
             .accounts()
             .iter()
-            .map(|a| AccountJson::new(a.id.clone(), &a.otp, None))
+            .map(|a| AccountJson::new(a.id.clone(), &a.otp, None).managed(&vault, &a.id))
             .collect();
         print_json(&list)?;
     } else {
@@ -265,7 +265,10 @@ pub fn code(
     if json {
         let list: Vec<AccountJson> = matching
             .iter()
-            .map(|a| AccountJson::new(a.id.clone(), &a.otp, Some(a.otp.code_at(t))))
+            .map(|a| {
+                AccountJson::new(a.id.clone(), &a.otp, Some(a.otp.code_at(t)))
+                    .managed(&vault, &a.id)
+            })
             .collect();
         print_json(&list)?;
     } else {

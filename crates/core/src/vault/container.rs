@@ -257,6 +257,20 @@ impl Vault {
         Ok(report)
     }
 
+    /// The server says the container is not registered (any more): unregistering it here is
+    /// no longer the server's to refuse, so the local `disable_client_container_unregister`
+    /// is lifted and the user may remove it.
+    pub fn container_gone(&mut self, serial: &str) {
+        if let Some(c) = self
+            .db
+            .containers
+            .iter_mut()
+            .find(|c| c.container.serial == serial)
+        {
+            c.container.policies.disable_client_container_unregister = false;
+        }
+    }
+
     /// Removes a container and every account and push account it manages (after the server
     /// unregistered it).
     pub fn remove_container(&mut self, serial: &str) -> Result<StoredContainer, VaultError> {
