@@ -254,6 +254,8 @@ fn container_commands_without_a_server() {
         1,
     );
     assert!(err.contains("pia://container/"), "{err}");
+    let err = assert_error(&tw(&v, &["add", "pia://container/SMPH1?serial=SMPH1"]), 1);
+    assert!(err.contains("twofold container register"), "{err}");
     let err = assert_error(&tw(&v, &["container", "unregister", "SMPH1"]), 1);
     assert!(err.contains("no container"), "{err}");
     // A passphrase QR with no passphrase and no terminal: an error, never a hang.

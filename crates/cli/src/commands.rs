@@ -56,6 +56,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
     let now = now(at);
+    if twofold_core::container::is_registration_uri(uri) {
+        return Err(CliError::ContainerRegistration);
+    }
     let Entries { accounts, failures } = entries(payload::parse(uri)?)?;
     for (_, a) in &accounts {
         warn_short_secret(a);

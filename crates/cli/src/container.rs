@@ -445,8 +445,8 @@ fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
     match challenge {
         Ok(ch) => {
             let pending = container.unregister(&ch)?;
-            let body = send(pending.request())?;
-            pending.finish(&body)?;
+            let reply = twofold_http::send(pending.request())?;
+            pending.finish_with_status(reply.status, &reply.body)?;
         }
         // Already unregistered on the server (ERR3001, ERR601).
         Err(CliError::Container(e)) if e.is_unregistered() => {}

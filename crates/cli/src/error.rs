@@ -17,6 +17,11 @@ pub enum CliError {
     /// A push enrolment URI given where an OTP account is expected.
     #[error("this is a privacyIDEA push enrolment, not a code account; use `twofold push enroll`")]
     PushEnrolment,
+    /// A container registration QR given where an OTP account is expected.
+    #[error(
+        "this is a privacyIDEA token container registration, not a code account; use `twofold container register`"
+    )]
+    ContainerRegistration,
     /// Some accounts of an export could not be read (the others were printed).
     #[error("{0}")]
     Entries(String),
@@ -123,6 +128,7 @@ impl CliError {
             )
             | CliError::Payload(_)
             | CliError::PushEnrolment
+            | CliError::ContainerRegistration
             | CliError::Entries(_)
             | CliError::Scan(_)
             | CliError::Vault(_)

@@ -182,6 +182,9 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     let mut accounts = Vec::new();
     let mut failures = Vec::new();
     for t in &texts {
+        if twofold_core::container::is_registration_uri(t) {
+            return Err(CliError::ContainerRegistration);
+        }
         let payload = payload::parse(t)?;
         if let Payload::Migration(batch) = &payload
             && batch.batch_size > 1

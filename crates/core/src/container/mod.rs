@@ -901,6 +901,15 @@ impl PendingUnregister {
     pub fn request(&self) -> &Request {
         &self.request
     }
+    /// Reads the reply with its HTTP status: a bare 404 (no privacyIDEA JSON) also counts as
+    /// "already unregistered".
+    pub fn finish_with_status(self, status: u16, body: &[u8]) -> Result<(), ContainerError> {
+        if status == 404 && serde_json::from_slice::<Value>(body).is_err() {
+            return Ok(());
+        }
+        self.finish(body)
+    }
+
     /// Reads the reply; "not registered" (ERR3001) and "no such container" (ERR601) count as
     /// done.
     pub fn finish(self, body: &[u8]) -> Result<(), ContainerError> {

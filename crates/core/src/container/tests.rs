@@ -171,6 +171,13 @@ fn challenge_and_errors_are_read() {
     // Unregister: "already unregistered" is done.
     let p = PendingUnregister { request: r.clone() };
     assert!(p.finish(err).is_ok());
+    let p = PendingUnregister { request: r.clone() };
+    assert!(p.finish_with_status(404, b"<html>Not Found</html>").is_ok());
+    let p = PendingUnregister { request: r.clone() };
+    assert!(
+        p.finish_with_status(502, b"<html>Bad gateway</html>")
+            .is_err()
+    );
     let p = PendingUnregister { request: r };
     let forbidden = br#"{"result":{"status":false,"error":{"code":303,"message":"not allowed"}}}"#;
     assert!(p.finish(forbidden).is_err());
