@@ -1114,6 +1114,9 @@ pub fn read_sync_plaintext(
             continue;
         };
         match added_token(uri) {
+            Ok(t) if reply.add.iter().any(|a| a.serial == t.serial) => reply
+                .skipped
+                .push((t.serial.clone(), "listed twice in one reply".into())),
             Ok(t) => reply.add.push(t),
             Err(reason) => reply.skipped.push((uri_label(uri), reason)),
         }
@@ -1124,6 +1127,9 @@ pub fn read_sync_plaintext(
             return Err(ContainerError::Response(
                 "an update entry lacks a valid serial".into(),
             ));
+        }
+        if reply.update.iter().any(|x| x.serial == serial) {
+            continue;
         }
         reply.update.push(UpdatedToken {
             serial: serial.to_owned(),

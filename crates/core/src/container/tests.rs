@@ -201,7 +201,8 @@ fn sync_plaintext_is_capped_and_read() {
         "add": ["otpauth://daypassword/DYPW1?secret=GEZDGNBVGY3TQOJQ&period=86400&digits=6&serial=DYPW1",
                 "otpauth://pipush/PIPU1?url=https%3A//pi/ttype/push&enrollment_credential=x&serial=PIPU1",
                 "otpauth://spass/SP1?serial=SP1",
-                "otpauth://totp/T1?secret=GEZDGNBVGY3TQOJQ"],
+                "otpauth://totp/T1?secret=GEZDGNBVGY3TQOJQ",
+                "otpauth://daypassword/DYPW1?secret=GEZDGNBVGY3TQOJQ&serial=DYPW1"],
         "update": [{"serial": "OATH1", "tokentype": "hotp", "counter": 2, "offline": false}],
         "offline": ["OATH9"]}});
     let r = read_sync_plaintext("SMPH1", body.to_string().as_bytes(), p).unwrap();
@@ -210,7 +211,8 @@ fn sync_plaintext_is_capped_and_read() {
     let day = r.add[0].otp_account().unwrap();
     assert_eq!(day.params.kind(), crate::Kind::Totp { period: 86400 });
     assert!(r.add[1].is_push());
-    assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
+    assert_eq!(r.skipped.len(), 3, "{:?}", r.skipped);
+    assert_eq!(r.skipped[2].1, "listed twice in one reply");
     assert!(
         !format!("{:?}", r.add).contains("GEZDGNBV"),
         "no secret in Debug"
