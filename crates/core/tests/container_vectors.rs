@@ -199,3 +199,34 @@ fn sync_vector_through_the_states() {
         twofold_core::container::ContainerError::Decrypt
     );
 }
+
+mod hostile {
+    use proptest::prelude::*;
+    use twofold_core::container::{Policies, Registration, read_sync_plaintext};
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any text after the scheme is a clean error or a checked registration, never a panic.
+        #[test]
+        fn registration_qr_never_panics(rest in "\\PC{0,200}", q in "[a-z_=&%0-9A-F:/.+]{0,200}") {
+            let _ = Registration::parse(&format!("pia://container/{rest}?{q}"), 0);
+        }
+
+        /// Any decrypted token list is read or refused, never a panic.
+        #[test]
+        fn sync_plaintext_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = read_sync_plaintext("SMPH1", &bytes, Policies::default());
+        }
+
+        /// Token lists of any shape: each add entry is taken or named as skipped.
+        #[test]
+        fn every_add_entry_is_taken_or_skipped(
+            entries in proptest::collection::vec("otpauth://(totp|hotp|pipush|spass)/[A-Z0-9]{1,8}\\?(secret=GEZDGNBV&)?serial=[A-Z0-9|]{0,8}", 0..20)
+        ) {
+            let body = serde_json::json!({"container": {"serial": "SMPH1"}, "tokens": {"add": entries, "update": []}});
+            let r = read_sync_plaintext("SMPH1", body.to_string().as_bytes(), Policies::default()).unwrap();
+            prop_assert_eq!(r.add.len() + r.skipped.len(), entries.len());
+        }
+    }
+}
