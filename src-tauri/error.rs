@@ -138,9 +138,10 @@ impl From<VaultError> for AppError {
     fn from(e: VaultError) -> Self {
         let kind = match e {
             VaultError::NotFound(_) => ErrorKind::NotFound,
-            VaultError::NotHotp | VaultError::CounterOverflow | VaultError::TooLarge { .. } => {
-                ErrorKind::InvalidInput
-            }
+            VaultError::NotHotp
+            | VaultError::CounterOverflow
+            | VaultError::TooLarge { .. }
+            | VaultError::ManagedDeletion(_) => ErrorKind::InvalidInput,
             VaultError::Rng(_)
             | VaultError::Kdf(_)
             | VaultError::Encrypt

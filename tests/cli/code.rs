@@ -49,7 +49,8 @@ fn json_is_one_document_of_accounts_with_codes() {
     let v: Value = serde_json::from_str(&stdout(&o)).unwrap();
     let expected = serde_json::json!([{
         "id": "1", "issuer": "ACME Co", "name": "alice", "type": "hotp", "algorithm": "SHA1",
-        "digits": 6, "period": null, "counter": 1, "code": "287082"
+        "digits": 6, "period": null, "counter": 1, "container": null, "serial": null,
+        "code": "287082"
     }]);
     assert_eq!(v, expected);
     let o = twofold(&[

@@ -2,6 +2,7 @@
 //! `docs/cli.md`, run as a user or a script runs it.
 
 mod code;
+mod container;
 mod hardening;
 mod privacyidea;
 mod push;

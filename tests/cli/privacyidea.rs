@@ -294,6 +294,19 @@ impl PiServer {
         )
     }
 
+    /// DELETE with the admin token; panics unless `result.status` is true.
+    pub fn admin_delete(&self, path: &str) -> Value {
+        let v = Self::read(
+            self.client
+                .delete(format!("{}{path}", self.base))
+                .header("PI-Authorization", &self.token)
+                .send()
+                .expect("privacyIDEA answers"),
+        );
+        assert_eq!(v["result"]["status"], true, "{path}: {v}");
+        v
+    }
+
     /// A GET without authentication (`/validate/polltransaction`).
     pub fn get(&self, path: &str) -> Value {
         Self::read(

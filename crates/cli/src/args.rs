@@ -110,6 +110,11 @@ pub enum Command {
         #[command(subcommand)]
         command: PushCommand,
     },
+    /// privacyIDEA token containers: register, sync, rollover, unregister.
+    Container {
+        #[command(subcommand)]
+        command: ContainerCommand,
+    },
     /// Sync the vault's OTP accounts with your other devices, end-to-end encrypted, through a
     /// folder that a sync tool carries or a WebDAV folder (the passphrase:
     /// $TWOFOLD_SYNC_PASSWORD or a prompt; the WebDAV password: $TWOFOLD_WEBDAV_PASSWORD or a
@@ -193,6 +198,59 @@ pub enum PushCommand {
     /// List the enrolled push accounts.
     List {
         /// Print `[{"serial", "issuer", "label", "url"}]`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ContainerCommand {
+    /// Register a privacyIDEA container from its pia://container/ QR code, then sync it (a
+    /// passphrase the QR asks for: $TWOFOLD_CONTAINER_PASSPHRASE, else a prompt).
+    Register {
+        /// The QR code's text (pia://container/...).
+        #[arg(required_unless_present = "image", conflicts_with = "image")]
+        uri: Option<String>,
+        /// A PNG or JPEG image with the QR code.
+        #[arg(long, value_name = "IMAGE")]
+        image: Option<PathBuf>,
+        /// Send the device brand and model (Twofold, the OS) to the server.
+        #[arg(long)]
+        device_info: bool,
+        /// Print `{"serial", "server_url", "policies", "sync"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync every container, or one: new, renewed and removed tokens.
+    Sync {
+        /// The container's serial (all containers if absent).
+        serial: Option<String>,
+        /// Print an array of `{"serial", "added", "updated", "removed", "skipped", "error"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List the registered containers.
+    List {
+        /// Print `[{"serial", "issuer", "server_url", "tokens", "policies", "last_sync"}]`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A new key and new secrets in place (when the server allows it).
+    Rollover {
+        /// The container's serial.
+        serial: String,
+        /// Print a new pia://container/ link for another device instead.
+        #[arg(long)]
+        transfer: bool,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Unregister a container: it and its tokens leave the vault (when the server allows it).
+    Unregister {
+        /// The container's serial.
+        serial: String,
+        /// Print `{"serial", "unregistered": true}`.
         #[arg(long)]
         json: bool,
     },

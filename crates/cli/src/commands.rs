@@ -27,6 +27,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
         Command::Push { command } => crate::push::run(&ctx, command),
+        Command::Container { command } => crate::container::run(&ctx, command),
         Command::Sync {
             folder,
             webdav,
@@ -67,6 +68,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
     let now = now(at);
+    if twofold_core::container::is_registration_uri(uri) {
+        return Err(CliError::ContainerRegistration);
+    }
     let Entries { accounts, failures } = entries(payload::parse(uri)?)?;
     for (_, a) in &accounts {
         warn_short_secret(a);

@@ -17,6 +17,11 @@ pub enum CliError {
     /// A push enrolment URI given where an OTP account is expected.
     #[error("this is a privacyIDEA push enrolment, not a code account; use `twofold push enroll`")]
     PushEnrolment,
+    /// A container registration QR given where an OTP account is expected.
+    #[error(
+        "this is a privacyIDEA token container registration, not a code account; use `twofold container register`"
+    )]
+    ContainerRegistration,
     /// Some accounts of an export could not be read (the others were printed).
     #[error("{0}")]
     Entries(String),
@@ -68,6 +73,15 @@ pub enum CliError {
     /// The WebDAV server refused the login (HTTP 401): a wrong WebDAV user or password.
     #[error("{0}")]
     WebDavLogin(String),
+    /// A token container operation failed.
+    #[error("container: {0}")]
+    Container(#[from] twofold_core::container::ContainerError),
+    /// A container key could not be made.
+    #[error(transparent)]
+    ContainerKey(#[from] twofold_core::container::ContainerKeyError),
+    /// Some container syncs failed (the others were saved).
+    #[error("{0}")]
+    ContainerSync(String),
     /// Writing the output failed.
     #[error("cannot write the output: {0}")]
     Output(#[from] std::io::Error),
@@ -118,6 +132,7 @@ impl CliError {
             )
             | CliError::Payload(_)
             | CliError::PushEnrolment
+            | CliError::ContainerRegistration
             | CliError::Entries(_)
             | CliError::Scan(_)
             | CliError::Vault(_)
@@ -139,6 +154,9 @@ impl CliError {
                 | SyncError::Rng(_),
             )
             | CliError::SyncTarget(_)
+            | CliError::Container(_)
+            | CliError::ContainerKey(_)
+            | CliError::ContainerSync(_)
             | CliError::Output(_) => 1,
         }
     }

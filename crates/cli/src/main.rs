@@ -5,6 +5,7 @@
 mod accounts;
 mod args;
 mod commands;
+mod container;
 mod error;
 mod output;
 mod push;

@@ -15,6 +15,10 @@ pub struct AccountJson<'a> {
     pub digits: u32,
     pub period: Option<u32>,
     pub counter: Option<u64>,
+    /// The token container that manages it (`SMPH...`), else null.
+    pub container: Option<&'a str>,
+    /// The server's token serial of a container token, else null.
+    pub serial: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<String>,
 }
@@ -31,8 +35,21 @@ impl<'a> AccountJson<'a> {
             digits: account.params.digits(),
             period: kind.period(),
             counter: kind.counter(),
+            container: None,
+            serial: None,
             code,
         }
+    }
+}
+
+impl<'a> AccountJson<'a> {
+    /// Adds the container and server serial of a vault account a container manages.
+    pub fn managed(mut self, vault: &'a twofold_core::vault::Vault, id: &str) -> Self {
+        if let Some((c, t)) = vault.managed_account(id) {
+            self.container = Some(&c.container.serial);
+            self.serial = Some(&t.serial);
+        }
+        self
     }
 }
 

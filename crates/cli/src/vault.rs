@@ -188,6 +188,9 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     let mut accounts = Vec::new();
     let mut failures = Vec::new();
     for t in &texts {
+        if twofold_core::container::is_registration_uri(t) {
+            return Err(CliError::ContainerRegistration);
+        }
         let payload = payload::parse(t)?;
         if let Payload::Migration(batch) = &payload
             && batch.batch_size > 1
@@ -233,7 +236,7 @@ pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
         let list: Vec<AccountJson> = vault
             .accounts()
             .iter()
-            .map(|a| AccountJson::new(a.id.clone(), &a.otp, None))
+            .map(|a| AccountJson::new(a.id.clone(), &a.otp, None).managed(&vault, &a.id))
             .collect();
         print_json(&list)?;
     } else {
@@ -271,7 +274,10 @@ pub fn code(
     if json {
         let list: Vec<AccountJson> = matching
             .iter()
-            .map(|a| AccountJson::new(a.id.clone(), &a.otp, Some(a.otp.code_at(t))))
+            .map(|a| {
+                AccountJson::new(a.id.clone(), &a.otp, Some(a.otp.code_at(t)))
+                    .managed(&vault, &a.id)
+            })
             .collect();
         print_json(&list)?;
     } else {

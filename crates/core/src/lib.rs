@@ -8,6 +8,7 @@
 //! - [`clock`]: the injected time source.
 //! - `crypto` (private): the AEADs and key derivations that import, export and the vault share.
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
+//! - [`container`]: privacyIDEA token containers (register, sync, rollover, unregister), sans-IO.
 //! - [`sync`]: end-to-end encrypted sync between devices (CRDT merge, sealed replicas), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
@@ -16,6 +17,7 @@
 
 pub mod account;
 pub mod clock;
+pub mod container;
 pub(crate) mod crypto;
 pub mod export;
 pub mod import;

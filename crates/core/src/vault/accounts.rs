@@ -9,6 +9,9 @@ use super::Vault;
 use super::error::VaultError;
 use super::model::{Account, AddOutcome, Group};
 
+/// The export group that marks an account a token container manages.
+pub const MANAGED_GROUP_PREFIX: &str = "Managed: ";
+
 /// Changes to an account's descriptive fields (the app's edit screen); `None` leaves a field
 /// as it is. The secret and code parameters never change here.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -170,26 +173,37 @@ impl Vault {
     }
 
     /// Removes an account; returns it.
+    /// An account a token container manages is refused while its server forbids deleting
+    /// container tokens ([`VaultError::ManagedDeletion`]).
     pub fn remove(&mut self, id: &str) -> Result<Account, VaultError> {
         let i = self.position(id)?;
+        self.release_managed(id)?;
         Ok(self.db.accounts.remove(i))
     }
 
     /// Every account as an export entry: the OTP account, note, favourite and group names.
-    /// Push accounts are not OTP accounts and never appear here.
+    /// An account a token container manages is marked by one more group,
+    /// `Managed: <container serial>` ([`MANAGED_GROUP_PREFIX`]). Push accounts are not OTP
+    /// accounts and never appear here.
     pub fn export_entries(&self) -> Vec<AccountEntry> {
         self.accounts()
             .iter()
-            .map(|a| AccountEntry {
-                account: a.otp.clone(),
-                note: a.note.clone(),
-                favorite: a.favorite,
-                groups: a
+            .map(|a| {
+                let mut groups: Vec<String> = a
                     .groups
                     .iter()
                     .filter_map(|id| self.groups().iter().find(|g| &g.id == id))
                     .map(|g| g.name.clone())
-                    .collect(),
+                    .collect();
+                if let Some((c, _)) = self.managed_account(&a.id) {
+                    groups.push(format!("{MANAGED_GROUP_PREFIX}{}", c.container.serial));
+                }
+                AccountEntry {
+                    account: a.otp.clone(),
+                    note: a.note.clone(),
+                    favorite: a.favorite,
+                    groups,
+                }
             })
             .collect()
     }

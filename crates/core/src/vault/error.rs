@@ -79,6 +79,12 @@ pub enum Corruption {
         /// What is wrong with it.
         reason: StoredAccountError,
     },
+    /// A token container of the database cannot be read.
+    #[error("token container {position} cannot be read")]
+    Container {
+        /// Its place in the database, from 1.
+        position: usize,
+    },
     /// A push account of the database cannot be read.
     #[error("push account {position}: {reason}")]
     PushAccount {
@@ -135,6 +141,12 @@ pub enum VaultError {
     /// Encryption failed (never expected with valid keys).
     #[error("encryption failed")]
     Encrypt,
+    /// The account belongs to a token container whose server forbids deleting it on the
+    /// device (policy `disable_client_token_deletion`).
+    #[error(
+        "this account is managed by the token container {0}, whose server does not allow deleting it here"
+    )]
+    ManagedDeletion(String),
     /// No device slot has that id.
     #[error("no device slot with that id")]
     NoDeviceSlot,

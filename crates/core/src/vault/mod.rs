@@ -8,6 +8,7 @@
 //! the edge.
 
 mod accounts;
+mod container;
 mod error;
 pub mod file;
 mod format;
@@ -20,7 +21,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
-pub use accounts::{AccountUpdate, AddReport};
+pub use accounts::{AccountUpdate, AddReport, MANAGED_GROUP_PREFIX};
+pub use container::{ContainerSyncReport, ContainerToken, StoredContainer};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};

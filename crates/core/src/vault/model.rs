@@ -4,7 +4,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+use super::container::{ContainerToken, StoredContainer};
 use super::error::{Corruption, StoredAccountError, StoredPushAccountError};
+use crate::container::{Container, ContainerKey, Policies};
 use crate::otp::{Algorithm, Kind, OtpParams};
 use crate::push::{Activity, AnsweredNonce, Challenge, PhoneKey, PushAccount, ServerKey};
 use crate::{OtpAccount, Secret};
@@ -78,6 +80,8 @@ pub(crate) struct Database {
     pub push_activity: Vec<Activity>,
     /// The sync target and this device's membership of its sync set (`docs/sync.md`).
     pub sync: Option<SyncSettings>,
+    /// Registered privacyIDEA containers and the tokens they manage (`docs/containers.md`).
+    pub containers: Vec<StoredContainer>,
     /// The WebDAV login for the sync target, if it needs one.
     pub sync_credentials: Option<SyncCredentials>,
 }
@@ -160,6 +164,8 @@ struct DatabaseDto {
     sync: Option<SyncSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sync_credentials: Option<SyncCredentials>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    containers: Vec<ContainerDto>,
 }
 
 impl Database {
@@ -179,6 +185,11 @@ impl Database {
             push_activity: self.push_activity.clone(),
             sync: self.sync.clone(),
             sync_credentials: self.sync_credentials.clone(),
+            containers: self
+                .containers
+                .iter()
+                .map(ContainerDto::from_stored)
+                .collect(),
         };
         // Room for everything up front: an RSA-4096 phone key is about 3.2 KB in base64.
         let capacity = 512 * (self.accounts.len() + 1)
@@ -190,6 +201,11 @@ impl Database {
                 .sync_credentials
                 .as_ref()
                 .map_or(0, |c| 2 * (c.user.len() + c.password.len()) + 64)
+            + self
+                .containers
+                .iter()
+                .map(|c| 1024 + 256 * c.tokens.len())
+                .sum::<usize>()
             + 1024;
         let mut buf = Zeroizing::new(Vec::with_capacity(capacity));
         // Serializing plain structs into a Vec cannot fail.
@@ -214,7 +230,15 @@ impl Database {
                 reason,
             })?);
         }
+        let mut containers = Vec::with_capacity(dto.containers.len());
+        for (i, c) in dto.containers.into_iter().enumerate() {
+            containers.push(
+                c.into_stored()
+                    .ok_or(Corruption::Container { position: i + 1 })?,
+            );
+        }
         Ok(Database {
+            containers,
             accounts,
             groups: dto.groups,
             push_accounts,
@@ -342,6 +366,61 @@ impl PushAccountDto {
             force_unlock: self.force_unlock,
             push_token: self.push_token,
             enrolled_at: self.enrolled_at,
+        })
+    }
+}
+
+/// The stored form of a [`StoredContainer`]: the P-384 scalar in base64, zeroizing.
+#[derive(Serialize, Deserialize)]
+struct ContainerDto {
+    serial: String,
+    issuer: String,
+    server_url: String,
+    verify_tls: bool,
+    key: Zeroizing<String>,
+    policies: Policies,
+    registered_at: u64,
+    last_sync: Option<u64>,
+    #[serde(default)]
+    tokens: Vec<ContainerToken>,
+}
+
+impl ContainerDto {
+    fn from_stored(s: &StoredContainer) -> Self {
+        use base64::Engine as _;
+        let c = &s.container;
+        ContainerDto {
+            serial: c.serial.clone(),
+            issuer: c.issuer.clone(),
+            server_url: c.server_url.clone(),
+            verify_tls: c.verify_tls,
+            key: Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(c.key.scalar())),
+            policies: c.policies,
+            registered_at: c.registered_at,
+            last_sync: c.last_sync,
+            tokens: s.tokens.clone(),
+        }
+    }
+
+    fn into_stored(self) -> Option<StoredContainer> {
+        use base64::Engine as _;
+        let scalar = Zeroizing::new(
+            base64::engine::general_purpose::STANDARD
+                .decode(self.key.as_bytes())
+                .ok()?,
+        );
+        Some(StoredContainer {
+            container: Container {
+                key: ContainerKey::from_scalar(&scalar).ok()?,
+                serial: self.serial,
+                issuer: self.issuer,
+                server_url: self.server_url,
+                verify_tls: self.verify_tls,
+                policies: self.policies,
+                registered_at: self.registered_at,
+                last_sync: self.last_sync,
+            },
+            tokens: self.tokens,
         })
     }
 }

@@ -49,10 +49,13 @@ impl Vault {
     }
 
     /// Every OTP account as the sync state records it: id, entry (group names) and order.
+    /// Accounts a token container manages are bound to this device's registration, like push
+    /// accounts, and never sync.
     pub fn sync_local(&self) -> Vec<(String, AccountEntry, u32)> {
         self.accounts()
             .iter()
             .zip(self.export_entries())
+            .filter(|(a, _)| self.managed_account(&a.id).is_none())
             .map(|(a, e)| (a.id.clone(), e, a.order))
             .collect()
     }
@@ -65,11 +68,21 @@ impl Vault {
         now: u64,
         rng: &dyn Rng,
     ) -> Result<(), VaultError> {
-        let mut accounts = Vec::with_capacity(merged.len());
+        // Container accounts never sync: they stay as they are.
+        let mut accounts: Vec<Account> = self
+            .db
+            .accounts
+            .iter()
+            .filter(|a| self.managed_account(&a.id).is_some())
+            .cloned()
+            .collect();
         for v in merged {
             let mut groups = Vec::with_capacity(v.entry.groups.len());
             for name in &v.entry.groups {
                 groups.push(self.group_id(name, rng)?);
+            }
+            if self.managed_account(&v.id).is_some() {
+                continue;
             }
             let mut account = match self.account(&v.id) {
                 Some(a) => a.clone(),

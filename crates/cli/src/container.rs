@@ -1,0 +1,472 @@
+//! `twofold container ...`: privacyIDEA token containers. The core builds and reads every
+//! message (`twofold_core::container`), `twofold-http` carries them, and the vault keeps the
+//! containers and their tokens (`docs/containers.md`).
+
+use serde::Serialize;
+use twofold_core::container::{
+    Container, ContainerError, ContainerKey, Operation, Policies, Registration, is_registration_uri,
+};
+use twofold_core::push::privacyidea::Enrolment;
+use twofold_core::push::{PhoneKey, PushAccount, Request};
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::{ContainerSyncReport, Vault};
+use twofold_core::{Clock, SystemClock, scan};
+use zeroize::Zeroizing;
+
+use crate::args::ContainerCommand;
+use crate::error::CliError;
+use crate::output::{print_json, terminal_safe};
+use crate::vault::{Context, save};
+
+pub fn run(ctx: &Context, command: ContainerCommand) -> Result<(), CliError> {
+    match command {
+        ContainerCommand::Register {
+            uri,
+            image,
+            device_info,
+            json,
+        } => register(ctx, uri.as_deref(), image.as_deref(), device_info, json),
+        ContainerCommand::Sync { serial, json } => sync(ctx, serial.as_deref(), json),
+        ContainerCommand::List { json } => list(ctx, json),
+        ContainerCommand::Rollover {
+            serial,
+            transfer,
+            json,
+        } => rollover(ctx, &serial, transfer, json),
+        ContainerCommand::Unregister { serial, json } => unregister(ctx, &serial, json),
+    }
+}
+
+/// Sends a request; privacyIDEA puts its errors in the body, so any status is read by the core.
+fn send(request: &Request) -> Result<Vec<u8>, CliError> {
+    twofold_http::check_url(&request.url)?;
+    Ok(twofold_http::send_body(request)?)
+}
+
+fn now() -> u64 {
+    SystemClock.now()
+}
+
+fn read_qr(uri: Option<&str>, image: Option<&std::path::Path>) -> Result<String, CliError> {
+    if let Some(u) = uri {
+        return Ok(u.to_owned());
+    }
+    let img = image.ok_or_else(|| CliError::Nothing("give a URI or --image".into()))?;
+    let bytes =
+        std::fs::read(img).map_err(|e| CliError::Scan(format!("{}: {e}", img.display())))?;
+    let found = scan::scan_image(&bytes)
+        .map_err(|e| CliError::Scan(crate::error::scan_failure(img, &e)))?;
+    found
+        .into_iter()
+        .find(|t| is_registration_uri(t))
+        .ok_or_else(|| {
+            CliError::Scan(format!(
+                "{}: no pia://container/ QR code found",
+                img.display()
+            ))
+        })
+}
+
+fn passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
+    if let Some(p) = std::env::var_os("TWOFOLD_CONTAINER_PASSPHRASE") {
+        return p.into_string().map(Zeroizing::new).map_err(|_| {
+            CliError::Password("TWOFOLD_CONTAINER_PASSPHRASE is not valid UTF-8".into())
+        });
+    }
+    eprintln!("The server asks: {}", terminal_safe(prompt));
+    crate::vault::prompt("Passphrase: ", false).map_err(|_| {
+        CliError::Password(format!(
+            "the server asks for a passphrase ({}); set TWOFOLD_CONTAINER_PASSPHRASE (no terminal to ask on)",
+            terminal_safe(prompt)
+        ))
+    })
+}
+
+/// Finalizes a registration QR with a new key: the registered container.
+fn finalize(
+    registration: Registration,
+    device_info: bool,
+    ask: bool,
+) -> Result<Container, CliError> {
+    twofold_http::check_url(registration.server_url())?;
+    let secret = match registration.passphrase_prompt() {
+        Some(prompt) if ask => Some(passphrase(prompt)?),
+        Some(prompt) => {
+            return Err(ContainerError::PassphraseRequired(prompt.to_owned()).into());
+        }
+        None => None,
+    };
+    let model = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    let device = device_info.then_some((twofold_core::container::DEVICE_BRAND, model.as_str()));
+    let key = ContainerKey::generate(&SystemRng::new())?;
+    let pending = registration.start(key, device, secret.as_ref().map(|s| s.as_str()), now())?;
+    let body = send(pending.request())?;
+    Ok(pending.finish(&body, now())?)
+}
+
+#[derive(Serialize)]
+struct AddedJson {
+    serial: String,
+    #[serde(rename = "type")]
+    kind: String,
+}
+
+#[derive(Serialize)]
+struct SkippedJson {
+    entry: String,
+    reason: String,
+}
+
+#[derive(Serialize)]
+struct ReportJson {
+    serial: String,
+    added: Vec<AddedJson>,
+    updated: Vec<String>,
+    removed: Vec<String>,
+    skipped: Vec<SkippedJson>,
+    error: Option<String>,
+}
+
+impl ReportJson {
+    fn new(serial: &str, r: Result<ContainerSyncReport, String>) -> Self {
+        match r {
+            Ok(r) => ReportJson {
+                serial: r.serial,
+                added: r
+                    .added
+                    .into_iter()
+                    .map(|(serial, kind)| AddedJson { serial, kind })
+                    .collect(),
+                updated: r.updated,
+                removed: r.removed,
+                skipped: r
+                    .skipped
+                    .into_iter()
+                    .map(|(entry, reason)| SkippedJson { entry, reason })
+                    .collect(),
+                error: None,
+            },
+            Err(e) => ReportJson {
+                serial: serial.to_owned(),
+                added: Vec::new(),
+                updated: Vec::new(),
+                removed: Vec::new(),
+                skipped: Vec::new(),
+                error: Some(e),
+            },
+        }
+    }
+
+    fn print_text(&self) {
+        let s = terminal_safe(&self.serial);
+        if let Some(e) = &self.error {
+            println!("{s}: sync failed: {}", terminal_safe(e));
+            return;
+        }
+        let added: Vec<String> = self
+            .added
+            .iter()
+            .map(|a| format!("{} ({})", a.serial, a.kind))
+            .collect();
+        println!(
+            "{s}: added [{}], updated [{}], removed [{}]",
+            terminal_safe(&added.join(", ")),
+            terminal_safe(&self.updated.join(", ")),
+            terminal_safe(&self.removed.join(", "))
+        );
+        for k in &self.skipped {
+            println!(
+                "{s}: skipped {}: {}",
+                terminal_safe(&k.entry),
+                terminal_safe(&k.reason)
+            );
+        }
+    }
+}
+
+/// Enrols a PUSH token a sync brought, through the push code (RSA key, `/ttype/push`).
+fn enrol_push(uri: &str) -> Result<PushAccount, CliError> {
+    let enrolment = Enrolment::parse(uri, now())?;
+    twofold_http::check_url(enrolment.url())?;
+    let key = PhoneKey::generate(&SystemRng::new())?;
+    let pending = enrolment.start(key, None, now())?;
+    let body = send(pending.request())?;
+    Ok(pending.finish(&body, now())?)
+}
+
+/// One container's sync, all or nothing: the vault changes only once every request
+/// (challenge, sync, the enrolment of each PUSH token) has succeeded.
+fn sync_one(vault: &mut Vault, serial: &str) -> Result<ContainerSyncReport, CliError> {
+    let stored = vault
+        .container(serial)
+        .ok_or_else(|| CliError::Nothing(format!("no container {serial:?} in the vault")))?;
+    let container = stored.container.clone();
+    let report = vault.container_report(serial)?;
+    let result = (|| {
+        let body = send(&container.challenge_request(Operation::Sync))?;
+        let challenge = container.read_challenge(Operation::Sync, &body)?;
+        let pending = container.sync(&challenge, &report, &SystemRng::new())?;
+        let body = send(pending.request())?;
+        Ok::<_, CliError>(pending.finish(&body)?)
+    })();
+    let reply = match result {
+        Ok(r) => r,
+        Err(CliError::Container(e)) if e.is_unregistered() => {
+            // Gone from the server: unregistering locally is no longer the server's to refuse.
+            vault.container_gone(serial);
+            return Err(CliError::Container(e));
+        }
+        Err(e) => return Err(e),
+    };
+    let mut push = Vec::new();
+    for a in reply.add.iter().filter(|a| a.is_push()) {
+        push.push(enrol_push(&a.uri)?);
+    }
+    Ok(vault.apply_container_sync(&reply, push, now(), &SystemRng::new())?)
+}
+
+#[derive(Serialize)]
+struct RegisterJson {
+    serial: String,
+    server_url: String,
+    policies: Policies,
+    sync: ReportJson,
+}
+
+fn register(
+    ctx: &Context,
+    uri: Option<&str>,
+    image: Option<&std::path::Path>,
+    device_info: bool,
+    json: bool,
+) -> Result<(), CliError> {
+    let text = read_qr(uri, image)?;
+    let registration = Registration::parse(&text, now())?;
+    let (path, mut vault) = ctx.open()?;
+    let container = finalize(registration, device_info, true)?;
+    let serial = container.serial.clone();
+    let server_url = container.server_url.clone();
+    vault.add_container(container);
+    // Registered on the server: keep the key even if the first sync fails.
+    save(&path, &vault, false)?;
+    let sync = sync_one(&mut vault, &serial);
+    if sync.is_ok() {
+        save(&path, &vault, false)?;
+    }
+    let policies = vault
+        .container(&serial)
+        .map(|c| c.container.policies)
+        .unwrap_or_default();
+    let failed = sync.as_ref().err().map(ToString::to_string);
+    let out = RegisterJson {
+        serial: serial.clone(),
+        server_url,
+        policies,
+        sync: ReportJson::new(&serial, sync.map_err(|e| e.to_string())),
+    };
+    if json {
+        print_json(&out)?;
+    } else {
+        println!(
+            "registered {} with {}",
+            terminal_safe(&out.serial),
+            terminal_safe(&out.server_url)
+        );
+        out.sync.print_text();
+    }
+    match failed {
+        Some(e) => Err(CliError::ContainerSync(format!(
+            "registered, but the first sync failed: {e}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+fn sync(ctx: &Context, serial: Option<&str>, json: bool) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let serials: Vec<String> = match serial {
+        Some(s) => {
+            if vault.container(s).is_none() {
+                return Err(CliError::Nothing(format!(
+                    "no container {s:?} in the vault"
+                )));
+            }
+            vec![s.to_owned()]
+        }
+        None => vault
+            .containers()
+            .iter()
+            .map(|c| c.container.serial.clone())
+            .collect(),
+    };
+    let mut reports = Vec::new();
+    let mut failed = 0;
+    for s in &serials {
+        let r = sync_one(&mut vault, s).map_err(|e| e.to_string());
+        failed += usize::from(r.is_err());
+        reports.push(ReportJson::new(s, r));
+    }
+    save(&path, &vault, false)?;
+    if json {
+        print_json(&reports)?;
+    } else {
+        for r in &reports {
+            r.print_text();
+        }
+    }
+    if failed > 0 {
+        return Err(CliError::ContainerSync(format!(
+            "{failed} of {} container syncs failed",
+            serials.len()
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ContainerJson<'a> {
+    serial: &'a str,
+    issuer: &'a str,
+    server_url: &'a str,
+    tokens: Vec<&'a str>,
+    policies: Policies,
+    last_sync: Option<u64>,
+}
+
+fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let (_, vault) = ctx.open()?;
+    let list: Vec<ContainerJson> = vault
+        .containers()
+        .iter()
+        .map(|c| ContainerJson {
+            serial: &c.container.serial,
+            issuer: &c.container.issuer,
+            server_url: &c.container.server_url,
+            tokens: c.tokens.iter().map(|t| t.serial.as_str()).collect(),
+            policies: c.container.policies,
+            last_sync: c.container.last_sync,
+        })
+        .collect();
+    if json {
+        print_json(&list)?;
+    } else {
+        for c in &list {
+            println!(
+                "{}  {}  {} tokens  last sync: {}",
+                terminal_safe(c.serial),
+                terminal_safe(c.server_url),
+                c.tokens.len(),
+                c.last_sync.map_or("never".to_owned(), |t| t.to_string())
+            );
+        }
+    }
+    Ok(())
+}
+
+fn stored(vault: &Vault, serial: &str) -> Result<Container, CliError> {
+    vault
+        .container(serial)
+        .map(|c| c.container.clone())
+        .ok_or_else(|| CliError::Nothing(format!("no container {serial:?} in the vault")))
+}
+
+#[derive(Serialize)]
+struct TransferJson {
+    uri: String,
+}
+
+fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let container = stored(&vault, serial)?;
+    if !container.policies.container_client_rollover {
+        return Err(ContainerError::Forbidden("container_client_rollover (not set)").into());
+    }
+    let body = send(&container.challenge_request(Operation::Rollover))?;
+    let challenge = container.read_challenge(Operation::Rollover, &body)?;
+    let pending = container.rollover(&challenge)?;
+    let body = send(pending.request())?;
+    let uri = pending.finish(&body)?;
+    if transfer {
+        if json {
+            print_json(&TransferJson { uri })?;
+        } else {
+            println!("{}", terminal_safe(&uri));
+            eprintln!(
+                "note: register this link on the other device; this vault's copy works until it does"
+            );
+        }
+        return Ok(());
+    }
+    // In place: this vault finalizes the new QR with a new key, then takes the re-keyed tokens.
+    let registration = Registration::parse(&uri, now())?;
+    if registration.serial() != serial {
+        return Err(
+            ContainerError::Response("the rollover QR names another container".into()).into(),
+        );
+    }
+    let renewed = finalize(registration, false, false)?;
+    vault.add_container(renewed);
+    // The old key stopped working: the new one is kept whatever the sync does.
+    save(&path, &vault, false)?;
+    let report = sync_one(&mut vault, serial);
+    if report.is_ok() {
+        save(&path, &vault, false)?;
+    }
+    let out = ReportJson::new(serial, report.map_err(|e| e.to_string()));
+    if json {
+        print_json(&out)?;
+    } else {
+        println!("rolled over {} (new key)", terminal_safe(serial));
+        out.print_text();
+    }
+    match out.error {
+        Some(e) => Err(CliError::ContainerSync(format!(
+            "rolled over, but the sync failed: {e}"
+        ))),
+        None => Ok(()),
+    }
+}
+
+#[derive(Serialize)]
+struct UnregisterJson<'a> {
+    serial: &'a str,
+    unregistered: bool,
+    removed_tokens: Vec<String>,
+}
+
+fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let container = stored(&vault, serial)?;
+    if container.policies.disable_client_container_unregister {
+        return Err(ContainerError::Forbidden("disable_client_container_unregister").into());
+    }
+    let challenge = send(&container.challenge_request(Operation::Unregister))
+        .and_then(|body| Ok(container.read_challenge(Operation::Unregister, &body)?));
+    match challenge {
+        Ok(ch) => {
+            let pending = container.unregister(&ch)?;
+            let reply = twofold_http::send(pending.request())?;
+            pending.finish_with_status(reply.status, &reply.body)?;
+        }
+        // Already unregistered on the server (ERR3001, ERR601).
+        Err(CliError::Container(e)) if e.is_unregistered() => {}
+        Err(e) => return Err(e),
+    }
+    let removed = vault.remove_container(serial)?;
+    save(&path, &vault, false)?;
+    let removed_tokens: Vec<String> = removed.tokens.into_iter().map(|t| t.serial).collect();
+    if json {
+        print_json(&UnregisterJson {
+            serial,
+            unregistered: true,
+            removed_tokens,
+        })?;
+    } else {
+        println!(
+            "unregistered {}; removed {} tokens from the vault",
+            terminal_safe(serial),
+            removed_tokens.len()
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,222 @@
+use super::*;
+use crate::rng::SystemRng;
+
+const QR: &str = "pia://container/SMPH0008F19E?issuer=privacyIDEA&ttl=10&nonce=8e1afc836697758b55388f9f441d256097c976f9&time=2026-12-01T21%3A17%3A26.235976%2B00%3A00&url=http%3A//127.0.0.1%3A5066/&serial=SMPH0008F19E&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=False&passphrase=&send_passphrase=False";
+const MADE: u64 = 1_796_159_846; // 2026-12-01T21:17:26Z
+
+#[test]
+fn server_time_is_read_with_and_without_fraction() {
+    assert_eq!(
+        parse_server_time("2026-12-01T21:17:26.235976+00:00"),
+        Some(MADE)
+    );
+    assert_eq!(parse_server_time("2026-12-01T21:17:26+00:00"), Some(MADE));
+    assert_eq!(parse_server_time("2026-12-01T22:17:26+01:00"), Some(MADE));
+    assert_eq!(parse_server_time("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(parse_server_time("2026-13-01T21:17:26+00:00"), None);
+    assert_eq!(parse_server_time("yesterday"), None);
+    assert_eq!(crate::clock::Utc::from_unix(MADE).hour, 21);
+}
+
+#[test]
+fn endpoint_urls_keep_a_base_path() {
+    assert_eq!(
+        endpoint_url("http://127.0.0.1:5066/", path::SYNC),
+        "http://127.0.0.1:5066/container/synchronize"
+    );
+    assert_eq!(
+        endpoint_url("https://host/pi", path::CHALLENGE),
+        "https://host/pi/container/challenge"
+    );
+}
+
+#[test]
+fn signed_strings() {
+    assert_eq!(register_message("n", "t", "S", "u", "", "", ""), "n|t|S|u");
+    assert_eq!(
+        register_message("n", "t", "S", "u", "", "", "pw"),
+        "n|t|S|u|pw"
+    );
+    assert_eq!(
+        register_message("n", "t", "S", "u", "B", "M", "pw"),
+        "n|t|S|u|B|M|pw"
+    );
+    assert_eq!(sync_message("n", "t", "S", "u", "k", "{}"), "n|t|S|u|k|{}");
+    assert_eq!(rollover_message("n", "t", "S", "u"), "n|t|S|u");
+    assert_eq!(unregister_message("n", "t", "S", "u"), "n|t|S|u");
+    assert_eq!(
+        container_dict_client("SMPH1", &[]),
+        r#"{"container_serial":"SMPH1","type":"smartphone","tokens":[]}"#
+    );
+}
+
+#[test]
+fn registration_qr_is_parsed_and_checked() {
+    let r = Registration::parse(QR, MADE).unwrap();
+    assert_eq!(r.serial(), "SMPH0008F19E");
+    assert_eq!(r.expires_at(), MADE + 600);
+    assert!(!format!("{r:?}").contains("8e1afc83"), "no nonce in Debug");
+    let key = ContainerKey::generate(&SystemRng::new()).unwrap();
+    // Expired by the QR's time + ttl.
+    assert!(matches!(
+        r.clone().start(key.clone(), None, None, MADE + 601),
+        Err(ContainerError::Expired { ttl_minutes: 10 })
+    ));
+    let p = r.start(key, None, None, MADE + 10).unwrap();
+    assert_eq!(
+        p.request().param("device_brand"),
+        None,
+        "no device info unless asked"
+    );
+
+    for (bad, want) in [
+        (QR.replace("secp384r1", "secp256r1"), "secp256r1"),
+        (QR.replace("SHA256", "SHA1"), "SHA1"),
+        (QR.replace("nonce=", "x="), "nonce"),
+        (QR.replace("url=http", "url=ftp"), "url"),
+        (
+            QR.replace("ssl_verify=False", "ssl_verify=maybe"),
+            "ssl_verify",
+        ),
+        (
+            QR.replace("serial=SMPH0008F19E", "serial=SM%7CPH"),
+            "serial",
+        ),
+    ] {
+        let e = Registration::parse(&bad, MADE).unwrap_err().to_string();
+        assert!(e.contains(want), "{e}");
+    }
+    assert_eq!(
+        Registration::parse("otpauth://totp/x?secret=AA", 0).unwrap_err(),
+        ContainerError::NotContainer
+    );
+    let long = format!("{QR}&x={}", "a".repeat(MAX_URI_LEN));
+    assert!(Registration::parse(&long, 0).is_err());
+}
+
+#[test]
+fn passphrases_are_signed_and_sent_only_for_the_user_store() {
+    let key = ContainerKey::generate(&SystemRng::new()).unwrap();
+    let own = QR.replace("passphrase=&", "passphrase=Your%20PIN%20letter&");
+    let r = Registration::parse(&own, MADE).unwrap();
+    assert_eq!(r.passphrase_prompt(), Some("Your PIN letter"));
+    assert!(matches!(
+        r.clone().start(key.clone(), None, None, MADE),
+        Err(ContainerError::PassphraseRequired(p)) if p == "Your PIN letter"
+    ));
+    let p = r.start(key.clone(), None, Some("secret"), MADE).unwrap();
+    assert_eq!(p.request().param("passphrase"), None, "signed, not sent");
+
+    let user = QR
+        .replace("passphrase=&", "passphrase=Please%20enter&")
+        .replace("send_passphrase=False", "send_passphrase=True");
+    let p = Registration::parse(&user, MADE)
+        .unwrap()
+        .start(key, None, Some("pw"), MADE)
+        .unwrap();
+    assert_eq!(p.request().param("passphrase"), Some("pw"));
+}
+
+fn container(policies: Policies) -> Container {
+    Container {
+        serial: "SMPH1".into(),
+        issuer: "privacyIDEA".into(),
+        server_url: "https://pi.example/".into(),
+        verify_tls: true,
+        key: ContainerKey::generate(&SystemRng::new()).unwrap(),
+        policies,
+        registered_at: 0,
+        last_sync: None,
+    }
+}
+
+#[test]
+fn policies_are_obeyed_before_anything_is_sent() {
+    let c = container(Policies::default());
+    let ch = OpenChallenge::new(Operation::Rollover, "n", "t");
+    assert_eq!(
+        c.rollover(&ch).unwrap_err(),
+        ContainerError::Forbidden("container_client_rollover (not set)")
+    );
+    let c = container(Policies {
+        container_client_rollover: true,
+        disable_client_container_unregister: true,
+        ..Policies::default()
+    });
+    assert!(c.rollover(&ch).is_ok());
+    let ch = OpenChallenge::new(Operation::Unregister, "n", "t");
+    assert_eq!(
+        c.unregister(&ch).unwrap_err(),
+        ContainerError::Forbidden("disable_client_container_unregister")
+    );
+    // A challenge for one operation is not spent on another.
+    assert!(c.rollover(&ch).is_err());
+}
+
+#[test]
+fn challenge_and_errors_are_read() {
+    let c = container(Policies::default());
+    let r = c.challenge_request(Operation::Sync);
+    assert_eq!(r.url, "https://pi.example/container/challenge");
+    assert_eq!(
+        r.param("scope"),
+        Some("https://pi.example/container/synchronize")
+    );
+    let ok = br#"{"result":{"status":true,"value":{"enc_key_algorithm":"x25519","nonce":"abc","time_stamp":"2026-12-01T21:17:26.330334+00:00","transaction_id":"1"}}}"#;
+    assert!(c.read_challenge(Operation::Sync, ok).is_ok());
+    let err = br#"{"result":{"status":false,"error":{"code":3001,"message":"ERR3001: Container is not registered."}},"detail":null}"#;
+    let e = c.read_challenge(Operation::Sync, err).unwrap_err();
+    assert!(e.is_unregistered());
+    assert!(c.read_challenge(Operation::Sync, b"<html>").is_err());
+    // Unregister: "already unregistered" is done.
+    let p = PendingUnregister { request: r.clone() };
+    assert!(p.finish(err).is_ok());
+    let p = PendingUnregister { request: r.clone() };
+    assert!(p.finish_with_status(404, b"<html>Not Found</html>").is_ok());
+    let p = PendingUnregister { request: r.clone() };
+    assert!(
+        p.finish_with_status(502, b"<html>Bad gateway</html>")
+            .is_err()
+    );
+    let p = PendingUnregister { request: r };
+    let forbidden = br#"{"result":{"status":false,"error":{"code":303,"message":"not allowed"}}}"#;
+    assert!(p.finish(forbidden).is_err());
+}
+
+#[test]
+fn sync_plaintext_is_capped_and_read() {
+    let p = Policies::default();
+    let many: Vec<String> = (0..=MAX_SYNC_TOKENS)
+        .map(|i| format!("otpauth://totp/T{i}?secret=AA&serial=T{i}"))
+        .collect();
+    let body = serde_json::json!({"container": {"serial": "SMPH1"}, "tokens": {"add": many, "update": []}});
+    assert!(matches!(
+        read_sync_plaintext("SMPH1", body.to_string().as_bytes(), p),
+        Err(ContainerError::TooLarge(_))
+    ));
+    let other =
+        serde_json::json!({"container": {"serial": "SMPH2"}, "tokens": {"add": [], "update": []}});
+    assert!(read_sync_plaintext("SMPH1", other.to_string().as_bytes(), p).is_err());
+    let body = serde_json::json!({"container": {"serial": "SMPH1"}, "tokens": {
+        "add": ["otpauth://daypassword/DYPW1?secret=GEZDGNBVGY3TQOJQ&period=86400&digits=6&serial=DYPW1",
+                "otpauth://pipush/PIPU1?url=https%3A//pi/ttype/push&enrollment_credential=x&serial=PIPU1",
+                "otpauth://spass/SP1?serial=SP1",
+                "otpauth://totp/T1?secret=GEZDGNBVGY3TQOJQ",
+                "otpauth://daypassword/DYPW1?secret=GEZDGNBVGY3TQOJQ&serial=DYPW1"],
+        "update": [{"serial": "OATH1", "tokentype": "hotp", "counter": 2, "offline": false}],
+        "offline": ["OATH9"]}});
+    let r = read_sync_plaintext("SMPH1", body.to_string().as_bytes(), p).unwrap();
+    assert_eq!(r.add.len(), 2);
+    assert_eq!(r.add[0].tokentype, "daypassword");
+    let day = r.add[0].otp_account().unwrap();
+    assert_eq!(day.params.kind(), crate::Kind::Totp { period: 86400 });
+    assert!(r.add[1].is_push());
+    assert_eq!(r.skipped.len(), 3, "{:?}", r.skipped);
+    assert_eq!(r.skipped[2].1, "listed twice in one reply");
+    assert!(
+        !format!("{:?}", r.add).contains("GEZDGNBV"),
+        "no secret in Debug"
+    );
+    assert_eq!(r.update[0].counter, Some(2));
+    assert_eq!(r.offline, vec!["OATH9".to_owned()]);
+}

@@ -1,0 +1,468 @@
+//! The vault's side of privacyIDEA token containers (`docs/containers.md`): the registered
+//! containers (key, server URL, policies, last sync) and which of the vault's accounts and
+//! push accounts each one manages. A sync's reply is applied in one step
+//! ([`Vault::apply_container_sync`]): everything is read and checked first, so a failure
+//! changes nothing.
+
+use serde::{Deserialize, Serialize};
+
+use super::model::Account;
+use super::{Vault, VaultError};
+use crate::container::{Container, ReportedToken, SyncReply};
+use crate::push::PushAccount;
+use crate::rng::{Rng, uuid};
+
+/// A token of a container as the vault holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerToken {
+    /// The server's token serial.
+    pub serial: String,
+    /// `hotp`, `totp`, `daypassword` or `push`.
+    pub tokentype: String,
+    /// The OTP account's id; `None` for a push token (the push account has `serial`).
+    pub account: Option<String>,
+}
+
+/// A registered container and the tokens it manages in this vault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredContainer {
+    /// The container (its key among it).
+    pub container: Container,
+    /// Its tokens in this vault.
+    pub tokens: Vec<ContainerToken>,
+}
+
+/// What one container sync did (the CLI's REPORT).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSyncReport {
+    /// The container.
+    pub serial: String,
+    /// Tokens added or re-keyed: (serial, type).
+    pub added: Vec<(String, String)>,
+    /// Tokens the server kept (HOTP counters set to the server's).
+    pub updated: Vec<String>,
+    /// Tokens the server removed from the container, removed here too.
+    pub removed: Vec<String>,
+    /// Entries that could not be taken: (entry, reason).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Vault {
+    /// The registered containers.
+    pub fn containers(&self) -> &[StoredContainer] {
+        &self.db.containers
+    }
+
+    /// One container by serial.
+    pub fn container(&self, serial: &str) -> Option<&StoredContainer> {
+        self.db
+            .containers
+            .iter()
+            .find(|c| c.container.serial == serial)
+    }
+
+    /// Stores a newly registered container. One with the same serial (registered again, or
+    /// rolled over in place) gets the new key and policies and keeps its tokens.
+    pub fn add_container(&mut self, container: Container) {
+        match self
+            .db
+            .containers
+            .iter_mut()
+            .find(|c| c.container.serial == container.serial)
+        {
+            Some(c) => c.container = container,
+            None => self.db.containers.push(StoredContainer {
+                container,
+                tokens: Vec::new(),
+            }),
+        }
+    }
+
+    /// What a sync of `serial` reports: every token the vault holds for it.
+    pub fn container_report(&self, serial: &str) -> Result<Vec<ReportedToken>, VaultError> {
+        let c = self
+            .container(serial)
+            .ok_or_else(|| VaultError::NotFound(serial.to_owned()))?;
+        Ok(c.tokens
+            .iter()
+            .map(|t| ReportedToken {
+                serial: t.serial.clone(),
+                tokentype: t.tokentype.clone(),
+            })
+            .collect())
+    }
+
+    /// The container and server serial of an OTP account that a container manages.
+    pub fn managed_account(&self, id: &str) -> Option<(&StoredContainer, &ContainerToken)> {
+        self.db.containers.iter().find_map(|c| {
+            c.tokens
+                .iter()
+                .find(|t| t.account.as_deref() == Some(id))
+                .map(|t| (c, t))
+        })
+    }
+
+    /// The container that manages the push account `serial`, if any.
+    pub fn managed_push_account(&self, serial: &str) -> Option<&StoredContainer> {
+        self.db.containers.iter().find(|c| {
+            c.tokens
+                .iter()
+                .any(|t| t.account.is_none() && t.serial == serial)
+        })
+    }
+
+    /// Applies a checked sync reply: OTP tokens in `add` become accounts (a token held already
+    /// gets its new secret in place, same id), `push` holds the push accounts enrolled for the
+    /// reply's push tokens, HOTP counters are set to the server's, and the container's tokens
+    /// that are in neither list are removed. All or nothing: every entry is read before the
+    /// vault changes.
+    pub fn apply_container_sync(
+        &mut self,
+        reply: &SyncReply,
+        push: Vec<PushAccount>,
+        now: u64,
+        rng: &dyn Rng,
+    ) -> Result<ContainerSyncReport, VaultError> {
+        let ci = self
+            .db
+            .containers
+            .iter()
+            .position(|c| c.container.serial == reply.serial)
+            .ok_or_else(|| VaultError::NotFound(reply.serial.clone()))?;
+        let mut report = ContainerSyncReport {
+            serial: reply.serial.clone(),
+            skipped: reply.skipped.clone(),
+            ..ContainerSyncReport::default()
+        };
+        // 1. Read everything (no change yet).
+        enum New {
+            Otp(crate::OtpAccount, String),
+            Push(PushAccount),
+        }
+        let mut push = push;
+        let mut news: Vec<(String, String, New)> = Vec::new();
+        for a in &reply.add {
+            if a.is_push() {
+                match push.iter().position(|p| p.serial == a.serial) {
+                    Some(i) => news.push((
+                        a.serial.clone(),
+                        a.tokentype.clone(),
+                        New::Push(push.remove(i)),
+                    )),
+                    None => report
+                        .skipped
+                        .push((a.serial.clone(), "the push token was not enrolled".into())),
+                }
+                continue;
+            }
+            match a.otp_account() {
+                Ok(otp) => news.push((
+                    a.serial.clone(),
+                    a.tokentype.clone(),
+                    New::Otp(otp, uuid(rng)?),
+                )),
+                Err(e) => report.skipped.push((a.serial.clone(), e.to_string())),
+            }
+        }
+        // 2. Apply.
+        let held = self.db.containers[ci].tokens.clone();
+        let keep = |s: &str| {
+            reply.add.iter().any(|a| a.serial == s) || reply.update.iter().any(|u| u.serial == s)
+        };
+        let mut tokens: Vec<ContainerToken> = Vec::new();
+        for t in &held {
+            if keep(&t.serial) {
+                continue;
+            }
+            match &t.account {
+                Some(id) => {
+                    self.db.accounts.retain(|a| &a.id != id);
+                }
+                None => {
+                    let _ = self.remove_push_account(&t.serial);
+                }
+            }
+            report.removed.push(t.serial.clone());
+        }
+        for u in &reply.update {
+            let Some(t) = held.iter().find(|t| t.serial == u.serial) else {
+                continue;
+            };
+            if reply.add.iter().any(|a| a.serial == u.serial) {
+                continue;
+            }
+            if let (Some(id), Some(counter)) = (&t.account, u.counter)
+                && let Some(a) = self.db.accounts.iter_mut().find(|a| &a.id == id)
+                && matches!(a.otp.params.kind(), crate::Kind::Hotp { .. })
+            {
+                a.otp.params = a.otp.params.with_counter(counter);
+            }
+            tokens.push(t.clone());
+            report.updated.push(u.serial.clone());
+        }
+        let mut order = self
+            .db
+            .accounts
+            .iter()
+            .map(|a| a.order + 1)
+            .max()
+            .unwrap_or(0);
+        for (serial, tokentype, new) in news {
+            let old = held.iter().find(|t| t.serial == serial);
+            match new {
+                New::Otp(otp, fresh_id) => {
+                    let existing = old
+                        .and_then(|t| t.account.as_ref())
+                        .and_then(|id| self.db.accounts.iter_mut().find(|a| &a.id == id));
+                    let id = match existing {
+                        Some(a) => {
+                            a.otp = otp;
+                            a.id.clone()
+                        }
+                        None => {
+                            if old.is_some_and(|t| t.account.is_none()) {
+                                let _ = self.remove_push_account(&serial);
+                            }
+                            self.db
+                                .accounts
+                                .push(Account::new(fresh_id.clone(), otp, order, now));
+                            order += 1;
+                            fresh_id
+                        }
+                    };
+                    tokens.push(ContainerToken {
+                        serial: serial.clone(),
+                        tokentype: tokentype.clone(),
+                        account: Some(id),
+                    });
+                }
+                New::Push(account) => {
+                    if let Some(id) = old.and_then(|t| t.account.as_ref()) {
+                        self.db.accounts.retain(|a| &a.id != id);
+                    }
+                    self.add_push_account(account);
+                    tokens.push(ContainerToken {
+                        serial: serial.clone(),
+                        tokentype: tokentype.clone(),
+                        account: None,
+                    });
+                }
+            }
+            report.added.push((serial, tokentype));
+        }
+        let c = &mut self.db.containers[ci];
+        c.tokens = tokens;
+        c.container.policies = reply.policies;
+        c.container.last_sync = Some(now);
+        Ok(report)
+    }
+
+    /// The server says the container is not registered (any more): unregistering it here is
+    /// no longer the server's to refuse, so the local `disable_client_container_unregister`
+    /// is lifted and the user may remove it.
+    pub fn container_gone(&mut self, serial: &str) {
+        if let Some(c) = self
+            .db
+            .containers
+            .iter_mut()
+            .find(|c| c.container.serial == serial)
+        {
+            c.container.policies.disable_client_container_unregister = false;
+        }
+    }
+
+    /// Removes a container and every account and push account it manages (after the server
+    /// unregistered it).
+    pub fn remove_container(&mut self, serial: &str) -> Result<StoredContainer, VaultError> {
+        let i = self
+            .db
+            .containers
+            .iter()
+            .position(|c| c.container.serial == serial)
+            .ok_or_else(|| VaultError::NotFound(serial.to_owned()))?;
+        let c = self.db.containers.remove(i);
+        for t in &c.tokens {
+            match &t.account {
+                Some(id) => self.db.accounts.retain(|a| &a.id != id),
+                None => {
+                    let _ = self.remove_push_account(&t.serial);
+                }
+            }
+        }
+        Ok(c)
+    }
+
+    /// Refuses to delete the account `id` when a container manages it and the server's
+    /// policy forbids deleting container tokens; otherwise unlinks it from its container (the
+    /// next sync then gets it again, re-keyed, as the server does for any unreported token).
+    pub(super) fn release_managed(&mut self, id: &str) -> Result<(), VaultError> {
+        if let Some((c, _)) = self.managed_account(id)
+            && c.container.policies.disable_client_token_deletion
+        {
+            return Err(VaultError::ManagedDeletion(c.container.serial.clone()));
+        }
+        for c in &mut self.db.containers {
+            c.tokens.retain(|t| t.account.as_deref() != Some(id));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::container::{ContainerKey, Policies, read_sync_plaintext};
+    use crate::rng::SystemRng;
+    use crate::vault::KdfParams;
+
+    fn vault() -> Vault {
+        let rng = SystemRng::new();
+        let mut v = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
+        v.add_container(Container {
+            serial: "SMPH1".into(),
+            issuer: "privacyIDEA".into(),
+            server_url: "https://pi.example/".into(),
+            verify_tls: true,
+            key: ContainerKey::generate(&rng).unwrap(),
+            policies: Policies::default(),
+            registered_at: 1,
+            last_sync: None,
+        });
+        v
+    }
+
+    fn reply(add: &[&str], update: serde_json::Value, policies: Policies) -> SyncReply {
+        let body = serde_json::json!({"container": {"serial": "SMPH1"},
+            "tokens": {"add": add, "update": update}});
+        read_sync_plaintext("SMPH1", body.to_string().as_bytes(), policies).unwrap()
+    }
+
+    const TOTP: &str = "otpauth://totp/TOTP1?secret=GEZDGNBVGY3TQOJQ&period=30&digits=6&issuer=privacyIDEA&serial=TOTP1";
+    const TOTP_REKEYED: &str = "otpauth://totp/TOTP1?secret=JBSWY3DPEHPK3PXP&period=30&digits=6&issuer=privacyIDEA&serial=TOTP1";
+    const HOTP: &str = "otpauth://hotp/OATH1?secret=JBSWY3DPEHPK3PXP&counter=1&digits=6&issuer=privacyIDEA&serial=OATH1";
+
+    #[test]
+    fn sync_adds_updates_rekeys_and_removes() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let r = v
+            .apply_container_sync(
+                &reply(&[TOTP, HOTP], serde_json::json!([]), Policies::default()),
+                vec![],
+                10,
+                &rng,
+            )
+            .unwrap();
+        assert_eq!(r.added.len(), 2);
+        assert_eq!(v.accounts().len(), 2);
+        let report = v.container_report("SMPH1").unwrap();
+        assert_eq!(report.len(), 2);
+        let totp_id = v.container("SMPH1").unwrap().tokens[0]
+            .account
+            .clone()
+            .unwrap();
+        // Nothing new: secrets kept, the HOTP counter set to the server's.
+        let before = v.account(&totp_id).unwrap().otp.clone();
+        let upd = serde_json::json!([{"serial": "TOTP1", "tokentype": "totp", "counter": 5},
+                                     {"serial": "OATH1", "tokentype": "hotp", "counter": 4}]);
+        let r = v
+            .apply_container_sync(&reply(&[], upd, Policies::default()), vec![], 20, &rng)
+            .unwrap();
+        assert_eq!(r.updated, vec!["TOTP1", "OATH1"]);
+        assert_eq!(v.account(&totp_id).unwrap().otp, before);
+        let hotp = v.accounts().iter().find(|a| a.id != totp_id).unwrap();
+        assert_eq!(hotp.otp.params.kind(), crate::Kind::Hotp { counter: 4 });
+        // Re-keyed in place (same id); OATH1 left the container: removed here.
+        let r = v
+            .apply_container_sync(
+                &reply(&[TOTP_REKEYED], serde_json::json!([]), Policies::default()),
+                vec![],
+                30,
+                &rng,
+            )
+            .unwrap();
+        assert_eq!(r.removed, vec!["OATH1"]);
+        assert_eq!(v.accounts().len(), 1);
+        assert_eq!(v.accounts()[0].id, totp_id);
+        assert_ne!(v.accounts()[0].otp.secret, before.secret);
+        assert_eq!(v.container("SMPH1").unwrap().container.last_sync, Some(30));
+    }
+
+    #[test]
+    fn policies_deletion_export_and_storage() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let forbid = Policies {
+            disable_client_token_deletion: true,
+            ..Policies::default()
+        };
+        v.apply_container_sync(
+            &reply(&[TOTP], serde_json::json!([]), forbid),
+            vec![],
+            10,
+            &rng,
+        )
+        .unwrap();
+        let id = v.accounts()[0].id.clone();
+        assert_eq!(
+            v.remove(&id).unwrap_err(),
+            VaultError::ManagedDeletion("SMPH1".into())
+        );
+        // Export marks it; sync never takes it.
+        assert_eq!(
+            v.export_entries()[0].groups,
+            vec!["Managed: SMPH1".to_owned()]
+        );
+        assert!(v.sync_local().is_empty());
+        // Stored and read back with its key and links.
+        let w = Vault::open(&v.to_bytes(&rng).unwrap(), b"pw").unwrap();
+        assert_eq!(w.containers(), v.containers());
+        assert!(w.managed_account(&id).is_some());
+        // Allowed by the newest policies: removed and unlinked.
+        v.apply_container_sync(
+            &reply(
+                &[],
+                serde_json::json!([{"serial": "TOTP1", "tokentype": "totp"}]),
+                Policies::default(),
+            ),
+            vec![],
+            20,
+            &rng,
+        )
+        .unwrap();
+        v.remove(&id).unwrap();
+        assert!(v.container_report("SMPH1").unwrap().is_empty());
+        // Unregistered: the container and its tokens leave.
+        v.apply_container_sync(
+            &reply(&[TOTP], serde_json::json!([]), Policies::default()),
+            vec![],
+            30,
+            &rng,
+        )
+        .unwrap();
+        v.remove_container("SMPH1").unwrap();
+        assert!(v.accounts().is_empty() && v.containers().is_empty());
+    }
+
+    #[test]
+    fn unreadable_entries_are_skipped_not_dropped() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let bad = "otpauth://totp/T2?secret=!!!&serial=T2";
+        let push = "otpauth://pipush/PIPU1?url=https%3A//pi/ttype/push&enrollment_credential=x&serial=PIPU1";
+        let r = v
+            .apply_container_sync(
+                &reply(
+                    &[bad, push, TOTP],
+                    serde_json::json!([]),
+                    Policies::default(),
+                ),
+                vec![],
+                10,
+                &rng,
+            )
+            .unwrap();
+        assert_eq!(r.added, vec![("TOTP1".to_owned(), "totp".to_owned())]);
+        assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
+    }
+}
