@@ -562,13 +562,11 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
             std::thread::sleep(TICK);
             let state = app.state::<AppState>();
             let service = app.state::<SyncService>();
-            let (unlocked, on, saved) = match state.get() {
-                Ok(inner) => match inner.vault.as_ref() {
-                    Some(v) => (true, v.sync_target().is_some(), inner.loaded),
-                    None => (false, false, None),
-                },
-                Err(_) => (false, false, None),
-            };
+            let look = state.peek(|inner| match inner.vault.as_ref() {
+                Some(v) => (true, v.sync_target().is_some(), inner.loaded),
+                None => (false, false, None),
+            });
+            let (unlocked, on, saved) = look.unwrap_or((false, false, None));
             let foreground = state.is_foreground();
             let now = Instant::now();
             if !unlocked {
