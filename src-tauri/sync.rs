@@ -192,6 +192,8 @@ impl Store for Prefetched {
 }
 
 /// Whether `listing` holds a sync set already (a key file).
+// Phones: used once WebDAV is (no folder target there).
+#[cfg_attr(mobile, allow(dead_code))]
 fn has_key_file(listing: &Listing) -> bool {
     listing.files.iter().any(|f| {
         twofold_core::sync::replica::kind_of(&f.bytes) == twofold_core::sync::FileKind::KeyFile
@@ -285,6 +287,7 @@ fn check_off(state: &AppState) -> AppResult<()> {
 }
 
 /// Lists `target` (no lock held) and keeps it as the pending target.
+#[cfg_attr(mobile, allow(dead_code))]
 fn choose(state: &AppState, service: &SyncService, target: Target) -> AppResult<SyncStatus> {
     let store = {
         let inner = state.get()?;
@@ -357,10 +360,11 @@ pub struct Done {
     pub saved: Option<file::Fingerprint>,
 }
 
-/// The passphrase of a setup, and the Argon2id parameters when it creates a sync set.
+/// The passphrase of a setup, and the Argon2id parameters when the target had no sync set
+/// when it was chosen (they are calibrated before any lock is taken).
 struct Setup {
     passphrase: Zeroizing<String>,
-    kdf: KdfParams,
+    kdf: Option<KdfParams>,
 }
 
 /// One sync (blocking: the target's I/O): with the pending target and `setup`'s passphrase
@@ -405,8 +409,11 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         writes: Vec::new(),
     };
     let rng = SystemRng::new();
-    let mut passphrase = |_creating: bool| match &setup {
-        Some(s) => Ok((s.passphrase.clone(), s.kdf)),
+    let mut passphrase = |creating: bool| match &setup {
+        Some(Setup { kdf: None, .. }) if creating => Err(RunError::Passphrase(
+            "the sync set is gone from this place since it was chosen: choose it again".into(),
+        )),
+        Some(s) => Ok((s.passphrase.clone(), s.kdf.unwrap_or(KdfParams::MIN))),
         None => Err(RunError::Passphrase(
             "this device has not joined the sync set: set sync up again with the passphrase".into(),
         )),
@@ -498,11 +505,7 @@ pub fn set_up(
     }
     let creating = lock(&service.pending)?.as_ref().is_some_and(|p| p.creating);
     // A new key file gets calibrated Argon2id parameters; joining reads them from the file.
-    let kdf = if creating {
-        state.kdf()?
-    } else {
-        KdfParams::MIN
-    };
+    let kdf = if creating { Some(state.kdf()?) } else { None };
     run(state, service, Some(Setup { passphrase, kdf }))
 }
 
