@@ -102,6 +102,8 @@ fn two_app_vaults_converge_through_one_folder_and_a_wrong_passphrase_changes_not
         2,
         "the key file and A's replica"
     );
+    // Let A's background thread see the unlock (its sync, if any, is over).
+    std::thread::sleep(Duration::from_millis(600));
 
     // B joins: the folder holds a sync set, so the passphrase is asked once.
     let chosen = choose(&b, folder.path());
@@ -396,6 +398,7 @@ fn a_sync_set_gone_since_it_was_chosen_is_not_made_again_without_asking_twice() 
     let a = app();
     choose(&a, folder.path());
     a.ok("sync_setup", json!({ "passphrase": PASS }));
+    std::thread::sleep(Duration::from_millis(600));
     let b = app();
     assert_eq!(choose(&b, folder.path())["creating"], false);
     for (name, _) in files(folder.path()) {
