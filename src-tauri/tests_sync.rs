@@ -413,3 +413,44 @@ fn a_sync_set_gone_since_it_was_chosen_is_not_made_again_without_asking_twice() 
     assert!(files(folder.path()).is_empty());
     assert_eq!(choose(&b, folder.path())["creating"], true);
 }
+
+/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
+/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
+#[test]
+fn measure_sync_of_1000_accounts_between_two_apps() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let list: String = (0..1000)
+        .map(|i| {
+            format!("otpauth://totp/Issuer{i}:user{i}@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Issuer{i}\n")
+        })
+        .collect();
+    let report = a.ok_raw(
+        "import_file",
+        list.as_bytes(),
+        &[("format", "otpauth-list")],
+    );
+    assert_eq!(report["added"], 1000);
+    choose(&a, folder.path());
+    let t = Instant::now();
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let create = t.elapsed();
+    let b = app();
+    choose(&b, folder.path());
+    let t = Instant::now();
+    let joined = b.ok("sync_setup", json!({ "passphrase": PASS }));
+    let join = t.elapsed();
+    assert_eq!(joined["lastChanged"], 1000);
+    let t = Instant::now();
+    a.ok("sync_now", json!({}));
+    let again = t.elapsed();
+    let replica = files(folder.path())
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("key-"))
+        .map(|(_, b)| b.len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "app sync of 1,000 accounts: create {create:?} (Argon2id at the floor), join and take 1,000 {join:?}, sync with nothing new {again:?}; replica {replica} bytes"
+    );
+}
