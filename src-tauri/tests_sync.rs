@@ -454,3 +454,29 @@ fn measure_sync_of_1000_accounts_between_two_apps() {
         "app sync of 1,000 accounts: create {create:?} (Argon2id at the floor), join and take 1,000 {join:?}, sync with nothing new {again:?}; replica {replica} bytes"
     );
 }
+
+#[test]
+fn a_return_to_the_foreground_syncs() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let b = app();
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    // A goes to the background (phones; desktop: minimized) for a while.
+    let state = a.app.state::<crate::state::AppState>();
+    state.set_foreground(false);
+    std::thread::sleep(Duration::from_millis(600));
+    b.ok("add_uri", json!({ "uri": GITHUB }));
+    b.ok("sync_now", json!({}));
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        issuers(&a),
+        Vec::<String>::new(),
+        "no sync in the background"
+    );
+    // Back in the foreground (what the window's focus event records): A syncs at once.
+    state.set_foreground(true);
+    wait_for("A's sync on return", || issuers(&a) == ["GitHub"]);
+}
