@@ -230,11 +230,36 @@ pub fn run_error(e: RunError) -> AppError {
 
 /// Sync's status for the settings screen. Needs the vault unlocked (the target is in it).
 pub fn status(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
+    status_with(state, service, None)
+}
+
+/// The status right after `result`: that sync's own figures, even when another sync (the
+/// background thread's) ran since, so that a sync that changed accounts is told as such.
+pub fn status_after(
+    state: &AppState,
+    service: &SyncService,
+    result: &AppResult<Done>,
+) -> AppResult<SyncStatus> {
+    status_with(
+        state,
+        service,
+        result.as_ref().ok().map(|d| d.record.clone()),
+    )
+}
+
+fn status_with(
+    state: &AppState,
+    service: &SyncService,
+    record: Option<Record>,
+) -> AppResult<SyncStatus> {
     let target = {
         let inner = state.get()?;
         inner.vault()?.sync_target().map(str::to_owned)
     };
-    let record = lock(&service.record)?.clone();
+    let record = match record {
+        Some(r) => r,
+        None => lock(&service.record)?.clone(),
+    };
     let pending = lock(&service.pending)?;
     let running = service.running.load(Ordering::Relaxed);
     let (sync_state, view, creating) = match (&*pending, target) {
@@ -264,10 +289,14 @@ pub fn status(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> 
     })
 }
 
-/// Tells the UI how sync stands (after every sync; the account list refreshes when
-/// `lastChanged` is not 0).
-pub fn tell<R: Runtime>(app: &AppHandle<R>) {
-    let status = status(&app.state::<AppState>(), &app.state::<SyncService>());
+/// Tells the UI how sync stands after `result` (after every sync; the account list refreshes
+/// when `lastChanged` is not 0).
+fn tell<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
+    let status = status_after(
+        &app.state::<AppState>(),
+        &app.state::<SyncService>(),
+        result,
+    );
     if let Ok(status) = status {
         // Nobody to tell when the webview is gone; the status file keeps it.
         let _ = app.emit(EVENT_SYNC_STATUS, status);
@@ -358,6 +387,8 @@ pub struct Done {
     pub backup_failure: Option<String>,
     /// The vault file as this sync saved it.
     pub saved: Option<file::Fingerprint>,
+    /// The status record this sync wrote.
+    record: Record,
 }
 
 /// The passphrase of a setup, and the Argon2id parameters when the target had no sync set
@@ -450,27 +481,27 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         *lock(&service.pending)? = None;
     }
     let now = unix_now();
-    service.update_record(|r| {
-        *r = Record {
-            last_sync_at: Some(now),
-            last_attempt_at: Some(now),
-            devices: u32::try_from(report.devices).unwrap_or(u32::MAX),
-            last_changed: u32::try_from(report.changed).unwrap_or(u32::MAX),
-            problems: report
-                .warnings
-                .iter()
-                .map(|w| SyncProblem {
-                    file: w.file.clone(),
-                    reason: w.reason.clone(),
-                })
-                .collect(),
-            last_error: None,
-        }
-    })?;
+    let record = Record {
+        last_sync_at: Some(now),
+        last_attempt_at: Some(now),
+        devices: u32::try_from(report.devices).unwrap_or(u32::MAX),
+        last_changed: u32::try_from(report.changed).unwrap_or(u32::MAX),
+        problems: report
+            .warnings
+            .iter()
+            .map(|w| SyncProblem {
+                file: w.file.clone(),
+                reason: w.reason.clone(),
+            })
+            .collect(),
+        last_error: None,
+    };
+    service.update_record(|r| *r = record.clone())?;
     Ok(Done {
         changed: report.changed,
         backup_failure,
         saved,
+        record,
     })
 }
 
@@ -538,7 +569,7 @@ pub fn announce<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
     if let Ok(done) = result {
         crate::commands::report_backup(app, done.backup_failure.clone());
     }
-    tell(app);
+    tell(app, result);
 }
 
 // ---- the background thread

@@ -79,9 +79,14 @@ pub async fn sync_off<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
     sync::status(&app.state::<AppState>(), &app.state::<SyncService>())
 }
 
-/// Tells the UI about a sync, then answers with the status (or the sync's error).
+/// Tells the UI about a sync, then answers with its status (or its error).
 fn finish<R: Runtime>(app: &AppHandle<R>, result: AppResult<sync::Done>) -> AppResult<SyncStatus> {
     sync::announce(app, &result);
+    let status = sync::status_after(
+        &app.state::<AppState>(),
+        &app.state::<SyncService>(),
+        &result,
+    );
     result?;
-    sync::status(&app.state::<AppState>(), &app.state::<SyncService>())
+    status
 }
