@@ -5,6 +5,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+mod sync;
+pub use sync::*;
+
 /// Which platform the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]

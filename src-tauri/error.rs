@@ -1,7 +1,7 @@
 //! The one error type of every command, serialized as `{ kind, message }` (docs/ipc.md).
 //! Messages come from the core's errors, which never hold a secret.
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Serialize, Serializer};
 use twofold_core::import::ImportError;
 use twofold_core::payload::PayloadError;
 use twofold_core::push::privacyidea::EnrolError;
@@ -11,7 +11,7 @@ use twofold_core::vault::file::FileError;
 use twofold_core::vault::{OpenError, VaultError};
 
 /// What kind of failure, so the UI can react to it without reading the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub enum ErrorKind {
     /// The password does not open the vault or the file being imported.
@@ -52,6 +52,8 @@ pub enum ErrorKind {
     LocationUnavailable,
     /// Approving needs device authentication first (`pin=True` / `app_force_unlock`).
     AuthRequired,
+    /// The sync passphrase does not open the sync set's key file.
+    WrongSyncPassphrase,
 }
 
 /// A failed command: a kind for the UI and a message for the person.

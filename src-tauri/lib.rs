@@ -10,11 +10,14 @@ pub mod error;
 mod platform;
 pub mod push;
 pub mod state;
+pub mod sync;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod tests_push;
+#[cfg(test)]
+mod tests_sync;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -26,7 +29,7 @@ use state::{AppState, KdfSource, reason};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{accounts, export, import, push, scan, settings, vault};
+    use commands::{accounts, export, import, push, scan, settings, sync, vault};
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,
@@ -67,6 +70,12 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         push::push_enrol_preview,
         push::push_enrol_confirm,
         push::push_enrol_cancel,
+        sync::sync_status,
+        sync::sync_folder_choose,
+        sync::sync_webdav_choose,
+        sync::sync_setup,
+        sync::sync_now,
+        sync::sync_off,
     ]
 }
 
@@ -167,6 +176,7 @@ pub fn app_builder<R: Runtime>(
                 Some(d) => d,
                 None => data_dir(app)?,
             };
+            let sync_service = sync::SyncService::new(&dir);
             let state = AppState::new(dir, options.kdf);
             state.set_device(match options.device.clone() {
                 Some(device) => device,
@@ -174,6 +184,7 @@ pub fn app_builder<R: Runtime>(
             });
             app.manage(state);
             app.manage(push::PushService::default());
+            app.manage(sync_service);
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }
@@ -182,6 +193,7 @@ pub fn app_builder<R: Runtime>(
             if let Some(every) = options.poll_every {
                 push::poller::spawn(app.handle().clone(), every);
             }
+            sync::spawn(app.handle().clone());
             Ok(())
         })
         .on_window_event(on_window_event)

@@ -294,6 +294,12 @@ impl AppState {
         }
     }
 
+    /// Reads the state for a background look (the sync thread): `None` when it is poisoned,
+    /// which is left for [`AppState::get`] and the lock paths to handle (they lock the vault).
+    pub fn peek<T>(&self, f: impl FnOnce(&Inner) -> T) -> Option<T> {
+        self.inner.lock().ok().map(|inner| f(&inner))
+    }
+
     /// Writes the settings file.
     pub fn save_prefs(&self, prefs: &Prefs) -> AppResult<()> {
         std::fs::create_dir_all(&self.dir).map_err(|e| {

@@ -1226,6 +1226,12 @@ fn typescript_bindings_are_current() {
         PushEnrolPreview::decl(),
         PushPollFailure::decl(),
         PushPollStatus::decl(),
+        SyncState::decl(),
+        SyncTargetKind::decl(),
+        SyncTargetView::decl(),
+        SyncProblem::decl(),
+        SyncFailure::decl(),
+        SyncStatus::decl(),
         ErrorKind::decl(),
         AppErrorTs::decl(),
     ];

@@ -8,6 +8,7 @@ pub mod platform;
 pub mod push;
 pub mod scan;
 pub mod settings;
+pub mod sync;
 pub mod vault;
 
 use tauri::{AppHandle, Emitter, Runtime};

@@ -553,12 +553,93 @@ failures: Array<PushPollFailure>,
  */
 clockOff: boolean, };
 
-export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired";
+export type SyncState = "off" | "needsPassphrase" | "on";
+
+export type SyncTargetKind = "folder" | "webdav";
+
+export type SyncTargetView = { 
+/**
+ * Folder or WebDAV.
+ */
+kind: SyncTargetKind, 
+/**
+ * The folder's path, or the server's URL (never with credentials).
+ */
+place: string, 
+/**
+ * The WebDAV user, if any.
+ */
+user: string | null, };
+
+export type SyncProblem = { 
+/**
+ * The file's name in the target.
+ */
+file: string, 
+/**
+ * Why it was left out, in plain words.
+ */
+reason: string, };
+
+export type SyncFailure = { 
+/**
+ * As a command's error.
+ */
+kind: ErrorKind, 
+/**
+ * Plain words, never a secret.
+ */
+message: string, };
+
+export type SyncStatus = { 
+/**
+ * Off, waiting for the passphrase, or on.
+ */
+state: SyncState, 
+/**
+ * The target (chosen or joined); `null` when off.
+ */
+target: SyncTargetView | null, 
+/**
+ * Waiting for the passphrase, and the target holds no sync set yet: the passphrase
+ * creates one (ask for it twice).
+ */
+creating: boolean, 
+/**
+ * A sync is running now.
+ */
+running: boolean, 
+/**
+ * When the last sync succeeded (Unix seconds); `null`: never.
+ */
+lastSyncAt: number | null, 
+/**
+ * When the last sync was tried (Unix seconds).
+ */
+lastAttemptAt: number | null, 
+/**
+ * Other devices whose data the last sync merged.
+ */
+devices: number, 
+/**
+ * Accounts the last sync added, changed or removed here.
+ */
+lastChanged: number, 
+/**
+ * Files the last sync left out, each with why.
+ */
+problems: Array<SyncProblem>, 
+/**
+ * Why the last sync failed; `null` when it succeeded.
+ */
+lastError: SyncFailure | null, };
+
+export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase";
 
 export type AppError = { kind: ErrorKind, message: string, };
 
 /** Every ErrorKind, in declaration order. */
-export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase"] as const satisfies readonly ErrorKind[];
 
 /** The settings of a new installation (Settings::default()). */
 export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"language":"system","theme":"system","backupFolder":null};

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Settings, VaultLockedPayload,
+  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Settings, SyncStatus, VaultLockedPayload,
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
@@ -72,6 +72,16 @@ export const ipc = {
   backupNow: () => call<BackupStatus>("backup_now"),
   backupStatus: () => call<BackupStatus>("backup_status"),
   touch: () => call<void>("touch"),
+  // Sync between devices (docs/ipc.md, "Sync")
+  syncStatus: () => call<SyncStatus>("sync_status"),
+  /** Rust opens the folder dialog (Unsupported on phones: offer WebDAV); cancelled: unchanged. */
+  syncFolderChoose: () => call<SyncStatus>("sync_folder_choose"),
+  syncWebdavChoose: (url: string, user: string, password: string) =>
+    call<SyncStatus>("sync_webdav_choose", { url, user, password }),
+  /** The passphrase, entered once: joins the chosen place's sync set (or creates one) and syncs. */
+  syncSetup: (passphrase: string) => call<SyncStatus>("sync_setup", { passphrase }),
+  syncNow: () => call<SyncStatus>("sync_now"),
+  syncOff: () => call<SyncStatus>("sync_off"),
   // docs/ipc-push.md
   pushAccounts: () => call<PushAccountView[]>("push_accounts"),
   pushPoll: () => call<PushChallengeView[]>("push_poll"),
@@ -104,6 +114,11 @@ export function onPushChallenges(cb: (p: PushChallengeView[]) => void): Promise<
 
 export function onPushPollStatus(cb: (p: PushPollStatus) => void): Promise<UnlistenFn> {
   return listen<PushPollStatus>("push-poll-status", (e) => cb(e.payload));
+}
+
+/** A sync finished or failed; the account list refreshes when it changed accounts. */
+export function onSyncStatus(cb: (p: SyncStatus) => void): Promise<UnlistenFn> {
+  return listen<SyncStatus>("sync-status", (e) => cb(e.payload));
 }
 
 export function onPushOpen(cb: (p: PushOpenPayload) => void): Promise<UnlistenFn> {

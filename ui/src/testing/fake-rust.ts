@@ -8,7 +8,7 @@ import { emit } from "@tauri-apps/api/event";
 import { DEFAULT_SETTINGS } from "../lib/types";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
-  ImportReportView, ManualAccount, MigrationProgress, Platform, Settings,
+  ImportReportView, ManualAccount, MigrationProgress, Platform, Settings, SyncProblem, SyncStatus,
 } from "../lib/types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
@@ -43,6 +43,15 @@ export interface FakeConfig {
   saveFolder?: string | null;
   /** What the folder dialog (backup_folder_choose) answers; null: cancelled. */
   pickFolder?: string | null;
+  /** What the folder dialog of sync_folder_choose answers (default /home/me/Sync); null: cancelled. */
+  syncFolder?: string | null;
+  /**
+   * The sync folder holds a sync set of other devices already (joining needs its passphrase);
+   * `accounts` arrive with the first sync, `problems` are files every sync leaves out.
+   */
+  syncSet?: { passphrase: string; devices?: number; accounts?: string[]; problems?: SyncProblem[] };
+  /** This device syncs already (through syncFolder, with syncSet). */
+  syncOn?: boolean;
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -183,7 +192,19 @@ export function installFake(): void {
     /** Push enrolments sent to the server (only push_enrol_confirm sends one). */
     enrolmentsSent: [] as string[],
     pollStatus: { at: 0, failures: [], clockOff: false } as PushPollStatus,
+    syncFolder: cfg.syncFolder === undefined ? "/home/me/Sync" : cfg.syncFolder,
+    sync: {
+      state: cfg.syncOn ? "on" : "off", target: cfg.syncOn ? { kind: "folder", place: cfg.syncFolder ?? "/home/me/Sync", user: null } : null,
+      creating: false, running: false, lastSyncAt: cfg.syncOn ? nowSecsAtStart() - 300 : null, lastAttemptAt: null,
+      devices: cfg.syncOn ? cfg.syncSet?.devices ?? 1 : 0, lastChanged: 0, problems: cfg.syncOn ? cfg.syncSet?.problems ?? [] : [],
+      lastError: null,
+    } as SyncStatus,
+    /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
+    syncPassphrases: [] as string[],
   };
+  function nowSecsAtStart() {
+    return Math.floor(Date.now() / 1000);
+  }
   const nowSecs = () => Math.floor(Date.now() / 1000);
   function addChallenge(c: FakeChallenge) {
     const acc = state.pushAccounts.find((a) => a.serial === (c.serial ?? state.pushAccounts[0]?.serial));
@@ -579,6 +600,52 @@ export function installFake(): void {
     },
     backup_status: () => state.backup,
     touch: () => undefined,
+    // docs/ipc.md "Sync": the folder dialog is Rust's; phones have no folder target.
+    sync_status: () => (needUnlocked(), state.sync),
+    sync_folder_choose: () => {
+      needUnlocked();
+      if (state.platform !== "desktop") fail("Unsupported", "syncing through a folder is not available on this phone: sync through a WebDAV server instead");
+      if (state.sync.state === "on") fail("InvalidInput", "sync is on already: turn it off before choosing another place");
+      if (state.syncFolder === null) return state.sync;
+      state.sync = { ...state.sync, state: "needsPassphrase", target: { kind: "folder", place: state.syncFolder, user: null }, creating: !cfg.syncSet };
+      return state.sync;
+    },
+    sync_webdav_choose: (a) => {
+      needUnlocked();
+      if (!String(a.url ?? "").trim()) fail("InvalidInput", "enter the WebDAV server's address");
+      return fail("Unsupported", "syncing through WebDAV is not in this version yet; sync through a folder instead");
+    },
+    sync_setup: (a) => {
+      needUnlocked();
+      if (state.sync.state !== "needsPassphrase") fail("InvalidInput", "choose a folder or a WebDAV server first");
+      const pass = String(a.passphrase ?? "");
+      state.syncPassphrases.push(pass);
+      if (!pass) fail("InvalidInput", "the sync passphrase must not be empty");
+      if (cfg.syncSet && pass !== cfg.syncSet.passphrase) fail("WrongSyncPassphrase", "wrong sync passphrase");
+      let changed = 0;
+      for (const uri of cfg.syncSet?.accounts ?? []) changed += addUri(uri).added.length;
+      state.sync = {
+        ...state.sync, state: "on", creating: false, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(),
+        devices: cfg.syncSet ? cfg.syncSet.devices ?? 1 : 0, lastChanged: changed, problems: cfg.syncSet?.problems ?? [], lastError: null,
+      };
+      void emit("sync-status", state.sync);
+      return state.sync;
+    },
+    sync_now: () => {
+      needUnlocked();
+      if (state.sync.state !== "on") fail("InvalidInput", "sync is off: choose a folder first");
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), lastChanged: 0, lastError: null };
+      void emit("sync-status", state.sync);
+      return state.sync;
+    },
+    sync_off: () => {
+      needUnlocked();
+      state.sync = {
+        state: "off", target: null, creating: false, running: false, lastSyncAt: null, lastAttemptAt: null, devices: 0,
+        lastChanged: 0, problems: [], lastError: null,
+      };
+      return state.sync;
+    },
   };
 
   mockIPC(
@@ -616,5 +683,16 @@ export function installFake(): void {
       return emit("push-challenges", pendingPush());
     },
     lockIdle: () => lock("idle"),
+    /** Another device's account arrives with a background sync: sync-status with lastChanged. */
+    syncArrives: (uri: string) => {
+      const changed = addUri(uri).added.length;
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastChanged: changed, lastError: null };
+      return emit("sync-status", state.sync);
+    },
+    /** A background sync fails (the folder went away). */
+    syncFails: (kind: ErrorKind, message: string) => {
+      state.sync = { ...state.sync, lastAttemptAt: nowSecs(), lastChanged: 0, lastError: { kind, message } };
+      return emit("sync-status", state.sync);
+    },
   };
 }

@@ -1,0 +1,92 @@
+//! Sync between the user's devices (docs/ipc.md, "Sync"): one-line delegations to
+//! [`crate::sync`], run off the async workers (dialogs, the target's I/O, key derivation).
+//! Each sync is told to the UI with the `sync-status` event as well as answered.
+
+use tauri::{AppHandle, Manager, Runtime, State};
+use zeroize::Zeroizing;
+
+use crate::dto::SyncStatus;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use crate::sync::{self, SyncService};
+
+/// Runs `work` with the state and the sync service on a blocking thread.
+async fn blocking<R: Runtime, T: Send + 'static>(
+    app: &AppHandle<R>,
+    work: impl FnOnce(&AppState, &SyncService) -> AppResult<T> + Send + 'static,
+) -> AppResult<T> {
+    let handle = app.clone();
+    tauri::async_runtime::spawn_blocking(move || {
+        work(&handle.state::<AppState>(), &handle.state::<SyncService>())
+    })
+    .await
+    .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
+/// How sync stands. Only while unlocked.
+#[tauri::command]
+pub async fn sync_status(
+    state: State<'_, AppState>,
+    service: State<'_, SyncService>,
+) -> AppResult<SyncStatus> {
+    sync::status(&state, &service)
+}
+
+/// Rust opens the folder dialog; the chosen folder waits for the passphrase (`sync_setup`).
+#[tauri::command]
+pub async fn sync_folder_choose<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
+    blocking(&app, sync::choose_folder).await
+}
+
+/// A WebDAV server to sync through; waits for the passphrase like a folder.
+#[tauri::command]
+pub async fn sync_webdav_choose<R: Runtime>(
+    app: AppHandle<R>,
+    url: String,
+    user: String,
+    password: Zeroizing<String>,
+) -> AppResult<SyncStatus> {
+    blocking(&app, move |s, v| {
+        sync::choose_webdav(s, v, &url, &user, password)
+    })
+    .await
+}
+
+/// Joins (or creates) the chosen target's sync set with the passphrase, entered once, and
+/// syncs.
+#[tauri::command]
+pub async fn sync_setup<R: Runtime>(
+    app: AppHandle<R>,
+    passphrase: Zeroizing<String>,
+) -> AppResult<SyncStatus> {
+    let result = blocking(&app, move |s, v| sync::set_up(s, v, passphrase)).await;
+    finish(&app, result)
+}
+
+/// Syncs now.
+#[tauri::command]
+pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
+    let result = blocking(&app, sync::sync_now).await;
+    finish(&app, result)
+}
+
+/// Turns sync off on this device (the accounts stay; the target's files stay for the other
+/// devices).
+#[tauri::command]
+pub async fn sync_off<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
+    let backup = blocking(&app, sync::turn_off).await?;
+    super::report_backup(&app, backup);
+    sync::status(&app.state::<AppState>(), &app.state::<SyncService>())
+}
+
+/// Tells the UI about a sync, then answers with its status (or its error).
+fn finish<R: Runtime>(app: &AppHandle<R>, result: AppResult<sync::Done>) -> AppResult<SyncStatus> {
+    sync::announce(app, &result);
+    let status = sync::status_after(
+        &app.state::<AppState>(),
+        &app.state::<SyncService>(),
+        &result,
+    );
+    result?;
+    status
+}

@@ -1,0 +1,98 @@
+//! The sync types that cross the IPC boundary (docs/ipc.md, "Sync"). No secret: the
+//! passphrase and a WebDAV password only come in, as command arguments, wiped on drop.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ErrorKind;
+
+/// Whether this device syncs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum SyncState {
+    /// No target.
+    Off,
+    /// A target was chosen; the sync passphrase is needed (`sync_setup`).
+    NeedsPassphrase,
+    /// This device is a member of the target's sync set.
+    On,
+}
+
+/// What kind of place the accounts sync through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum SyncTargetKind {
+    /// A folder that a sync tool carries.
+    Folder,
+    /// A WebDAV server.
+    Webdav,
+}
+
+/// The target as a person reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncTargetView {
+    /// Folder or WebDAV.
+    pub kind: SyncTargetKind,
+    /// The folder's path, or the server's URL (never with credentials).
+    pub place: String,
+    /// The WebDAV user, if any.
+    pub user: Option<String>,
+}
+
+/// A file of the target left out of the last sync (damaged, altered, rolled back, too large).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncProblem {
+    /// The file's name in the target.
+    pub file: String,
+    /// Why it was left out, in plain words.
+    pub reason: String,
+}
+
+/// Why the last sync failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncFailure {
+    /// As a command's error.
+    pub kind: ErrorKind,
+    /// Plain words, never a secret.
+    pub message: String,
+}
+
+/// How sync stands (`sync_status` and the `sync-status` event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncStatus {
+    /// Off, waiting for the passphrase, or on.
+    pub state: SyncState,
+    /// The target (chosen or joined); `null` when off.
+    pub target: Option<SyncTargetView>,
+    /// Waiting for the passphrase, and the target holds no sync set yet: the passphrase
+    /// creates one (ask for it twice).
+    pub creating: bool,
+    /// A sync is running now.
+    pub running: bool,
+    /// When the last sync succeeded (Unix seconds); `null`: never.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub last_sync_at: Option<u64>,
+    /// When the last sync was tried (Unix seconds).
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub last_attempt_at: Option<u64>,
+    /// Other devices whose data the last sync merged.
+    pub devices: u32,
+    /// Accounts the last sync added, changed or removed here.
+    pub last_changed: u32,
+    /// Files the last sync left out, each with why.
+    pub problems: Vec<SyncProblem>,
+    /// Why the last sync failed; `null` when it succeeded.
+    pub last_error: Option<SyncFailure>,
+}
+
+/// The `sync-status` event's name (payload `SyncStatus`): a sync finished or failed.
+pub const EVENT_SYNC_STATUS: &str = "sync-status";

@@ -1,0 +1,636 @@
+//! Sync between the user's devices in the app (`docs/sync.md`, `docs/ipc.md` "Sync"):
+//! choosing the target, joining or creating the sync set with the passphrase entered once,
+//! syncing on demand and automatically, and the status the settings screen shows.
+//! `twofold-sync` lists and writes the target and runs the merge (the core's, sans-IO); this
+//! module decides when, holds the locks, saves the vault and keeps the status.
+//!
+//! Locks: the target is listed with no lock held (its I/O may be slow: a network folder, a
+//! WebDAV server); then, under the state's lock, [`AppState::begin_change`] takes the vault's
+//! writer lock and reloads, the merge runs on a copy of the vault against the listing, this
+//! device's files are written, and the copy becomes the vault and is saved. The writes stay
+//! under the state's lock because every other change of the vault in this app waits for the
+//! writer lock while holding the state's lock: releasing it in between would stall them.
+//!
+//! When: after an unlock (the app's launch included), when the app comes back to the
+//! foreground, [`DEBOUNCE`] after the last saved change of the vault, and on demand. A
+//! background thread ([`spawn`]) watches the state for the first three; a change is any save
+//! (the fingerprint of the vault file as the app last wrote it changes), so no command has to
+//! remember to ask.
+//!
+//! Phones: there is no folder target on Android or iOS. The dialog plugin has no folder
+//! picker there (tauri-apps/plugins-workspace#933), and the platforms' pickers answer with a
+//! storage-access-framework tree URI (Android) or a security-scoped URL that must be opened
+//! through a bookmark (iOS), neither a path `std::fs` can list and write; choosing a folder is
+//! `Unsupported` and the UI offers WebDAV.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tauri::{AppHandle, Emitter, Manager, Runtime};
+use twofold_core::rng::{Rng, SystemRng};
+use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
+use twofold_core::vault::{KdfParams, Vault, file};
+use twofold_sync::{Listing, RunError, Store, Target, TargetError};
+use zeroize::Zeroizing;
+
+use crate::dto::{
+    EVENT_SYNC_STATUS, SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind,
+    SyncTargetView,
+};
+use crate::error::{AppError, AppResult, ErrorKind};
+use crate::state::{AppState, unix_now, unix_now_ms};
+
+/// How long after the last change a sync starts (changes in a row make one sync).
+pub const DEBOUNCE: Duration = Duration::from_secs(2);
+/// How often the background thread looks at the state.
+const TICK: Duration = Duration::from_millis(250);
+/// The status file beside the vault: when the last sync ran and how it went. Nothing secret
+/// (no target, no account): the settings screen shows it after a restart.
+const STATUS_FILE: &str = "sync-status.json";
+
+/// Why a folder cannot be chosen on a phone (see the module's documentation).
+#[cfg(mobile)]
+const NO_FOLDER_ON_PHONES: &str = "syncing through a folder is not available on this phone: its folder picker gives no path this version can read and write; sync through a WebDAV server instead";
+
+/// WebDAV until the WebDAV target is merged.
+const NO_WEBDAV_YET: &str =
+    "syncing through WebDAV is not in this version yet; sync through a folder instead";
+
+/// How the last sync went, as kept in [`STATUS_FILE`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+struct Record {
+    last_sync_at: Option<u64>,
+    last_attempt_at: Option<u64>,
+    devices: u32,
+    last_changed: u32,
+    problems: Vec<SyncProblem>,
+    last_error: Option<SyncFailure>,
+}
+
+/// A target chosen but not joined yet: the passphrase comes next.
+struct Pending {
+    target: Target,
+    /// No sync set there yet: the passphrase creates one (the UI asks for it twice).
+    creating: bool,
+}
+
+/// What the app keeps for sync beside the state, managed by Tauri.
+pub struct SyncService {
+    pending: Mutex<Option<Pending>>,
+    record: Mutex<Record>,
+    /// One sync at a time (a command's and the background thread's).
+    one_at_a_time: Mutex<()>,
+    running: AtomicBool,
+    /// The vault file as the last sync saved it (that save is no change to sync again).
+    last_saved: Mutex<Option<file::Fingerprint>>,
+    debounce_ms: AtomicU64,
+    status_path: PathBuf,
+}
+
+impl std::fmt::Debug for SyncService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SyncService").finish_non_exhaustive()
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> AppResult<MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| AppError::internal("the sync service's state is poisoned"))
+}
+
+impl SyncService {
+    /// The service of an app whose files live in `dir`; the last sync's status is read from
+    /// there (a missing or unreadable status file is "never synced").
+    pub fn new(dir: &Path) -> SyncService {
+        let status_path = dir.join(STATUS_FILE);
+        let record = std::fs::read(&status_path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        SyncService {
+            pending: Mutex::new(None),
+            record: Mutex::new(record),
+            one_at_a_time: Mutex::new(()),
+            running: AtomicBool::new(false),
+            last_saved: Mutex::new(None),
+            debounce_ms: AtomicU64::new(DEBOUNCE.as_millis() as u64),
+            status_path,
+        }
+    }
+
+    /// How long after the last change a sync starts.
+    pub fn debounce(&self) -> Duration {
+        Duration::from_millis(self.debounce_ms.load(Ordering::Relaxed))
+    }
+
+    /// Changes the debounce (tests shorten it).
+    pub fn set_debounce(&self, after: Duration) {
+        let ms = u64::try_from(after.as_millis()).unwrap_or(u64::MAX);
+        self.debounce_ms.store(ms, Ordering::Relaxed);
+    }
+
+    fn save_record(&self, record: &Record) {
+        // The status is a convenience: a status file that cannot be written is not a failed
+        // sync (the vault and the target have it all); it is kept in memory either way.
+        if let Ok(bytes) = serde_json::to_vec_pretty(record) {
+            let _ = file::write_atomic(&self.status_path, &bytes, false);
+        }
+    }
+
+    fn update_record(&self, f: impl FnOnce(&mut Record)) -> AppResult<()> {
+        let mut record = lock(&self.record)?;
+        f(&mut record);
+        self.save_record(&record);
+        Ok(())
+    }
+}
+
+// ---- targets
+
+/// The store of `target` (the wiring point of further targets: WebDAV gets its password from
+/// the vault here).
+fn open_store(target: &Target, _vault: &Vault) -> AppResult<Box<dyn Store>> {
+    Ok(twofold_sync::open(target))
+}
+
+/// The target as the status shows it.
+fn target_view(target: &Target) -> SyncTargetView {
+    match target {
+        Target::Folder(_) => SyncTargetView {
+            kind: SyncTargetKind::Folder,
+            place: target.describe(),
+            user: None,
+        },
+    }
+}
+
+/// A store whose listing was read beforehand (without the state's lock) and whose writes are
+/// kept, to be made on the real store once the run succeeded.
+struct Prefetched {
+    listing: Option<Listing>,
+    writes: Vec<TargetFile>,
+}
+
+impl Store for Prefetched {
+    fn list(&mut self) -> Result<Listing, TargetError> {
+        Ok(self.listing.take().unwrap_or_default())
+    }
+
+    fn put(
+        &mut self,
+        file: &TargetFile,
+        _device: twofold_core::sync::DeviceId,
+        _rng: &dyn Rng,
+    ) -> Result<(), TargetError> {
+        self.writes.push(file.clone());
+        Ok(())
+    }
+}
+
+/// Whether `listing` holds a sync set already (a key file).
+// Phones: used once WebDAV is (no folder target there).
+#[cfg_attr(mobile, allow(dead_code))]
+fn has_key_file(listing: &Listing) -> bool {
+    listing.files.iter().any(|f| {
+        twofold_core::sync::replica::kind_of(&f.bytes) == twofold_core::sync::FileKind::KeyFile
+    })
+}
+
+// ---- errors
+
+/// The kind and message of a failed sync. A wrong passphrase has its own kind.
+pub fn run_error(e: RunError) -> AppError {
+    let message = e.to_string();
+    let kind = match e {
+        RunError::Target(TargetError::Io { .. }) => ErrorKind::Io,
+        RunError::Target(TargetError::TooManyFiles) => ErrorKind::InvalidInput,
+        RunError::Target(TargetError::Rng) => ErrorKind::Internal,
+        RunError::Sync(s) => match s {
+            SyncError::WrongPassphrase | SyncError::KeyFile(KeyFileError::WrongPassphrase) => {
+                ErrorKind::WrongSyncPassphrase
+            }
+            SyncError::KeyFile(KeyFileError::KdfRefused | KeyFileError::Malformed(_))
+            | SyncError::Membership => ErrorKind::Corrupt,
+            SyncError::PassphraseNeeded | SyncError::TooManyFiles => ErrorKind::InvalidInput,
+            SyncError::KeyFile(KeyFileError::Rng(_))
+            | SyncError::Replica(_)
+            | SyncError::Rng(_) => ErrorKind::Internal,
+        },
+        RunError::Vault(v) => return AppError::from(v),
+        RunError::Passphrase(_) => ErrorKind::InvalidInput,
+    };
+    AppError::new(kind, message)
+}
+
+// ---- the status
+
+/// Sync's status for the settings screen. Needs the vault unlocked (the target is in it).
+pub fn status(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
+    status_with(state, service, None)
+}
+
+/// The status right after `result`: that sync's own figures, even when another sync (the
+/// background thread's) ran since, so that a sync that changed accounts is told as such.
+pub fn status_after(
+    state: &AppState,
+    service: &SyncService,
+    result: &AppResult<Done>,
+) -> AppResult<SyncStatus> {
+    status_with(
+        state,
+        service,
+        result.as_ref().ok().map(|d| d.record.clone()),
+    )
+}
+
+fn status_with(
+    state: &AppState,
+    service: &SyncService,
+    record: Option<Record>,
+) -> AppResult<SyncStatus> {
+    let target = {
+        let inner = state.get()?;
+        inner.vault()?.sync_target().map(str::to_owned)
+    };
+    let record = match record {
+        Some(r) => r,
+        None => lock(&service.record)?.clone(),
+    };
+    let pending = lock(&service.pending)?;
+    let running = service.running.load(Ordering::Relaxed);
+    let (sync_state, view, creating) = match (&*pending, target) {
+        (Some(p), _) => (
+            SyncState::NeedsPassphrase,
+            Some(target_view(&p.target)),
+            p.creating,
+        ),
+        (None, Some(t)) => {
+            let view = Target::parse(&t).ok().map(|t| target_view(&t));
+            (SyncState::On, view, false)
+        }
+        (None, None) => (SyncState::Off, None, false),
+    };
+    let on = sync_state == SyncState::On;
+    Ok(SyncStatus {
+        state: sync_state,
+        target: view,
+        creating,
+        running,
+        last_sync_at: record.last_sync_at.filter(|_| on),
+        last_attempt_at: record.last_attempt_at.filter(|_| on),
+        devices: if on { record.devices } else { 0 },
+        last_changed: if on { record.last_changed } else { 0 },
+        problems: if on { record.problems } else { Vec::new() },
+        last_error: record.last_error.filter(|_| on),
+    })
+}
+
+/// Tells the UI how sync stands after `result` (after every sync; the account list refreshes
+/// when `lastChanged` is not 0).
+fn tell<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
+    let status = status_after(
+        &app.state::<AppState>(),
+        &app.state::<SyncService>(),
+        result,
+    );
+    if let Ok(status) = status {
+        // Nobody to tell when the webview is gone; the status file keeps it.
+        let _ = app.emit(EVENT_SYNC_STATUS, status);
+    }
+}
+
+// ---- choosing the target
+
+fn check_off(state: &AppState) -> AppResult<()> {
+    let inner = state.get()?;
+    if inner.vault()?.sync_target().is_some() {
+        return Err(AppError::invalid(
+            "sync is on already: turn it off before choosing another place",
+        ));
+    }
+    Ok(())
+}
+
+/// Lists `target` (no lock held) and keeps it as the pending target.
+#[cfg_attr(mobile, allow(dead_code))]
+fn choose(state: &AppState, service: &SyncService, target: Target) -> AppResult<SyncStatus> {
+    let store = {
+        let inner = state.get()?;
+        open_store(&target, inner.vault()?)?
+    };
+    let mut store = store;
+    let listing = store.list().map_err(|e| run_error(e.into()))?;
+    *lock(&service.pending)? = Some(Pending {
+        creating: !has_key_file(&listing),
+        target,
+    });
+    status(state, service)
+}
+
+/// The folder the system's folder dialog chose, kept as the pending target; unchanged when
+/// the dialog was cancelled. Blocking (the dialog); only while unlocked and sync is off.
+#[cfg(desktop)]
+pub fn choose_folder(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
+    check_off(state)?;
+    let Some(folder) = state.device()?.choose_folder()? else {
+        return status(state, service);
+    };
+    if !folder.is_absolute() || !folder.is_dir() {
+        return Err(AppError::invalid(format!(
+            "the sync folder {} is not an existing folder",
+            folder.display()
+        )));
+    }
+    if folder.canonicalize().ok() == state.dir().canonicalize().ok() {
+        return Err(AppError::invalid(
+            "choose another folder than the app's own for sync",
+        ));
+    }
+    choose(state, service, Target::Folder(folder))
+}
+
+/// Phones: no folder target (see the module's documentation); the UI offers WebDAV.
+#[cfg(mobile)]
+pub fn choose_folder(state: &AppState, _service: &SyncService) -> AppResult<SyncStatus> {
+    check_off(state)?;
+    Err(AppError::unsupported(NO_FOLDER_ON_PHONES))
+}
+
+/// A WebDAV server as the pending target: `Unsupported` until the WebDAV target is merged.
+/// The URL, user and password are checked for presence now so that the UI's form is final.
+pub fn choose_webdav(
+    state: &AppState,
+    _service: &SyncService,
+    url: &str,
+    _user: &str,
+    _password: Zeroizing<String>,
+) -> AppResult<SyncStatus> {
+    check_off(state)?;
+    if url.trim().is_empty() {
+        return Err(AppError::invalid("enter the WebDAV server's address"));
+    }
+    Err(AppError::unsupported(NO_WEBDAV_YET))
+}
+
+// ---- syncing
+
+/// What a sync did, for the caller to tell.
+#[derive(Debug)]
+pub struct Done {
+    /// Accounts added, changed or removed here.
+    pub changed: usize,
+    /// The automatic backup after saving failed with this message.
+    pub backup_failure: Option<String>,
+    /// The vault file as this sync saved it.
+    pub saved: Option<file::Fingerprint>,
+    /// The status record this sync wrote.
+    record: Record,
+}
+
+/// The passphrase of a setup, and the Argon2id parameters when the target had no sync set
+/// when it was chosen (they are calibrated before any lock is taken).
+struct Setup {
+    passphrase: Zeroizing<String>,
+    kdf: Option<KdfParams>,
+}
+
+/// One sync (blocking: the target's I/O): with the pending target and `setup`'s passphrase
+/// when setting up, else with the vault's target. Holds the locks as the module says.
+fn run(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResult<Done> {
+    let _one = lock(&service.one_at_a_time)?;
+    service.running.store(true, Ordering::Relaxed);
+    let result = run_locked(state, service, setup);
+    service.running.store(false, Ordering::Relaxed);
+    result
+}
+
+fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResult<Done> {
+    let target = match &setup {
+        Some(_) => lock(&service.pending)?
+            .as_ref()
+            .map(|p| p.target.clone())
+            .ok_or_else(|| AppError::invalid("choose a folder or a WebDAV server first"))?,
+        None => {
+            let inner = state.get()?;
+            let stored = inner
+                .vault()?
+                .sync_target()
+                .ok_or_else(|| AppError::invalid("sync is off: choose a folder first"))?
+                .to_owned();
+            Target::parse(&stored).map_err(|e| AppError::unsupported(e.to_string()))?
+        }
+    };
+    let mut store = {
+        let inner = state.get()?;
+        open_store(&target, inner.vault()?)?
+    };
+    // The target's files, read without any lock.
+    let listing = store.list().map_err(|e| run_error(e.into()))?;
+
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
+    let bytes = file::read(&state.vault_path())?;
+    let mut copy = inner.vault()?.reload(&bytes)?;
+    let mut prefetched = Prefetched {
+        listing: Some(listing),
+        writes: Vec::new(),
+    };
+    let rng = SystemRng::new();
+    let mut passphrase = |creating: bool| match &setup {
+        Some(Setup { kdf: None, .. }) if creating => Err(RunError::Passphrase(
+            "the sync set is gone from this place since it was chosen: choose it again".into(),
+        )),
+        Some(s) => Ok((s.passphrase.clone(), s.kdf.unwrap_or(KdfParams::MIN))),
+        None => Err(RunError::Passphrase(
+            "this device has not joined the sync set: set sync up again with the passphrase".into(),
+        )),
+    };
+    let report = twofold_sync::run(
+        &mut copy,
+        &target,
+        &mut prefetched,
+        &mut passphrase,
+        unix_now_ms(),
+        &rng,
+    )
+    .map_err(run_error)?;
+    let device = match copy.sync_membership() {
+        Some(Ok(m)) => m.device,
+        _ => return Err(AppError::internal("the sync left no membership")),
+    };
+    for write in &prefetched.writes {
+        store
+            .put(write, device, &rng)
+            .map_err(|e| run_error(e.into()))?;
+    }
+    // Saving after a sync is not user activity: it must not keep the vault from locking.
+    let idle_since = inner.last_activity;
+    inner.vault = Some(copy);
+    let backup_failure = state.save_vault(&mut inner, &writer)?;
+    inner.last_activity = idle_since;
+    let saved = inner.loaded;
+    drop(inner);
+    drop(writer);
+    *lock(&service.last_saved)? = saved;
+
+    if setup.is_some() {
+        *lock(&service.pending)? = None;
+    }
+    let now = unix_now();
+    let record = Record {
+        last_sync_at: Some(now),
+        last_attempt_at: Some(now),
+        devices: u32::try_from(report.devices).unwrap_or(u32::MAX),
+        last_changed: u32::try_from(report.changed).unwrap_or(u32::MAX),
+        problems: report
+            .warnings
+            .iter()
+            .map(|w| SyncProblem {
+                file: w.file.clone(),
+                reason: w.reason.clone(),
+            })
+            .collect(),
+        last_error: None,
+    };
+    service.update_record(|r| *r = record.clone())?;
+    Ok(Done {
+        changed: report.changed,
+        backup_failure,
+        saved,
+        record,
+    })
+}
+
+/// A sync that is not a setup, its failure kept in the status.
+fn run_and_record(state: &AppState, service: &SyncService) -> AppResult<Done> {
+    let result = run(state, service, None);
+    if let Err(e) = &result
+        && e.kind != ErrorKind::Locked
+    {
+        let now = unix_now();
+        service.update_record(|r| {
+            r.last_attempt_at = Some(now);
+            r.last_changed = 0;
+            r.last_error = Some(SyncFailure {
+                kind: e.kind,
+                message: e.message.clone(),
+            });
+        })?;
+    }
+    result
+}
+
+/// Joins or creates the sync set of the pending target with `passphrase` (entered once) and
+/// syncs. A wrong passphrase is `WrongSyncPassphrase` and changes nothing.
+pub fn set_up(
+    state: &AppState,
+    service: &SyncService,
+    passphrase: Zeroizing<String>,
+) -> AppResult<Done> {
+    if passphrase.is_empty() {
+        return Err(AppError::invalid("the sync passphrase must not be empty"));
+    }
+    let creating = lock(&service.pending)?.as_ref().is_some_and(|p| p.creating);
+    // A new key file gets calibrated Argon2id parameters; joining reads them from the file.
+    let kdf = if creating { Some(state.kdf()?) } else { None };
+    run(state, service, Some(Setup { passphrase, kdf }))
+}
+
+/// Syncs now (the `sync_now` command).
+pub fn sync_now(state: &AppState, service: &SyncService) -> AppResult<Done> {
+    run_and_record(state, service)
+}
+
+/// Turns sync off: the vault forgets the target and the sync key (the accounts stay, and so
+/// do the files in the target, for the other devices); a pending target is forgotten.
+pub fn turn_off(state: &AppState, service: &SyncService) -> AppResult<Option<String>> {
+    let _one = lock(&service.one_at_a_time)?;
+    *lock(&service.pending)? = None;
+    let mut inner = state.get()?;
+    let mut backup_failure = None;
+    if inner.vault()?.sync_target().is_some() {
+        let writer = state.begin_change(&mut inner)?;
+        inner.vault_mut()?.clear_sync();
+        backup_failure = state.save_vault(&mut inner, &writer)?;
+    }
+    drop(inner);
+    let record = Record::default();
+    *lock(&service.record)? = record;
+    let _ = std::fs::remove_file(&service.status_path);
+    Ok(backup_failure)
+}
+
+/// Tells the UI what a sync (or its failure) changed.
+pub fn announce<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
+    if let Ok(done) = result {
+        crate::commands::report_backup(app, done.backup_failure.clone());
+    }
+    tell(app, result);
+}
+
+// ---- the background thread
+
+/// What the background thread saw at its last look.
+#[derive(Default)]
+struct Seen {
+    unlocked: bool,
+    foreground: bool,
+    saved: Option<file::Fingerprint>,
+    due: Option<Instant>,
+}
+
+/// Syncs in the background for the life of the app: after an unlock, on a return to the
+/// foreground, and [`SyncService::debounce`] after the last saved change; only while the vault
+/// is unlocked and syncs somewhere. Each sync is told to the UI (`sync-status`).
+pub fn spawn<R: Runtime>(app: AppHandle<R>) {
+    std::thread::spawn(move || {
+        let mut seen = Seen {
+            foreground: true,
+            ..Seen::default()
+        };
+        loop {
+            std::thread::sleep(TICK);
+            let state = app.state::<AppState>();
+            let service = app.state::<SyncService>();
+            let look = state.peek(|inner| match inner.vault.as_ref() {
+                Some(v) => (true, v.sync_target().is_some(), inner.loaded),
+                None => (false, false, None),
+            });
+            let (unlocked, on, saved) = look.unwrap_or((false, false, None));
+            let foreground = state.is_foreground();
+            let now = Instant::now();
+            if !unlocked {
+                seen = Seen {
+                    foreground,
+                    ..Seen::default()
+                };
+                continue;
+            }
+            if !seen.unlocked || (foreground && !seen.foreground) {
+                // Unlocked (the launch too) or back in the foreground: sync now.
+                seen.due = Some(now);
+            } else if saved != seen.saved
+                && service.last_saved.lock().is_ok_and(|own| *own != saved)
+            {
+                // A change was saved: sync once the changes stop for a moment.
+                seen.due = Some(now + service.debounce());
+            }
+            seen.unlocked = true;
+            seen.foreground = foreground;
+            seen.saved = saved;
+            if !on || seen.due.is_none_or(|due| now < due) {
+                if !on {
+                    seen.due = None;
+                }
+                continue;
+            }
+            seen.due = None;
+            let result = run_and_record(&state, &service);
+            announce(&app, &result);
+        }
+    });
+}

@@ -1,0 +1,482 @@
+//! Shell tests of sync (docs/ipc.md, "Sync"): every sync command through Tauri's IPC under
+//! `mock_builder`, with real temporary folders as the target: two app vaults, and an app vault
+//! with a vault synced as the CLI does, converge through one folder; a wrong passphrase is its
+//! own kind and changes nothing; a change is synced after the debounce and after an unlock;
+//! turning off keeps the accounts; the status survives a restart.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tauri::Manager;
+use twofold_core::rng::SystemRng;
+use twofold_core::vault::{KdfParams, Vault, file};
+use twofold_sync::{Folder, Target};
+use zeroize::Zeroizing;
+
+use crate::sync::SyncService;
+use crate::tests::{Shell, shell_with};
+
+const PASS: &str = "purple monkey dishwasher";
+const GITHUB: &str = "otpauth://totp/GitHub:octo?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=GitHub";
+const BANK: &str = "otpauth://totp/Bank:me?secret=MFRGGZDFMZTWQ2LKNNWG23TPOA&issuer=Bank";
+const FORUM: &str = "otpauth://hotp/Forum:me?secret=GEZDGNBVGY3TQOJQ&issuer=Forum&counter=4";
+
+fn app() -> Shell {
+    shell_with(tempfile::tempdir().expect("temp dir"), None, false).unlocked()
+}
+
+/// The issuers of the app's accounts, sorted.
+fn issuers(s: &Shell) -> Vec<String> {
+    let mut v: Vec<String> = s
+        .ok("accounts_list", json!({}))
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|a| a["issuer"].as_str().expect("issuer").to_owned())
+        .collect();
+    v.sort();
+    v
+}
+
+/// The `*.twofold-sync` files in `dir`, name and bytes, sorted by name.
+fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
+        .expect("folder")
+        .map(|e| e.expect("entry"))
+        .map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            (name, std::fs::read(e.path()).expect("read"))
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+/// Chooses `folder` in the (fake) folder dialog of `s`.
+fn choose(s: &Shell, folder: &Path) -> Value {
+    s.device.will_pick_folder(Some(folder.to_owned()));
+    s.ok("sync_folder_choose", json!({}))
+}
+
+fn wait_for(what: &str, mut done: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn two_app_vaults_converge_through_one_folder_and_a_wrong_passphrase_changes_nothing() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let b = app();
+    a.ok("add_uri", json!({ "uri": GITHUB }));
+    b.ok("add_uri", json!({ "uri": BANK }));
+
+    let off = a.ok("sync_status", json!({}));
+    assert_eq!(off["state"], "off");
+    assert_eq!(off["target"], Value::Null);
+
+    // A creates the sync set: the folder is empty, so the passphrase creates (asked twice).
+    let chosen = choose(&a, folder.path());
+    assert_eq!(chosen["state"], "needsPassphrase");
+    assert_eq!(chosen["creating"], true);
+    assert_eq!(chosen["target"]["kind"], "folder");
+    assert_eq!(
+        chosen["target"]["place"],
+        folder.path().display().to_string()
+    );
+    assert_eq!(
+        a.kind("sync_setup", json!({ "passphrase": "" })),
+        "InvalidInput"
+    );
+    let on = a.ok("sync_setup", json!({ "passphrase": PASS }));
+    assert_eq!(on["state"], "on");
+    assert_eq!(on["devices"], 0);
+    assert!(on["lastSyncAt"].as_u64().is_some(), "{on}");
+    assert_eq!(on["lastError"], Value::Null);
+    assert_eq!(
+        files(folder.path()).len(),
+        2,
+        "the key file and A's replica"
+    );
+    // Let A's background thread see the unlock (its sync, if any, is over).
+    std::thread::sleep(Duration::from_millis(600));
+
+    // B joins: the folder holds a sync set, so the passphrase is asked once.
+    let chosen = choose(&b, folder.path());
+    assert_eq!(chosen["creating"], false);
+    let before = files(folder.path());
+    let vault_before = std::fs::read(b.dir.path().join("vault.json")).expect("vault");
+    let wrong = b
+        .call("sync_setup", json!({ "passphrase": "not it" }))
+        .expect_err("wrong passphrase");
+    assert_eq!(wrong["kind"], "WrongSyncPassphrase");
+    assert!(
+        !wrong["message"]
+            .as_str()
+            .expect("message")
+            .contains("not it")
+    );
+    assert_eq!(files(folder.path()), before, "the folder is unchanged");
+    assert_eq!(
+        std::fs::read(b.dir.path().join("vault.json")).expect("vault"),
+        vault_before,
+        "the vault is unchanged"
+    );
+    assert_eq!(issuers(&b), ["Bank"]);
+    assert_eq!(b.ok("sync_status", json!({}))["state"], "needsPassphrase");
+
+    let joined = b.ok("sync_setup", json!({ "passphrase": PASS }));
+    assert_eq!(joined["state"], "on");
+    assert_eq!(joined["devices"], 1);
+    assert_eq!(joined["lastChanged"], 1);
+    assert_eq!(issuers(&b), ["Bank", "GitHub"]);
+
+    let synced = a.ok("sync_now", json!({}));
+    assert_eq!(synced["devices"], 1);
+    assert_eq!(synced["lastChanged"], 1);
+    assert_eq!(issuers(&a), ["Bank", "GitHub"]);
+
+    // A removal on one device is a removal on the other.
+    let list = a.ok("accounts_list", json!({}));
+    let bank = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|x| x["issuer"] == "Bank")
+        .expect("bank")["id"]
+        .clone();
+    a.ok("account_delete", json!({ "id": bank }));
+    a.ok("sync_now", json!({}));
+    b.ok("sync_now", json!({}));
+    assert_eq!(issuers(&b), ["GitHub"]);
+
+    // The folder holds no secret and no label in clear.
+    for (name, bytes) in files(folder.path()) {
+        assert!(name.ends_with(".twofold-sync"), "{name}");
+        let text = String::from_utf8_lossy(&bytes);
+        for clear in ["GitHub", "octo", "Bank", "GEZDGNBV", "MFRGGZDF"] {
+            assert!(!text.contains(clear), "{name} holds {clear}");
+        }
+    }
+}
+
+/// A vault synced as `twofold sync --folder` does (crates/cli/src/sync.rs): the run of
+/// twofold-sync on the vault file, saved after.
+fn cli_sync(vault_path: &Path, password: &str, folder: &Path, creating: bool) -> usize {
+    let _lock = file::lock(vault_path, Duration::from_secs(5)).expect("lock");
+    let mut vault =
+        Vault::open(&file::read(vault_path).expect("read"), password.as_bytes()).expect("open");
+    let target = Target::Folder(folder.to_owned());
+    let mut store = Folder::new(folder.to_owned());
+    let mut ask = |c: bool| {
+        assert_eq!(c, creating);
+        Ok((Zeroizing::new(PASS.to_owned()), KdfParams::MIN))
+    };
+    let report = twofold_sync::run(
+        &mut vault,
+        &target,
+        &mut store,
+        &mut ask,
+        crate::state::unix_now_ms(),
+        &SystemRng::new(),
+    )
+    .expect("cli sync");
+    let bytes = vault.to_bytes(&SystemRng::new()).expect("seal");
+    file::write_atomic(vault_path, &bytes, false).expect("save");
+    report.changed
+}
+
+fn cli_vault(dir: &Path, uris: &[&str]) -> PathBuf {
+    let rng = SystemRng::new();
+    let mut vault = Vault::create(b"cli password", KdfParams::MIN, &rng).expect("vault");
+    for u in uris {
+        vault
+            .add(twofold_core::uri::parse(u).expect("uri"), 0, &rng)
+            .expect("add");
+    }
+    let path = dir.join("cli-vault.json");
+    file::write_atomic(&path, &vault.to_bytes(&rng).expect("seal"), true).expect("write");
+    path
+}
+
+fn cli_issuers(path: &Path) -> Vec<String> {
+    let vault = Vault::open(&file::read(path).expect("read"), b"cli password").expect("open");
+    let mut v: Vec<String> = vault
+        .accounts()
+        .iter()
+        .map(|a| a.otp.issuer.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn an_app_vault_and_a_cli_synced_vault_converge_and_hotp_counters_only_grow() {
+    let folder = tempfile::tempdir().expect("folder");
+    let cli_dir = tempfile::tempdir().expect("cli dir");
+    let cli = cli_vault(cli_dir.path(), &[GITHUB, FORUM]);
+    assert_eq!(cli_sync(&cli, "cli password", folder.path(), true), 0);
+
+    let a = app();
+    a.ok("add_uri", json!({ "uri": BANK }));
+    assert_eq!(choose(&a, folder.path())["creating"], false);
+    let on = a.ok("sync_setup", json!({ "passphrase": PASS }));
+    assert_eq!(on["lastChanged"], 2);
+    assert_eq!(issuers(&a), ["Bank", "Forum", "GitHub"]);
+
+    // The HOTP counter advanced in the app reaches the CLI's vault.
+    let list = a.ok("accounts_list", json!({}));
+    let forum = list
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|x| x["issuer"] == "Forum")
+        .expect("forum")["id"]
+        .clone();
+    assert_eq!(
+        a.ok("hotp_next", json!({ "id": forum }))["id"],
+        forum.clone()
+    );
+    a.ok("sync_now", json!({}));
+    assert_eq!(cli_sync(&cli, "cli password", folder.path(), false), 2);
+    assert_eq!(cli_issuers(&cli), ["Bank", "Forum", "GitHub"]);
+    let vault = Vault::open(&file::read(&cli).expect("read"), b"cli password").expect("open");
+    let counter = vault
+        .accounts()
+        .iter()
+        .find(|x| x.otp.issuer == "Forum")
+        .and_then(|x| x.otp.params.kind().counter());
+    assert!(counter.is_some_and(|c| c > 4), "{counter:?}");
+}
+
+#[test]
+fn a_change_is_synced_after_the_debounce_and_after_an_unlock() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let b = app();
+    for s in [&a, &b] {
+        s.app
+            .state::<SyncService>()
+            .set_debounce(Duration::from_millis(300));
+    }
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let a_replica = files(folder.path())
+        .into_iter()
+        .map(|(name, _)| name)
+        .find(|n| !n.starts_with("key-"))
+        .expect("A's replica");
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    let replica_of_a = |folder: &Path| std::fs::read(folder.join(&a_replica)).expect("A's replica");
+    // Let the background threads see the set-up (an unlock's sync, if any, is over).
+    std::thread::sleep(Duration::from_millis(800));
+    let before = replica_of_a(folder.path());
+
+    // A change in A: A's background thread syncs it on its own, and tells the UI.
+    let told = a.events("sync-status");
+    let started = Instant::now();
+    a.ok("add_uri", json!({ "uri": GITHUB }));
+    wait_for("A's debounced sync", || {
+        replica_of_a(folder.path()) != before
+    });
+    let waited = started.elapsed();
+    assert!(waited >= Duration::from_millis(300), "{waited:?}");
+    println!("debounced sync written {waited:?} after the change (debounce 300 ms)");
+    wait_for("the sync-status event", || {
+        !told.lock().expect("events").is_empty()
+    });
+    let status: Value = serde_json::from_str(&told.lock().expect("events")[0]).expect("payload");
+    assert_eq!(status["state"], "on");
+    assert_eq!(status["lastError"], Value::Null);
+
+    // B is locked while A adds another; B's unlock syncs at once and tells the UI, whose
+    // account list then refreshes (lastChanged > 0).
+    b.ok("vault_lock", json!({}));
+    a.ok("add_uri", json!({ "uri": BANK }));
+    a.ok("sync_now", json!({}));
+    let told_b = b.events("sync-status");
+    b.ok("vault_unlock", json!({ "password": "correct horse" }));
+    wait_for("B's sync after the unlock", || {
+        told_b
+            .lock()
+            .expect("events")
+            .iter()
+            .any(|p| p.contains("\"lastChanged\":2"))
+    });
+    assert_eq!(issuers(&b), ["Bank", "GitHub"]);
+}
+
+#[test]
+fn turning_off_keeps_the_accounts_and_the_status_survives_a_restart() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    a.ok("add_uri", json!({ "uri": GITHUB }));
+    choose(&a, folder.path());
+    let on = a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let last = on["lastSyncAt"].as_u64().expect("last sync");
+
+    // A new app on the same folder: after the unlock the status is still there.
+    let Shell { dir, .. } = a;
+    let a = shell_with(dir, None, false);
+    a.ok("vault_unlock", json!({ "password": "correct horse" }));
+    let again = a.ok("sync_status", json!({}));
+    assert_eq!(again["state"], "on");
+    assert!(again["lastSyncAt"].as_u64().expect("last sync") >= last);
+
+    // Sync off: the vault forgets the target and the key; accounts and files stay.
+    let off = a.ok("sync_off", json!({}));
+    assert_eq!(off["state"], "off");
+    assert_eq!(off["lastSyncAt"], Value::Null);
+    assert_eq!(issuers(&a), ["GitHub"]);
+    assert_eq!(files(folder.path()).len(), 2);
+    assert_eq!(a.kind("sync_now", json!({})), "InvalidInput");
+    a.ok("vault_lock", json!({}));
+    a.ok("vault_unlock", json!({ "password": "correct horse" }));
+    assert_eq!(a.ok("sync_status", json!({}))["state"], "off");
+
+    // Off with a folder chosen but not joined forgets the choice.
+    assert_eq!(choose(&a, folder.path())["state"], "needsPassphrase");
+    assert_eq!(a.ok("sync_off", json!({}))["state"], "off");
+}
+
+#[test]
+fn choosing_needs_an_unlocked_vault_and_an_existing_other_folder_and_webdav_is_not_built() {
+    let folder = tempfile::tempdir().expect("folder");
+    let s = shell_with(tempfile::tempdir().expect("dir"), None, false);
+    assert_eq!(s.kind("sync_status", json!({})), "Locked");
+    let s = s.unlocked();
+    // Cancelled: nothing changes.
+    s.device.will_pick_folder(None);
+    assert_eq!(s.ok("sync_folder_choose", json!({}))["state"], "off");
+    s.device.will_pick_folder(Some(s.dir.path().to_owned()));
+    assert_eq!(s.kind("sync_folder_choose", json!({})), "InvalidInput");
+    s.device
+        .will_pick_folder(Some(folder.path().join("missing")));
+    assert_eq!(s.kind("sync_folder_choose", json!({})), "InvalidInput");
+    assert_eq!(
+        s.kind("sync_setup", json!({ "passphrase": PASS })),
+        "InvalidInput"
+    );
+    assert_eq!(s.kind("sync_now", json!({})), "InvalidInput");
+    let webdav =
+        json!({ "url": "https://dav.example.com/twofold/", "user": "me", "password": "secret" });
+    let e = s
+        .call("sync_webdav_choose", webdav)
+        .expect_err("not built yet");
+    assert_eq!(e["kind"], "Unsupported");
+    assert!(!e["message"].as_str().expect("message").contains("secret"));
+
+    // Once on, another place needs sync off first.
+    choose(&s, folder.path());
+    s.ok("sync_setup", json!({ "passphrase": PASS }));
+    s.device.will_pick_folder(Some(folder.path().to_owned()));
+    assert_eq!(s.kind("sync_folder_choose", json!({})), "InvalidInput");
+
+    // A folder that went away: the sync fails with Io, and the status says so.
+    // (A background sync of the unlock may be writing there: try until the folder is gone.)
+    let gone = folder.path().to_owned();
+    wait_for("the folder to go", || {
+        let _ = std::fs::remove_dir_all(&gone);
+        !gone.exists()
+    });
+    assert_eq!(s.kind("sync_now", json!({})), "Io");
+    let status = s.ok("sync_status", json!({}));
+    assert_eq!(status["lastError"]["kind"], "Io");
+    assert!(status["lastSyncAt"].as_u64().is_some());
+    s.ok("vault_lock", json!({}));
+    assert_eq!(s.kind("sync_status", json!({})), "Locked");
+}
+
+#[test]
+fn a_sync_set_gone_since_it_was_chosen_is_not_made_again_without_asking_twice() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    std::thread::sleep(Duration::from_millis(600));
+    let b = app();
+    assert_eq!(choose(&b, folder.path())["creating"], false);
+    for (name, _) in files(folder.path()) {
+        std::fs::remove_file(folder.path().join(name)).expect("remove");
+    }
+    // Joining was asked once; a new sync set needs the passphrase twice (and calibrated
+    // key-derivation costs): B must choose the folder again.
+    assert_eq!(
+        b.kind("sync_setup", json!({ "passphrase": PASS })),
+        "InvalidInput"
+    );
+    assert!(files(folder.path()).is_empty());
+    assert_eq!(choose(&b, folder.path())["creating"], true);
+}
+
+/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
+/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
+#[test]
+fn measure_sync_of_1000_accounts_between_two_apps() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let list: String = (0..1000)
+        .map(|i| {
+            format!("otpauth://totp/Issuer{i}:user{i}@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Issuer{i}\n")
+        })
+        .collect();
+    let report = a.ok_raw(
+        "import_file",
+        list.as_bytes(),
+        &[("format", "otpauth-list")],
+    );
+    assert_eq!(report["added"], 1000);
+    choose(&a, folder.path());
+    let t = Instant::now();
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let create = t.elapsed();
+    let b = app();
+    choose(&b, folder.path());
+    let t = Instant::now();
+    let joined = b.ok("sync_setup", json!({ "passphrase": PASS }));
+    let join = t.elapsed();
+    assert_eq!(joined["lastChanged"], 1000);
+    let t = Instant::now();
+    a.ok("sync_now", json!({}));
+    let again = t.elapsed();
+    let replica = files(folder.path())
+        .into_iter()
+        .filter(|(n, _)| !n.starts_with("key-"))
+        .map(|(_, b)| b.len())
+        .max()
+        .unwrap_or(0);
+    println!(
+        "app sync of 1,000 accounts: create {create:?} (Argon2id at the floor), join and take 1,000 {join:?}, sync with nothing new {again:?}; replica {replica} bytes"
+    );
+}
+
+#[test]
+fn a_return_to_the_foreground_syncs() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let b = app();
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    // A goes to the background (phones; desktop: minimized) for a while.
+    let state = a.app.state::<crate::state::AppState>();
+    state.set_foreground(false);
+    std::thread::sleep(Duration::from_millis(600));
+    b.ok("add_uri", json!({ "uri": GITHUB }));
+    b.ok("sync_now", json!({}));
+    std::thread::sleep(Duration::from_millis(600));
+    assert_eq!(
+        issuers(&a),
+        Vec::<String>::new(),
+        "no sync in the background"
+    );
+    // Back in the foreground (what the window's focus event records): A syncs at once.
+    state.set_foreground(true);
+    wait_for("A's sync on return", || issuers(&a) == ["GitHub"]);
+}
