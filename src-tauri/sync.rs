@@ -32,8 +32,8 @@ use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::rng::{Rng, SystemRng};
 use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
-use twofold_core::vault::{KdfParams, Vault, file};
-use twofold_sync::{Listing, RunError, Store, Target, TargetError};
+use twofold_core::vault::{KdfParams, SyncCredentials, Vault, file};
+use twofold_sync::{Listing, RunError, Store, Target, TargetError, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::dto::{
@@ -55,10 +55,6 @@ const STATUS_FILE: &str = "sync-status.json";
 #[cfg(mobile)]
 const NO_FOLDER_ON_PHONES: &str = "syncing through a folder is not available on this phone: its folder picker gives no path this version can read and write; sync through a WebDAV server instead";
 
-/// WebDAV until the WebDAV target is merged.
-const NO_WEBDAV_YET: &str =
-    "syncing through WebDAV is not in this version yet; sync through a folder instead";
-
 /// How the last sync went, as kept in [`STATUS_FILE`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
@@ -74,6 +70,8 @@ struct Record {
 /// A target chosen but not joined yet: the passphrase comes next.
 struct Pending {
     target: Target,
+    /// The WebDAV login entered with a WebDAV target (kept in the vault once joined).
+    login: Option<SyncCredentials>,
     /// No sync set there yet: the passphrase creates one (the UI asks for it twice).
     creating: bool,
 }
@@ -151,19 +149,36 @@ impl SyncService {
 
 // ---- targets
 
-/// The store of `target` (the wiring point of further targets: WebDAV gets its password from
-/// the vault here).
-fn open_store(target: &Target, _vault: &Vault) -> AppResult<Box<dyn Store>> {
-    Ok(twofold_sync::open(target))
+/// The store of `target`: a WebDAV target logs in with `login` (a target being set up) or
+/// the login the vault keeps.
+fn open_store(
+    target: &Target,
+    login: Option<&SyncCredentials>,
+    vault: &Vault,
+) -> AppResult<Box<dyn Store>> {
+    let login = login.or(vault.sync_credentials());
+    let mut target = target.clone();
+    // A stored WebDAV target names no user: the login the vault keeps does.
+    if let Target::WebDav(w) = &mut target
+        && w.user.is_none()
+    {
+        w.user = login.map(|l| l.user.clone()).filter(|u| !u.is_empty());
+    }
+    twofold_sync::open(&target, login.map(|l| l.password.clone())).map_err(|e| run_error(e.into()))
 }
 
-/// The target as the status shows it.
-fn target_view(target: &Target) -> SyncTargetView {
+/// The target as the status shows it (`user`: the WebDAV login's, if any).
+fn target_view(target: &Target, user: Option<String>) -> SyncTargetView {
     match target {
         Target::Folder(_) => SyncTargetView {
             kind: SyncTargetKind::Folder,
             place: target.describe(),
             user: None,
+        },
+        Target::WebDav(_) => SyncTargetView {
+            kind: SyncTargetKind::Webdav,
+            place: target.describe(),
+            user,
         },
     }
 }
@@ -192,8 +207,6 @@ impl Store for Prefetched {
 }
 
 /// Whether `listing` holds a sync set already (a key file).
-// Phones: used once WebDAV is (no folder target there).
-#[cfg_attr(mobile, allow(dead_code))]
 fn has_key_file(listing: &Listing) -> bool {
     listing.files.iter().any(|f| {
         twofold_core::sync::replica::kind_of(&f.bytes) == twofold_core::sync::FileKind::KeyFile
@@ -209,6 +222,12 @@ pub fn run_error(e: RunError) -> AppError {
         RunError::Target(TargetError::Io { .. }) => ErrorKind::Io,
         RunError::Target(TargetError::TooManyFiles) => ErrorKind::InvalidInput,
         RunError::Target(TargetError::Rng) => ErrorKind::Internal,
+        RunError::Target(TargetError::Http(h)) => return crate::push::http_error(h),
+        RunError::Target(TargetError::WebDavUrl { .. }) => ErrorKind::InvalidInput,
+        RunError::Target(TargetError::Unauthorized { .. }) => ErrorKind::WrongPassword,
+        RunError::Target(
+            TargetError::Conflict { .. } | TargetError::Status { .. } | TargetError::Listing { .. },
+        ) => ErrorKind::Server,
         RunError::Sync(s) => match s {
             SyncError::WrongPassphrase | SyncError::KeyFile(KeyFileError::WrongPassphrase) => {
                 ErrorKind::WrongSyncPassphrase
@@ -252,9 +271,11 @@ fn status_with(
     service: &SyncService,
     record: Option<Record>,
 ) -> AppResult<SyncStatus> {
-    let target = {
+    let (target, user) = {
         let inner = state.get()?;
-        inner.vault()?.sync_target().map(str::to_owned)
+        let vault = inner.vault()?;
+        let user = vault.sync_credentials().map(|c| c.user.clone());
+        (vault.sync_target().map(str::to_owned), user)
     };
     let record = match record {
         Some(r) => r,
@@ -265,11 +286,14 @@ fn status_with(
     let (sync_state, view, creating) = match (&*pending, target) {
         (Some(p), _) => (
             SyncState::NeedsPassphrase,
-            Some(target_view(&p.target)),
+            Some(target_view(
+                &p.target,
+                p.login.as_ref().map(|l| l.user.clone()),
+            )),
             p.creating,
         ),
         (None, Some(t)) => {
-            let view = Target::parse(&t).ok().map(|t| target_view(&t));
+            let view = Target::parse(&t).ok().map(|t| target_view(&t, user));
             (SyncState::On, view, false)
         }
         (None, None) => (SyncState::Off, None, false),
@@ -316,17 +340,22 @@ fn check_off(state: &AppState) -> AppResult<()> {
 }
 
 /// Lists `target` (no lock held) and keeps it as the pending target.
-#[cfg_attr(mobile, allow(dead_code))]
-fn choose(state: &AppState, service: &SyncService, target: Target) -> AppResult<SyncStatus> {
+fn choose(
+    state: &AppState,
+    service: &SyncService,
+    target: Target,
+    login: Option<SyncCredentials>,
+) -> AppResult<SyncStatus> {
     let store = {
         let inner = state.get()?;
-        open_store(&target, inner.vault()?)?
+        open_store(&target, login.as_ref(), inner.vault()?)?
     };
     let mut store = store;
     let listing = store.list().map_err(|e| run_error(e.into()))?;
     *lock(&service.pending)? = Some(Pending {
         creating: !has_key_file(&listing),
         target,
+        login,
     });
     status(state, service)
 }
@@ -350,7 +379,7 @@ pub fn choose_folder(state: &AppState, service: &SyncService) -> AppResult<SyncS
             "choose another folder than the app's own for sync",
         ));
     }
-    choose(state, service, Target::Folder(folder))
+    choose(state, service, Target::Folder(folder), None)
 }
 
 /// Phones: no folder target (see the module's documentation); the UI offers WebDAV.
@@ -360,20 +389,27 @@ pub fn choose_folder(state: &AppState, _service: &SyncService) -> AppResult<Sync
     Err(AppError::unsupported(NO_FOLDER_ON_PHONES))
 }
 
-/// A WebDAV server as the pending target: `Unsupported` until the WebDAV target is merged.
-/// The URL, user and password are checked for presence now so that the UI's form is final.
+/// A WebDAV collection as the pending target, listed with the login first (a refused login
+/// is `WrongPassword`, an address Twofold does not use `InvalidInput`).
 pub fn choose_webdav(
     state: &AppState,
-    _service: &SyncService,
+    service: &SyncService,
     url: &str,
-    _user: &str,
-    _password: Zeroizing<String>,
+    user: &str,
+    password: Zeroizing<String>,
 ) -> AppResult<SyncStatus> {
     check_off(state)?;
     if url.trim().is_empty() {
         return Err(AppError::invalid("enter the WebDAV server's address"));
     }
-    Err(AppError::unsupported(NO_WEBDAV_YET))
+    let user = user.trim();
+    let target = WebDavTarget::new(url.trim(), (!user.is_empty()).then(|| user.to_owned()))
+        .map_err(|e| run_error(e.into()))?;
+    let login = (!user.is_empty() || !password.is_empty()).then(|| SyncCredentials {
+        user: user.to_owned(),
+        password,
+    });
+    choose(state, service, Target::WebDav(target), login)
 }
 
 // ---- syncing
@@ -409,10 +445,10 @@ fn run(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResu
 }
 
 fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResult<Done> {
-    let target = match &setup {
+    let (target, login) = match &setup {
         Some(_) => lock(&service.pending)?
             .as_ref()
-            .map(|p| p.target.clone())
+            .map(|p| (p.target.clone(), p.login.clone()))
             .ok_or_else(|| AppError::invalid("choose a folder or a WebDAV server first"))?,
         None => {
             let inner = state.get()?;
@@ -421,12 +457,15 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
                 .sync_target()
                 .ok_or_else(|| AppError::invalid("sync is off: choose a folder first"))?
                 .to_owned();
-            Target::parse(&stored).map_err(|e| AppError::unsupported(e.to_string()))?
+            (
+                Target::parse(&stored).map_err(|e| AppError::unsupported(e.to_string()))?,
+                None,
+            )
         }
     };
     let mut store = {
         let inner = state.get()?;
-        open_store(&target, inner.vault()?)?
+        open_store(&target, login.as_ref(), inner.vault()?)?
     };
     // The target's files, read without any lock.
     let listing = store.list().map_err(|e| run_error(e.into()))?;
@@ -458,6 +497,9 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         &rng,
     )
     .map_err(run_error)?;
+    if login.is_some() {
+        copy.set_sync_credentials(login);
+    }
     let device = match copy.sync_membership() {
         Some(Ok(m)) => m.device,
         _ => return Err(AppError::internal("the sync left no membership")),
