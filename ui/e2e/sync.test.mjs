@@ -130,21 +130,31 @@ test("sync (sv): joining asks once, a wrong passphrase is said by the field, the
   });
 });
 
-test("sync on a phone: no folder picker, WebDAV is offered open; this version answers Unsupported (en, dark)", async () => {
-  const fake = unlockedWith([GITHUB], { platform: "android" });
+test("sync on a phone: no folder picker, WebDAV is offered open; a refused login, then the server is used and the passphrase creates (en, dark)", async () => {
+  const fake = unlockedWith([GITHUB], { platform: "android", webdavPassword: "dav password" });
   await withApp(fake, { colorScheme: "dark" }, async ({ page }) => {
     await openSettings(page);
     const section = page.getByTestId("sync");
     await section.getByTestId("sync-no-folder").waitFor();
     assert.equal(await section.getByRole("button", { name: "Choose sync folder…" }).count(), 0);
-    await section.getByLabel("Server address (https://…)").fill("https://cloud.example.com/remote.php/dav/files/me/Twofold/");
+    await section.getByLabel("Server address (https://…)").fill("https://cloud.example.com/remote.php/dav/files/me/Twofold");
     await section.getByLabel("User name").fill("me");
-    await section.getByLabel("Server password").fill("dav password");
+    await section.getByLabel("Server password").fill("not it");
     await audit(page, "sync WebDAV form (dark)");
     await shot(page, "54-sync-webdav-dark-en");
     await section.getByRole("button", { name: "Use this server" }).click();
-    await section.getByTestId("sync-alert").filter({ hasText: "This device cannot do that." }).waitFor();
-    await section.getByTestId("sync-alert").filter({ hasText: "not in this version yet" }).waitFor();
+    await section.getByTestId("sync-alert").filter({ hasText: "refused the login" }).waitFor();
+    assert.equal((await fakeSync(page)).sync.state, "off");
+    await section.getByLabel("Server password").fill("dav password");
+    await section.getByRole("button", { name: "Use this server" }).click();
+    await section.getByText("This place has no sync set yet.").waitFor();
+    assert.equal(await section.getByTestId("sync-place").textContent(), "https://cloud.example.com/remote.php/dav/files/me/Twofold/");
+    await section.getByLabel("Sync passphrase", { exact: true }).fill(SYNC_PASS);
+    await section.getByLabel("Confirm sync passphrase").fill(SYNC_PASS);
+    await section.getByRole("button", { name: "Start syncing" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Sync is on" }).waitFor();
+    assert.deepEqual((await fakeSync(page)).passphrases, [SYNC_PASS]);
+    await audit(page, "sync on through WebDAV (dark)");
   });
 });
 

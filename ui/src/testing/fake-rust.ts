@@ -52,6 +52,8 @@ export interface FakeConfig {
   syncSet?: { passphrase: string; devices?: number; accounts?: string[]; problems?: SyncProblem[] };
   /** This device syncs already (through syncFolder, with syncSet). */
   syncOn?: boolean;
+  /** The WebDAV server accepts only this password (sync_webdav_choose); any when absent. */
+  webdavPassword?: string;
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -612,8 +614,18 @@ export function installFake(): void {
     },
     sync_webdav_choose: (a) => {
       needUnlocked();
-      if (!String(a.url ?? "").trim()) fail("InvalidInput", "enter the WebDAV server's address");
-      return fail("Unsupported", "syncing through WebDAV is not in this version yet; sync through a folder instead");
+      const url = String(a.url ?? "").trim();
+      if (!url) fail("InvalidInput", "enter the WebDAV server's address");
+      if (state.sync.state === "on") fail("InvalidInput", "sync is on already: turn it off before choosing another place");
+      if (!/^https:\/\/[^/@]+/.test(url) && !/^http:\/\/(127\.0\.0\.1|\[::1\]|localhost)[:/]/.test(url)) {
+        fail("InvalidInput", `${url} is not a WebDAV folder Twofold can use: plain http only to this device`);
+      }
+      if (cfg.webdavPassword !== undefined && a.password !== cfg.webdavPassword) {
+        fail("WrongPassword", `the WebDAV server refused the login for ${url} (HTTP 401): check the WebDAV user and password`);
+      }
+      const place = url.endsWith("/") ? url : `${url}/`;
+      state.sync = { ...state.sync, state: "needsPassphrase", target: { kind: "webdav", place, user: String(a.user ?? "") || null }, creating: !cfg.syncSet };
+      return state.sync;
     },
     sync_setup: (a) => {
       needUnlocked();
