@@ -7,12 +7,15 @@
 pub mod commands;
 pub mod dto;
 pub mod error;
+pub mod place;
 mod platform;
 pub mod push;
 pub mod state;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_notify;
 #[cfg(test)]
 mod tests_push;
 
@@ -56,6 +59,10 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings::backup_now,
         settings::backup_status,
         commands::platform::location_current,
+        commands::platform::permissions_status,
+        commands::platform::permission_request,
+        commands::platform::ui_locale_set,
+        push::push_notification_action,
         push::push_accounts,
         push::push_poll,
         push::push_pending,
@@ -178,7 +185,7 @@ pub fn app_builder<R: Runtime>(
                 spawn_idle_lock(app.handle().clone());
             }
             #[cfg(mobile)]
-            push::notifier::register_actions(app.handle());
+            push::notifier::register_actions(app.handle(), dto::UiLocale::default());
             if let Some(every) = options.poll_every {
                 push::poller::spawn(app.handle().clone(), every);
             }

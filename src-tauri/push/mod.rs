@@ -30,6 +30,8 @@ pub struct PushService {
     previews: std::sync::atomic::AtomicU64,
     /// How the last poll went.
     status: Mutex<PushPollStatus>,
+    /// The UI's language, for the notifications.
+    pub(crate) locale: Mutex<crate::dto::UiLocale>,
 }
 
 impl PushService {
