@@ -177,8 +177,20 @@ fn number_matching(url: &str, nonce: &str) -> Value {
     })
 }
 
-fn act(action: &str, nonce: &str) -> Value {
-    json!({ "action": action, "nonce": nonce })
+/// The id of `nonce`'s notification, as the notifier gave it when it showed it.
+fn shown(s: &crate::tests::Shell, nonce: &str) -> i32 {
+    let mut v = view(None, false, 1);
+    v.nonce = nonce.into();
+    crate::push::notifier::notify(s.app.handle(), &v);
+    let service = s.app.state::<PushService>();
+    let id = crate::push::notifier::remember(&service, nonce).expect("id");
+    let again = crate::push::notifier::remember(&service, nonce).expect("id");
+    assert_eq!(id, again, "one id per nonce");
+    id
+}
+
+fn act(action: &str, id: i32) -> Value {
+    json!({ "action": action, "id": id })
 }
 
 #[test]
@@ -193,36 +205,37 @@ fn a_tap_opens_the_request_and_the_buttons_answer_with_the_screens_checks() {
         "Sign-in from 10.0.0.1?",
     )]));
     s.ok("push_poll", json!({}));
+    let tap1 = shown(&s, "TAP1");
 
     // A tap: Rust opens that request's screen; nothing is sent.
     let sent = server.requests().len();
     assert_eq!(
-        s.ok("push_notification_action", act("tap", "TAP1")),
+        s.ok("push_notification_action", act("tap", tap1)),
         json!({ "outcome": "opened" })
     );
     assert_eq!(
         wait_event(&opened, |v| v["nonce"] == "TAP1")["nonce"],
         "TAP1"
     );
-    // Dismissed, or a request that is gone: nothing.
+    // Dismissed, or a notification Rust never showed: nothing.
     assert_eq!(
-        s.ok("push_notification_action", act("dismiss", "TAP1")),
+        s.ok("push_notification_action", act("dismiss", tap1)),
         json!({ "outcome": "nothing" })
     );
     assert_eq!(
-        s.ok("push_notification_action", act("approve", "GONE")),
+        s.ok("push_notification_action", act("approve", 9999)),
         json!({ "outcome": "nothing" })
     );
     assert_eq!(server.requests().len(), sent, "nothing sent for a tap");
     assert!(
-        s.call("push_notification_action", act("maybe", "TAP1"))
+        s.call("push_notification_action", act("maybe", tap1))
             .is_err()
     );
 
     // Approve from the button: answered once, logged, never again.
     server.reply(json!({"result": {"status": true, "value": true}}));
     assert_eq!(
-        s.ok("push_notification_action", act("approve", "TAP1")),
+        s.ok("push_notification_action", act("approve", tap1)),
         json!({ "outcome": "answered", "answer": { "accepted": true, "displayCode": null } })
     );
     let requests = server.requests();
@@ -235,7 +248,7 @@ fn a_tap_opens_the_request_and_the_buttons_answer_with_the_screens_checks() {
     // Desktop has no location: none is recorded, none invented.
     assert_eq!(activity[0]["location"], Value::Null);
     assert_eq!(
-        s.ok("push_notification_action", act("approve", "TAP1")),
+        s.ok("push_notification_action", act("approve", tap1)),
         json!({ "outcome": "nothing" })
     );
 
@@ -243,9 +256,11 @@ fn a_tap_opens_the_request_and_the_buttons_answer_with_the_screens_checks() {
     server.reply(poll_reply(vec![number_matching(&server.url, "NUM1")]));
     let shown = s.ok("push_poll", json!({}));
     assert_eq!(shown[0]["options"], json!(["07", "69", "24"]));
+    let num1 = self::shown(&s, "NUM1");
+    assert_ne!(num1, tap1);
     let sent = server.requests().len();
     assert_eq!(
-        s.ok("push_notification_action", act("approve", "NUM1")),
+        s.ok("push_notification_action", act("approve", num1)),
         json!({ "outcome": "opened" })
     );
     wait_event(&opened, |v| v["nonce"] == "NUM1");
@@ -253,7 +268,7 @@ fn a_tap_opens_the_request_and_the_buttons_answer_with_the_screens_checks() {
     // Deny from the button works for it (no number is needed to refuse).
     server.reply(json!({"result": {"status": true, "value": true}}));
     assert_eq!(
-        s.ok("push_notification_action", act("deny", "NUM1"))["answer"]["accepted"],
+        s.ok("push_notification_action", act("deny", num1))["answer"]["accepted"],
         true
     );
     assert_eq!(s.ok("push_activity", json!({}))[0]["decision"], "deny");
@@ -268,6 +283,7 @@ fn a_button_opens_the_screen_when_it_needs_the_password_or_an_unlock() {
     let opened = s.events("push-open");
     server.reply(poll_reply(vec![challenge(&server.url, "PIN1", "Sign-in?")]));
     s.ok("push_poll", json!({}));
+    let pin1 = shown(&s, "PIN1");
     {
         let state = s.app.state::<AppState>();
         state.get().expect("state").password_at = None;
@@ -275,14 +291,14 @@ fn a_button_opens_the_screen_when_it_needs_the_password_or_an_unlock() {
     // The token asks for device authentication: the screen, not the button.
     let sent = server.requests().len();
     assert_eq!(
-        s.ok("push_notification_action", act("approve", "PIN1")),
+        s.ok("push_notification_action", act("approve", pin1)),
         json!({ "outcome": "opened" })
     );
     wait_event(&opened, |v| v["nonce"] == "PIN1");
     // Locked: the screen too (it asks for the unlock first).
     s.ok("vault_lock", json!({}));
     assert_eq!(
-        s.ok("push_notification_action", act("deny", "PIN1")),
+        s.ok("push_notification_action", act("deny", pin1)),
         json!({ "outcome": "opened" })
     );
     assert_eq!(server.requests().len(), sent, "nothing sent");

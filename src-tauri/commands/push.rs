@@ -86,8 +86,8 @@ pub async fn push_answer<R: Runtime>(
     Ok(view)
 }
 
-/// What the user did with a sign-in notification (the UI forwards the notification plugin's
-/// `actionPerformed`): a tap opens the request (`push-open`), Approve/Deny answer it with the
+/// What the user did with the sign-in notification `id` (the UI forwards the notification
+/// plugin's `actionPerformed`): a tap opens the request (`push-open`), Approve/Deny answer it with the
 /// screen's checks, or open it when only the screen can (number matching, device
 /// authentication, a locked vault).
 #[tauri::command]
@@ -96,9 +96,9 @@ pub async fn push_notification_action<R: Runtime>(
     state: State<'_, AppState>,
     service: State<'_, PushService>,
     action: NotificationAction,
-    nonce: String,
+    id: i32,
 ) -> AppResult<NotificationOutcome> {
-    crate::push::notifier::act(&app, &state, &service, action, nonce).await
+    crate::push::notifier::act(&app, &state, &service, action, id).await
 }
 
 /// Hides the prompts of one push account for `minutes` (0 shows them again).

@@ -32,6 +32,8 @@ pub struct PushService {
     status: Mutex<PushPollStatus>,
     /// The UI's language, for the notifications.
     pub(crate) locale: Mutex<crate::dto::UiLocale>,
+    /// The sign-in notifications shown: their ids and nonces, newest last (`notifier`).
+    pub(crate) notified: Mutex<std::collections::VecDeque<(i32, String)>>,
 }
 
 impl PushService {

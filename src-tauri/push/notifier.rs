@@ -9,7 +9,10 @@
 //! | desktop | the plugin (notify-rust) reports no click: the notification says what waits, and the app shows the request when its window is opened | none (notify-rust has no actions) |
 //!
 //! The notification plugin's Rust side has no listener API (its plugin handle is private), so
-//! the UI's listener is the only way in; everything after it is decided here.
+//! the UI's listener is the only way in; everything after it is decided here. The action names
+//! the notification by its id (iOS reports no `extra` fields): Rust gave each sign-in
+//! notification its id and keeps which nonce it stands for, so an id it never gave opens
+//! nothing.
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::push::Answer;
@@ -140,17 +143,23 @@ pub fn buttons_allowed(view: &PushChallengeView) -> bool {
 /// notification plugin (shell tests) the prompt shows in the app only.
 pub fn notify<R: Runtime>(app: &AppHandle<R>, view: &PushChallengeView) {
     use tauri_plugin_notification::{Notification, NotificationExt};
+    let Some(service) = app.try_state::<PushService>() else {
+        return;
+    };
+    let Ok(id) = remember(&service, &view.nonce) else {
+        return;
+    };
     if app.try_state::<Notification<R>>().is_none() {
         return;
     }
-    let locale = app
-        .try_state::<PushService>()
-        .and_then(|s| PushService::lock(&s.locale).ok().map(|l| *l))
+    let locale = PushService::lock(&service.locale)
+        .map(|l| *l)
         .unwrap_or_default();
     let (title, body) = notification_text(locale, view);
     let builder = app
         .notification()
         .builder()
+        .id(id)
         .title(title)
         .body(body)
         .extra("nonce", &view.nonce);
@@ -164,6 +173,35 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, view: &PushChallengeView) {
     let _ = builder.show();
 }
 
+/// How many sign-in notifications Rust remembers (older ones open nothing when tapped; their
+/// requests have long expired: a request lives two minutes).
+const REMEMBERED: usize = 64;
+
+/// The id of `nonce`'s notification: the one it was given before, else a new one.
+pub fn remember(service: &PushService, nonce: &str) -> AppResult<i32> {
+    let mut shown = PushService::lock(&service.notified)?;
+    if let Some((id, _)) = shown.iter().find(|(_, n)| n == nonce) {
+        return Ok(*id);
+    }
+    // Ids from 1 up, wrapping long before i32::MAX matters (REMEMBERED are kept).
+    let id = shown
+        .back()
+        .map_or(1, |(id, _)| id.checked_add(1).unwrap_or(1));
+    shown.push_back((id, nonce.to_owned()));
+    while shown.len() > REMEMBERED {
+        shown.pop_front();
+    }
+    Ok(id)
+}
+
+/// The nonce of the sign-in notification with `id`, if Rust showed it.
+fn nonce_of(service: &PushService, id: i32) -> AppResult<Option<String>> {
+    Ok(PushService::lock(&service.notified)?
+        .iter()
+        .find(|(i, _)| *i == id)
+        .map(|(_, n)| n.clone()))
+}
+
 /// Opens `nonce`'s approval screen: the `push-open` event.
 pub fn open<R: Runtime>(app: &AppHandle<R>, nonce: &str) {
     // Nobody to tell when the webview is gone; the request waits in the pending list.
@@ -175,7 +213,7 @@ pub fn open<R: Runtime>(app: &AppHandle<R>, nonce: &str) {
     );
 }
 
-/// What the user did with `nonce`'s notification: a tap opens its screen; Approve and Deny
+/// What the user did with the notification `id`: a tap opens its request's screen; Approve and Deny
 /// answer through [`super::answer::answer`] (the screen's checks: pending, once per nonce,
 /// device authentication) after this module's own: a request whose notification must not
 /// have buttons ([`buttons_allowed`]), or a locked vault, opens the screen instead of answering.
@@ -184,11 +222,14 @@ pub async fn act<R: Runtime>(
     state: &AppState,
     service: &PushService,
     action: NotificationAction,
-    nonce: String,
+    id: i32,
 ) -> AppResult<NotificationOutcome> {
     if action == NotificationAction::Dismiss {
         return Ok(NotificationOutcome::Nothing);
     }
+    let Some(nonce) = nonce_of(service, id)? else {
+        return Ok(NotificationOutcome::Nothing);
+    };
     let view = match state.get().and_then(|inner| {
         super::collapse::pending_views(&inner, unix_now())
             .map(|views| views.into_iter().find(|v| v.nonce == nonce))
