@@ -5,6 +5,7 @@ export type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
   ErrorKind, ExportFormat, ImportFormat, ImportReportView, ImportSkip, Language, LocationView, LockReason,
   ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind, Platform, Settings, Theme, VaultLockedPayload,
+  Permission, PermissionState, PermissionView, UiLocale, PlaceView,
 } from "../bindings";
 export type { OtpAlgorithm as Algorithm } from "../bindings";
 export { DEFAULT_SETTINGS, ERROR_KINDS } from "../bindings";
