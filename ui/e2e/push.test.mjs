@@ -126,6 +126,10 @@ test("push: tapping the notification on android opens it; location shown and log
       latitude: 59.3293, longitude: 18.0686, accuracyM: 1000,
       place: { name: "Stockholm", region: "Stockholm", country: "SE", distanceKm: 0.4 },
     });
+    // The activity log says where the location came from: this phone.
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByTestId("activity-entry").first()
+      .getByText("This phone's location: near Stockholm, SE (59.33, 18.07, ±1 km)").waitFor();
   });
 });
 
