@@ -363,6 +363,109 @@ pub struct LocationView {
     pub longitude: f64,
     /// Radius of uncertainty in metres, when known.
     pub accuracy_m: Option<f64>,
+    /// The nearest town, looked up on the device from bundled GeoNames data (`crate::place`);
+    /// `None` far from any (at sea). Rust fills it in; one sent back by the UI is never kept
+    /// (the activity log stores the coordinates and names the place when it is read).
+    #[serde(default)]
+    pub place: Option<PlaceView>,
+}
+
+/// A place a person recognises, near a location: "near Goeteborg, SE".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PlaceView {
+    /// The nearest town or city (GeoNames, places of 1000 people or more).
+    pub name: String,
+    /// Its region (county, state), as GeoNames names it; empty when it has none.
+    pub region: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// How far the location is from it, in kilometres.
+    pub distance_km: f64,
+}
+
+/// A permission the OS asks the user for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum Permission {
+    /// The camera, to scan QR codes (phones; asked by the barcode scanner in the UI).
+    Camera,
+    /// Notifications of sign-in requests.
+    Notifications,
+    /// The location, recorded with each answered sign-in request (phones).
+    Location,
+}
+
+/// What the OS allows for one permission (the plugins' `PermissionState`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum PermissionState {
+    /// Allowed.
+    Granted,
+    /// Refused for good: only the system settings can allow it now.
+    Denied,
+    /// Not asked yet: asking shows the OS prompt.
+    Prompt,
+    /// Refused once (Android): asking again shows the OS prompt, with the reason first.
+    PromptWithRationale,
+}
+
+/// One permission and its state (Settings → Permissions, the first-run permission step).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PermissionView {
+    /// Which.
+    pub permission: Permission,
+    /// Its state now.
+    pub state: PermissionState,
+}
+
+/// The language the UI shows (its setting resolved), for what Rust writes: notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum UiLocale {
+    /// English.
+    #[default]
+    En,
+    /// Swedish.
+    Sv,
+}
+
+/// What the user did with a sign-in notification (the notification plugin's `actionId`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum NotificationAction {
+    /// Tapped the notification: open the request's approval screen.
+    Tap,
+    /// Pressed Approve (phones; never on a number-matching request).
+    Approve,
+    /// Pressed Deny (phones).
+    Deny,
+    /// Swiped it away: nothing to do.
+    Dismiss,
+}
+
+/// What a notification action came to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase", tag = "outcome")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum NotificationOutcome {
+    /// The request's approval screen was opened (`push-open`): tapped, or a button press
+    /// that needs the screen (number matching, device authentication, a locked vault).
+    Opened,
+    /// Answered from the button.
+    Answered {
+        /// The server's verdict.
+        answer: PushAnswerView,
+    },
+    /// Dismissed, or the request is gone (answered or expired): nothing done.
+    Nothing,
 }
 
 /// Why the vault was locked.

@@ -7,6 +7,7 @@
 pub mod commands;
 pub mod dto;
 pub mod error;
+pub mod place;
 mod platform;
 pub mod push;
 pub mod state;
@@ -14,6 +15,8 @@ pub mod sync;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_notify;
 #[cfg(test)]
 mod tests_push;
 #[cfg(test)]
@@ -59,6 +62,10 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings::backup_now,
         settings::backup_status,
         commands::platform::location_current,
+        commands::platform::permissions_status,
+        commands::platform::permission_request,
+        commands::platform::ui_locale_set,
+        push::push_notification_action,
         push::push_accounts,
         push::push_poll,
         push::push_pending,
@@ -189,7 +196,7 @@ pub fn app_builder<R: Runtime>(
                 spawn_idle_lock(app.handle().clone());
             }
             #[cfg(mobile)]
-            push::notifier::register_actions(app.handle());
+            push::notifier::register_actions(app.handle(), dto::UiLocale::default());
             if let Some(every) = options.poll_every {
                 push::poller::spawn(app.handle().clone(), every);
             }

@@ -14,6 +14,7 @@ use twofold_core::otp::Generator;
 use twofold_core::vault::KdfParams;
 use twofold_core::{OtpAccount, migration, uri};
 
+use crate::dto::{Permission, PermissionState};
 use crate::error::AppResult;
 use crate::platform::Device;
 use crate::state::{AppState, KdfSource};
@@ -40,6 +41,12 @@ pub(crate) struct FakeDevice {
     pub(crate) clipboard: Mutex<Option<String>>,
     /// The file names the save dialog suggested.
     pub(crate) suggested: Mutex<Vec<String>>,
+    /// What the OS allows per permission (absent: not asked yet), and what its prompt
+    /// answers when asked (absent: the user allows).
+    pub(crate) permissions: Mutex<std::collections::HashMap<Permission, PermissionState>>,
+    pub(crate) prompt_answers: Mutex<std::collections::HashMap<Permission, PermissionState>>,
+    /// The permissions whose OS prompt was shown, in order.
+    pub(crate) prompted: Mutex<Vec<Permission>>,
 }
 
 impl Device for FakeDevice {
@@ -63,6 +70,32 @@ impl Device for FakeDevice {
     fn clipboard_clear(&self) -> AppResult<()> {
         *self.clipboard.lock().expect("fake") = None;
         Ok(())
+    }
+    fn permission_state(&self, which: Permission) -> AppResult<PermissionState> {
+        Ok(self
+            .permissions
+            .lock()
+            .expect("fake")
+            .get(&which)
+            .copied()
+            .unwrap_or(PermissionState::Prompt))
+    }
+    /// As the OS does: a prompt only while one may be shown; "denied" for good stays so.
+    fn request_permission(&self, which: Permission) -> AppResult<PermissionState> {
+        let now = self.permission_state(which)?;
+        if matches!(now, PermissionState::Granted | PermissionState::Denied) {
+            return Ok(now);
+        }
+        self.prompted.lock().expect("fake").push(which);
+        let answer = self
+            .prompt_answers
+            .lock()
+            .expect("fake")
+            .get(&which)
+            .copied()
+            .unwrap_or(PermissionState::Granted);
+        self.permissions.lock().expect("fake").insert(which, answer);
+        Ok(answer)
     }
 }
 
@@ -1212,6 +1245,13 @@ fn typescript_bindings_are_current() {
         Settings::decl(),
         BackupStatus::decl(),
         LocationView::decl(),
+        PlaceView::decl(),
+        Permission::decl(),
+        PermissionState::decl(),
+        PermissionView::decl(),
+        UiLocale::decl(),
+        NotificationAction::decl(),
+        NotificationOutcome::decl(),
         LockReason::decl(),
         VaultLockedPayload::decl(),
         BackupFailedPayload::decl(),

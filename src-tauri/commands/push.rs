@@ -5,8 +5,9 @@ use tauri::{AppHandle, Runtime, State};
 use zeroize::Zeroizing;
 
 use crate::dto::{
-    ActivityView, AddResult, DeclineReason, LocationView, PushAccountView, PushAnswerView,
-    PushChallengeView, PushDecision, PushEnrolPreview, PushPollStatus,
+    ActivityView, AddResult, DeclineReason, LocationView, NotificationAction, NotificationOutcome,
+    PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushEnrolPreview,
+    PushPollStatus,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::push::{PushService, answer, collapse, enrol, poller};
@@ -83,6 +84,21 @@ pub async fn push_answer<R: Runtime>(
     let (view, backup) = answer::answer(&state, &service, args).await?;
     super::report_backup(&app, backup);
     Ok(view)
+}
+
+/// What the user did with the sign-in notification `id` (the UI forwards the notification
+/// plugin's `actionPerformed`): a tap opens the request (`push-open`), Approve/Deny answer it with the
+/// screen's checks, or open it when only the screen can (number matching, device
+/// authentication, a locked vault).
+#[tauri::command]
+pub async fn push_notification_action<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    service: State<'_, PushService>,
+    action: NotificationAction,
+    id: i32,
+) -> AppResult<NotificationOutcome> {
+    crate::push::notifier::act(&app, &state, &service, action, id).await
 }
 
 /// Hides the prompts of one push account for `minutes` (0 shows them again).

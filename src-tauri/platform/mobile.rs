@@ -25,6 +25,27 @@ pub fn scan_camera() -> AppError {
     )
 }
 
+/// The location permission (coarse: an approximate position is all an approval needs), checked
+/// or asked for through the geolocation plugin.
+pub fn location_permission<R: Runtime>(
+    app: &AppHandle<R>,
+    ask: bool,
+) -> AppResult<crate::dto::PermissionState> {
+    use tauri_plugin_geolocation::PermissionType;
+    let geo = app.geolocation();
+    let status = if ask {
+        geo.request_permissions(Some(vec![PermissionType::CoarseLocation]))
+    } else {
+        geo.check_permissions()
+    }
+    .map_err(|e| {
+        AppError::internal(format!(
+            "the system did not answer about the location permission: {e}"
+        ))
+    })?;
+    Ok(super::state_of(status.coarse_location))
+}
+
 /// The phone's position.
 pub fn location<R: Runtime>(app: &AppHandle<R>) -> AppResult<LocationView> {
     let position = app
@@ -32,8 +53,10 @@ pub fn location<R: Runtime>(app: &AppHandle<R>) -> AppResult<LocationView> {
         .get_current_position(Some(PositionOptions {
             // Coarse is enough to show where an approval came from.
             enable_high_accuracy: false,
+            // Ten seconds at most: the prompt says "Location unavailable" after that.
             timeout: 10_000,
-            maximum_age: 0,
+            // A fix from the last minute is as good for naming the town.
+            maximum_age: 60_000,
         }))
         .map_err(|e| {
             AppError::new(
@@ -45,5 +68,6 @@ pub fn location<R: Runtime>(app: &AppHandle<R>) -> AppResult<LocationView> {
         latitude: position.coords.latitude,
         longitude: position.coords.longitude,
         accuracy_m: Some(position.coords.accuracy),
+        place: None,
     })
 }

@@ -8,6 +8,7 @@
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
+//! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
 
 #[cfg(desktop)]
 mod desktop;
@@ -24,9 +25,69 @@ pub const BIOMETRICS_MISSING: &str = "biometric unlock needs a device-key slot i
 
 use std::path::PathBuf;
 
-use tauri::{AppHandle, Runtime};
+use tauri::{AppHandle, Manager, Runtime};
 
+use crate::dto::{Permission, PermissionState};
 use crate::error::{AppError, AppResult};
+
+/// The permissions the OS asks for on this platform and Rust asks for through the plugins.
+/// Desktop: notifications only (no camera scanning, no location). Phones: notifications and
+/// location; the camera is asked by the barcode scanner in the UI (docs/ipc.md).
+pub const RUST_PERMISSIONS: &[Permission] = if cfg!(mobile) {
+    &[Permission::Notifications, Permission::Location]
+} else {
+    &[Permission::Notifications]
+};
+
+/// Each permission of [`RUST_PERMISSIONS`] with its state.
+pub fn permissions(device: &dyn Device) -> AppResult<Vec<crate::dto::PermissionView>> {
+    RUST_PERMISSIONS
+        .iter()
+        .map(|&permission| {
+            Ok(crate::dto::PermissionView {
+                permission,
+                state: device.permission_state(permission)?,
+            })
+        })
+        .collect()
+}
+
+/// Asks for `permission` (the OS prompt) and returns its state after.
+pub fn request(
+    device: &dyn Device,
+    permission: Permission,
+) -> AppResult<crate::dto::PermissionView> {
+    if !RUST_PERMISSIONS.contains(&permission) {
+        return Err(not_from_rust(permission));
+    }
+    Ok(crate::dto::PermissionView {
+        permission,
+        state: device.request_permission(permission)?,
+    })
+}
+
+/// The plugins' permission state as the app's.
+fn state_of(s: tauri::plugin::PermissionState) -> PermissionState {
+    use tauri::plugin::PermissionState as P;
+    match s {
+        P::Granted => PermissionState::Granted,
+        P::Denied => PermissionState::Denied,
+        P::Prompt => PermissionState::Prompt,
+        P::PromptWithRationale => PermissionState::PromptWithRationale,
+    }
+}
+
+/// Why a permission cannot be checked or asked for from Rust here.
+fn not_from_rust(which: Permission) -> AppError {
+    AppError::unsupported(match which {
+        Permission::Camera if cfg!(mobile) => {
+            "the camera permission is asked by the barcode scanner in the app's screen"
+        }
+        Permission::Camera => "there is no camera scanning on desktop",
+        Permission::Location => "there is no location on desktop",
+        Permission::Notifications => "notifications are not available",
+    })
+}
 
 /// The system's file dialogs and clipboard, the boundary shell tests replace (a dialog cannot
 /// be driven without a window; the clipboard under test is a plain string). The app uses
@@ -44,6 +105,12 @@ pub trait Device: Send + Sync + 'static {
     fn clipboard_read(&self) -> Option<String>;
     /// Empties the clipboard.
     fn clipboard_clear(&self) -> AppResult<()>;
+    /// What the OS allows for `which` now. `Unsupported` for what does not apply here
+    /// (see [`RUST_PERMISSIONS`]).
+    fn permission_state(&self, which: Permission) -> AppResult<PermissionState>;
+    /// Shows the OS prompt for `which` (when the OS still shows one) and returns the state
+    /// after it. `Unsupported` as in [`Device::permission_state`].
+    fn request_permission(&self, which: Permission) -> AppResult<PermissionState>;
 }
 
 /// [`Device`] through the dialog and clipboard-manager plugins. Desktop: every call. Phones:
@@ -110,5 +177,44 @@ impl<R: Runtime> Device for TauriDevice<R> {
             .clipboard()
             .clear()
             .map_err(|e| AppError::internal(format!("cannot clear the clipboard: {e}")))
+    }
+
+    fn permission_state(&self, which: Permission) -> AppResult<PermissionState> {
+        permission(&self.0, which, false)
+    }
+
+    fn request_permission(&self, which: Permission) -> AppResult<PermissionState> {
+        permission(&self.0, which, true)
+    }
+}
+
+/// Checks (or asks for, when `ask`) a permission through its plugin.
+fn permission<R: Runtime>(
+    app: &AppHandle<R>,
+    which: Permission,
+    ask: bool,
+) -> AppResult<PermissionState> {
+    let failed = |e: &dyn std::fmt::Display| {
+        AppError::internal(format!(
+            "the system did not answer about the permission: {e}"
+        ))
+    };
+    match which {
+        Permission::Notifications => {
+            use tauri_plugin_notification::{Notification, NotificationExt};
+            if app.try_state::<Notification<R>>().is_none() {
+                return Err(not_from_rust(which));
+            }
+            let n = app.notification();
+            let state = if ask {
+                n.request_permission()
+            } else {
+                n.permission_state()
+            };
+            state.map(state_of).map_err(|e| failed(&e))
+        }
+        #[cfg(mobile)]
+        Permission::Location => mobile::location_permission(app, ask),
+        _ => Err(not_from_rust(which)),
     }
 }

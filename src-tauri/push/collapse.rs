@@ -143,10 +143,13 @@ fn activity_view(a: &Activity, account: Option<&PushAccount>) -> ActivityView {
         answer,
         reason,
         accepted: a.accepted,
-        location: a.location.map(|l| LocationView {
-            latitude: l.latitude,
-            longitude: l.longitude,
-            accuracy_m: l.accuracy_m,
+        location: a.location.map(|l| {
+            crate::place::with_place(LocationView {
+                latitude: l.latitude,
+                longitude: l.longitude,
+                accuracy_m: l.accuracy_m,
+                place: None,
+            })
         }),
     }
 }

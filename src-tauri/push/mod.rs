@@ -30,6 +30,10 @@ pub struct PushService {
     previews: std::sync::atomic::AtomicU64,
     /// How the last poll went.
     status: Mutex<PushPollStatus>,
+    /// The UI's language, for the notifications.
+    pub(crate) locale: Mutex<crate::dto::UiLocale>,
+    /// The sign-in notifications shown: their ids and nonces, newest last (`notifier`).
+    pub(crate) notified: Mutex<std::collections::VecDeque<(i32, String)>>,
 }
 
 impl PushService {

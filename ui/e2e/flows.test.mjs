@@ -328,6 +328,10 @@ test("dark theme follows the system and can be overridden; touch targets are at 
 test("dark first run in Swedish, and a phone: camera scan, biometrics offered", async () => {
   await withApp({ platform: "android", language: "sv" }, { colorScheme: "dark" }, async ({ page }) => {
     await page.getByRole("button", { name: "Godkänn" }).click();
+    // The permission step (issue 11): everything asked, the OS allows.
+    await page.getByRole("heading", { name: "Behörigheter" }).waitFor();
+    await page.getByRole("button", { name: "Fortsätt" }).click();
+    await page.getByRole("heading", { name: "Konfigurera ditt konto" }).waitFor();
     await shot(page, "19-setup-dark-sv");
     await page.getByRole("button", { name: "Fortsätt" }).click();
     await page.getByLabel("Lås upp med biometri").waitFor();

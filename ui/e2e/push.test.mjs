@@ -112,7 +112,7 @@ test("push: tapping the notification on android opens it; location shown and log
     await page.getByTestId("account").first().waitFor();
     await page.evaluate(() => window.__twofoldFake.emit("push-open", { nonce: "n-code" }));
     const dialog = page.getByTestId("push-approval");
-    await dialog.getByText("Location: 59.33, 18.07 (±1 km)").waitFor();
+    await dialog.getByText("Location: near Stockholm, SE (59.33, 18.07, ±1 km)").waitFor();
     await shot(page, "44-push-android-location");
     await dialog.getByRole("button", { name: "Approve" }).click();
     await page.getByTestId("push-display-code").filter({ hasText: "Type 42 on the sign-in page" }).waitFor();
@@ -122,7 +122,14 @@ test("push: tapping the notification on android opens it; location shown and log
     await dialog.getByRole("button", { name: "Done" }).click();
     await dialog.waitFor({ state: "detached" });
     const { activity } = await fakeState(page);
-    assert.deepEqual(activity[0].location, { latitude: 59.3293, longitude: 18.0686, accuracyM: 1000 });
+    assert.deepEqual(activity[0].location, {
+      latitude: 59.3293, longitude: 18.0686, accuracyM: 1000,
+      place: { name: "Stockholm", region: "Stockholm", country: "SE", distanceKm: 0.4 },
+    });
+    // The activity log says where the location came from: this phone.
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByTestId("activity-entry").first()
+      .getByText("This phone's location: near Stockholm, SE (59.33, 18.07, ±1 km)").waitFor();
   });
 });
 

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, test } from "vitest";
 import { en } from "../src/lib/i18n/en";
 import { sv } from "../src/lib/i18n/sv";
@@ -79,5 +80,29 @@ describe("t and locale", () => {
     expect(resolveLocale("system", ["de-DE", "en-GB"])).toBe("en");
     expect(resolveLocale("system", ["fi-FI"])).toBe("en");
     expect(resolveLocale("sv", ["en-US"])).toBe("sv");
+  });
+});
+
+describe("the permission reasons are the platform's (issue 11)", () => {
+  const root = new URL("../..", import.meta.url);
+  const read = (p: string) => readFileSync(new URL(p, root), "utf8");
+  const xml = (p: string) => Object.fromEntries(
+    [...read(p).matchAll(/<string name="permission_(\w+)_reason">([^<]*)<\/string>/g)].map((m) => [m[1], m[2]]),
+  );
+  test("Android's strings.xml (English and Swedish) says what the permission step says", () => {
+    for (const [cat, file] of [[en, "gen/android/app/src/main/res/values/strings.xml"], [sv, "gen/android/app/src/main/res/values-sv/strings.xml"]] as const) {
+      expect(xml(file)).toEqual({
+        camera: cat["perm.cameraWhy"], notifications: cat["perm.notificationsWhy"], location: cat["perm.locationWhy"],
+      });
+    }
+  });
+  test("the iOS usage strings in the README say the same", () => {
+    const readme = read("README.md");
+    expect(readme).toContain(`<key>NSCameraUsageDescription</key>\n<string>${en["perm.cameraWhy"]}</string>`);
+    expect(readme).toContain(`<key>NSLocationWhenInUseUsageDescription</key>\n<string>${en["perm.locationWhy"]}</string>`);
+  });
+  test("the location reason says truthfully that it stays on the device", () => {
+    expect(en["perm.locationWhy"]).toMatch(/stays on this device, in the encrypted activity log, and is never sent/);
+    expect(sv["perm.locationWhy"]).toMatch(/stannar på enheten, i den krypterade aktivitetsloggen, och skickas aldrig/);
   });
 });

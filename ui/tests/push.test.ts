@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import {
-  countText, formatAge, formatLocation, isExpired, locationLine, mergeChallenges, pendingNewestFirst, shuffled,
+  countText, formatAge, formatLocation, isExpired, locationLine, mergeChallenges, pendingNewestFirst, shuffled, type Translate,
 } from "../src/lib/push";
 import { errorKey, toAppError } from "../src/lib/errors";
 import { en } from "../src/lib/i18n/en";
@@ -81,14 +81,23 @@ describe("collapsed prompts and pending list", () => {
 
 describe("location", () => {
   test("two decimals and a readable accuracy", () => {
-    expect(formatLocation({ latitude: 59.3293, longitude: 18.0686, accuracyM: 1000 })).toEqual({ coords: "59.33, 18.07", accuracy: "±1 km" });
-    expect(formatLocation({ latitude: -33.8688, longitude: 151.2093, accuracyM: 25.4 })).toEqual({ coords: "-33.87, 151.21", accuracy: "±25 m" });
-    expect(formatLocation({ latitude: 0.5, longitude: 0.5, accuracyM: null }).accuracy).toBeNull();
+    expect(formatLocation({ latitude: 59.3293, longitude: 18.0686, accuracyM: 1000, place: null })).toEqual({ coords: "59.33, 18.07", accuracy: "±1 km" });
+    expect(formatLocation({ latitude: -33.8688, longitude: 151.2093, accuracyM: 25.4, place: null })).toEqual({ coords: "-33.87, 151.21", accuracy: "±25 m" });
+    expect(formatLocation({ latitude: 0.5, longitude: 0.5, accuracyM: null, place: null }).accuracy).toBeNull();
   });
-  test("the line says so when there is none", () => {
-    const line = locationLine({ latitude: 59.3293, longitude: 18.0686, accuracyM: 1000 });
-    expect(format(en[line.key], line.params)).toBe("Location: 59.33, 18.07 (±1 km)");
-    expect(format(en[locationLine(null).key], {})).toBe("Location unavailable");
+  test("the line names the town beside the coordinates, and says so when there is none", () => {
+    const tr: Translate = (key, params) => format(en[key], params);
+    const trSv: Translate = (key, params) => format(sv[key], params);
+    const place = { name: "Goeteborg", region: "Vaestra Goetaland", country: "SE", distanceKm: 0.6 };
+    const gbg = { latitude: 57.7089, longitude: 11.9746, accuracyM: 1000, place };
+    const line = locationLine(gbg, tr);
+    expect(format(en[line.key], line.params)).toBe("Location: near Goeteborg, SE (57.71, 11.97, ±1 km)");
+    const sv1 = locationLine(gbg, trSv);
+    expect(format(sv[sv1.key], sv1.params)).toBe("Plats: nära Goeteborg, SE (57.71, 11.97, ±1 km)");
+    // At sea: no town, the coordinates only.
+    const sea = locationLine({ latitude: 40, longitude: -40, accuracyM: 1000, place: null }, tr);
+    expect(format(en[sea.key], sea.params)).toBe("Location: 40.00, -40.00 (±1 km)");
+    expect(format(en[locationLine(null, tr).key], {})).toBe("Location unavailable");
   });
 });
 

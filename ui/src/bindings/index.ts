@@ -319,7 +319,55 @@ longitude: number,
 /**
  * Radius of uncertainty in metres, when known.
  */
-accuracyM: number | null, };
+accuracyM: number | null, 
+/**
+ * The nearest town, looked up on the device from bundled GeoNames data (`crate::place`);
+ * `None` far from any (at sea). Rust fills it in; one sent back by the UI is never kept
+ * (the activity log stores the coordinates and names the place when it is read).
+ */
+place: PlaceView | null, };
+
+export type PlaceView = { 
+/**
+ * The nearest town or city (GeoNames, places of 1000 people or more).
+ */
+name: string, 
+/**
+ * Its region (county, state), as GeoNames names it; empty when it has none.
+ */
+region: string, 
+/**
+ * ISO 3166-1 alpha-2 country code.
+ */
+country: string, 
+/**
+ * How far the location is from it, in kilometres.
+ */
+distanceKm: number, };
+
+export type Permission = "camera" | "notifications" | "location";
+
+export type PermissionState = "granted" | "denied" | "prompt" | "promptWithRationale";
+
+export type PermissionView = { 
+/**
+ * Which.
+ */
+permission: Permission, 
+/**
+ * Its state now.
+ */
+state: PermissionState, };
+
+export type UiLocale = "en" | "sv";
+
+export type NotificationAction = "tap" | "approve" | "deny" | "dismiss";
+
+export type NotificationOutcome = { "outcome": "opened" } | { "outcome": "answered", 
+/**
+ * The server's verdict.
+ */
+answer: PushAnswerView, } | { "outcome": "nothing" };
 
 export type LockReason = "idle" | "background" | "user";
 

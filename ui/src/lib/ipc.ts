@@ -1,14 +1,15 @@
 // The only place the UI talks to Rust: one typed function per command of docs/ipc.md.
-import { invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
+import { addPluginListener, invoke, type InvokeArgs, type InvokeOptions } from "@tauri-apps/api/core";
 import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Settings, SyncStatus, VaultLockedPayload,
+  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Permission, PermissionView, Settings, SyncStatus, UiLocale,
+  VaultLockedPayload,
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
-  PushEnrolPreview, PushPollStatus,
+  PushEnrolPreview, PushPollStatus, NotificationAction, NotificationOutcome,
 } from "./push-types";
 
 async function call<T>(cmd: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
@@ -93,6 +94,15 @@ export const ipc = {
   pushRemove: (serial: string) => call<void>("push_remove", { serial }),
   /** For the approval prompt: phones only; desktop answers LocationUnavailable. */
   locationCurrent: () => call<LocationView>("location_current"),
+  /** The permissions Rust checks (desktop: notifications; phones: notifications, location). */
+  permissionsStatus: () => call<PermissionView[]>("permissions_status"),
+  /** Shows the OS prompt for one permission; its state after. */
+  permissionRequest: (permission: Permission) => call<PermissionView>("permission_request", { permission }),
+  /** The UI's language, for the notifications Rust writes. */
+  uiLocaleSet: (locale: UiLocale) => call<void>("ui_locale_set", { locale }),
+  /** A notification tapped or one of its buttons pressed (phones): Rust opens or answers it. */
+  pushNotificationAction: (action: NotificationAction, id: number) =>
+    call<NotificationOutcome>("push_notification_action", { action, id }),
 };
 
 export function onVaultLocked(cb: (p: VaultLockedPayload) => void): Promise<UnlistenFn> {
@@ -123,4 +133,24 @@ export function onSyncStatus(cb: (p: SyncStatus) => void): Promise<UnlistenFn> {
 
 export function onPushOpen(cb: (p: PushOpenPayload) => void): Promise<UnlistenFn> {
   return listen<PushOpenPayload>("push-open", (e) => cb(e.payload));
+}
+
+/** What the notification plugin reports when a notification is tapped or a button pressed. */
+interface ActionPerformed {
+  actionId: string;
+  notification?: { id?: number } | null;
+}
+
+/**
+ * Phones: a tapped sign-in notification or its Approve/Deny button (the notification plugin's
+ * `actionPerformed`, which its Rust side cannot listen to). Only the action and the id Rust gave
+ * the notification go on; Rust decides what they do (src-tauri/push/notifier.rs).
+ */
+export async function onNotificationAction(cb: (action: NotificationAction, id: number) => void): Promise<UnlistenFn> {
+  const listener = await addPluginListener<ActionPerformed>("notification", "actionPerformed", (e) => {
+    const id = e.notification?.id;
+    const action = e.actionId === "approve" || e.actionId === "deny" || e.actionId === "dismiss" ? e.actionId : "tap";
+    if (typeof id === "number" && Number.isInteger(id)) cb(action, id);
+  });
+  return () => void listener.unregister();
 }

@@ -2,4 +2,5 @@
 export type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView,
   PushDecision, PushEnrolPreview, PushEnrolWarning, PushOpenPayload, PushPollFailure, PushPollStatus,
+  NotificationAction, NotificationOutcome, PlaceView,
 } from "../bindings";

@@ -60,10 +60,23 @@ export function formatLocation(l: LocationView): { coords: string; accuracy: str
   return { coords, accuracy };
 }
 
-/** The catalogue key and parameters of the "Location: …" line. */
-export function locationLine(l: LocationView | null):
-  { key: "push.location" | "push.locationAccuracy" | "push.locationUnavailable"; params: Record<string, string> } {
-  if (!l) return { key: "push.locationUnavailable", params: {} };
+/** Translates a catalogue key (t from i18n; tests pass their own). */
+export type Translate = (key: "push.near", params: Record<string, string>) => string;
+
+/**
+ * Where a location is, as a person reads it: "near Goeteborg, SE (57.71, 11.97, ±1 km)", the
+ * town named by Rust from data on the device; the coordinates alone far from any town.
+ */
+export function whereText(l: LocationView, tr: Translate): string {
   const { coords, accuracy } = formatLocation(l);
-  return accuracy ? { key: "push.locationAccuracy", params: { coords, accuracy } } : { key: "push.location", params: { coords } };
+  const numbers = accuracy ? `${coords}, ${accuracy}` : coords;
+  if (!l.place) return accuracy ? `${coords} (${accuracy})` : coords;
+  return `${tr("push.near", { place: l.place.name, country: l.place.country })} (${numbers})`;
+}
+
+/** The catalogue key and parameters of the "Location: …" line. */
+export function locationLine(l: LocationView | null, tr: Translate):
+  { key: "push.location" | "push.locationUnavailable"; params: Record<string, string> } {
+  if (!l) return { key: "push.locationUnavailable", params: {} };
+  return { key: "push.location", params: { where: whereText(l, tr) } };
 }

@@ -13,7 +13,7 @@ import type {
 } from "./types";
 
 export type Screen =
-  | "loading" | "privacy" | "setup" | "protect" | "unlock" | "add" | "manual" | "accounts" | "settings";
+  | "loading" | "privacy" | "permissions" | "setup" | "protect" | "unlock" | "add" | "manual" | "accounts" | "settings";
 export type AccountKindChoice = "work" | "personal" | "other";
 
 export interface Toast {
@@ -89,7 +89,10 @@ export function msg(key: MessageKey, params?: Record<string, string | number>): 
 function applySettings(s: Settings): void {
   app.settings = s;
   applyTheme(s.theme);
-  setLocale(resolveLocale(s.language));
+  const locale = resolveLocale(s.language);
+  setLocale(locale);
+  // Rust writes the notifications in the UI's language.
+  ipc.uiLocaleSet(locale).catch(report);
 }
 
 export async function loadSettings(): Promise<void> {
@@ -137,7 +140,7 @@ export function goLocked(reason: VaultLockedPayload["reason"] | "error" | null):
   app.migration = null;
   app.lockReason = reason;
   if (app.status) app.status = { ...app.status, unlocked: false };
-  if (app.screen !== "privacy" && app.screen !== "setup" && app.screen !== "protect") app.screen = "unlock";
+  if (!["privacy", "permissions", "setup", "protect"].includes(app.screen)) app.screen = "unlock";
 }
 
 export async function enterAccounts(): Promise<void> {

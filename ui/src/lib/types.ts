@@ -6,6 +6,7 @@ export type {
   ErrorKind, ExportFormat, ImportFormat, ImportReportView, ImportSkip, Language, LocationView, LockReason,
   ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind, Platform, Settings, Theme, VaultLockedPayload,
   SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView,
+  Permission, PermissionState, PermissionView, UiLocale, PlaceView,
 } from "../bindings";
 export type { OtpAlgorithm as Algorithm } from "../bindings";
 export { DEFAULT_SETTINGS, ERROR_KINDS } from "../bindings";

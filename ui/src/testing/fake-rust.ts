@@ -8,7 +8,7 @@ import { emit } from "@tauri-apps/api/event";
 import { DEFAULT_SETTINGS } from "../lib/types";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
-  ImportReportView, ManualAccount, MigrationProgress, Platform, Settings, SyncProblem, SyncStatus,
+  ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncProblem, SyncStatus, UiLocale,
 } from "../lib/types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
@@ -30,6 +30,12 @@ export interface FakeConfig {
   language?: Settings["language"];
   /** Phones: false makes the barcode-scanner plugin report the camera permission as denied. */
   camera?: boolean;
+  /**
+   * What the OS allows per permission at start (default: "prompt"; desktop notifications
+   * "granted", as the plugin reports there), and what its prompt answers (default "granted").
+   */
+  permissions?: Partial<Record<Permission, PermissionState>>;
+  promptAnswers?: Partial<Record<Permission, PermissionState>>;
   /** Push accounts (docs/ipc-push.md); serial is required, the rest has defaults. */
   pushAccounts?: (Partial<PushAccountView> & { serial: string })[];
   /** Push challenges: stored ones are in push_pending already, the others arrive with push_poll. */
@@ -203,10 +209,33 @@ export function installFake(): void {
     } as SyncStatus,
     /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
     syncPassphrases: [] as string[],
+    permissions: {
+      camera: cfg.camera === false ? "denied" : "prompt",
+      notifications: (cfg.platform ?? "desktop") === "desktop" ? "granted" : "prompt",
+      location: "prompt",
+      ...cfg.permissions,
+    } as Record<Permission, PermissionState>,
+    /** The permissions whose OS prompt was shown, in order. */
+    prompted: [] as Permission[],
+    locale: "en" as UiLocale,
+    /** Notification actions Rust was told of. */
+    notificationActions: [] as { action: string; id: number }[],
   };
   function nowSecsAtStart() {
     return Math.floor(Date.now() / 1000);
   }
+  const PLUGIN_STATE: Record<PermissionState, string> = {
+    granted: "granted", denied: "denied", prompt: "prompt", promptWithRationale: "prompt-with-rationale",
+  };
+  /** The OS prompt: shown only while the OS may show one; the user's answer from the config. */
+  function prompt(p: Permission): PermissionState {
+    const now = state.permissions[p];
+    if (now === "granted" || now === "denied") return now;
+    state.prompted.push(p);
+    return (state.permissions[p] = cfg.promptAnswers?.[p] ?? "granted");
+  }
+  /** What Rust checks itself (docs/ipc.md): desktop notifications; phones notifications, location. */
+  const rustPermissions = (): Permission[] => (state.platform === "desktop" ? ["notifications"] : ["notifications", "location"]);
   const nowSecs = () => Math.floor(Date.now() / 1000);
   function addChallenge(c: FakeChallenge) {
     const acc = state.pushAccounts.find((a) => a.serial === (c.serial ?? state.pushAccounts[0]?.serial));
@@ -456,7 +485,10 @@ export function installFake(): void {
     // docs/ipc-push.md: desktop has none (never a zeroed position); phones a coarse fix.
     location_current: (): LocationView => {
       if (state.platform === "desktop") fail("LocationUnavailable" as ErrorKind, "no location on desktop");
-      return { latitude: 59.3293, longitude: 18.0686, accuracyM: 1000 };
+      return {
+        latitude: 59.3293, longitude: 18.0686, accuracyM: 1000,
+        place: { name: "Stockholm", region: "Stockholm", country: "SE", distanceKm: 0.4 },
+      };
     },
     push_accounts: () => (needUnlocked(), state.pushAccounts),
     push_pending: () => (needUnlocked(), pendingPush()),
@@ -530,8 +562,25 @@ export function installFake(): void {
       state.pushAccounts = state.pushAccounts.filter((x) => x.serial !== a.serial);
     },
     // The barcode-scanner plugin (registered on phones only, like the real shell).
-    "plugin:barcode-scanner|check_permissions": () => ({ camera: cfg.camera === false ? "denied" : "granted" }),
-    "plugin:barcode-scanner|request_permissions": () => ({ camera: cfg.camera === false ? "denied" : "granted" }),
+    "plugin:barcode-scanner|check_permissions": () => ({ camera: PLUGIN_STATE[state.permissions.camera] }),
+    "plugin:barcode-scanner|request_permissions": () => ({ camera: PLUGIN_STATE[prompt("camera")] }),
+    // The UI's listener for notification taps and buttons (phones).
+    "plugin:notification|registerListener": () => null,
+    "plugin:notification|remove_listener": () => null,
+    permissions_status: () => rustPermissions().map((permission) => ({ permission, state: state.permissions[permission] })),
+    permission_request: (a) => {
+      const p = a.permission as Permission;
+      if (!rustPermissions().includes(p)) fail("Unsupported", `${p}: not asked from Rust here`);
+      return { permission: p, state: prompt(p) };
+    },
+    ui_locale_set: (a) => {
+      if (a.locale !== "en" && a.locale !== "sv") fail("InvalidInput", "locale");
+      state.locale = a.locale as UiLocale;
+    },
+    push_notification_action: (a) => {
+      state.notificationActions.push({ action: String(a.action), id: Number(a.id) });
+      return { outcome: "nothing" };
+    },
     "plugin:barcode-scanner|scan": () => ({ content: cameraText(), format: "QR_CODE" }),
     account_update: (a) => {
       needUnlocked();
