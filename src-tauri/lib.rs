@@ -4,6 +4,7 @@
 //! metadata only. The vault locks after the idle timeout and when the app goes to the
 //! background.
 
+pub mod biometric;
 pub mod commands;
 pub mod dto;
 pub mod error;
@@ -15,6 +16,8 @@ pub mod state;
 mod tests;
 #[cfg(test)]
 mod tests_push;
+#[cfg(test)]
+mod tests_unlock;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -84,6 +87,8 @@ pub struct AppOptions {
     pub idle_lock: bool,
     /// The dialogs and clipboard; `None`: the system's, through the plugins.
     pub device: Option<std::sync::Arc<dyn platform::Device>>,
+    /// The secure storage of the push keys and the biometrics; `None`: the platform's.
+    pub device_keys: Option<platform::keys::DeviceKeys>,
 }
 
 impl Default for AppOptions {
@@ -95,6 +100,7 @@ impl Default for AppOptions {
             poll_every: Some(push::poller::PUSH_POLL_EVERY),
             idle_lock: true,
             device: None,
+            device_keys: None,
         }
     }
 }
@@ -174,6 +180,13 @@ pub fn app_builder<R: Runtime>(
             });
             app.manage(state);
             app.manage(push::PushService::default());
+            let keys = match options.device_keys.clone() {
+                Some(keys) => keys,
+                None => platform::keys::DeviceKeys::platform(app.handle()),
+            };
+            // Without the stored push keys, sign-in requests arrive after the next unlock.
+            let _ = push::locked::load(&app.state(), &app.state(), &keys);
+            app.manage(keys);
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }
@@ -199,6 +212,9 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_barcode_scanner::init())
         .plugin(tauri_plugin_geolocation::init());
+    // Biometric unlock's device key (platform/keys.rs); called from Rust only.
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_biometry::init());
     let app = app_builder(builder, AppOptions::default()).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, _event| {

@@ -18,7 +18,7 @@ use crate::dto::PushChallengeView;
 use crate::state::{AppState, unix_now};
 use crate::tests::{Shell, shell};
 
-const SERIAL: &str = "PIPU0001A2B3";
+pub(crate) const SERIAL: &str = "PIPU0001A2B3";
 
 /// The core's 2048-bit test key: the phone's key and, in these tests, the server's too (so the
 /// test can sign challenges).
@@ -54,15 +54,15 @@ fn base64_decode(text: &str) -> Vec<u8> {
 
 /// A local stand-in for the privacyIDEA server: answers each request with the next scripted
 /// JSON reply and records what it was sent.
-struct FakeServer {
-    url: String,
+pub(crate) struct FakeServer {
+    pub(crate) url: String,
     replies: Arc<Mutex<VecDeque<Value>>>,
     requests: Arc<Mutex<Vec<String>>>,
     /// How long each reply waits (to make answers overlap).
     delay: Arc<Mutex<std::time::Duration>>,
 }
 
-fn fake_server() -> FakeServer {
+pub(crate) fn fake_server() -> FakeServer {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let url = format!(
         "http://{}/ttype/push",
@@ -118,15 +118,15 @@ fn fake_server() -> FakeServer {
 }
 
 impl FakeServer {
-    fn reply(&self, v: Value) {
+    pub(crate) fn reply(&self, v: Value) {
         self.replies.lock().expect("replies").push_back(v);
     }
-    fn requests(&self) -> Vec<String> {
+    pub(crate) fn requests(&self) -> Vec<String> {
         self.requests.lock().expect("requests").clone()
     }
 }
 
-fn account(url: &str, require_pin: bool) -> PushAccount {
+pub(crate) fn account(url: &str, require_pin: bool) -> PushAccount {
     let key = test_key();
     PushAccount {
         protocol: "privacyidea".into(),
@@ -147,7 +147,7 @@ fn account(url: &str, require_pin: bool) -> PushAccount {
 }
 
 /// A challenge signed as the server signs it.
-fn challenge(url: &str, nonce: &str, question: &str) -> Value {
+pub(crate) fn challenge(url: &str, nonce: &str, question: &str) -> Value {
     let message = challenge_message(nonce, url, SERIAL, question, "ACME sign-in", "1", None);
     json!({
         "nonce": nonce, "url": url, "serial": SERIAL, "question": question,
@@ -156,11 +156,11 @@ fn challenge(url: &str, nonce: &str, question: &str) -> Value {
     })
 }
 
-fn poll_reply(list: Vec<Value>) -> Value {
+pub(crate) fn poll_reply(list: Vec<Value>) -> Value {
     json!({"result": {"status": true, "value": list}, "jsonrpc": "2.0"})
 }
 
-fn enrol(s: &Shell, account: PushAccount) {
+pub(crate) fn enrol(s: &Shell, account: PushAccount) {
     let state = s.app.state::<AppState>();
     let mut inner = state.get().expect("state");
     let writer = state.begin_change(&mut inner).expect("writer lock");
@@ -615,7 +615,7 @@ fn concurrent_answers_to_one_nonce_send_once() {
 }
 
 /// Waits up to 10 s for an event whose payload satisfies `ok`.
-fn wait_event(events: &Arc<Mutex<Vec<String>>>, ok: impl Fn(&Value) -> bool) -> Value {
+pub(crate) fn wait_event(events: &Arc<Mutex<Vec<String>>>, ok: impl Fn(&Value) -> bool) -> Value {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
         if let Some(v) = events

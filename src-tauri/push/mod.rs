@@ -7,6 +7,7 @@
 pub mod answer;
 pub mod collapse;
 pub mod enrol;
+pub mod locked;
 pub mod notifier;
 pub mod poller;
 
@@ -30,6 +31,8 @@ pub struct PushService {
     previews: std::sync::atomic::AtomicU64,
     /// How the last poll went.
     status: Mutex<PushPollStatus>,
+    /// What polling needs while the vault is locked ([`locked`]), `None` when that is off.
+    keyring: Mutex<Option<twofold_core::vault::PushKeyring>>,
 }
 
 impl PushService {
