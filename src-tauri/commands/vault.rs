@@ -96,10 +96,14 @@ pub async fn vault_unlock<R: Runtime>(
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
     state.request_poll();
-    let slot_backup = crate::biometric::reconcile(&state, &mut inner, &keys);
+    // Neither step may undo the unlock: a slot left behind is removed at the next unlock, and
+    // requests received while locked are still listed by the server at the next poll.
+    let slot_backup = crate::biometric::reconcile(&state, &mut inner, &keys)
+        .ok()
+        .flatten();
     drop(inner);
-    let backup = crate::push::locked::after_unlock(&app)?;
-    super::report_backup(&app, slot_backup.ok().flatten().or(backup));
+    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
+    super::report_backup(&app, slot_backup.or(backup));
     Ok(())
 }
 
@@ -114,7 +118,8 @@ pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<
         crate::biometric::unlock(&handle.state::<AppState>(), &keys)
     })
     .await?;
-    let backup = crate::push::locked::after_unlock(&app)?;
+    // Requests received while locked are still listed by the server if this fails.
+    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
     super::report_backup(&app, backup);
     Ok(())
 }

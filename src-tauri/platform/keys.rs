@@ -143,7 +143,9 @@ impl KeyringStore {
                 // ndk-context panics when MainActivity did not hand over the app context
                 // (io.crates.keyring.Keyring): then there is no storage, not a crash.
                 let s = std::panic::catch_unwind(android_native_keyring_store::Store::new)
-                    .map_err(|_| "the Android Keystore cannot be reached: no app context".to_owned())?
+                    .map_err(|_| {
+                        "the Android Keystore cannot be reached: no app context".to_owned()
+                    })?
                     .map_err(|e| format!("the Android Keystore cannot be opened: {e}"))?;
                 (s, "Android Keystore")
             }
