@@ -118,6 +118,12 @@ impl KeyringStore {
                 let s = dbus_secret_service_keyring_store::Store::new().map_err(|e| {
                     format!("no Secret Service (such as GNOME Keyring) answers: {e}")
                 })?;
+                // A Secret Service without a default keyring (a headless session, WSL) opens
+                // but cannot store: found out now, so the settings say so.
+                let s: Arc<keyring_core::CredentialStore> = s;
+                let probe = keyring_core::Entry::new_in_store(&s, SERVICE, "probe")
+                    .and_then(|e| e.set_secret(b"-").and_then(|()| e.delete_credential()));
+                probe.map_err(|e| format!("the Secret Service cannot store keys: {e}"))?;
                 (s, "Secret Service")
             }
             #[cfg(target_os = "macos")]
@@ -324,6 +330,43 @@ mod tests {
         assert_eq!(key_from_text(&text).as_deref(), Some(&key));
         assert!(key_from_text("00").is_none());
         assert!(key_from_text("zz").is_none());
+    }
+
+    /// The real storage of this platform (on Linux a Secret Service, e.g. under
+    /// `dbus-run-session` with `gnome-keyring-daemon --unlock`); skipped where there is none.
+    #[test]
+    fn the_platforms_secure_storage_keeps_an_entry() {
+        let store = match KeyringStore::open() {
+            Ok(store) => store,
+            Err(why) => {
+                println!("SKIPPED: no secure storage here: {why}");
+                return;
+            }
+        };
+        let name = format!("test-entry-{}", std::process::id());
+        assert!(store.read(&name).expect("read").is_none());
+        store.write(&name, b"push keys").expect("write");
+        assert_eq!(
+            store
+                .read(&name)
+                .expect("read")
+                .as_deref()
+                .map(Vec::as_slice),
+            Some(&b"push keys"[..])
+        );
+        store.write(&name, b"replaced").expect("write again");
+        assert_eq!(
+            store
+                .read(&name)
+                .expect("read")
+                .as_deref()
+                .map(Vec::as_slice),
+            Some(&b"replaced"[..])
+        );
+        store.delete(&name).expect("delete");
+        assert!(store.read(&name).expect("read").is_none());
+        store.delete(&name).expect("deleting nothing");
+        println!("{} keeps, replaces and removes an entry", store.name());
     }
 
     #[test]
