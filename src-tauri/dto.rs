@@ -325,6 +325,8 @@ pub struct Settings {
     /// Poll for sign-in requests while the vault is locked (the push keys kept in the
     /// platform's secure storage, docs/push.md).
     pub push_while_locked: bool,
+    /// Desktop: closing the window keeps Twofold running in the system tray (polling).
+    pub keep_in_tray: bool,
     /// UI language.
     pub language: Language,
     /// UI theme.
@@ -340,6 +342,7 @@ impl Default for Settings {
             lock_on_background: true,
             biometrics: false,
             push_while_locked: true,
+            keep_in_tray: false,
             language: Language::System,
             theme: Theme::System,
             backup_folder: None,

@@ -11,6 +11,8 @@ pub mod error;
 mod platform;
 pub mod push;
 pub mod state;
+#[cfg(desktop)]
+pub mod tray;
 
 #[cfg(test)]
 mod tests;
@@ -148,6 +150,15 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowE
         {
             on_background(window.app_handle());
         }
+        #[cfg(desktop)]
+        tauri::WindowEvent::CloseRequested { api, .. }
+            if tray::keeps_running(window.app_handle()) =>
+        {
+            // Into the tray: hidden, polling goes on; leaving the foreground as minimizing does.
+            api.prevent_close();
+            let _ = window.hide();
+            on_background(window.app_handle());
+        }
         tauri::WindowEvent::Focused(true) => {
             let state = window.app_handle().state::<AppState>();
             if !state.is_foreground() {
@@ -187,6 +198,11 @@ pub fn app_builder<R: Runtime>(
             // Without the stored push keys, sign-in requests arrive after the next unlock.
             let _ = push::locked::load(&app.state(), &app.state(), &keys);
             app.manage(keys);
+            #[cfg(desktop)]
+            if app.state::<AppState>().get()?.prefs.settings.keep_in_tray {
+                // Without a tray, closing the window quits as before.
+                let _ = tray::ensure(app.handle());
+            }
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }

@@ -936,7 +936,7 @@ fn settings_persist_and_are_checked() {
     assert_eq!(
         defaults,
         json!({ "lockTimeoutSecs": 300, "lockOnBackground": true, "biometrics": false,
-        "pushWhileLocked": true,
+        "pushWhileLocked": true, "keepInTray": false,
         "language": "system", "theme": "system", "backupFolder": null })
     );
     let mut changed = defaults.clone();

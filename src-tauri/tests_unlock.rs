@@ -426,3 +426,26 @@ fn an_approval_that_asks_for_device_authentication_counts_biometrics_as_presence
                         "reason": null, "location": null });
     assert_eq!(s.kind("push_answer", again), "AuthRequired");
 }
+
+#[cfg(desktop)]
+#[test]
+fn keeping_running_in_the_tray_needs_a_system_tray() {
+    let s = shell_keys(FakeKeys::default()).unlocked();
+    assert_eq!(s.ok("settings_get", json!({}))["keepInTray"], false);
+    match crate::tray::missing() {
+        // This machine has no tray library: refused, nothing stored, closing quits.
+        Some(why) => {
+            let turned_on = set_setting(&s, "keepInTray", json!(true));
+            let e = turned_on.expect_err("refused without a tray");
+            assert_eq!(e["kind"], "Unsupported");
+            assert!(e["message"].as_str().is_some_and(|m| m == why), "{e}");
+            assert_eq!(s.ok("settings_get", json!({}))["keepInTray"], false);
+            assert!(!crate::tray::keeps_running(s.app.handle()));
+        }
+        // The tray's menu needs GTK started, which the mock runtime does not do: the tray
+        // itself is exercised by the real app only.
+        None => {
+            println!("SKIPPED: a tray library is installed; the mock runtime cannot make a tray")
+        }
+    }
+}

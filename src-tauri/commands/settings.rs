@@ -31,6 +31,16 @@ pub async fn settings_set<R: Runtime>(
             "the lock timeout can be at most one day (86400 s)",
         ));
     }
+    if settings.keep_in_tray && !state.get()?.prefs.settings.keep_in_tray {
+        #[cfg(desktop)]
+        crate::tray::ensure(&app)?;
+        #[cfg(mobile)]
+        return Err(AppError::unsupported("phones have no system tray"));
+    }
+    #[cfg(desktop)]
+    if !settings.keep_in_tray {
+        crate::tray::remove(&app);
+    }
     if settings.biometrics && !keys.biometrics.available() {
         return Err(AppError::unsupported(crate::platform::BIOMETRICS_MISSING));
     }

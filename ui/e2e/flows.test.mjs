@@ -617,5 +617,15 @@ test("phones in Swedish: changed biometrics are told; desktop without a key stor
     await locked.uncheck();
     await page.waitForFunction(() => window.__twofoldFake.state.settings.pushWhileLocked === false);
     await page.getByTestId("push-locked-note").getByText("kept in Secret Service").waitFor();
+    await page.getByLabel("Keep running in the system tray when the window is closed").check();
+    await page.waitForFunction(() => window.__twofoldFake.state.settings.keepInTray === true);
+  });
+  await withApp(unlockedWith([GITHUB], { language: "sv", tray: false }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    const tray = page.getByLabel("Fortsätt köras i systemfältet när fönstret stängs");
+    await tray.click(); // refused: the box unticks itself
+    await page.getByText("Enheten kan inte göra det").first().waitFor();
+    assert.equal(await tray.isChecked(), false);
+    assert.equal(await page.evaluate(() => window.__twofoldFake.state.settings.keepInTray), false);
   });
 });

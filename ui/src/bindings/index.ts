@@ -300,6 +300,10 @@ biometrics: boolean,
  */
 pushWhileLocked: boolean, 
 /**
+ * Desktop: closing the window keeps Twofold running in the system tray (polling).
+ */
+keepInTray: boolean, 
+/**
  * UI language.
  */
 language: Language, 
@@ -580,4 +584,4 @@ export type AppError = { kind: ErrorKind, message: string, };
 export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired"] as const satisfies readonly ErrorKind[];
 
 /** The settings of a new installation (Settings::default()). */
-export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"pushWhileLocked":true,"language":"system","theme":"system","backupFolder":null};
+export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"pushWhileLocked":true,"keepInTray":false,"language":"system","theme":"system","backupFolder":null};

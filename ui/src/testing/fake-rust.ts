@@ -24,6 +24,8 @@ export interface FakeConfig {
   biometricsAvailable?: boolean;
   /** Phones: the biometrics changed since biometric unlock was turned on (its key is gone). */
   biometricsChanged?: boolean;
+  /** Desktop: false makes the system tray missing (keepInTray is refused). */
+  tray?: boolean;
   /** Where the push keys are kept for polling while locked; null: no secure storage. */
   pushKeyStore?: string | null;
   /** otpauth:// URIs put in the vault at start. */
@@ -570,6 +572,8 @@ export function installFake(): void {
       const s = { ...(a.settings as Settings) };
       if (s.lockTimeoutSecs > 86_400) fail("InvalidInput", "the lock timeout can be at most one day (86400 s)");
       if (s.biometrics && !(cfg.biometricsAvailable ?? state.platform !== "desktop")) fail("Unsupported", "no biometrics here");
+      if (s.keepInTray && !state.settings.keepInTray && (state.platform !== "desktop" || cfg.tray === false))
+        fail("Unsupported", "this desktop has no system tray library (libayatana-appindicator3)");
       needUnlocked();
       if (s.backupFolder !== null && s.backupFolder !== state.settings.backupFolder)
         fail("InvalidInput", "choose the backup folder in the folder dialog (Choose folder…)");

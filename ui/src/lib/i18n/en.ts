@@ -151,6 +151,7 @@ export const en = {
   "settings.biometrics": "Unlock with biometrics",
   "settings.pushWhileLocked": "Receive sign-in requests while locked",
   "settings.pushWhileLockedHint": "The keys that check sign-in requests are kept in {store}, apart from your vault, so requests arrive while the vault is locked. Approving still needs your password or biometrics.",
+  "settings.keepInTray": "Keep running in the system tray when the window is closed",
   "settings.pushLockedUnavailable": "This device has no secure key storage (such as GNOME Keyring), so sign-in requests arrive only while the vault is unlocked.",
   "settings.changePassword": "Change password",
   "settings.currentPassword": "Current password",

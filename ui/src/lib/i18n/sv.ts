@@ -152,6 +152,7 @@ export const sv: Record<MessageKey, string> = {
   "settings.biometrics": "Lås upp med biometri",
   "settings.pushWhileLocked": "Ta emot inloggningsförfrågningar när valvet är låst",
   "settings.pushWhileLockedHint": "Nycklarna som kontrollerar inloggningsförfrågningar förvaras i {store}, skilt från ditt valv, så förfrågningar kommer fram när valvet är låst. Att godkänna kräver fortfarande ditt lösenord eller biometri.",
+  "settings.keepInTray": "Fortsätt köras i systemfältet när fönstret stängs",
   "settings.pushLockedUnavailable": "Den här enheten har ingen säker nyckellagring (som GNOME-nyckelring), så inloggningsförfrågningar kommer bara fram när valvet är upplåst.",
   "settings.changePassword": "Byt lösenord",
   "settings.currentPassword": "Nuvarande lösenord",
