@@ -449,3 +449,36 @@ fn keeping_running_in_the_tray_needs_a_system_tray() {
         }
     }
 }
+
+/// Measurement (printed, not asserted): with the app's real poll interval and the vault
+/// locked, from a sign-in appearing on a local server to the `push-challenges` event (which
+/// goes with the notification), 5 times; the median is about half the 3 s interval.
+#[test]
+fn measure_trigger_to_notification_while_locked() {
+    let server = fake_server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let every = crate::push::poller::PUSH_POLL_EVERY;
+    let s = shell_with_keys(dir, Some(every), false, FakeKeys::default()).unlocked();
+    enrol(&s, account(&server.url, false));
+    s.ok("push_poll", json!({}));
+    s.ok("vault_lock", json!({}));
+    let challenges = s.events("push-challenges");
+    let mut times = Vec::new();
+    for i in 0..5u32 {
+        // Triggers fall anywhere in the poll interval.
+        std::thread::sleep(std::time::Duration::from_millis(u64::from(i) * 437 % 3000));
+        let nonce = format!("M{i}");
+        let start = std::time::Instant::now();
+        server.reply(poll_reply(vec![challenge(&server.url, &nonce, "Sign-in?")]));
+        wait_event(&challenges, |v| {
+            v.as_array()
+                .is_some_and(|a| a.iter().any(|c| c["nonce"] == nonce.as_str()))
+        });
+        times.push(start.elapsed());
+    }
+    times.sort();
+    println!(
+        "trigger -> notification while locked (poll every {every:?}), 5 runs: median {:?}, min {:?}, max {:?}",
+        times[2], times[0], times[4]
+    );
+}
