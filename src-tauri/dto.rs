@@ -47,8 +47,16 @@ pub struct AppStatus {
     pub platform: Platform,
     /// The privacy statement was accepted.
     pub first_run_done: bool,
-    /// A device-key slot can unlock the vault with biometrics.
+    /// The device has biometrics that can unlock the vault (a device-key slot).
     pub biometrics_available: bool,
+    /// Biometric unlock is set up: the vault has a device slot and its key is kept.
+    pub biometric_unlock: bool,
+    /// Where the push accounts' keys are kept for polling while locked ("Secret Service",
+    /// "Keychain", ...); `null`: this device has no such storage, so sign-in requests arrive
+    /// only while the vault is unlocked.
+    pub push_key_store: Option<String>,
+    /// Why there is no such storage, when there is none.
+    pub push_key_store_missing: Option<String>,
     /// The app's version.
     pub version: String,
 }
@@ -317,6 +325,11 @@ pub struct Settings {
     pub lock_on_background: bool,
     /// Unlock with biometrics (phones with a device-key slot).
     pub biometrics: bool,
+    /// Poll for sign-in requests while the vault is locked (the push keys kept in the
+    /// platform's secure storage, docs/push.md).
+    pub push_while_locked: bool,
+    /// Desktop: closing the window keeps Twofold running in the system tray (polling).
+    pub keep_in_tray: bool,
     /// UI language.
     pub language: Language,
     /// UI theme.
@@ -331,6 +344,8 @@ impl Default for Settings {
             lock_timeout_secs: 300,
             lock_on_background: true,
             biometrics: false,
+            push_while_locked: true,
+            keep_in_tray: false,
             language: Language::System,
             theme: Theme::System,
             backup_folder: None,

@@ -4,6 +4,7 @@
 //! metadata only. The vault locks after the idle timeout and when the app goes to the
 //! background.
 
+pub mod biometric;
 pub mod commands;
 pub mod dto;
 pub mod error;
@@ -12,6 +13,8 @@ mod platform;
 pub mod push;
 pub mod state;
 pub mod sync;
+#[cfg(desktop)]
+pub mod tray;
 
 #[cfg(test)]
 mod tests;
@@ -21,6 +24,8 @@ mod tests_notify;
 mod tests_push;
 #[cfg(test)]
 mod tests_sync;
+#[cfg(test)]
+mod tests_unlock;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -100,6 +105,8 @@ pub struct AppOptions {
     pub idle_lock: bool,
     /// The dialogs and clipboard; `None`: the system's, through the plugins.
     pub device: Option<std::sync::Arc<dyn platform::Device>>,
+    /// The secure storage of the push keys and the biometrics; `None`: the platform's.
+    pub device_keys: Option<platform::keys::DeviceKeys>,
 }
 
 impl Default for AppOptions {
@@ -111,6 +118,7 @@ impl Default for AppOptions {
             poll_every: Some(push::poller::PUSH_POLL_EVERY),
             idle_lock: true,
             device: None,
+            device_keys: None,
         }
     }
 }
@@ -158,6 +166,15 @@ fn on_window_event<R: Runtime>(window: &tauri::Window<R>, event: &tauri::WindowE
         {
             on_background(window.app_handle());
         }
+        #[cfg(desktop)]
+        tauri::WindowEvent::CloseRequested { api, .. }
+            if tray::keeps_running(window.app_handle()) =>
+        {
+            // Into the tray: hidden, polling goes on; leaving the foreground as minimizing does.
+            api.prevent_close();
+            let _ = window.hide();
+            on_background(window.app_handle());
+        }
         tauri::WindowEvent::Focused(true) => {
             let state = window.app_handle().state::<AppState>();
             if !state.is_foreground() {
@@ -192,6 +209,18 @@ pub fn app_builder<R: Runtime>(
             app.manage(state);
             app.manage(push::PushService::default());
             app.manage(sync_service);
+            let keys = match options.device_keys.clone() {
+                Some(keys) => keys,
+                None => platform::keys::DeviceKeys::platform(app.handle()),
+            };
+            // Without the stored push keys, sign-in requests arrive after the next unlock.
+            let _ = push::locked::load(&app.state(), &app.state(), &keys);
+            app.manage(keys);
+            #[cfg(desktop)]
+            if app.state::<AppState>().get()?.prefs.settings.keep_in_tray {
+                // Without a tray, closing the window quits as before.
+                let _ = tray::ensure(app.handle());
+            }
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }
@@ -218,6 +247,9 @@ pub fn run() {
     let builder = builder
         .plugin(tauri_plugin_barcode_scanner::init())
         .plugin(tauri_plugin_geolocation::init());
+    // Biometric unlock's device key (platform/keys.rs); called from Rust only.
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_biometry::init());
     let app = app_builder(builder, AppOptions::default()).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, _event| {

@@ -620,6 +620,8 @@ pub fn announce<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
 #[derive(Default)]
 struct Seen {
     unlocked: bool,
+    /// When the password or biometrics were last entered (each unlock sets it).
+    entered: Option<Instant>,
     foreground: bool,
     saved: Option<file::Fingerprint>,
     due: Option<Instant>,
@@ -639,10 +641,15 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
             let state = app.state::<AppState>();
             let service = app.state::<SyncService>();
             let look = state.peek(|inner| match inner.vault.as_ref() {
-                Some(v) => (true, v.sync_target().is_some(), inner.loaded),
-                None => (false, false, None),
+                Some(v) => (
+                    true,
+                    v.sync_target().is_some(),
+                    inner.loaded,
+                    inner.password_at,
+                ),
+                None => (false, false, None, None),
             });
-            let (unlocked, on, saved) = look.unwrap_or((false, false, None));
+            let (unlocked, on, saved, entered) = look.unwrap_or((false, false, None, None));
             let foreground = state.is_foreground();
             let now = Instant::now();
             if !unlocked {
@@ -652,7 +659,9 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                 };
                 continue;
             }
-            if !seen.unlocked || (foreground && !seen.foreground) {
+            // An unlock is also told by when the password (or biometrics) was last entered: a
+            // lock and unlock quicker than one tick are never seen locked.
+            if !seen.unlocked || entered != seen.entered || (foreground && !seen.foreground) {
                 // Unlocked (the launch too) or back in the foreground: sync now.
                 seen.due = Some(now);
             } else if saved != seen.saved
@@ -662,6 +671,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                 seen.due = Some(now + service.debounce());
             }
             seen.unlocked = true;
+            seen.entered = entered;
             seen.foreground = foreground;
             seen.saved = saved;
             if !on || seen.due.is_none_or(|due| now < due) {

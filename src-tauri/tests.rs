@@ -123,6 +123,16 @@ pub(crate) fn shell_with(
     poll_every: Option<std::time::Duration>,
     idle_lock: bool,
 ) -> Shell {
+    shell_with_keys(dir, poll_every, idle_lock, Default::default())
+}
+
+/// [`shell_with`] with the given fake secure storage and biometrics.
+pub(crate) fn shell_with_keys(
+    dir: tempfile::TempDir,
+    poll_every: Option<std::time::Duration>,
+    idle_lock: bool,
+    keys: crate::tests_unlock::FakeKeys,
+) -> Shell {
     let device = Arc::new(FakeDevice::default());
     let options = crate::AppOptions {
         data_dir: Some(dir.path().to_owned()),
@@ -130,6 +140,7 @@ pub(crate) fn shell_with(
         poll_every,
         idle_lock,
         device: Some(device.clone()),
+        device_keys: Some(keys.device_keys()),
     };
     let mut app = crate::app_builder(mock_builder(), options)
         .build(mock_context(noop_assets()))
@@ -958,6 +969,7 @@ fn settings_persist_and_are_checked() {
     assert_eq!(
         defaults,
         json!({ "lockTimeoutSecs": 300, "lockOnBackground": true, "biometrics": false,
+        "pushWhileLocked": true, "keepInTray": false,
         "language": "system", "theme": "system", "backupFolder": null })
     );
     let mut changed = defaults.clone();

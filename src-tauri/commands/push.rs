@@ -149,6 +149,7 @@ pub async fn push_remove<R: Runtime>(
     let writer = state.begin_change(&mut inner)?;
     inner.vault_mut()?.remove_push_account(&serial)?;
     let backup = state.save_vault(&mut inner, &writer)?;
+    drop(writer);
     super::report_backup(&app, backup);
     if inner.prefs.push_muted.contains_key(&serial) {
         let mut prefs = inner.prefs.clone();
@@ -158,6 +159,8 @@ pub async fn push_remove<R: Runtime>(
             inner.prefs = prefs;
         }
     }
+    drop(inner);
+    crate::push::locked::refresh_app(&app);
     Ok(())
 }
 
@@ -181,6 +184,7 @@ pub async fn push_enrol_confirm<R: Runtime>(
 ) -> AppResult<AddResult> {
     let (result, backup) = enrol::confirm(&state, &service, &id).await?;
     super::report_backup(&app, backup);
+    crate::push::locked::refresh_app(&app);
     Ok(result)
 }
 

@@ -1,10 +1,11 @@
 //! Settings and backups. Changing them needs the vault unlocked; the backup folder is chosen
 //! in the system's folder dialog, never typed by the webview.
 
-use tauri::State;
+use tauri::{AppHandle, Runtime, State};
 
 use crate::dto::{BackupStatus, Settings};
 use crate::error::{AppError, AppResult};
+use crate::platform::keys::DeviceKeys;
 use crate::state::AppState;
 
 /// The most a lock timeout may be: one day.
@@ -19,17 +20,37 @@ pub async fn settings_get(state: State<'_, AppState>) -> AppResult<Settings> {
 /// Checks and stores the settings; returns them as stored. Only while unlocked. The backup
 /// folder can be turned off (`null`) here but only chosen with `backup_folder_choose`.
 #[tauri::command]
-pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> AppResult<Settings> {
+pub async fn settings_set<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    keys: State<'_, DeviceKeys>,
+    settings: Settings,
+) -> AppResult<Settings> {
     if settings.lock_timeout_secs > MAX_LOCK_TIMEOUT_SECS {
         return Err(AppError::invalid(
             "the lock timeout can be at most one day (86400 s)",
         ));
     }
-    if settings.biometrics && !crate::platform::biometrics_available() {
+    if settings.keep_in_tray && !state.get()?.prefs.settings.keep_in_tray {
+        #[cfg(desktop)]
+        crate::tray::ensure(&app)?;
+        #[cfg(mobile)]
+        return Err(AppError::unsupported("phones have no system tray"));
+    }
+    #[cfg(desktop)]
+    if !settings.keep_in_tray {
+        crate::tray::remove(&app);
+    }
+    if settings.biometrics && !keys.biometrics.available() {
         return Err(AppError::unsupported(crate::platform::BIOMETRICS_MISSING));
     }
     let mut inner = state.get()?;
     inner.vault()?;
+    if settings.biometrics != inner.prefs.settings.biometrics {
+        // The device slot first: the setting says what the vault has.
+        let backup = crate::biometric::set(&state, &mut inner, &keys, settings.biometrics)?;
+        super::report_backup(&app, backup);
+    }
     let stored = inner.prefs.settings.backup_folder.clone();
     if settings.backup_folder.is_some() && settings.backup_folder != stored {
         return Err(AppError::invalid(
@@ -40,7 +61,11 @@ pub async fn settings_set(state: State<'_, AppState>, settings: Settings) -> App
     prefs.settings = settings;
     state.save_prefs(&prefs)?;
     inner.prefs = prefs;
-    Ok(inner.prefs.settings.clone())
+    let stored = inner.prefs.settings.clone();
+    drop(inner);
+    // Polling while locked turned on or off: the stored push keys follow.
+    crate::push::locked::refresh_app(&app);
+    Ok(stored)
 }
 
 /// Opens the system's folder dialog and makes the chosen folder the backup folder. Only while

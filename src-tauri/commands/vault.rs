@@ -2,13 +2,14 @@
 
 use std::time::Instant;
 
-use tauri::{AppHandle, Emitter, Runtime, State};
+use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{Vault, file};
 use zeroize::Zeroizing;
 
 use crate::dto::{AppStatus, EVENT_VAULT_LOCKED, LockReason, Platform};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, reason};
 
 fn non_empty(password: &str) -> AppResult<()> {
@@ -20,14 +21,21 @@ fn non_empty(password: &str) -> AppResult<()> {
 
 /// Which screen the UI starts on.
 #[tauri::command]
-pub async fn app_status(state: State<'_, AppState>) -> AppResult<AppStatus> {
+pub async fn app_status(
+    state: State<'_, AppState>,
+    keys: State<'_, DeviceKeys>,
+) -> AppResult<AppStatus> {
+    let biometrics_available = keys.biometrics.available();
     let inner = state.get()?;
     Ok(AppStatus {
         vault_exists: state.vault_path().exists(),
         unlocked: inner.vault.is_some(),
         platform: Platform::current(),
         first_run_done: inner.prefs.first_run_done,
-        biometrics_available: crate::platform::biometrics_available(),
+        biometrics_available,
+        biometric_unlock: biometrics_available && crate::biometric::is_set_up(&inner),
+        push_key_store: keys.store_name().map(str::to_owned),
+        push_key_store_missing: keys.store.as_ref().err().cloned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
     })
 }
@@ -45,7 +53,8 @@ pub async fn first_run_accept(state: State<'_, AppState>) -> AppResult<()> {
 
 /// Creates the vault with a password and leaves it unlocked.
 #[tauri::command]
-pub async fn vault_create(
+pub async fn vault_create<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
     password: Zeroizing<String>,
 ) -> AppResult<()> {
@@ -63,14 +72,20 @@ pub async fn vault_create(
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
     state.request_poll();
+    drop(inner);
+    crate::push::locked::refresh_app(&app);
     Ok(())
 }
 
 /// Opens the vault with its password. Also works while it is open: entering the password
 /// again is the desktop's device authentication before approving a sign-in that asks for it.
+/// Afterwards the vault takes over the sign-in requests that arrived while it was locked, and
+/// the device slot follows the biometrics setting (`biometric::reconcile`).
 #[tauri::command]
-pub async fn vault_unlock(
+pub async fn vault_unlock<R: Runtime>(
+    app: AppHandle<R>,
     state: State<'_, AppState>,
+    keys: State<'_, DeviceKeys>,
     password: Zeroizing<String>,
 ) -> AppResult<()> {
     let bytes = file::read(&state.vault_path())?;
@@ -81,13 +96,32 @@ pub async fn vault_unlock(
     inner.last_activity = Instant::now();
     inner.password_at = Some(Instant::now());
     state.request_poll();
+    // Neither step may undo the unlock: a slot left behind is removed at the next unlock, and
+    // requests received while locked are still listed by the server at the next poll.
+    let slot_backup = crate::biometric::reconcile(&state, &mut inner, &keys)
+        .ok()
+        .flatten();
+    drop(inner);
+    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
+    super::report_backup(&app, slot_backup.or(backup));
     Ok(())
 }
 
-/// Opens the vault with the device key after biometrics (phones with a device-key slot).
+/// Opens the vault with the device key after biometrics (a device slot, docs/vault.md);
+/// `Unsupported` where the device has no biometric unlock (desktop). The prompt runs off the
+/// async workers.
 #[tauri::command]
-pub async fn vault_unlock_biometric() -> AppResult<()> {
-    crate::platform::unlock_with_device_key()
+pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<()> {
+    let handle = app.clone();
+    crate::push::off_thread(move || {
+        let keys = handle.state::<DeviceKeys>();
+        crate::biometric::unlock(&handle.state::<AppState>(), &keys)
+    })
+    .await?;
+    // Requests received while locked are still listed by the server if this fails.
+    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
+    super::report_backup(&app, backup);
+    Ok(())
 }
 
 /// Locks the vault now.
@@ -135,6 +169,11 @@ pub async fn vault_change_password<R: Runtime>(
     inner.password_at = Some(Instant::now());
     // The previous version opens with the old password: it does not stay beside the vault.
     let backup = state.save_vault_with(&mut inner, &writer, file::Backup::Remove)?;
+    drop(writer);
+    super::report_backup(&app, backup);
+    // The device slot went with the old master key: biometric unlock gets a new one.
+    let keys = app.state::<DeviceKeys>();
+    let backup = crate::biometric::reconcile(&state, &mut inner, &keys)?;
     super::report_backup(&app, backup);
     Ok(())
 }

@@ -6,18 +6,6 @@ use tauri::{AppHandle, Runtime};
 use crate::dto::LocationView;
 use crate::error::{AppError, AppResult, ErrorKind};
 
-/// Whether a device-key slot can unlock the vault.
-pub fn biometrics_available() -> bool {
-    false
-}
-
-/// Unlock with the device key.
-pub fn unlock_with_device_key() -> AppResult<()> {
-    Err(AppError::unsupported(
-        "there is no biometric unlock on desktop; use your password",
-    ))
-}
-
 /// Scanning with the camera.
 pub fn scan_camera() -> AppError {
     AppError::unsupported(

@@ -7,16 +7,6 @@ use tauri_plugin_geolocation::{GeolocationExt, PositionOptions};
 use crate::dto::LocationView;
 use crate::error::{AppError, AppResult, ErrorKind};
 
-/// Whether a device-key slot can unlock the vault: not until the keystore plugin exists.
-pub fn biometrics_available() -> bool {
-    false
-}
-
-/// Unlock with the device key.
-pub fn unlock_with_device_key() -> AppResult<()> {
-    Err(AppError::unsupported(super::BIOMETRICS_MISSING))
-}
-
 /// Scanning with the camera from Rust: the barcode-scanner plugin's Rust side has no scan
 /// call, so the UI scans with the plugin and sends the text to `add_uri`.
 pub fn scan_camera() -> AppError {

@@ -4,11 +4,14 @@
 //! |---|---|---|
 //! | camera scan | `Unsupported`: choose an image or paste a screenshot | the UI runs the barcode-scanner plugin (its Rust side exposes no scan) and sends the text to `add_uri` |
 //! | location | `LocationUnavailable` (the geolocation plugin's desktop stub returns a zeroed position, which must never be shown) | geolocation plugin |
-//! | biometric unlock | `Unsupported` | `Unsupported` until the device-key slot plugin exists (README, "Biometric unlock") |
+//! | biometric unlock | `Unsupported` | the vault's device slot, its key kept by tauri-plugin-biometry ([`keys::Biometrics`]) |
+//! | push keys while locked | the Keychain, the Credential Manager or the Secret Service ([`keys::SecureStore`]; none: polling only while unlocked) | Android Keystore, iOS Keychain |
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
 //! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
+
+pub mod keys;
 
 #[cfg(desktop)]
 mod desktop;
@@ -21,7 +24,8 @@ mod mobile;
 pub use mobile::*;
 
 /// Why biometrics cannot be turned on.
-pub const BIOMETRICS_MISSING: &str = "biometric unlock needs a device-key slot in the Android Keystore or iOS Keychain, which this version does not have yet; unlock with your password";
+pub const BIOMETRICS_MISSING: &str =
+    "this device has no biometric unlock for Twofold; unlock with your password";
 
 use std::path::PathBuf;
 

@@ -35,7 +35,7 @@ pub fn account_view(a: &PushAccount, muted: &BTreeMap<String, u64>, now: u64) ->
     }
 }
 
-fn challenge_view(c: &Challenge, account: Option<&PushAccount>) -> PushChallengeView {
+pub(crate) fn challenge_view(c: &Challenge, account: Option<&PushAccount>) -> PushChallengeView {
     PushChallengeView {
         nonce: c.nonce().to_owned(),
         serial: c.serial().to_owned(),

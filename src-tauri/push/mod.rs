@@ -7,6 +7,7 @@
 pub mod answer;
 pub mod collapse;
 pub mod enrol;
+pub mod locked;
 pub mod notifier;
 pub mod poller;
 
@@ -34,6 +35,8 @@ pub struct PushService {
     pub(crate) locale: Mutex<crate::dto::UiLocale>,
     /// The sign-in notifications shown: their ids and nonces, newest last (`notifier`).
     pub(crate) notified: Mutex<std::collections::VecDeque<(i32, String)>>,
+    /// What polling needs while the vault is locked ([`locked`]), `None` when that is off.
+    keyring: Mutex<Option<twofold_core::vault::PushKeyring>>,
 }
 
 impl PushService {

@@ -9,13 +9,14 @@ use twofold_core::push::PollError;
 use twofold_core::vault::{PollFailed, PollFailure};
 use twofold_http::HttpError;
 
-use super::collapse::{muted_until, pending_views};
+use super::collapse::{challenge_view, collapse, muted_until, pending_views};
 use super::{PushService, http_error};
 use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
+use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, unix_now};
 
-/// How often the push accounts are polled while the app is in the foreground and unlocked.
+/// How often the push accounts are polled.
 pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
 /// At most this many notified nonces are remembered (then the set starts over; a nonce lives
 /// two minutes, so an old one cannot come back).
@@ -136,7 +137,9 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
 pub async fn poll_now<R: Runtime>(app: &AppHandle<R>) -> AppResult<PollReport> {
     let handle = app.clone();
     let result = super::off_thread(move || {
-        poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>())
+        let polled = poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>());
+        super::locked::refresh_app(&handle);
+        polled
     })
     .await;
     if result.is_err() {
@@ -145,10 +148,85 @@ pub async fn poll_now<R: Runtime>(app: &AppHandle<R>) -> AppResult<PollReport> {
     result
 }
 
-/// Polls the push accounts every `every` while the app is in the foreground and the vault
-/// unlocked, and at once (within a quarter second) after an unlock or a resume. New verified
-/// challenges go to the UI (`push-challenges`) and raise a notification, once per nonce. A
-/// failed poll is retried on the next tick; the UI hears of it (`push-poll-status`).
+/// Polls the push accounts once while the vault is locked, with the keyring kept for that
+/// ([`super::locked`]): the same verification, the same once-per-nonce bookkeeping of what
+/// was told, muted accounts left out. The challenges stay in the keyring until an unlock
+/// hands them to the vault. Nothing to do without a keyring or once the vault is open.
+pub fn poll_locked(state: &AppState, service: &PushService) -> AppResult<PollReport> {
+    let requests = match PushService::lock(&service.keyring)?.as_ref() {
+        Some(ring) => ring.poll_requests(unix_now()),
+        None => return Ok(PollReport::default()),
+    };
+    let replies = twofold_http::poll_all(requests);
+    let now = unix_now();
+    let mut live = PushService::lock(&service.keyring)?;
+    let Some(ring) = live.as_mut() else {
+        return Ok(PollReport::default());
+    };
+    let round = match ring.read_poll_replies(replies, now) {
+        Ok(round) => round,
+        Err(failed) => {
+            let status = status_of(failed.0.iter().map(|(s, e)| failure_view(s, e)).collect());
+            service.set_status(status)?;
+            return Err(round_error(failed));
+        }
+    };
+    let mut report = PollReport::default();
+    let status = status_of(
+        round
+            .failed
+            .iter()
+            .map(|(s, e)| failure_view(s, e))
+            .collect(),
+    );
+    if service.set_status(status.clone())? {
+        report.status_changed = Some(status);
+    }
+    report.rejected = round
+        .rejected
+        .iter()
+        .map(|(serial, r)| format!("{serial}: {r}"))
+        .collect();
+    let mut inner = state.get()?;
+    if inner.vault.is_some() {
+        // Unlocked meanwhile: the vault's own poll takes over (the server lists them again).
+        return Ok(PollReport::default());
+    }
+    let shown: Vec<_> = ring
+        .pending_challenges(now)
+        .into_iter()
+        .filter(|c| muted_until(&inner.prefs.push_muted, c.serial(), now).is_none())
+        .collect();
+    report.views = collapse(
+        shown
+            .iter()
+            .map(|c| challenge_view(c, ring.account(c.serial())))
+            .collect(),
+    );
+    if inner.notified.len() > NOTIFIED_MAX {
+        inner.notified.clear();
+    }
+    let mut fresh_serials = HashSet::new();
+    for c in &shown {
+        if inner.notified.insert(c.nonce().to_owned()) {
+            fresh_serials.insert(c.serial().to_owned());
+        }
+    }
+    report.new = report
+        .views
+        .iter()
+        .filter(|v| fresh_serials.contains(&v.serial))
+        .cloned()
+        .collect();
+    Ok(report)
+}
+
+/// Polls the push accounts every `every`, in the foreground and in the background (a
+/// minimized window, the tray), and at once (within a quarter second) after an unlock or a
+/// resume: with the vault while it is unlocked, with the keyring while it is locked and
+/// polling while locked is on ([`super::locked`]). New verified challenges go to the UI
+/// (`push-challenges`) and raise a notification, once per nonce. A failed poll is retried on
+/// the next tick; the UI hears of it (`push-poll-status`).
 pub fn spawn<R: Runtime>(app: AppHandle<R>, every: Duration) {
     std::thread::spawn(move || {
         let step = Duration::from_millis(250).min(every);
@@ -159,12 +237,26 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, every: Duration) {
                 std::thread::sleep(step);
                 waited += step;
             }
-            let unlocked = state.get().is_ok_and(|i| i.vault.is_some());
-            if !state.is_foreground() || !unlocked {
+            let Ok((unlocked, while_locked)) = state.get().map(|i| {
+                let keys = app.try_state::<DeviceKeys>();
+                (
+                    i.vault.is_some(),
+                    super::locked::enabled(&i, keys.as_deref()),
+                )
+            }) else {
                 continue;
-            }
+            };
             let service = app.state::<PushService>();
-            match poll_blocking(&state, &service) {
+            let polled = if unlocked {
+                let polled = poll_blocking(&state, &service);
+                super::locked::refresh_app(&app);
+                polled
+            } else if while_locked {
+                poll_locked(&state, &service)
+            } else {
+                continue;
+            };
+            match polled {
                 Ok(report) => {
                     for view in super::notifier::announce(&app, report) {
                         super::notifier::notify(&app, &view);

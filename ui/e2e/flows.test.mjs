@@ -566,3 +566,70 @@ test("what is true: the location stays on the device; earlier backups keep the o
     });
   }
 });
+
+test("phones: biometric unlock in Settings; changed biometrics turn it off and the password opens (English)", async () => {
+  await withApp(unlockedWith([GITHUB], { platform: "ios" }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    const option = page.getByLabel("Unlock with biometrics");
+    assert.equal(await option.isChecked(), false);
+    await option.check();
+    await page.waitForFunction(() => window.__twofoldFake.state.settings.biometrics === true);
+    await page.getByTestId("push-locked-note").getByText("kept in Keychain").waitFor();
+  });
+  const changed = {
+    platform: "ios", firstRunDone: true, vaultPassword: PASSWORD, accounts: [GITHUB],
+    settings: { biometrics: true }, biometricsChanged: true,
+  };
+  await withApp(changed, {}, async ({ page }) => {
+    await page.getByTestId("biometrics-changed").getByText("The biometrics on this device changed").waitFor();
+    assert.equal(await page.getByRole("button", { name: "Unlock with biometrics" }).count(), 0);
+    await page.getByLabel("Password", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Unlock", exact: true }).click();
+    await page.getByTestId("account").first().waitFor();
+    await page.getByRole("button", { name: "Settings" }).click();
+    assert.equal(await page.getByLabel("Unlock with biometrics").isChecked(), false);
+  });
+});
+
+test("phones in Swedish: changed biometrics are told; desktop without a key store says requests wait for the unlock", async () => {
+  const changed = {
+    platform: "android", language: "sv", firstRunDone: true, vaultPassword: PASSWORD, accounts: [GITHUB],
+    settings: { biometrics: true }, biometricsChanged: true,
+  };
+  await withApp(changed, {}, async ({ page }) => {
+    await page.getByTestId("biometrics-changed").getByText("Biometrin på den här enheten har ändrats").waitFor();
+    await page.getByLabel("Lösenord", { exact: true }).fill(PASSWORD);
+    await page.getByRole("button", { name: "Lås upp", exact: true }).click();
+    await page.getByTestId("account").first().waitFor();
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    assert.equal(await page.getByLabel("Lås upp med biometri").isChecked(), false);
+    await page.getByLabel("Lås upp med biometri").check();
+    await page.waitForFunction(() => window.__twofoldFake.state.settings.biometrics === true);
+    const locked = page.getByLabel("Ta emot inloggningsförfrågningar när valvet är låst");
+    assert.equal(await locked.isChecked(), true);
+    await page.getByTestId("push-locked-note").getByText("förvaras i Android Keystore").waitFor();
+  });
+  await withApp(unlockedWith([GITHUB], { language: "sv", pushKeyStore: null }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    await page.getByTestId("push-locked-note").getByText("ingen säker nyckellagring").waitFor();
+    assert.equal(await page.getByLabel("Ta emot inloggningsförfrågningar när valvet är låst").count(), 0);
+    assert.equal(await page.getByLabel("Lås upp med biometri").count(), 0);
+  });
+  await withApp(unlockedWith([GITHUB]), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    const locked = page.getByLabel("Receive sign-in requests while locked");
+    await locked.uncheck();
+    await page.waitForFunction(() => window.__twofoldFake.state.settings.pushWhileLocked === false);
+    await page.getByTestId("push-locked-note").getByText("kept in Secret Service").waitFor();
+    await page.getByLabel("Keep running in the system tray when the window is closed").check();
+    await page.waitForFunction(() => window.__twofoldFake.state.settings.keepInTray === true);
+  });
+  await withApp(unlockedWith([GITHUB], { language: "sv", tray: false }), {}, async ({ page }) => {
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    const tray = page.getByLabel("Fortsätt köras i systemfältet när fönstret stängs");
+    await tray.click(); // refused: the box unticks itself
+    await page.getByText("Enheten kan inte göra det").first().waitFor();
+    assert.equal(await tray.isChecked(), false);
+    assert.equal(await page.evaluate(() => window.__twofoldFake.state.settings.keepInTray), false);
+  });
+});

@@ -57,7 +57,7 @@ describe("what the app says is true (issue 9)", () => {
 describe("values generated from Rust", () => {
   test("the default settings and the error kinds come from the bindings", async () => {
     const { DEFAULT_SETTINGS, ERROR_KINDS } = await import("../src/bindings");
-    expect(DEFAULT_SETTINGS).toEqual({ lockTimeoutSecs: 300, lockOnBackground: true, biometrics: false, language: "system", theme: "system", backupFolder: null });
+    expect(DEFAULT_SETTINGS).toEqual({ lockTimeoutSecs: 300, lockOnBackground: true, biometrics: false, pushWhileLocked: true, keepInTray: false, language: "system", theme: "system", backupFolder: null });
     expect(ERROR_KINDS).toContain("AuthRequired");
     expect(ERROR_KINDS).toContain("Network");
     expect(new Set(ERROR_KINDS).size).toBe(ERROR_KINDS.length);

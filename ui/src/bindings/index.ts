@@ -21,9 +21,23 @@ platform: Platform,
  */
 firstRunDone: boolean, 
 /**
- * A device-key slot can unlock the vault with biometrics.
+ * The device has biometrics that can unlock the vault (a device-key slot).
  */
 biometricsAvailable: boolean, 
+/**
+ * Biometric unlock is set up: the vault has a device slot and its key is kept.
+ */
+biometricUnlock: boolean, 
+/**
+ * Where the push accounts' keys are kept for polling while locked ("Secret Service",
+ * "Keychain", ...); `null`: this device has no such storage, so sign-in requests arrive
+ * only while the vault is unlocked.
+ */
+pushKeyStore: string | null, 
+/**
+ * Why there is no such storage, when there is none.
+ */
+pushKeyStoreMissing: string | null, 
 /**
  * The app's version.
  */
@@ -280,6 +294,15 @@ lockOnBackground: boolean,
  * Unlock with biometrics (phones with a device-key slot).
  */
 biometrics: boolean, 
+/**
+ * Poll for sign-in requests while the vault is locked (the push keys kept in the
+ * platform's secure storage, docs/push.md).
+ */
+pushWhileLocked: boolean, 
+/**
+ * Desktop: closing the window keeps Twofold running in the system tray (polling).
+ */
+keepInTray: boolean, 
 /**
  * UI language.
  */
@@ -690,4 +713,4 @@ export type AppError = { kind: ErrorKind, message: string, };
 export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase"] as const satisfies readonly ErrorKind[];
 
 /** The settings of a new installation (Settings::default()). */
-export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"language":"system","theme":"system","backupFolder":null};
+export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"pushWhileLocked":true,"keepInTray":false,"language":"system","theme":"system","backupFolder":null};

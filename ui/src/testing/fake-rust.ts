@@ -22,6 +22,12 @@ export interface FakeConfig {
   vaultPassword?: string;
   unlocked?: boolean;
   biometricsAvailable?: boolean;
+  /** Phones: the biometrics changed since biometric unlock was turned on (its key is gone). */
+  biometricsChanged?: boolean;
+  /** Desktop: false makes the system tray missing (keepInTray is refused). */
+  tray?: boolean;
+  /** Where the push keys are kept for polling while locked; null: no secure storage. */
+  pushKeyStore?: string | null;
   /** otpauth:// URIs put in the vault at start. */
   accounts?: string[];
   /** What successive scan_image/scan_camera calls decode, in order; the last one repeats. */
@@ -422,10 +428,15 @@ export function installFake(): void {
     state.unlocked = false;
     void clearCopied(null).then(() => emit("vault-locked", { reason }));
   }
+  const pushKeyStore = (): string | null =>
+    cfg.pushKeyStore !== undefined ? cfg.pushKeyStore
+      : state.platform === "desktop" ? "Secret Service" : state.platform === "android" ? "Android Keystore" : "Keychain";
   const handlers: Record<string, (a: Args) => unknown> = {
     app_status: (): AppStatus => ({
       vaultExists: state.password !== null, unlocked: state.unlocked, platform: state.platform,
       firstRunDone: state.firstRunDone, biometricsAvailable: cfg.biometricsAvailable ?? state.platform !== "desktop",
+      biometricUnlock: state.settings.biometrics,
+      pushKeyStore: pushKeyStore(), pushKeyStoreMissing: pushKeyStore() ? null : "no Secret Service answers",
       version: "0.1.0-fake",
     }),
     first_run_accept: () => void (state.firstRunDone = true),
@@ -446,6 +457,11 @@ export function installFake(): void {
     vault_unlock_biometric: () => {
       if (state.platform === "desktop") fail("Unsupported", "no biometrics on desktop");
       if (!state.settings.biometrics) fail("Unsupported", "biometrics not enabled");
+      if (cfg.biometricsChanged) {
+        // The key is gone: the shell turns biometric unlock off (docs/vault.md, device slot).
+        state.settings = { ...state.settings, biometrics: false };
+        fail("AuthRequired", "the biometrics on this device changed, so biometric unlock was turned off");
+      }
       state.unlocked = true;
     },
     vault_lock: () => lock("user"),
@@ -628,6 +644,8 @@ export function installFake(): void {
       const s = { ...(a.settings as Settings) };
       if (s.lockTimeoutSecs > 86_400) fail("InvalidInput", "the lock timeout can be at most one day (86400 s)");
       if (s.biometrics && !(cfg.biometricsAvailable ?? state.platform !== "desktop")) fail("Unsupported", "no biometrics here");
+      if (s.keepInTray && !state.settings.keepInTray && (state.platform !== "desktop" || cfg.tray === false))
+        fail("Unsupported", "this desktop has no system tray library (libayatana-appindicator3)");
       needUnlocked();
       if (s.backupFolder !== null && s.backupFolder !== state.settings.backupFolder)
         fail("InvalidInput", "choose the backup folder in the folder dialog (Choose folder…)");

@@ -424,3 +424,28 @@ impl ContainerDto {
         })
     }
 }
+
+/// The push accounts alone as JSON (the vault's `push_accounts` shape), zeroizing: what a
+/// [`super::PushKeyring`] stores.
+pub(crate) fn push_accounts_to_json(accounts: &[PushAccount]) -> Zeroizing<Vec<u8>> {
+    let dtos: Vec<PushAccountDto> = accounts.iter().map(PushAccountDto::from_account).collect();
+    let mut buf = Zeroizing::new(Vec::with_capacity(8192 * accounts.len() + 16));
+    // Serializing plain structs into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *buf, &dtos);
+    buf
+}
+
+/// [`push_accounts_to_json`] read back.
+pub(crate) fn push_accounts_from_json(bytes: &[u8]) -> Result<Vec<PushAccount>, Corruption> {
+    let dtos: Vec<PushAccountDto> =
+        serde_json::from_slice(bytes).map_err(|_| Corruption::DatabaseJson)?;
+    dtos.into_iter()
+        .enumerate()
+        .map(|(i, a)| {
+            a.into_account().map_err(|reason| Corruption::PushAccount {
+                position: i + 1,
+                reason,
+            })
+        })
+        .collect()
+}

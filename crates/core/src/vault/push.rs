@@ -13,7 +13,9 @@ use crate::push::{
     Location, PendingAnswer, PollError, PushAccount, Request, protocol,
 };
 
-use super::{Vault, VaultError};
+use zeroize::Zeroizing;
+
+use super::{Corruption, Vault, VaultError};
 
 /// Answered nonces are remembered this long (far beyond any challenge's life).
 pub const ANSWERED_KEEP_SECS: u64 = 30 * 24 * 3600;
@@ -121,17 +123,7 @@ impl Vault {
 
     /// One signed poll request per push account, with its serial.
     pub fn poll_requests(&self, now: u64) -> Vec<(String, Result<Request, PollError>)> {
-        self.db
-            .push_accounts
-            .iter()
-            .map(|a| {
-                let r = match protocol(a) {
-                    Some(p) => p.poll(a, now),
-                    None => Err(PollError::UnknownProtocol(a.protocol.clone())),
-                };
-                (a.serial.clone(), r)
-            })
-            .collect()
+        poll_requests(&self.db.push_accounts, now)
     }
 
     /// Reads the reply to `serial`'s poll: verifies every challenge and keeps the verified,
@@ -144,33 +136,16 @@ impl Vault {
         body: &[u8],
         now: u64,
     ) -> Result<PollNews, PollError> {
-        let account = self
-            .push_account(serial)
-            .ok_or_else(|| PollError::Response(format!("no push account {serial:?}")))?;
-        let protocol = protocol(account)
-            .ok_or_else(|| PollError::UnknownProtocol(account.protocol.clone()))?;
-        let outcome = protocol.read_poll(account, body, now)?;
-        // Expired challenges of this account go once the server stops listing them.
-        self.db.push_pending.retain(|p| {
-            p.serial() != serial
-                || !p.is_expired(now)
-                || outcome.challenges.iter().any(|c| c.nonce() == p.nonce())
-        });
         self.prune_answered(now);
-        let mut new = Vec::new();
-        for c in &outcome.challenges {
-            let known = self.is_answered(c.nonce())
-                || self.db.push_pending.iter().any(|p| p.nonce() == c.nonce());
-            if !known {
-                self.db.push_pending.push(c.clone());
-                new.push(c.nonce().to_owned());
-            }
-        }
-        Ok(PollNews {
-            challenges: outcome.challenges,
-            new,
-            rejected: outcome.rejected,
-        })
+        let answered = &self.db.push_answered;
+        read_poll_reply(
+            &self.db.push_accounts,
+            &mut self.db.push_pending,
+            |nonce| answered.iter().any(|a| a.nonce == nonce),
+            serial,
+            body,
+            now,
+        )
     }
 
     /// Reads one round of poll replies (from [`Vault::poll_requests`], each sent by the
@@ -181,30 +156,42 @@ impl Vault {
         replies: PollReplies<E>,
         now: u64,
     ) -> Result<PollRound<E>, PollFailed<E>> {
-        let total = replies.len();
-        let mut round = PollRound {
-            new: Vec::new(),
-            rejected: Vec::new(),
-            failed: Vec::new(),
-        };
-        for (serial, body) in replies {
-            let news = body.and_then(|b| Ok(self.read_poll_reply(&serial, &b, now)?));
-            match news {
-                Ok(n) => {
-                    round
-                        .new
-                        .extend(n.new.into_iter().map(|nonce| (nonce, serial.clone())));
-                    round
-                        .rejected
-                        .extend(n.rejected.into_iter().map(|r| (serial.clone(), r)));
-                }
-                Err(e) => round.failed.push((serial, e)),
+        read_round(replies, |serial, body| {
+            self.read_poll_reply(serial, body, now)
+        })
+    }
+
+    /// What polling needs while this vault is locked ([`PushKeyring`]): the push accounts,
+    /// the challenges waiting and the nonces answered.
+    pub fn push_keyring(&self) -> PushKeyring {
+        PushKeyring {
+            accounts: self.db.push_accounts.clone(),
+            pending: self.db.push_pending.clone(),
+            answered: self
+                .db
+                .push_answered
+                .iter()
+                .map(|a| a.nonce.clone())
+                .collect(),
+        }
+    }
+
+    /// Takes over the challenges `keyring` received while the vault was locked: each one of
+    /// a push account of this vault, neither answered nor pending here, becomes pending (with
+    /// its first receipt time, so it expires as it would have). Returns how many.
+    pub fn adopt_pending(&mut self, keyring: &PushKeyring, now: u64) -> usize {
+        self.prune_answered(now);
+        let mut adopted = 0;
+        for c in &keyring.pending {
+            let known = self.is_answered(c.nonce())
+                || self.db.push_pending.iter().any(|p| p.nonce() == c.nonce());
+            let ours = self.push_account(c.serial()).is_some();
+            if ours && !known && !c.is_expired(now) {
+                self.db.push_pending.push(c.clone());
+                adopted += 1;
             }
         }
-        if total > 0 && round.failed.len() == total {
-            return Err(PollFailed(round.failed));
-        }
-        Ok(round)
+        adopted
     }
 
     /// Challenges waiting for an answer that have not expired, oldest first.
@@ -309,5 +296,174 @@ impl Vault {
             .retain(|a| a.at.saturating_add(ANSWERED_KEEP_SECS) >= now);
         let excess = self.db.push_answered.len().saturating_sub(ANSWERED_MAX);
         self.db.push_answered.drain(..excess);
+    }
+}
+
+/// One signed poll request per account, with its serial.
+fn poll_requests(accounts: &[PushAccount], now: u64) -> Vec<(String, Result<Request, PollError>)> {
+    accounts
+        .iter()
+        .map(|a| {
+            let r = match protocol(a) {
+                Some(p) => p.poll(a, now),
+                None => Err(PollError::UnknownProtocol(a.protocol.clone())),
+            };
+            (a.serial.clone(), r)
+        })
+        .collect()
+}
+
+/// One account's poll reply read into `pending` (the vault's or a [`PushKeyring`]'s): see
+/// [`Vault::read_poll_reply`].
+fn read_poll_reply(
+    accounts: &[PushAccount],
+    pending: &mut Vec<Challenge>,
+    is_answered: impl Fn(&str) -> bool,
+    serial: &str,
+    body: &[u8],
+    now: u64,
+) -> Result<PollNews, PollError> {
+    let account = accounts
+        .iter()
+        .find(|a| a.serial == serial)
+        .ok_or_else(|| PollError::Response(format!("no push account {serial:?}")))?;
+    let protocol =
+        protocol(account).ok_or_else(|| PollError::UnknownProtocol(account.protocol.clone()))?;
+    let outcome = protocol.read_poll(account, body, now)?;
+    // Expired challenges of this account go once the server stops listing them.
+    pending.retain(|p| {
+        p.serial() != serial
+            || !p.is_expired(now)
+            || outcome.challenges.iter().any(|c| c.nonce() == p.nonce())
+    });
+    let mut new = Vec::new();
+    for c in &outcome.challenges {
+        let known = is_answered(c.nonce()) || pending.iter().any(|p| p.nonce() == c.nonce());
+        if !known {
+            pending.push(c.clone());
+            new.push(c.nonce().to_owned());
+        }
+    }
+    Ok(PollNews {
+        challenges: outcome.challenges,
+        new,
+        rejected: outcome.rejected,
+    })
+}
+
+/// A round of replies, each read by `read`; fails only when every account failed.
+fn read_round<E: std::error::Error + 'static>(
+    replies: PollReplies<E>,
+    mut read: impl FnMut(&str, &[u8]) -> Result<PollNews, PollError>,
+) -> Result<PollRound<E>, PollFailed<E>> {
+    let total = replies.len();
+    let mut round = PollRound {
+        new: Vec::new(),
+        rejected: Vec::new(),
+        failed: Vec::new(),
+    };
+    for (serial, body) in replies {
+        let news = body.and_then(|b| Ok(read(&serial, &b)?));
+        match news {
+            Ok(n) => {
+                round
+                    .new
+                    .extend(n.new.into_iter().map(|nonce| (nonce, serial.clone())));
+                round
+                    .rejected
+                    .extend(n.rejected.into_iter().map(|r| (serial.clone(), r)));
+            }
+            Err(e) => round.failed.push((serial, e)),
+        }
+    }
+    if total > 0 && round.failed.len() == total {
+        return Err(PollFailed(round.failed));
+    }
+    Ok(round)
+}
+
+/// The largest stored push keyring read back (64 push accounts of an RSA-4096 key each
+/// would be about 600 KB).
+pub const MAX_KEYRING_BYTES: usize = 1024 * 1024;
+
+/// What polling needs while the vault is locked (`docs/push.md`, "Push while locked"): the
+/// push accounts (phone key, serial, URL, server key) and, in memory only, the challenges
+/// received since and the nonces answered before. Its bytes ([`PushKeyring::to_bytes`]: the
+/// accounts only) are kept in the platform's secure storage by the app, apart from the
+/// password-protected vault. The vault stays the record: [`Vault::push_keyring`] makes one,
+/// [`Vault::adopt_pending`] takes back what it received. `Debug` never shows a key.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PushKeyring {
+    accounts: Vec<PushAccount>,
+    pending: Vec<Challenge>,
+    answered: Vec<String>,
+}
+
+impl PushKeyring {
+    /// The accounts as stored (JSON of the vault's `push_accounts` shape), in a zeroizing
+    /// buffer. The pending and answered lists are not stored: they live as long as the app.
+    pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
+        super::model::push_accounts_to_json(&self.accounts)
+    }
+
+    /// A keyring from [`PushKeyring::to_bytes`]; refused above [`MAX_KEYRING_BYTES`] or when
+    /// an account cannot be read.
+    pub fn from_bytes(bytes: &[u8]) -> Result<PushKeyring, Corruption> {
+        if bytes.len() > MAX_KEYRING_BYTES {
+            return Err(Corruption::DatabaseJson);
+        }
+        Ok(PushKeyring {
+            accounts: super::model::push_accounts_from_json(bytes)?,
+            pending: Vec::new(),
+            answered: Vec::new(),
+        })
+    }
+
+    /// The push accounts.
+    pub fn accounts(&self) -> &[PushAccount] {
+        &self.accounts
+    }
+
+    /// True when both hold the same accounts (so the stored copy need not be written again).
+    pub fn same_accounts(&self, other: &PushKeyring) -> bool {
+        self.accounts == other.accounts
+    }
+
+    /// One signed poll request per push account, as [`Vault::poll_requests`].
+    pub fn poll_requests(&self, now: u64) -> Vec<(String, Result<Request, PollError>)> {
+        poll_requests(&self.accounts, now)
+    }
+
+    /// Reads a round of poll replies as [`Vault::read_poll_replies`] does, keeping what is
+    /// new in memory until the vault takes it ([`Vault::adopt_pending`]).
+    pub fn read_poll_replies<E: std::error::Error + 'static>(
+        &mut self,
+        replies: PollReplies<E>,
+        now: u64,
+    ) -> Result<PollRound<E>, PollFailed<E>> {
+        let (accounts, pending, answered) = (&self.accounts, &mut self.pending, &self.answered);
+        read_round(replies, |serial, body| {
+            read_poll_reply(
+                accounts,
+                pending,
+                |nonce| answered.iter().any(|a| a == nonce),
+                serial,
+                body,
+                now,
+            )
+        })
+    }
+
+    /// Challenges received that have not expired, oldest first.
+    pub fn pending_challenges(&self, now: u64) -> Vec<&Challenge> {
+        self.pending
+            .iter()
+            .filter(|c| !c.is_expired(now) && !self.answered.iter().any(|a| a == c.nonce()))
+            .collect()
+    }
+
+    /// The push account of `serial`.
+    pub fn account(&self, serial: &str) -> Option<&PushAccount> {
+        self.accounts.iter().find(|a| a.serial == serial)
     }
 }

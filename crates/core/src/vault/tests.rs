@@ -495,6 +495,55 @@ mod push {
         let mut empty = vault_with(0);
         assert!(empty.read_poll_replies::<Offline>(vec![], 100).is_ok());
     }
+
+    #[test]
+    fn a_push_keyring_polls_while_the_vault_is_locked_and_hands_back_what_it_got() {
+        let mut v = vault_with(0);
+        v.add_push_account(push_account());
+        // One challenge answered before the vault locked: never new again.
+        v.read_poll_reply("PIPU0001A2B3", &poll_reply(), 100)
+            .unwrap();
+        let first = v.pending_challenges(100)[0].nonce().to_owned();
+        let p = v
+            .prepare_answer(&first, Answer::Accept { option: None }, 101)
+            .unwrap();
+        v.finish_answer(&p, TRUE, None, 101).unwrap();
+        let vault_pending = v.pending_challenges(101).len();
+        assert_eq!(vault_pending, 3);
+        // Stored (accounts only, keys included) and read back, as the app does at start.
+        let stored = v.push_keyring().to_bytes();
+        let mut ring = PushKeyring::from_bytes(&stored).unwrap();
+        assert_eq!(ring.accounts(), &[push_account()]);
+        assert!(!format!("{ring:?}").contains("MII"));
+        // The vault's in-memory keyring knows the answered nonce; a fresh one from storage
+        // does not (pending bookkeeping is not stored), so the app keeps the live one.
+        let mut live = v.push_keyring();
+        let reqs = live.poll_requests(130);
+        assert!(reqs[0].1.is_ok());
+        let round: PollRound<Offline> = live
+            .read_poll_replies(vec![("PIPU0001A2B3".into(), Ok(poll_reply()))], 130)
+            .unwrap();
+        assert!(round.new.is_empty(), "all were known to the vault");
+        let round: PollRound<Offline> = ring
+            .read_poll_replies(vec![("PIPU0001A2B3".into(), Ok(poll_reply()))], 130)
+            .unwrap();
+        assert_eq!(round.new.len(), 4);
+        assert_eq!(ring.pending_challenges(130).len(), 4);
+        // Taken back on unlock: only what the vault did not know, never the answered one.
+        let mut fresh = vault_with(0);
+        fresh.add_push_account(push_account());
+        assert_eq!(fresh.adopt_pending(&ring, 131), 4);
+        assert_eq!(v.adopt_pending(&ring, 131), 0);
+        assert!(v.is_answered(&first));
+        assert_eq!(v.pending_challenges(131).len(), vault_pending);
+        // Expired ones are not taken (2 minutes after their receipt).
+        let mut late = vault_with(0);
+        late.add_push_account(push_account());
+        assert_eq!(late.adopt_pending(&ring, 130 + 121), 0);
+        // Hostile stored bytes are refused, not panicked on.
+        assert!(PushKeyring::from_bytes(b"[{").is_err());
+        assert!(PushKeyring::from_bytes(&vec![b' '; MAX_KEYRING_BYTES + 1]).is_err());
+    }
 }
 
 mod update {
