@@ -5,6 +5,7 @@
 //! background.
 
 pub mod commands;
+pub mod container;
 pub mod dto;
 pub mod error;
 mod platform;
@@ -76,6 +77,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync::sync_setup,
         sync::sync_now,
         sync::sync_off,
+        commands::container::container_preview,
+        commands::container::container_register,
+        commands::container::container_cancel,
+        commands::container::containers_list,
+        commands::container::container_sync,
+        commands::container::container_rollover,
+        commands::container::container_transfer,
+        commands::container::container_unregister,
     ]
 }
 
@@ -185,6 +194,7 @@ pub fn app_builder<R: Runtime>(
             app.manage(state);
             app.manage(push::PushService::default());
             app.manage(sync_service);
+            app.manage(container::ContainerService::default());
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }
@@ -192,6 +202,7 @@ pub fn app_builder<R: Runtime>(
             push::notifier::register_actions(app.handle());
             if let Some(every) = options.poll_every {
                 push::poller::spawn(app.handle().clone(), every);
+                container::spawn(app.handle().clone());
             }
             sync::spawn(app.handle().clone());
             Ok(())
