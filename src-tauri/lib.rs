@@ -16,6 +16,8 @@ pub mod sync;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_container;
+#[cfg(test)]
 mod tests_push;
 #[cfg(test)]
 mod tests_sync;
