@@ -22,7 +22,8 @@ use zeroize::Zeroizing;
 
 use crate::dto::{
     ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView,
-    ContainerTokenView, ContainerView, ContainerWarning, EVENT_CONTAINERS_SYNCED,
+    ContainerTokenView, ContainerTransfer, ContainerView, ContainerWarning,
+    EVENT_CONTAINERS_SYNCED,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::push::{http_error, off_thread};
@@ -398,15 +399,32 @@ async fn rollover_uri(state: &AppState, serial: &str) -> AppResult<String> {
     .await
 }
 
-/// "Move to a new phone": the `pia://container/` link (shown as a QR code) for the other
-/// device. This device's copy keeps working until the other one registers it.
+/// "Move to a new phone": the `pia://container/` link, and as a QR code, for the other
+/// device. This device's copy keeps working until the other one registers it. Whoever
+/// registers the link takes the container's accounts: the password must have been entered
+/// within the last minute (`AuthRequired`), as for an account's QR code.
 pub async fn transfer(
     state: &AppState,
     service: &ContainerService,
     serial: &str,
-) -> AppResult<Zeroizing<String>> {
+) -> AppResult<ContainerTransfer> {
+    state.get()?.require_recent_password(
+        std::time::Instant::now(),
+        "moving an organization's accounts to a new phone",
+    )?;
     let _busy = service.busy.lock().await;
-    Ok(Zeroizing::new(rollover_uri(state, serial).await?))
+    let link = Zeroizing::new(rollover_uri(state, serial).await?);
+    let qr = qrcode::QrCode::new(link.as_bytes())
+        .map_err(|e| AppError::internal(format!("cannot draw the QR code: {e}")))?;
+    let qr_svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(256, 256)
+        .quiet_zone(true)
+        .build();
+    Ok(ContainerTransfer {
+        link: link.to_string(),
+        qr_svg,
+    })
 }
 
 /// Rollover in place: a new key on this device, then a sync (the server re-keys every token).

@@ -1240,6 +1240,7 @@ fn typescript_bindings_are_current() {
         ContainerSkip::decl(),
         ContainerSyncView::decl(),
         ContainerRegistered::decl(),
+        ContainerTransfer::decl(),
         ErrorKind::decl(),
         AppErrorTs::decl(),
     ];

@@ -336,8 +336,14 @@ fn preview_register_and_managed_accounts() {
     assert_eq!(listed[0]["tokens"][0]["serial"], "TOTP1");
     assert!(listed[0]["lastSync"].as_u64().is_some());
     // Transfer: a new registration link for another device; this one keeps its accounts.
-    let link = s.ok("container_transfer", json!({ "serial": SERIAL }));
-    assert!(link.as_str().expect("link").starts_with("pia://container/"));
+    let t = s.ok("container_transfer", json!({ "serial": SERIAL }));
+    assert!(
+        t["link"]
+            .as_str()
+            .expect("link")
+            .starts_with("pia://container/")
+    );
+    assert!(t["qrSvg"].as_str().expect("svg").starts_with("<?xml"));
     assert_eq!(accounts(&s).len(), 1);
 }
 

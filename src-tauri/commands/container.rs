@@ -5,7 +5,9 @@ use tauri::{AppHandle, Runtime, State};
 use zeroize::Zeroizing;
 
 use crate::container::{self, ContainerService};
-use crate::dto::{ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerView};
+use crate::dto::{
+    ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
+};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -76,16 +78,15 @@ pub async fn container_rollover<R: Runtime>(
     Ok(view)
 }
 
-/// "Move to a new phone": the `pia://container/` link for the other device.
+/// "Move to a new phone": the `pia://container/` link and its QR code for the other device
+/// (`AuthRequired` unless the password was entered within the last minute).
 #[tauri::command]
 pub async fn container_transfer(
     state: State<'_, AppState>,
     service: State<'_, ContainerService>,
     serial: String,
-) -> AppResult<String> {
-    Ok(container::transfer(&state, &service, &serial)
-        .await?
-        .to_string())
+) -> AppResult<ContainerTransfer> {
+    container::transfer(&state, &service, &serial).await
 }
 
 /// Unregisters the container and removes its accounts from this device; the serials removed.

@@ -134,3 +134,14 @@ pub struct ContainerRegistered {
     /// The first sync.
     pub sync: ContainerSyncView,
 }
+
+/// "Move to a new phone": the registration for the other device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct ContainerTransfer {
+    /// The `pia://container/` link; whoever registers it takes the container's accounts.
+    pub link: String,
+    /// The link as an SVG QR code, to scan with the new phone.
+    pub qr_svg: String,
+}

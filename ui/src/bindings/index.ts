@@ -795,6 +795,16 @@ container: ContainerView,
  */
 sync: ContainerSyncView, };
 
+export type ContainerTransfer = { 
+/**
+ * The `pia://container/` link; whoever registers it takes the container's accounts.
+ */
+link: string, 
+/**
+ * The link as an SVG QR code, to scan with the new phone.
+ */
+qrSvg: string, };
+
 export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase" | "Forbidden";
 
 export type AppError = { kind: ErrorKind, message: string, };
