@@ -6,6 +6,8 @@ export type {
   ErrorKind, ExportFormat, ImportFormat, ImportReportView, ImportSkip, Language, LocationView, LockReason,
   ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind, Platform, Settings, Theme, VaultLockedPayload,
   SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView,
+  ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView, ContainerTokenView,
+  ContainerTransfer, ContainerView, ContainerWarning,
 } from "../bindings";
 export type { OtpAlgorithm as Algorithm } from "../bindings";
 export { DEFAULT_SETTINGS, ERROR_KINDS } from "../bindings";
