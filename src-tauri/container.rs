@@ -58,6 +58,17 @@ impl ContainerService {
     }
 }
 
+/// Refuses to remove the push account `serial` when a container manages it and its server
+/// forbids deleting container tokens on the phone (`Forbidden`).
+pub fn check_push_removal(vault: &twofold_core::vault::Vault, serial: &str) -> AppResult<()> {
+    match vault.managed_push_account(serial) {
+        Some(c) if c.container.policies.disable_client_token_deletion => {
+            Err(ContainerError::Forbidden("disable_client_token_deletion").into())
+        }
+        _ => Ok(()),
+    }
+}
+
 /// True for a `pia://container/` registration QR code.
 pub fn is_container_uri(text: &str) -> bool {
     is_registration_uri(text)
@@ -510,18 +521,24 @@ const WATCH_EVERY: Duration = Duration::from_millis(500);
 /// containers' views; each round is told to the UI (`containers-synced`).
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     std::thread::spawn(move || {
-        let mut seen = (false, true);
+        // When the password was last entered (each unlock sets it, however quickly it follows
+        // a lock) and whether the app was in the foreground, at the last look.
+        let mut seen: (Option<std::time::Instant>, bool) = (None, true);
         loop {
             std::thread::sleep(WATCH_EVERY);
             let state = app.state::<AppState>();
-            let look = state.peek(|i| i.vault.as_ref().map(|v| !v.containers().is_empty()));
-            let Some(Some(any)) = look else {
-                seen = (false, state.is_foreground());
+            let foreground = state.is_foreground();
+            let look = state.peek(|i| {
+                i.vault
+                    .as_ref()
+                    .map(|v| (i.password_at, !v.containers().is_empty()))
+            });
+            let Some(Some((unlocked_at, any))) = look else {
+                seen = (None, foreground);
                 continue;
             };
-            let foreground = state.is_foreground();
-            let due = !seen.0 || (foreground && !seen.1);
-            seen = (true, foreground);
+            let due = unlocked_at != seen.0 || (foreground && !seen.1);
+            seen = (unlocked_at, foreground);
             if !due || !any || !foreground {
                 continue;
             }

@@ -456,6 +456,78 @@ fn unregister_forbidden_and_passphrase_asked() {
     );
 }
 
+#[test]
+fn containers_sync_by_themselves_after_an_unlock() {
+    let srv = server(policies(false, true, false));
+    srv.with(|s| s.tokens = vec![totp("TOTP1", "GEZDGNBVGY3TQOJQ")]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // With the background threads (push poller, container watcher) as in the app.
+    let s =
+        crate::tests::shell_with(dir, Some(std::time::Duration::from_secs(3600)), false).unlocked();
+    register(&s, &srv);
+    srv.with(|s| s.tokens.push(totp("TOTP2", "JBSWY3DPEHPK3PXP")));
+    s.ok("vault_lock", json!({}));
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    let start = Instant::now();
+    while accounts(&s).len() < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no sync after the unlock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(accounts(&s).iter().all(|a| a["container"] == SERIAL));
+}
+
+#[test]
+fn a_managed_push_token_is_removed_only_when_the_server_allows() {
+    use tauri::Manager;
+    use twofold_core::container::{Policies, read_sync_plaintext};
+    for allowed in [false, true] {
+        let srv = server(policies(allowed, true, false));
+        let s = shell().unlocked();
+        register(&s, &srv);
+        // The container's push token, as a sync brings it (its enrolment is the push code's,
+        // tested in tests_push.rs and against the real server in tests/cli).
+        let push = crate::tests_push::account("https://pi.example/ttype/push", false);
+        let serial = push.serial.clone();
+        let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": [
+            format!("otpauth://pipush/{serial}?url=https%3A//pi.example/ttype/push&serial={serial}")
+        ]}})
+        .to_string();
+        let forbid = Policies {
+            disable_client_token_deletion: !allowed,
+            ..Policies::default()
+        };
+        let reply = read_sync_plaintext(SERIAL, plain.as_bytes(), forbid).expect("reply");
+        {
+            let state = s.app.state::<crate::state::AppState>();
+            let mut inner = state.get().expect("state");
+            let writer = state.begin_change(&mut inner).expect("writer");
+            let rng = twofold_core::rng::SystemRng::new();
+            let r = inner
+                .vault_mut()
+                .expect("unlocked")
+                .apply_container_sync(&reply, vec![push], unix_now(), &rng)
+                .expect("applied");
+            assert_eq!(r.added.len(), 1, "{r:?}");
+            state.save_vault(&mut inner, &writer).expect("save");
+        }
+        let held = || s.ok("push_accounts", json!({})).as_array().map(Vec::len);
+        assert_eq!(held(), Some(1));
+        if allowed {
+            s.ok("push_remove", json!({ "serial": serial }));
+            assert_eq!(held(), Some(0));
+        } else {
+            assert_eq!(
+                s.kind("push_remove", json!({ "serial": serial })),
+                "Forbidden"
+            );
+            assert_eq!(held(), Some(1));
+        }
+    }
+}
+
 /// Figures for docs/containers.md: register + first sync (median of 5), and a sync with 20
 /// tokens, against the local stand-in. Printed, never asserted.
 #[test]

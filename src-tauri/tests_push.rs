@@ -126,7 +126,7 @@ impl FakeServer {
     }
 }
 
-fn account(url: &str, require_pin: bool) -> PushAccount {
+pub(crate) fn account(url: &str, require_pin: bool) -> PushAccount {
     let key = test_key();
     PushAccount {
         protocol: "privacyidea".into(),

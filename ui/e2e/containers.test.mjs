@@ -66,7 +66,7 @@ test("containers (en): confirm, passphrase with the server's prompt, managed bad
     await audit(page, "container wrong passphrase (en)");
     await page.getByLabel("Passphrase").fill("2468");
     await page.getByRole("button", { name: "Register this device" }).click();
-    await page.getByTestId("toast").filter({ hasText: "Registered with ACME University: 1 accounts added." }).waitFor();
+    await page.getByTestId("toast").filter({ hasText: "Registered with ACME University. Accounts added: 1." }).waitFor();
     state = await fakeState(page);
     assert.deepEqual(state.containerRegistrations, ["SMPH0001"]);
 
@@ -107,10 +107,10 @@ test("containers (en): confirm, passphrase with the server's prompt, managed bad
 
     // Unregister behind a confirmation: the organization's accounts leave this device.
     await org.getByRole("button", { name: "Unregister this device" }).click();
-    await org.getByText("Unregister this device from ACME University? Its 2 accounts will be removed from this device.").waitFor();
+    await org.getByText("Unregister this device from ACME University? The accounts it manages here (2) will be removed from this device.").waitFor();
     await audit(page, "unregister confirm (en)");
     await org.getByRole("button", { name: "Unregister", exact: true }).click();
-    await page.getByTestId("toast").filter({ hasText: "Unregistered: 2 accounts removed." }).waitFor();
+    await page.getByTestId("toast").filter({ hasText: "Unregistered. Accounts removed: 2." }).waitFor();
     await org.getByText("No organization manages accounts on this device.", { exact: false }).waitFor();
     await page.getByRole("button", { name: "Back", exact: true }).click();
     await page.getByTestId("account").filter({ hasText: "GitHub" }).waitFor();

@@ -323,7 +323,7 @@ export const en = {
   "add.containerPassphraseRefused": "The server refused the registration. Check the passphrase and try again.",
   "add.containerConfirm": "Register this device",
   "add.containerCancelled": "This device was not registered.",
-  "add.containerDone": "Registered with {issuer}: {count} accounts added.",
+  "add.containerDone": "Registered with {issuer}. Accounts added: {count}.",
   "add.containerSyncFailed": "Registered with {issuer}, but the first sync failed ({message}). It will be tried again.",
   "list.managedBy": "Managed by {issuer}",
   "edit.managedNoDelete": "Your organization manages this account; it cannot be deleted here.",
@@ -346,9 +346,9 @@ export const en = {
   "org.transferDone": "Done",
   "org.unregister": "Unregister this device",
   "org.unregisterForbidden": "Your organization does not allow unregistering this device here.",
-  "org.confirmUnregister": "Unregister this device from {issuer}? Its {count} accounts will be removed from this device.",
+  "org.confirmUnregister": "Unregister this device from {issuer}? The accounts it manages here ({count}) will be removed from this device.",
   "org.unregisterYes": "Unregister",
-  "org.unregistered": "Unregistered: {count} accounts removed.",
+  "org.unregistered": "Unregistered. Accounts removed: {count}.",
   "error.Forbidden": "Your organization's server does not allow this on this device.",
 } as const;
 
