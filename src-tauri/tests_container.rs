@@ -345,6 +345,19 @@ fn preview_register_and_managed_accounts() {
     );
     assert!(t["qrSvg"].as_str().expect("svg").starts_with("<?xml"));
     assert_eq!(accounts(&s).len(), 1);
+    // Rollover in place: a new key registered (a second finalize), then a sync; the account
+    // stays the same account.
+    let id = accounts(&s)[0]["id"].clone();
+    let r = s.ok("container_rollover", json!({ "serial": SERIAL }));
+    assert_eq!(r["error"], Value::Null);
+    let finalized = srv
+        .paths()
+        .iter()
+        .filter(|p| *p == "/container/register/finalize")
+        .count();
+    assert_eq!(finalized, 2);
+    assert_eq!(accounts(&s).len(), 1);
+    assert_eq!(accounts(&s)[0]["id"], id);
 }
 
 #[test]
