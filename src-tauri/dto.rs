@@ -5,7 +5,9 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
+mod container;
 mod sync;
+pub use container::*;
 pub use sync::*;
 
 /// Which platform the app runs on.
@@ -125,6 +127,12 @@ pub struct AccountView {
     /// When a code was last used (HOTP advanced), Unix seconds.
     #[cfg_attr(test, ts(type = "number | null"))]
     pub used_at: Option<u64>,
+    /// The serial of the privacyIDEA container that manages it; `null` when none does.
+    pub container: Option<String>,
+    /// The organization that manages it (its container's issuer); `null` when none does.
+    pub managed_by: Option<String>,
+    /// False when the managing server forbids deleting it on this device.
+    pub deletable: bool,
 }
 
 /// The code of one account now.
@@ -182,6 +190,9 @@ pub struct AddResult {
     /// A privacyIDEA push enrolment QR code was read: nothing is sent until the user
     /// confirms it (`push_enrol_confirm` with its id); `null` otherwise.
     pub push_preview: Option<PushEnrolPreview>,
+    /// A privacyIDEA container registration QR code was read: nothing is sent until the user
+    /// confirms it (`container_register` with its id); `null` otherwise.
+    pub container_preview: Option<ContainerPreview>,
 }
 
 /// An account typed in by hand.

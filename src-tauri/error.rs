@@ -2,6 +2,7 @@
 //! Messages come from the core's errors, which never hold a secret.
 
 use serde::{Deserialize, Serialize, Serializer};
+use twofold_core::container::ContainerError;
 use twofold_core::import::ImportError;
 use twofold_core::payload::PayloadError;
 use twofold_core::push::privacyidea::EnrolError;
@@ -54,6 +55,7 @@ pub enum ErrorKind {
     AuthRequired,
     /// The sync passphrase does not open the sync set's key file.
     WrongSyncPassphrase,
+    Forbidden,
 }
 
 /// A failed command: a kind for the UI and a message for the person.
@@ -140,10 +142,10 @@ impl From<VaultError> for AppError {
     fn from(e: VaultError) -> Self {
         let kind = match e {
             VaultError::NotFound(_) => ErrorKind::NotFound,
-            VaultError::NotHotp
-            | VaultError::CounterOverflow
-            | VaultError::TooLarge { .. }
-            | VaultError::ManagedDeletion(_) => ErrorKind::InvalidInput,
+            VaultError::NotHotp | VaultError::CounterOverflow | VaultError::TooLarge { .. } => {
+                ErrorKind::InvalidInput
+            }
+            VaultError::ManagedDeletion(_) => ErrorKind::Forbidden,
             VaultError::Rng(_)
             | VaultError::Kdf(_)
             | VaultError::Encrypt
@@ -255,5 +257,25 @@ impl From<ChallengeError> for AppError {
 impl From<KeyError> for AppError {
     fn from(e: KeyError) -> Self {
         Self::internal(e.to_string())
+    }
+}
+
+impl From<ContainerError> for AppError {
+    fn from(e: ContainerError) -> Self {
+        let kind = match e {
+            ContainerError::NotContainer
+            | ContainerError::Missing(_)
+            | ContainerError::Invalid { .. }
+            | ContainerError::Algorithm(_) => ErrorKind::InvalidInput,
+            ContainerError::Expired { .. } => ErrorKind::Expired,
+            ContainerError::PassphraseRequired(_) => ErrorKind::PasswordRequired,
+            ContainerError::Key(_) => ErrorKind::Internal,
+            ContainerError::Server(_)
+            | ContainerError::Response(_)
+            | ContainerError::TooLarge(_) => ErrorKind::Server,
+            ContainerError::Forbidden(_) => ErrorKind::Forbidden,
+            ContainerError::Decrypt => ErrorKind::Verification,
+        };
+        Self::new(kind, e.to_string())
     }
 }

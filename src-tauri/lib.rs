@@ -6,6 +6,7 @@
 
 pub mod biometric;
 pub mod commands;
+pub mod container;
 pub mod dto;
 pub mod error;
 pub mod place;
@@ -18,6 +19,8 @@ pub mod tray;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_container;
 #[cfg(test)]
 mod tests_notify;
 #[cfg(test)]
@@ -88,6 +91,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync::sync_setup,
         sync::sync_now,
         sync::sync_off,
+        commands::container::container_preview,
+        commands::container::container_register,
+        commands::container::container_cancel,
+        commands::container::containers_list,
+        commands::container::container_sync,
+        commands::container::container_rollover,
+        commands::container::container_transfer,
+        commands::container::container_unregister,
     ]
 }
 
@@ -221,6 +232,7 @@ pub fn app_builder<R: Runtime>(
                 // Without a tray, closing the window quits as before.
                 let _ = tray::ensure(app.handle());
             }
+            app.manage(container::ContainerService::default());
             if options.idle_lock {
                 spawn_idle_lock(app.handle().clone());
             }
@@ -228,6 +240,7 @@ pub fn app_builder<R: Runtime>(
             push::notifier::register_actions(app.handle(), dto::UiLocale::default());
             if let Some(every) = options.poll_every {
                 push::poller::spawn(app.handle().clone(), every);
+                container::spawn(app.handle().clone());
             }
             sync::spawn(app.handle().clone());
             Ok(())

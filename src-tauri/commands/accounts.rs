@@ -16,6 +16,7 @@ use crate::state::{AppState, unix_now_ms};
 pub(crate) fn view(vault: &Vault, a: &Account) -> AccountView {
     let params = a.otp.params;
     let kind = params.kind();
+    let managed = vault.managed_account(&a.id).map(|(c, _)| &c.container);
     AccountView {
         id: a.id.clone(),
         issuer: a.otp.issuer.clone(),
@@ -35,6 +36,9 @@ pub(crate) fn view(vault: &Vault, a: &Account) -> AccountView {
         order: a.order,
         created_at: a.created,
         used_at: a.used,
+        container: managed.map(|c| c.serial.clone()),
+        managed_by: managed.map(|c| c.issuer.clone()),
+        deletable: !managed.is_some_and(|c| c.policies.disable_client_token_deletion),
     }
 }
 

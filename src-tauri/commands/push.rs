@@ -147,6 +147,7 @@ pub async fn push_remove<R: Runtime>(
 ) -> AppResult<()> {
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
+    crate::container::check_push_removal(inner.vault()?, &serial)?;
     inner.vault_mut()?.remove_push_account(&serial)?;
     let backup = state.save_vault(&mut inner, &writer)?;
     drop(writer);

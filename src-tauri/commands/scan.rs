@@ -116,6 +116,23 @@ async fn add_texts<R: Runtime>(
     state: &AppState,
     texts: Vec<Zeroizing<String>>,
 ) -> AppResult<AddResult> {
+    if let Some(i) = texts
+        .iter()
+        .position(|t| crate::container::is_container_uri(t))
+    {
+        if texts.len() > 1 {
+            return Err(AppError::invalid(
+                "this image holds a container registration QR code among others; scan it on its own",
+            ));
+        }
+        // Nothing is sent before the user confirms (container_register).
+        let mut texts = texts;
+        let service = tauri::Manager::state::<crate::container::ContainerService>(app);
+        return Ok(AddResult {
+            container_preview: Some(crate::container::preview(&service, texts.swap_remove(i))?),
+            ..AddResult::default()
+        });
+    }
     let push = texts
         .iter()
         .position(|t| matches!(payload::parse(t), Ok(Payload::PushEnrolment(_))));

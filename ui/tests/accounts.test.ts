@@ -5,7 +5,8 @@ import type { AccountView } from "../src/lib/types";
 let n = 0;
 const acc = (issuer: string, name: string, extra: Partial<AccountView> = {}): AccountView => ({
   id: `a${++n}`, issuer, name, kind: "totp", algorithm: "SHA1", digits: 6, period: 30, counter: null,
-  favorite: false, groups: [], note: "", order: n, createdAt: 0, usedAt: null, ...extra,
+  favorite: false, groups: [], note: "", order: n, createdAt: 0, usedAt: null,
+  container: null, managedBy: null, deletable: true, ...extra,
 });
 
 const list = [

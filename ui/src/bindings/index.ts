@@ -103,7 +103,19 @@ createdAt: number,
 /**
  * When a code was last used (HOTP advanced), Unix seconds.
  */
-usedAt: number | null, };
+usedAt: number | null, 
+/**
+ * The serial of the privacyIDEA container that manages it; `null` when none does.
+ */
+container: string | null, 
+/**
+ * The organization that manages it (its container's issuer); `null` when none does.
+ */
+managedBy: string | null, 
+/**
+ * False when the managing server forbids deleting it on this device.
+ */
+deletable: boolean, };
 
 export type CodeView = { 
 /**
@@ -175,7 +187,12 @@ pushEnrolment: string | null,
  * A privacyIDEA push enrolment QR code was read: nothing is sent until the user
  * confirms it (`push_enrol_confirm` with its id); `null` otherwise.
  */
-pushPreview: PushEnrolPreview | null, };
+pushPreview: PushEnrolPreview | null, 
+/**
+ * A privacyIDEA container registration QR code was read: nothing is sent until the user
+ * confirms it (`container_register` with its id); `null` otherwise.
+ */
+containerPreview: ContainerPreview | null, };
 
 export type ManualAccount = { 
 /**
@@ -705,12 +722,166 @@ problems: Array<SyncProblem>,
  */
 lastError: SyncFailure | null, };
 
-export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase";
+export type ContainerWarning = "tlsNotVerified" | "plainHttp";
+
+export type ContainerPreview = { 
+/**
+ * Register (or cancel) with this id.
+ */
+id: string, 
+/**
+ * The container's serial.
+ */
+serial: string, 
+/**
+ * Who asks (the QR code's issuer).
+ */
+issuer: string, 
+/**
+ * The server's host name, as the registration will contact it.
+ */
+host: string, 
+/**
+ * The whole server address.
+ */
+url: string, 
+/**
+ * The server asks for a passphrase: its prompt text; `null` when it does not.
+ */
+passphrasePrompt: string | null, 
+/**
+ * After this (Unix seconds) the QR code can no longer be used.
+ */
+expiresAt: number, 
+/**
+ * Every warning, in this order: TLS, plain HTTP.
+ */
+warnings: Array<ContainerWarning>, };
+
+export type ContainerPolicies = { 
+/**
+ * "Move to a new phone" (rollover) is allowed.
+ */
+rollover: boolean, 
+/**
+ * The container's accounts may be deleted on this device.
+ */
+deleteTokens: boolean, 
+/**
+ * The container may be unregistered from this device.
+ */
+unregister: boolean, };
+
+export type ContainerTokenView = { 
+/**
+ * The server's token serial.
+ */
+serial: string, 
+/**
+ * `hotp`, `totp`, `daypassword` or `push`.
+ */
+tokentype: string, 
+/**
+ * The account's id (OTP tokens); `null` for a push token (its push account has `serial`).
+ */
+account: string | null, };
+
+export type ContainerView = { 
+/**
+ * The container's serial.
+ */
+serial: string, 
+/**
+ * The organization (the registration QR code's issuer).
+ */
+issuer: string, 
+/**
+ * The server's address.
+ */
+serverUrl: string, 
+/**
+ * Its tokens on this device.
+ */
+tokens: Array<ContainerTokenView>, 
+/**
+ * What the server allows.
+ */
+policies: ContainerPolicies, 
+/**
+ * When it was registered (Unix seconds).
+ */
+registeredAt: number, 
+/**
+ * When it last synced (Unix seconds); `null`: never.
+ */
+lastSync: number | null, 
+/**
+ * Why the last sync failed; `null` when it succeeded (or none ran since the app started).
+ */
+lastError: string | null, };
+
+export type ContainerSkip = { 
+/**
+ * The token (its serial or an excerpt of the entry).
+ */
+entry: string, 
+/**
+ * Why.
+ */
+reason: string, };
+
+export type ContainerSyncView = { 
+/**
+ * The container.
+ */
+serial: string, 
+/**
+ * Serials of the tokens added (or re-keyed).
+ */
+added: Array<string>, 
+/**
+ * Serials of the tokens kept.
+ */
+updated: Array<string>, 
+/**
+ * Serials of the tokens the server removed, removed here too.
+ */
+removed: Array<string>, 
+/**
+ * Entries not taken.
+ */
+skipped: Array<ContainerSkip>, 
+/**
+ * Why the sync failed; `null` when it succeeded.
+ */
+error: string | null, };
+
+export type ContainerRegistered = { 
+/**
+ * The registered container (kept even when the first sync failed).
+ */
+container: ContainerView, 
+/**
+ * The first sync.
+ */
+sync: ContainerSyncView, };
+
+export type ContainerTransfer = { 
+/**
+ * The `pia://container/` link; whoever registers it takes the container's accounts.
+ */
+link: string, 
+/**
+ * The link as an SVG QR code, to scan with the new phone.
+ */
+qrSvg: string, };
+
+export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase" | "Forbidden";
 
 export type AppError = { kind: ErrorKind, message: string, };
 
 /** Every ErrorKind, in declaration order. */
-export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase","Forbidden"] as const satisfies readonly ErrorKind[];
 
 /** The settings of a new installation (Settings::default()). */
 export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"pushWhileLocked":true,"keepInTray":false,"language":"system","theme":"system","backupFolder":null};

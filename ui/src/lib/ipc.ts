@@ -5,7 +5,7 @@ import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
   ExportFormat, ImportFormat, ImportReportView, ManualAccount, Permission, PermissionView, Settings, SyncStatus, UiLocale,
-  VaultLockedPayload,
+  VaultLockedPayload, ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
@@ -83,6 +83,20 @@ export const ipc = {
   syncSetup: (passphrase: string) => call<SyncStatus>("sync_setup", { passphrase }),
   syncNow: () => call<SyncStatus>("sync_now"),
   syncOff: () => call<SyncStatus>("sync_off"),
+  // privacyIDEA token containers (docs/ipc.md, "Containers")
+  /** Reads a pia://container/ QR code for the confirmation screen; sends nothing. */
+  containerPreview: (uri: string) => call<ContainerPreview>("container_preview", { uri }),
+  /** Registers the previewed container (PasswordRequired when the server asks a passphrase). */
+  containerRegister: (id: string, passphrase: string | null) =>
+    call<ContainerRegistered>("container_register", { id, passphrase }),
+  containerCancel: (id: string) => call<void>("container_cancel", { id }),
+  containersList: () => call<ContainerView[]>("containers_list"),
+  containerSync: (serial: string | null) => call<ContainerSyncView[]>("container_sync", { serial }),
+  containerRollover: (serial: string) => call<ContainerSyncView>("container_rollover", { serial }),
+  /** "Move to a new phone": the pia://container/ link and its QR code (AuthRequired: reauth first). */
+  containerTransfer: (serial: string) => call<ContainerTransfer>("container_transfer", { serial }),
+  /** The serials of the tokens removed with it. */
+  containerUnregister: (serial: string) => call<string[]>("container_unregister", { serial }),
   // docs/ipc-push.md
   pushAccounts: () => call<PushAccountView[]>("push_accounts"),
   pushPoll: () => call<PushChallengeView[]>("push_poll"),
@@ -153,4 +167,9 @@ export async function onNotificationAction(cb: (action: NotificationAction, id: 
     if (typeof id === "number" && Number.isInteger(id)) cb(action, id);
   });
   return () => void listener.unregister();
+}
+
+/** The containers synced in the background (after unlock, on resume): accounts may have changed. */
+export function onContainersSynced(cb: (p: ContainerSyncView[]) => void): Promise<UnlistenFn> {
+  return listen<ContainerSyncView[]>("containers-synced", (e) => cb(e.payload));
 }

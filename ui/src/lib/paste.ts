@@ -3,8 +3,8 @@ import type { AddResult } from "./types";
 
 /**
  * What a paste adds: a pasted screenshot (image bytes, decoded by the core like a scan) or a
- * pasted otpauth://, otpauth-migration:// or steam:// link. Null when the paste is neither, so
- * ordinary text pastes into fields are left alone.
+ * pasted otpauth://, otpauth-migration://, steam:// or pia:// (privacyIDEA push or container)
+ * link. Null when the paste is neither, so ordinary text pastes into fields are left alone.
  */
 export function addFromPaste(e: ClipboardEvent): (() => Promise<AddResult>) | null {
   const data = e.clipboardData;
@@ -17,6 +17,6 @@ export function addFromPaste(e: ClipboardEvent): (() => Promise<AddResult>) | nu
     }
   }
   const text = data.getData("text/plain")?.trim() ?? "";
-  if (/^(otpauth|otpauth-migration|steam):\/\//i.test(text)) return () => ipc.addUri(text);
+  if (/^(otpauth|otpauth-migration|steam|pia):\/\//i.test(text)) return () => ipc.addUri(text);
   return null;
 }

@@ -2,6 +2,7 @@
 // every command goes through ipc.ts and every failure through report(), so nothing fails silently.
 import { ipc } from "./ipc";
 import type { PushEnrolPreview } from "./push-types";
+import type { ContainerPreview } from "./types";
 import { toAppError } from "./errors";
 import { sortAccounts } from "./accounts";
 import { nextRollover } from "./countdown";
@@ -41,6 +42,8 @@ export const app = $state({
   addNotice: [] as string[],
   /** A push enrolment QR code read but not sent: the add screen asks for confirmation. */
   pushPreview: null as PushEnrolPreview | null,
+  /** A container registration QR code read but not sent: the add screen asks for confirmation. */
+  containerPreview: null as ContainerPreview | null,
 });
 
 export const clock = $state({ now: Date.now() });
@@ -193,6 +196,8 @@ export async function handleAdded(result: AddResult): Promise<boolean> {
   app.addNotice = notes;
   app.pushPreview = result.pushPreview ?? null;
   if (app.pushPreview) return false;
+  app.containerPreview = result.containerPreview ?? null;
+  if (app.containerPreview) return false;
   const missing = result.migration && result.migration.missing.length > 0;
   app.migration = missing ? result.migration : null;
   if (missing) return false;

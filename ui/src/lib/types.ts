@@ -7,6 +7,8 @@ export type {
   ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind, Platform, Settings, Theme, VaultLockedPayload,
   SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView,
   Permission, PermissionState, PermissionView, UiLocale, PlaceView,
+  ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView, ContainerTokenView,
+  ContainerTransfer, ContainerView, ContainerWarning,
 } from "../bindings";
 export type { OtpAlgorithm as Algorithm } from "../bindings";
 export { DEFAULT_SETTINGS, ERROR_KINDS } from "../bindings";

@@ -9,6 +9,7 @@ import { DEFAULT_SETTINGS } from "../lib/types";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
   ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncProblem, SyncStatus, UiLocale,
+  ContainerPolicies, ContainerPreview, ContainerSyncView, ContainerView,
 } from "../lib/types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
@@ -66,6 +67,15 @@ export interface FakeConfig {
   syncOn?: boolean;
   /** The WebDAV server accepts only this password (sync_webdav_choose); any when absent. */
   webdavPassword?: string;
+  /**
+   * The organization's privacyIDEA server behind a `pia://container/` QR code (docs/containers.md):
+   * `accounts` arrive with the first sync, `later` with the next one.
+   */
+  container?: FakeContainer;
+}
+export interface FakeContainer {
+  serial: string; issuer: string; host?: string; passphrasePrompt?: string | null; passphrase?: string;
+  accounts: string[]; later?: string[]; policies?: Partial<ContainerPolicies>;
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -76,7 +86,8 @@ export interface FakeChallenge {
 export type ScanScript =
   | { uri: string }
   | { migration: { uris: string[]; batchId: number; batchIndex: number; batchSize: number } }
-  | { push: string; warnings?: PushEnrolWarning[]; host?: string };
+  | { push: string; warnings?: PushEnrolWarning[]; host?: string }
+  | { container: true };
 
 interface Entry { view: AccountView; secret: Uint8Array }
 
@@ -213,6 +224,11 @@ export function installFake(): void {
       devices: cfg.syncOn ? cfg.syncSet?.devices ?? 1 : 0, lastChanged: 0, problems: cfg.syncOn ? cfg.syncSet?.problems ?? [] : [],
       lastError: null,
     } as SyncStatus,
+    /** docs/containers.md: the container QR code read and shown for confirmation, not sent. */
+    containerPreview: null as string | null,
+    containers: [] as ContainerView[],
+    /** Container registrations sent to the server (only container_register sends one). */
+    containerRegistrations: [] as string[],
     /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
     syncPassphrases: [] as string[],
     permissions: {
@@ -279,11 +295,12 @@ export function installFake(): void {
       id: `acc-${++state.seq}`, issuer: m.issuer, name: m.name, kind: m.kind, algorithm: m.algorithm,
       digits: m.kind === "steam" ? 5 : m.digits, period: m.period || 30, counter: m.kind === "hotp" ? m.counter : null,
       favorite: false, groups: [], note: "", order: state.seq, createdAt: Math.floor(Date.now() / 1000), usedAt: null,
+      container: null, managedBy: null, deletable: true,
     };
     state.entries.push({ view, secret });
     result.added.push(view);
   }
-  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null, pushPreview: null });
+  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null, pushPreview: null, containerPreview: null });
   function addUri(uri: string): AddResult {
     const r = emptyResult();
     const { manual, secret } = parseUri(uri);
@@ -319,6 +336,25 @@ export function installFake(): void {
     };
   }
 
+  /** A container sync: the server's accounts are added (tagged), the ones it dropped removed. */
+  function containerSync(uris: string[]): ContainerSyncView {
+    const c = state.containers[0];
+    const r = emptyResult();
+    const names = uris.map((u) => parseUri(u).manual.name);
+    const removed = state.entries.filter((e) => e.view.container === c.serial && !names.includes(e.view.name));
+    state.entries = state.entries.filter((e) => !removed.includes(e));
+    for (const uri of uris) {
+      const { manual, secret } = parseUri(uri);
+      if (state.entries.some((e) => e.view.container === c.serial && e.view.name === manual.name)) continue;
+      addEntry(manual, secret, r);
+    }
+    for (const v of r.added) Object.assign(v, { container: c.serial, managedBy: c.issuer, deletable: c.policies.deleteTokens });
+    c.tokens = state.entries.filter((e) => e.view.container === c.serial)
+      .map((e) => ({ serial: e.view.name, tokentype: e.view.kind, account: e.view.id }));
+    c.lastSync = nowSecs();
+    return { serial: c.serial, added: r.added.map((v) => v.name), updated: [], removed: removed.map((e) => e.view.name), skipped: [], error: null };
+  }
+
   const nextScript = (): ScanScript => (state.scans.length > 1 ? state.scans.shift()! : state.scans[0]);
   // What the camera "sees": the text of the next scripted QR code. Migration and push scripts
   // become stand-in URIs that add_uri below resolves back to their script.
@@ -326,10 +362,12 @@ export function installFake(): void {
   function cameraText(): string {
     const script = nextScript();
     if ("uri" in script) return script.uri;
+    if ("container" in script) return "pia://container/FAKE?issuer=fake";
     cameraStash.push(script);
     return "push" in script ? `otpauth://pipush/fake?stash=${cameraStash.length - 1}` : `otpauth-migration://offline?stash=${cameraStash.length - 1}`;
   }
   function addText(text: string): AddResult {
+    if (/^pia:\/\/container\//i.test(text)) return runScript({ container: true });
     const stash = /[?&]stash=(\d+)/.exec(text);
     if (stash) return runScript(cameraStash[Number(stash[1])]);
     return addUri(text);
@@ -344,6 +382,16 @@ export function installFake(): void {
   }
   function runScript(script: ScanScript): AddResult {
     if ("uri" in script) return addUri(script.uri);
+    if ("container" in script) {
+      const c = cfg.container ?? fail("InvalidInput", "no container server is configured");
+      const host = c.host ?? "pi.example.edu";
+      const preview: ContainerPreview = {
+        id: String(++state.seq), serial: c.serial, issuer: c.issuer, host, url: `https://${host}/`,
+        passphrasePrompt: c.passphrasePrompt ?? null, expiresAt: nowSecs() + 600, warnings: [],
+      };
+      state.containerPreview = preview.id;
+      return { ...emptyResult(), containerPreview: preview };
+    }
     if ("push" in script) {
       // docs/ipc-push.md: a pipush QR is read for the confirmation screen; nothing is sent.
       const host = script.host ?? "pi.example.com";
@@ -572,6 +620,53 @@ export function installFake(): void {
       const serial = /[?&]serial=([^&]+)/.exec(String(a.uri))?.[1] ?? fail("InvalidInput", "not a privacyIDEA push enrolment");
       return runScript({ push: serial }).pushPreview;
     },
+    container_preview: (a) => {
+      if (!/^pia:\/\/container\//i.test(String(a.uri))) fail("InvalidInput", "not a privacyIDEA container registration URI");
+      return runScript({ container: true }).containerPreview;
+    },
+    container_cancel: (a) => {
+      if (state.containerPreview === String(a.id)) state.containerPreview = null;
+    },
+    container_register: (a) => {
+      needUnlocked();
+      const c = cfg.container!;
+      if (!c || state.containerPreview !== String(a.id)) fail("NotFound", "no container registration waits for this confirmation");
+      if (c.passphrasePrompt && !a.passphrase) fail("PasswordRequired", `the server asks for a passphrase: ${c.passphrasePrompt}`);
+      if (c.passphrase && a.passphrase !== c.passphrase) fail("Server", "ERR3002: wrong passphrase");
+      state.containerPreview = null;
+      state.containerRegistrations.push(c.serial);
+      const p = { rollover: true, deleteTokens: false, unregister: true, ...c.policies };
+      state.containers = [{
+        serial: c.serial, issuer: c.issuer, serverUrl: `https://${c.host ?? "pi.example.edu"}/`, tokens: [], policies: p,
+        registeredAt: nowSecs(), lastSync: null, lastError: null,
+      }];
+      return { container: state.containers[0], sync: containerSync(c.accounts) };
+    },
+    containers_list: () => (needUnlocked(), state.containers),
+    container_sync: () => {
+      needUnlocked();
+      const c = cfg.container;
+      if (!c || !state.containers.length) return [];
+      return [containerSync([...c.accounts, ...(c.later ?? [])])];
+    },
+    container_rollover: () => fail("Unsupported", "the fake shell does not roll over in place"),
+    container_transfer: (a) => {
+      needUnlocked();
+      needRecentPassword();
+      const c = state.containers.find((x) => x.serial === a.serial) ?? fail("NotFound", "no such container");
+      if (!c.policies.rollover) fail("Forbidden", "the server's policy container_client_rollover forbids this");
+      const link = `pia://container/${c.serial}?issuer=${encodeURIComponent(c.issuer)}&ttl=10&nonce=fake&url=${encodeURIComponent(c.serverUrl)}`;
+      return { link, qrSvg: fakeQrSvg(link) };
+    },
+    container_unregister: (a) => {
+      needUnlocked();
+      const c = state.containers.find((x) => x.serial === a.serial) ?? fail("NotFound", "no such container");
+      if (!c.policies.unregister) fail("Forbidden", "the server's policy disable_client_container_unregister forbids this");
+      const removed = state.entries.filter((e) => e.view.container === c.serial);
+      state.entries = state.entries.filter((e) => e.view.container !== c.serial);
+      state.containers = state.containers.filter((x) => x !== c);
+      return removed.map((e) => e.view.name);
+    },
     push_remove: (a) => {
       needUnlocked();
       if (!state.pushAccounts.some((x) => x.serial === a.serial)) fail("NotFound", "no such push account");
@@ -609,6 +704,7 @@ export function installFake(): void {
     account_delete: (a) => {
       needUnlocked();
       const e = find(String(a.id));
+      if (!e.view.deletable) fail("Forbidden", `the account is managed by ${e.view.managedBy}; its server forbids deleting it`);
       state.entries = state.entries.filter((x) => x !== e);
     },
     account_qr_svg: (a) => {

@@ -1,0 +1,103 @@
+//! privacyIDEA token containers (docs/ipc.md, "Containers"): one-line delegations to
+//! `src-tauri/container.rs`.
+
+use tauri::{AppHandle, Runtime, State};
+use zeroize::Zeroizing;
+
+use crate::container::{self, ContainerService};
+use crate::dto::{
+    ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
+};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// Reads a `pia://container/` QR code for the confirmation screen: server, issuer, whether a
+/// passphrase is asked and the server's prompt. Sends nothing.
+#[tauri::command]
+pub async fn container_preview(
+    service: State<'_, ContainerService>,
+    uri: Zeroizing<String>,
+) -> AppResult<ContainerPreview> {
+    container::preview(&service, uri)
+}
+
+/// Registers the previewed container the user confirmed, then syncs it the first time.
+#[tauri::command]
+pub async fn container_register<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+    id: String,
+    passphrase: Option<Zeroizing<String>>,
+) -> AppResult<ContainerRegistered> {
+    let (done, backup) = container::register(&state, &service, &id, passphrase).await?;
+    super::report_backup(&app, backup);
+    Ok(done)
+}
+
+/// Forgets the previewed container QR code (the user cancelled).
+#[tauri::command]
+pub async fn container_cancel(service: State<'_, ContainerService>, id: String) -> AppResult<()> {
+    container::cancel(&service, &id)
+}
+
+/// The registered containers.
+#[tauri::command]
+pub async fn containers_list(
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+) -> AppResult<Vec<ContainerView>> {
+    container::list(&state, &service)
+}
+
+/// Syncs one container, or all of them.
+#[tauri::command]
+pub async fn container_sync<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+    serial: Option<String>,
+) -> AppResult<Vec<ContainerSyncView>> {
+    let (views, backups) = container::sync(&state, &service, serial.as_deref()).await?;
+    backups
+        .into_iter()
+        .for_each(|b| super::report_backup(&app, Some(b)));
+    Ok(views)
+}
+
+/// Rolls the container over in place: a new key on this device, then a sync.
+#[tauri::command]
+pub async fn container_rollover<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+    serial: String,
+) -> AppResult<ContainerSyncView> {
+    let (view, backup) = container::rollover(&state, &service, &serial).await?;
+    super::report_backup(&app, backup);
+    Ok(view)
+}
+
+/// "Move to a new phone": the `pia://container/` link and its QR code for the other device
+/// (`AuthRequired` unless the password was entered within the last minute).
+#[tauri::command]
+pub async fn container_transfer(
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+    serial: String,
+) -> AppResult<ContainerTransfer> {
+    container::transfer(&state, &service, &serial).await
+}
+
+/// Unregisters the container and removes its accounts from this device; the serials removed.
+#[tauri::command]
+pub async fn container_unregister<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    service: State<'_, ContainerService>,
+    serial: String,
+) -> AppResult<Vec<String>> {
+    let (removed, backup) = container::unregister(&state, &service, &serial).await?;
+    super::report_backup(&app, backup);
+    Ok(removed)
+}

@@ -1,0 +1,574 @@
+//! Shell tests of the container commands (docs/ipc.md, "Containers") through Tauri's IPC,
+//! against a local HTTP server on 127.0.0.1 that plays privacyIDEA: it finalizes
+//! registrations, hands out challenges, and encrypts each sync's token list for the phone's
+//! X25519 key with AES-256-GCM (16-byte IV), as privacyIDEA 3.14 does (the real server runs in
+//! tests/cli/privacyidea.rs through the CLI).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use aes_gcm::aead::{AeadInOut, KeyInit};
+use aes_gcm::aes::Aes256;
+use aes_gcm::{AesGcm, Nonce};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde_json::{Value, json};
+
+use crate::state::unix_now;
+use crate::tests::{Shell, shell};
+
+const SERIAL: &str = "SMPH00C0FFEE";
+
+/// What the stand-in server holds.
+#[derive(Default)]
+struct Srv {
+    /// The client policies it sends.
+    policies: Value,
+    /// The container's tokens: (serial, type, otpauth URI).
+    tokens: Vec<(String, String, String)>,
+    /// The passphrase the registration needs (sent with `send_passphrase=True`).
+    passphrase: Option<String>,
+    registered: bool,
+    /// Flip a byte of the next sync's ciphertext.
+    tamper: bool,
+    /// The request paths, in order.
+    paths: Vec<String>,
+    challenges: u32,
+}
+
+struct Server {
+    base: String,
+    srv: Arc<Mutex<Srv>>,
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let h = std::str::from_utf8(&b[i + 1..i + 3]).expect("hex");
+                out.push(u8::from_str_radix(h, 16).expect("hex"));
+                i += 2;
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).expect("utf-8")
+}
+
+fn form(body: &str) -> Vec<(String, String)> {
+    body.split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            let (k, v) = p.split_once('=').unwrap_or((p, ""));
+            (percent_decode(k), percent_decode(v))
+        })
+        .collect()
+}
+
+fn param<'a>(params: &'a [(String, String)], k: &str) -> Option<&'a str> {
+    params.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str())
+}
+
+/// Unix seconds as privacyIDEA writes them: `2026-12-01T21:17:26.235976+00:00`.
+fn iso(unix: u64) -> String {
+    let days = (unix / 86_400) as i64;
+    let secs = unix % 86_400;
+    // Howard Hinnant's civil_from_days.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.000000+00:00",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+fn ok(value: Value) -> Value {
+    json!({"result": {"status": true, "value": value}, "jsonrpc": "2.0"})
+}
+
+fn err(code: i64, message: &str) -> Value {
+    json!({"result": {"status": false, "error": {"code": code, "message": message}}})
+}
+
+/// The sync reply: the token list for the phone's key, encrypted as privacyIDEA does.
+fn sync_reply(s: &mut Srv, params: &[(String, String)]) -> Value {
+    let client: [u8; 32] = B64
+        .decode(param(params, "public_enc_key_client").unwrap_or(""))
+        .expect("client key")
+        .try_into()
+        .expect("32 bytes");
+    let dict: Value =
+        serde_json::from_str(param(params, "container_dict_client").unwrap_or("{}")).expect("dict");
+    let reported: Vec<String> = dict["tokens"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|t| t["serial"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let add: Vec<&str> = s
+        .tokens
+        .iter()
+        .filter(|t| !reported.contains(&t.0))
+        .map(|t| t.2.as_str())
+        .collect();
+    let update: Vec<Value> = s
+        .tokens
+        .iter()
+        .filter(|t| reported.contains(&t.0))
+        .map(|t| json!({"serial": t.0, "tokentype": t.1}))
+        .collect();
+    let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": add, "update": update}})
+        .to_string();
+    let server = x25519_dalek::StaticSecret::from([7u8; 32]);
+    let shared = server.diffie_hellman(&x25519_dalek::PublicKey::from(client));
+    type Gcm16 = AesGcm<Aes256, aes_gcm::aead::consts::U16>;
+    let cipher = Gcm16::new_from_slice(shared.as_bytes()).expect("key");
+    let iv = [9u8; 16];
+    let nonce = Nonce::<aes_gcm::aead::consts::U16>::try_from(&iv[..]).expect("iv");
+    let mut buf = plain.into_bytes();
+    let tag = cipher
+        .encrypt_inout_detached(&nonce, &[], buf.as_mut_slice().into())
+        .expect("encrypt");
+    if std::mem::take(&mut s.tamper) {
+        buf[3] ^= 1;
+    }
+    ok(json!({
+        "container_dict_server": B64.encode(&buf),
+        "encryption_algorithm": "AES",
+        "encryption_params": {"algorithm": "AES", "mode": "GCM",
+            "init_vector": B64.encode(iv), "tag": B64.encode(tag)},
+        "public_server_key": B64.encode(x25519_dalek::PublicKey::from(&server).as_bytes()),
+        "policies": s.policies,
+    }))
+}
+
+fn handle(srv: &Arc<Mutex<Srv>>, base: &str, path: &str, body: &str) -> Value {
+    let params = form(body);
+    let mut s = srv.lock().expect("server");
+    s.paths.push(path.to_owned());
+    match path {
+        "/container/register/finalize" => {
+            if let Some(p) = &s.passphrase
+                && param(&params, "passphrase") != Some(p.as_str())
+            {
+                return err(3002, "ERR3002: wrong passphrase");
+            }
+            assert!(param(&params, "signature").is_some_and(|v| !v.is_empty()));
+            s.registered = true;
+            ok(json!({"policies": s.policies}))
+        }
+        _ if !s.registered => err(3001, "ERR3001: Container is not registered."),
+        "/container/challenge" => {
+            s.challenges += 1;
+            ok(
+                json!({"enc_key_algorithm": "x25519", "nonce": format!("n{}", s.challenges),
+                "time_stamp": iso(unix_now()), "transaction_id": "1"}),
+            )
+        }
+        "/container/synchronize" => sync_reply(&mut s, &params),
+        "/container/rollover" => ok(json!({"container_url": {"value": qr(base, None)}})),
+        "/container/register/terminate/client" => {
+            s.registered = false;
+            ok(json!({"success": true}))
+        }
+        _ => err(404, "no such endpoint"),
+    }
+}
+
+fn server(policies: Value) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}/", listener.local_addr().expect("address"));
+    let srv: Arc<Mutex<Srv>> = Arc::new(Mutex::new(Srv {
+        policies,
+        ..Srv::default()
+    }));
+    let (s2, b2) = (srv.clone(), base.clone());
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let path = first.split(' ').nth(1).unwrap_or("").to_owned();
+            let reply = handle(&s2, &b2, &path, &String::from_utf8_lossy(&body)).to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    Server { base, srv }
+}
+
+/// A registration QR code for the server at `base`, made now.
+fn qr(base: &str, passphrase_prompt: Option<&str>) -> String {
+    let enc = |s: &str| {
+        s.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' => {
+                    (b as char).to_string()
+                }
+                _ => format!("%{b:02X}"),
+            })
+            .collect::<String>()
+    };
+    let (prompt, send) = match passphrase_prompt {
+        Some(p) => (enc(p), "True"),
+        None => (String::new(), "False"),
+    };
+    format!(
+        "pia://container/{SERIAL}?issuer=ACME%20University&ttl=10&nonce=0123456789abcdef0123456789abcdef01234567&time={}&url={}&serial={SERIAL}&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=True&passphrase={prompt}&send_passphrase={send}",
+        enc(&iso(unix_now())),
+        enc(base)
+    )
+}
+
+fn totp(serial: &str, secret: &str) -> (String, String, String) {
+    (
+        serial.into(),
+        "totp".into(),
+        format!(
+            "otpauth://totp/{serial}?secret={secret}&period=30&digits=6&issuer=ACME&serial={serial}"
+        ),
+    )
+}
+
+impl Server {
+    fn with(&self, f: impl FnOnce(&mut Srv)) {
+        f(&mut self.srv.lock().expect("server"));
+    }
+    fn paths(&self) -> Vec<String> {
+        self.srv.lock().expect("server").paths.clone()
+    }
+}
+
+fn policies(delete: bool, unregister: bool, rollover: bool) -> Value {
+    json!({"container_client_rollover": rollover, "initially_add_tokens_to_container": false,
+        "disable_client_token_deletion": !delete, "disable_client_container_unregister": !unregister})
+}
+
+/// Registers the server's container through the paste path: preview, then register.
+fn register(s: &Shell, srv: &Server) -> Value {
+    let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
+    let preview = &added["containerPreview"];
+    assert_eq!(added["added"], json!([]));
+    s.ok("container_register", json!({ "id": preview["id"] }))
+}
+
+fn accounts(s: &Shell) -> Vec<Value> {
+    s.ok("accounts_list", json!({}))
+        .as_array()
+        .expect("list")
+        .clone()
+}
+
+#[test]
+fn preview_register_and_managed_accounts() {
+    let srv = server(policies(false, true, true));
+    srv.with(|s| s.tokens = vec![totp("TOTP1", "GEZDGNBVGY3TQOJQ")]);
+    let s = shell().unlocked();
+    // The preview says where and sends nothing.
+    let preview = s.ok("container_preview", json!({ "uri": qr(&srv.base, None) }));
+    assert_eq!(preview["serial"], SERIAL);
+    assert_eq!(preview["issuer"], "ACME University");
+    assert_eq!(preview["host"], "127.0.0.1");
+    assert_eq!(preview["passphrasePrompt"], Value::Null);
+    assert_eq!(preview["warnings"], json!(["plainHttp"]));
+    assert!(srv.paths().is_empty(), "nothing sent before confirmation");
+    s.ok("container_cancel", json!({ "id": preview["id"] }));
+    assert_eq!(
+        s.kind("container_register", json!({ "id": preview["id"] })),
+        "NotFound"
+    );
+    // Register + first sync, timed (median of 5 fresh vaults below in the figures test).
+    let done = register(&s, &srv);
+    assert_eq!(done["container"]["serial"], SERIAL);
+    assert_eq!(done["container"]["issuer"], "ACME University");
+    assert_eq!(done["sync"]["added"], json!(["TOTP1"]));
+    assert_eq!(done["sync"]["error"], Value::Null);
+    assert_eq!(
+        done["container"]["policies"],
+        json!({"rollover": true, "deleteTokens": false, "unregister": true})
+    );
+    let list = accounts(&s);
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["container"], SERIAL);
+    assert_eq!(list[0]["managedBy"], "ACME University");
+    assert_eq!(list[0]["deletable"], false);
+    // The server forbids deleting it: a typed refusal, nothing changes.
+    assert_eq!(
+        s.kind("account_delete", json!({ "id": list[0]["id"] })),
+        "Forbidden"
+    );
+    assert_eq!(accounts(&s).len(), 1);
+    let listed = s.ok("containers_list", json!({}));
+    assert_eq!(listed[0]["tokens"][0]["serial"], "TOTP1");
+    assert!(listed[0]["lastSync"].as_u64().is_some());
+    // Transfer: a new registration link for another device; this one keeps its accounts.
+    let t = s.ok("container_transfer", json!({ "serial": SERIAL }));
+    assert!(
+        t["link"]
+            .as_str()
+            .expect("link")
+            .starts_with("pia://container/")
+    );
+    assert!(t["qrSvg"].as_str().expect("svg").starts_with("<?xml"));
+    assert_eq!(accounts(&s).len(), 1);
+    // Rollover in place: a new key registered (a second finalize), then a sync; the account
+    // stays the same account.
+    let id = accounts(&s)[0]["id"].clone();
+    let r = s.ok("container_rollover", json!({ "serial": SERIAL }));
+    assert_eq!(r["error"], Value::Null);
+    let finalized = srv
+        .paths()
+        .iter()
+        .filter(|p| *p == "/container/register/finalize")
+        .count();
+    assert_eq!(finalized, 2);
+    assert_eq!(accounts(&s).len(), 1);
+    assert_eq!(accounts(&s)[0]["id"], id);
+}
+
+#[test]
+fn sync_adds_removes_and_a_tampered_reply_changes_nothing() {
+    let srv = server(policies(true, true, false));
+    srv.with(|s| s.tokens = vec![totp("TOTP1", "GEZDGNBVGY3TQOJQ")]);
+    let s = shell().unlocked();
+    register(&s, &srv);
+    let first = accounts(&s);
+    assert_eq!(first[0]["deletable"], true);
+    // The admin adds one and removes the first.
+    srv.with(|s| s.tokens = vec![totp("TOTP2", "JBSWY3DPEHPK3PXP")]);
+    let r = s.ok("container_sync", json!({ "serial": SERIAL }));
+    assert_eq!(r[0]["added"], json!(["TOTP2"]));
+    assert_eq!(r[0]["removed"], json!(["TOTP1"]));
+    let after = accounts(&s);
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0]["name"], "TOTP2");
+    // Nothing new: kept (same id, same code).
+    let code = |s: &Shell| s.ok("codes_now", json!({}))[0]["code"].clone();
+    let before = code(&s);
+    let r = s.ok("container_sync", json!({}));
+    assert_eq!(r[0]["updated"], json!(["TOTP2"]));
+    assert_eq!(accounts(&s)[0]["id"], after[0]["id"]);
+    assert_eq!(code(&s), before);
+    // A tampered reply: refused, reported, and the vault is as it was.
+    srv.with(|s| {
+        s.tokens.push(totp("TOTP3", "GEZDGNBVGY3TQOJQ"));
+        s.tamper = true;
+    });
+    let r = s.ok("container_sync", json!({ "serial": SERIAL }));
+    assert!(
+        r[0]["error"]
+            .as_str()
+            .expect("error")
+            .contains("does not decrypt")
+    );
+    assert_eq!(accounts(&s).len(), 1);
+    let listed = s.ok("containers_list", json!({}));
+    assert!(listed[0]["lastError"].as_str().is_some());
+    // Rollover is not allowed by this server's policy: refused before anything is sent.
+    let sent = srv.paths().len();
+    assert_eq!(
+        s.kind("container_transfer", json!({ "serial": SERIAL })),
+        "Forbidden"
+    );
+    assert_eq!(srv.paths().len(), sent);
+    // A deletable managed account can be deleted.
+    s.ok("account_delete", json!({ "id": after[0]["id"] }));
+    assert!(accounts(&s).is_empty());
+    // The next sync gets everything the server holds again.
+    let r = s.ok("container_sync", json!({ "serial": SERIAL }));
+    assert_eq!(r[0]["error"], Value::Null);
+    assert_eq!(accounts(&s).len(), 2);
+    // Unregister (allowed): the server hears it, the accounts go.
+    let removed = s.ok("container_unregister", json!({ "serial": SERIAL }));
+    assert_eq!(removed.as_array().expect("serials").len(), 2);
+    assert!(accounts(&s).is_empty());
+    assert_eq!(s.ok("containers_list", json!({})), json!([]));
+    assert!(!srv.srv.lock().expect("server").registered);
+}
+
+#[test]
+fn unregister_forbidden_and_passphrase_asked() {
+    let srv = server(policies(true, false, false));
+    srv.with(|s| s.passphrase = Some("s3cret".into()));
+    let s = shell().unlocked();
+    let added = s.ok(
+        "add_uri",
+        json!({ "uri": qr(&srv.base, Some("Your university PIN")) }),
+    );
+    let preview = &added["containerPreview"];
+    assert_eq!(preview["passphrasePrompt"], "Your university PIN");
+    assert_eq!(
+        s.kind("container_register", json!({ "id": preview["id"] })),
+        "PasswordRequired"
+    );
+    // A wrong passphrase: the server refuses; the preview stays for another try.
+    assert_eq!(
+        s.kind(
+            "container_register",
+            json!({ "id": preview["id"], "passphrase": "wrong" })
+        ),
+        "Server"
+    );
+    let done = s.ok(
+        "container_register",
+        json!({ "id": preview["id"], "passphrase": "s3cret" }),
+    );
+    assert_eq!(done["container"]["policies"]["unregister"], false);
+    assert_eq!(
+        s.kind("container_unregister", json!({ "serial": SERIAL })),
+        "Forbidden"
+    );
+    assert_eq!(
+        s.ok("containers_list", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+    // Gone from the server (the admin unregistered it): the sync says so, and unregistering
+    // here is then no longer the server's to refuse.
+    srv.with(|s| s.registered = false);
+    let r = s.ok("container_sync", json!({}));
+    assert!(r[0]["error"].as_str().expect("error").contains("3001"));
+    s.ok("container_unregister", json!({ "serial": SERIAL }));
+    assert_eq!(s.ok("containers_list", json!({})), json!([]));
+    assert_eq!(
+        s.kind("container_sync", json!({ "serial": SERIAL })),
+        "NotFound"
+    );
+}
+
+#[test]
+fn containers_sync_by_themselves_after_an_unlock() {
+    let srv = server(policies(false, true, false));
+    srv.with(|s| s.tokens = vec![totp("TOTP1", "GEZDGNBVGY3TQOJQ")]);
+    let dir = tempfile::tempdir().expect("temp dir");
+    // With the background threads (push poller, container watcher) as in the app.
+    let s =
+        crate::tests::shell_with(dir, Some(std::time::Duration::from_secs(3600)), false).unlocked();
+    register(&s, &srv);
+    srv.with(|s| s.tokens.push(totp("TOTP2", "JBSWY3DPEHPK3PXP")));
+    s.ok("vault_lock", json!({}));
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    let start = Instant::now();
+    while accounts(&s).len() < 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(20),
+            "no sync after the unlock"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(accounts(&s).iter().all(|a| a["container"] == SERIAL));
+}
+
+#[test]
+fn a_managed_push_token_is_removed_only_when_the_server_allows() {
+    use tauri::Manager;
+    use twofold_core::container::{Policies, read_sync_plaintext};
+    for allowed in [false, true] {
+        let srv = server(policies(allowed, true, false));
+        let s = shell().unlocked();
+        register(&s, &srv);
+        // The container's push token, as a sync brings it (its enrolment is the push code's,
+        // tested in tests_push.rs and against the real server in tests/cli).
+        let push = crate::tests_push::account("https://pi.example/ttype/push", false);
+        let serial = push.serial.clone();
+        let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": [
+            format!("otpauth://pipush/{serial}?url=https%3A//pi.example/ttype/push&serial={serial}")
+        ]}})
+        .to_string();
+        let forbid = Policies {
+            disable_client_token_deletion: !allowed,
+            ..Policies::default()
+        };
+        let reply = read_sync_plaintext(SERIAL, plain.as_bytes(), forbid).expect("reply");
+        {
+            let state = s.app.state::<crate::state::AppState>();
+            let mut inner = state.get().expect("state");
+            let writer = state.begin_change(&mut inner).expect("writer");
+            let rng = twofold_core::rng::SystemRng::new();
+            let r = inner
+                .vault_mut()
+                .expect("unlocked")
+                .apply_container_sync(&reply, vec![push], unix_now(), &rng)
+                .expect("applied");
+            assert_eq!(r.added.len(), 1, "{r:?}");
+            state.save_vault(&mut inner, &writer).expect("save");
+        }
+        let held = || s.ok("push_accounts", json!({})).as_array().map(Vec::len);
+        assert_eq!(held(), Some(1));
+        if allowed {
+            s.ok("push_remove", json!({ "serial": serial }));
+            assert_eq!(held(), Some(0));
+        } else {
+            assert_eq!(
+                s.kind("push_remove", json!({ "serial": serial })),
+                "Forbidden"
+            );
+            assert_eq!(held(), Some(1));
+        }
+    }
+}
+
+/// Figures for docs/containers.md: register + first sync (median of 5), and a sync with 20
+/// tokens, against the local stand-in. Printed, never asserted.
+#[test]
+fn figures_register_and_sync_times() {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let srv = server(policies(true, true, false));
+        srv.with(|s| s.tokens = vec![totp("TOTP1", "GEZDGNBVGY3TQOJQ")]);
+        let s = shell().unlocked();
+        let t = Instant::now();
+        register(&s, &srv);
+        times.push(t.elapsed());
+    }
+    times.sort();
+    let srv = server(policies(true, true, false));
+    let s = shell().unlocked();
+    register(&s, &srv);
+    srv.with(|s| {
+        s.tokens = (0..20)
+            .map(|i| totp(&format!("TOTP{i}"), "GEZDGNBVGY3TQOJQ"))
+            .collect();
+    });
+    let t = Instant::now();
+    let r = s.ok("container_sync", json!({ "serial": SERIAL }));
+    let twenty = t.elapsed();
+    assert_eq!(r[0]["added"].as_array().map(Vec::len), Some(20));
+    println!(
+        "container figures (debug build, local stand-in): register + first sync median {:?} of 5; sync adding 20 tokens {:?}",
+        times[2], twenty
+    );
+}

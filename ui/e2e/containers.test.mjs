@@ -1,0 +1,154 @@
+// Browser flows of privacyIDEA token containers (docs/containers.md, "In the app") against the
+// fake shell, at 390×844, in English and Swedish, with axe on every screen: the confirmation
+// before registering (server, passphrase with the server's prompt), the "Managed by" badge, an
+// account the organization forbids deleting, and Settings → Organizations.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { GITHUB, PASSWORD, pngBytes, shot, unlockedWith, useApp } from "./harness.mjs";
+
+const require = createRequire(import.meta.url);
+const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
+const UNI_MAIL = "otpauth://totp/ACME:alice-mail?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20University";
+const UNI_VPN = "otpauth://totp/ACME:alice-vpn?secret=GEZDGNBVGY3TQOJQ&issuer=ACME%20University";
+
+const { withApp } = useApp();
+
+async function audit(page, where) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  });
+  assert.deepEqual(found, [], `accessibility findings on ${where}`);
+}
+
+const fakeState = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
+
+const container = (extra = {}) => ({
+  serial: "SMPH0001", issuer: "ACME University", host: "pi.acme.edu", accounts: [UNI_MAIL], later: [UNI_VPN],
+  policies: { rollover: true, deleteTokens: false, unregister: true }, ...extra,
+});
+
+async function scanContainer(page, work) {
+  await page.getByTestId("account").first().waitFor();
+  await page.getByTestId("add").click();
+  await page.getByRole("button", { name: work }).click();
+  await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
+  await page.getByTestId("container-confirm").waitFor();
+}
+
+test("containers (en): confirm, passphrase with the server's prompt, managed badge, no Delete, Organizations", async () => {
+  const fake = unlockedWith([GITHUB], {
+    scans: [{ container: true }],
+    container: container({ passphrasePrompt: "Your university PIN", passphrase: "2468" }),
+  });
+  await withApp(fake, {}, async ({ page }) => {
+    await scanContainer(page, "Work or school account");
+    const confirm = page.getByTestId("container-confirm");
+    assert.equal(await page.getByTestId("container-confirm-host").textContent(), "Server: pi.acme.edu");
+    await confirm.getByText("ACME University wants to register this device.", { exact: false }).waitFor();
+    assert.equal(await page.getByTestId("container-prompt").textContent(), "The server asks: Your university PIN");
+    let state = await fakeState(page);
+    assert.deepEqual(state.containerRegistrations, [], "nothing sent before the confirmation");
+    await audit(page, "container confirm (en)");
+    await shot(page, "60-container-confirm-en");
+
+    // No passphrase: said by the field, nothing sent. A wrong one: the server refuses.
+    await page.getByRole("button", { name: "Register this device" }).click();
+    await confirm.getByRole("alert").filter({ hasText: "Enter the passphrase the server asks for." }).waitFor();
+    await page.getByLabel("Passphrase").fill("1111");
+    await page.getByRole("button", { name: "Register this device" }).click();
+    await confirm.getByRole("alert").filter({ hasText: "Check the passphrase" }).waitFor();
+    await audit(page, "container wrong passphrase (en)");
+    await page.getByLabel("Passphrase").fill("2468");
+    await page.getByRole("button", { name: "Register this device" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Registered with ACME University. Accounts added: 1." }).waitFor();
+    state = await fakeState(page);
+    assert.deepEqual(state.containerRegistrations, ["SMPH0001"]);
+
+    // The managed account carries the badge; the organization forbids deleting it.
+    const managed = page.getByTestId("account").filter({ hasText: "alice-mail" });
+    await managed.getByTestId("managed-badge").filter({ hasText: "Managed by ACME University" }).waitFor();
+    assert.equal(await page.getByTestId("account").filter({ hasText: "GitHub" }).getByTestId("managed-badge").count(), 0);
+    await audit(page, "managed badge (en)");
+    await shot(page, "61-container-managed-en");
+    await managed.getByRole("button", { name: /^Edit / }).click();
+    await page.getByTestId("managed-no-delete").filter({ hasText: "Your organization manages this account; it cannot be deleted here." }).waitFor();
+    assert.equal(await page.getByRole("button", { name: "Delete account" }).count(), 0);
+    await audit(page, "managed account sheet (en)");
+    await page.getByRole("button", { name: "Close" }).click();
+
+    // Settings → Organizations: last sync, Sync now brings the next account.
+    await page.getByRole("button", { name: "Settings" }).click();
+    const org = page.getByTestId("organizations");
+    await org.getByRole("heading", { name: "Organizations" }).waitFor();
+    await org.getByRole("heading", { name: "ACME University" }).waitFor();
+    await org.getByTestId("org-last-sync").getByText(/^Last sync: /).waitFor();
+    await org.getByText("Accounts: 1").waitFor();
+    await audit(page, "organizations (en)");
+    await org.getByRole("button", { name: "Sync now" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Synced: 1 added, 0 removed." }).waitFor();
+    await org.getByText("Accounts: 2").waitFor();
+
+    // Move to a new phone: the password first, then the QR code and the link.
+    await org.getByRole("button", { name: "Move to a new phone" }).click();
+    await org.getByLabel("Vault password").fill(PASSWORD);
+    await org.getByRole("button", { name: "Continue" }).click();
+    await org.getByTestId("org-transfer").waitFor();
+    assert.match(await org.getByTestId("org-transfer-link").textContent(), /^pia:\/\/container\/SMPH0001\?/);
+    await org.getByRole("img", { name: "QR code to move ACME University's accounts to a new phone" }).waitFor();
+    await audit(page, "transfer (en)");
+    await shot(page, "62-container-transfer-en");
+    await org.getByRole("button", { name: "Done" }).click();
+
+    // Unregister behind a confirmation: the organization's accounts leave this device.
+    await org.getByRole("button", { name: "Unregister this device" }).click();
+    await org.getByText("Unregister this device from ACME University? The accounts it manages here (2) will be removed from this device.").waitFor();
+    await audit(page, "unregister confirm (en)");
+    await org.getByRole("button", { name: "Unregister", exact: true }).click();
+    await page.getByTestId("toast").filter({ hasText: "Unregistered. Accounts removed: 2." }).waitFor();
+    await org.getByText("No organization manages accounts on this device.", { exact: false }).waitFor();
+    await page.getByRole("button", { name: "Back", exact: true }).click();
+    await page.getByTestId("account").filter({ hasText: "GitHub" }).waitFor();
+    assert.equal(await page.getByTestId("account").count(), 1);
+  });
+});
+
+test("containers (sv): cancel sends nothing; unregistering forbidden by the organization is not offered", async () => {
+  const fake = unlockedWith([GITHUB], {
+    language: "sv",
+    scans: [{ container: true }],
+    container: container({ policies: { rollover: false, deleteTokens: false, unregister: false } }),
+  });
+  await withApp(fake, { locale: "sv-SE" }, async ({ page }) => {
+    await scanContainer(page, "Arbets- eller skolkonto");
+    await page.getByText("Låta din organisation hantera konton på den här enheten?").waitFor();
+    assert.equal(await page.getByLabel("Lösenfras").count(), 0, "no passphrase asked when the QR asks none");
+    await audit(page, "container confirm (sv)");
+    await page.getByRole("button", { name: "Avbryt" }).click();
+    await page.getByText("Enheten registrerades inte.").waitFor();
+    assert.deepEqual((await fakeState(page)).containerRegistrations, []);
+
+    await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
+    await page.getByRole("button", { name: "Registrera den här enheten" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Registrerad hos ACME University" }).waitFor();
+    await page.getByTestId("managed-badge").filter({ hasText: "Hanteras av ACME University" }).waitFor();
+    await audit(page, "managed badge (sv)");
+    await shot(page, "63-container-managed-sv");
+
+    await page.getByRole("button", { name: "Inställningar" }).click();
+    const org = page.getByTestId("organizations");
+    await org.getByRole("heading", { name: "Organisationer" }).waitFor();
+    await org.getByText("Din organisation tillåter inte att den här enheten avregistreras här.").waitFor();
+    assert.equal(await org.getByRole("button", { name: "Avregistrera den här enheten" }).count(), 0);
+    assert.equal(await org.getByRole("button", { name: "Flytta till en ny telefon" }).count(), 0);
+    await org.getByRole("button", { name: "Synkronisera nu" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Synkroniserad: 1 tillagda, 0 borttagna." }).waitFor();
+    await audit(page, "organizations (sv)");
+    await shot(page, "64-container-organizations-sv");
+  });
+});
