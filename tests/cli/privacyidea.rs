@@ -54,6 +54,9 @@ fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Held while the venv and the server template are checked or made.
+static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 /// The venv with privacyIDEA, made once and reused while the pinned requirements stay the same.
 fn venv() -> Result<PathBuf, String> {
     let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("privacyidea-3.14");
@@ -170,8 +173,16 @@ fn template(venv: &Path) -> Result<PathBuf, String> {
 impl PiServer {
     /// Installs (first time), sets up and starts privacyIDEA; waits for `/healthz/`.
     pub fn start() -> Result<PiServer, String> {
-        let venv = venv()?;
-        let template = template(&venv)?;
+        // The push and the container suites start servers in parallel: the venv and the
+        // template are made by one of them, the other waits (a fresh machine has neither).
+        let (venv, template) = {
+            let _one = SETUP
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let venv = venv()?;
+            let template = template(&venv)?;
+            (venv, template)
+        };
         let port = free_port();
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
             .join(format!("privacyidea-run-{}-{port}", std::process::id()));
