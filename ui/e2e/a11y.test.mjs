@@ -2,27 +2,11 @@
 // Swedish. Serious and critical findings fail; colour contrast is part of them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { GITHUB, HOTP, PASSWORD, useApp } from "./harness.mjs";
+import { audit, GITHUB, HOTP, PASSWORD, useApp } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const ACCOUNTS = [GITHUB, HOTP];
 
 const { open } = useApp();
-
-async function audit(page, where) {
-  // Evaluated through the DevTools protocol, so the page's CSP does not apply to axe itself.
-  await page.evaluate(AXE);
-  const result = await page.evaluate(async () => {
-    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-  });
-  assert.deepEqual(result, [], `accessibility findings on ${where}`);
-}
 
 for (const colorScheme of ["light", "dark"]) {
   test(`axe: first run, unlock, accounts, edit sheet and settings (${colorScheme})`, async () => {

@@ -4,27 +4,12 @@
 // account the organization forbids deleting, and Settings → Organizations.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { GITHUB, PASSWORD, pngBytes, shot, unlockedWith, useApp } from "./harness.mjs";
+import { audit, GITHUB, PASSWORD, pngBytes, shot, unlockedWith, useApp } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const UNI_MAIL = "otpauth://totp/ACME:alice-mail?secret=JBSWY3DPEHPK3PXP&issuer=ACME%20University";
 const UNI_VPN = "otpauth://totp/ACME:alice-vpn?secret=GEZDGNBVGY3TQOJQ&issuer=ACME%20University";
 
 const { withApp } = useApp();
-
-async function audit(page, where) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
-    return r.violations
-      .filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-  });
-  assert.deepEqual(found, [], `accessibility findings on ${where}`);
-}
 
 const fakeState = (page) => page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
 

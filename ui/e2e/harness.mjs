@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, mkdirSync, existsSync } from "node:f
 import { tmpdir } from "node:os";
 import { join, extname, normalize, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
 import { createHmac } from "node:crypto";
 import { deflateSync } from "node:zlib";
 import { before, after } from "node:test";
@@ -168,4 +169,19 @@ export function pngBytes() {
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr), chunk("IDAT", deflateSync(Buffer.from(rows))), chunk("IEND", Buffer.alloc(0)),
   ]);
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve("axe-core/axe.min.js"), "utf8");
+
+/** Fails on serious or critical axe findings. Evaluated through the DevTools protocol, so the
+ * page's CSP does not apply to axe itself. */
+export async function audit(page, where) {
+  await page.evaluate(AXE);
+  const found = await page.evaluate(async () => {
+    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
+    return r.violations
+      .filter((v) => v.impact === "serious" || v.impact === "critical")
+      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
+  });
+  assert.deepEqual(found, [], `accessibility findings on ${where}`);
 }

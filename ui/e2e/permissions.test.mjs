@@ -2,23 +2,9 @@
 // English and Swedish, with axe: the fake shell plays the OS (its prompts and their answers).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
-import { createRequire } from "node:module";
-import { GITHUB, shot, unlockedWith, useApp } from "./harness.mjs";
+import { audit, GITHUB, shot, unlockedWith, useApp } from "./harness.mjs";
 
-const require = createRequire(import.meta.url);
-const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 const { withApp } = useApp();
-
-async function audit(page, where) {
-  await page.evaluate(AXE);
-  const found = await page.evaluate(async () => {
-    const r = await globalThis.axe.run(document, { resultTypes: ["violations"] });
-    return r.violations.filter((v) => v.impact === "serious" || v.impact === "critical")
-      .map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).slice(0, 3).join(", ")}`);
-  });
-  assert.deepEqual(found, [], `accessibility findings on ${where}`);
-}
 
 const fakeState = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
   prompted: window.__twofoldFake.state.prompted, permissions: window.__twofoldFake.state.permissions,
