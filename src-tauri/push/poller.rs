@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 use twofold_core::push::PollError;
-use twofold_core::vault::{PollFailed, PollFailure};
+use twofold_core::vault::{PollFailed, PollFailure, PollRound};
 use twofold_http::HttpError;
 
 use super::collapse::{challenge_view, collapse, muted_until, pending_views};
@@ -64,16 +64,13 @@ fn round_error(failed: PollFailed<HttpError>) -> AppError {
     AppError::new(kind, message)
 }
 
-/// Polls every push account now (blocking: HTTP), verifies and stores what arrives, and
-/// reports what to show. The state's lock is not held while the requests travel. Fails only
-/// when every account's poll failed; either way the service's poll status says how it went.
-pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollReport> {
-    let requests = state.get()?.vault()?.poll_requests(unix_now());
-    let replies = twofold_http::poll_all(requests);
-    let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let now = unix_now();
-    let round = match inner.vault_mut()?.read_poll_replies(replies, now) {
+/// The poll status and the first part of the report from one round of replies, the vault's
+/// or the keyring's: a round in which every account failed is the error (and the status).
+fn begin_report(
+    service: &PushService,
+    round: Result<PollRound<HttpError>, PollFailed<HttpError>>,
+) -> AppResult<(PollRound<HttpError>, PollReport)> {
+    let round = match round {
         Ok(round) => round,
         Err(failed) => {
             let status = status_of(failed.0.iter().map(|(s, e)| failure_view(s, e)).collect());
@@ -97,6 +94,20 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
         .iter()
         .map(|(serial, r)| format!("{serial}: {r}"))
         .collect();
+    Ok((round, report))
+}
+
+/// Polls every push account now (blocking: HTTP), verifies and stores what arrives, and
+/// reports what to show. The state's lock is not held while the requests travel. Fails only
+/// when every account's poll failed; either way the service's poll status says how it went.
+pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollReport> {
+    let requests = state.get()?.vault()?.poll_requests(unix_now());
+    let replies = twofold_http::poll_all(requests);
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
+    let now = unix_now();
+    let (round, mut report) =
+        begin_report(service, inner.vault_mut()?.read_poll_replies(replies, now))?;
     if !round.new.is_empty() {
         // Saving is not user activity: polling must not keep the vault from locking on idle.
         let idle_since = inner.last_activity;
@@ -163,30 +174,7 @@ pub fn poll_locked(state: &AppState, service: &PushService) -> AppResult<PollRep
     let Some(ring) = live.as_mut() else {
         return Ok(PollReport::default());
     };
-    let round = match ring.read_poll_replies(replies, now) {
-        Ok(round) => round,
-        Err(failed) => {
-            let status = status_of(failed.0.iter().map(|(s, e)| failure_view(s, e)).collect());
-            service.set_status(status)?;
-            return Err(round_error(failed));
-        }
-    };
-    let mut report = PollReport::default();
-    let status = status_of(
-        round
-            .failed
-            .iter()
-            .map(|(s, e)| failure_view(s, e))
-            .collect(),
-    );
-    if service.set_status(status.clone())? {
-        report.status_changed = Some(status);
-    }
-    report.rejected = round
-        .rejected
-        .iter()
-        .map(|(serial, r)| format!("{serial}: {r}"))
-        .collect();
+    let (_, mut report) = begin_report(service, ring.read_poll_replies(replies, now))?;
     let mut inner = state.get()?;
     if inner.vault.is_some() {
         // Unlocked meanwhile: the vault's own poll takes over (the server lists them again).
