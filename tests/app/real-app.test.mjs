@@ -8,12 +8,12 @@
 // TWOFOLD_CLI_BIN (the `twofold` binary). Both required; the test fails without them.
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, mkdirSync, writeFileSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import net from "node:net";
 import QRCode from "qrcode";
+import { Session, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
 
 const APP = process.env.TWOFOLD_APP_BIN;
 const CLI = process.env.TWOFOLD_CLI_BIN;
@@ -23,129 +23,11 @@ const URI =
 const PASSWORD = "correct horse battery staple";
 const RUNS = 5;
 
-const children = [];
 const work = mkdtempSync(join(tmpdir(), "twofold-real-app-"));
 after(() => {
-  for (const c of children.reverse()) c.kill("SIGTERM");
+  stopAll();
   rmSync(work, { recursive: true, force: true });
 });
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function portOpen(port) {
-  return new Promise((res) => {
-    const s = net.connect({ host: "127.0.0.1", port }, () => {
-      s.end();
-      res(true);
-    });
-    s.on("error", () => res(false));
-  });
-}
-
-async function waitFor(what, fn, timeoutMs = 20000, everyMs = 50) {
-  const end = Date.now() + timeoutMs;
-  let last;
-  while (Date.now() < end) {
-    try {
-      const v = await fn();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    await sleep(everyMs);
-  }
-  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
-}
-
-function start(cmd, args, env) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let log = "";
-  child.stdout.on("data", (d) => (log += d));
-  child.stderr.on("data", (d) => (log += d));
-  child.log = () => log;
-  children.push(child);
-  return child;
-}
-
-/** Xvfb on a free display: no lock file before, its socket after. */
-async function startXvfb() {
-  for (let n = 90 + (process.pid % 50); n < 250; n++) {
-    if (existsSync(`/tmp/.X${n}-lock`)) continue;
-    const x = start("Xvfb", [`:${n}`, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"]);
-    let exited = false;
-    x.once("exit", () => (exited = true));
-    const ok = await waitFor("Xvfb", async () => exited || existsSync(`/tmp/.X11-unix/X${n}`), 10000, 50)
-      .then(() => !exited, () => false);
-    if (ok) return `:${n}`;
-    x.kill();
-  }
-  throw new Error("no free X display");
-}
-
-// --- a minimal W3C WebDriver client -------------------------------------------------------
-class Session {
-  constructor(base, id) {
-    this.base = base;
-    this.id = id;
-  }
-  static async create(base, application) {
-    const r = await wd(base, "POST", "/session", {
-      capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application } } },
-    });
-    return new Session(base, r.sessionId);
-  }
-  cmd(method, path, body) {
-    return wd(this.base, method, `/session/${this.id}${path}`, body);
-  }
-  async find(using, value) {
-    const els = await this.cmd("POST", "/elements", { using, value });
-    return els.map((e) => Object.values(e)[0]);
-  }
-  async waitOne(what, using, value, timeoutMs) {
-    return waitFor(what, async () => (await this.find(using, value))[0], timeoutMs);
-  }
-  button(text, timeoutMs) {
-    return this.waitOne(`button "${text}"`, "xpath", `//button[normalize-space()="${text}"]`, timeoutMs);
-  }
-  click(el) {
-    return this.cmd("POST", `/element/${el}/click`, {});
-  }
-  type(el, text) {
-    return this.cmd("POST", `/element/${el}/value`, { text });
-  }
-  text(el) {
-    return this.cmd("GET", `/element/${el}/text`);
-  }
-  script(script, args = []) {
-    return this.cmd("POST", "/execute/sync", { script, args });
-  }
-  async screenshot(name) {
-    // Two animation frames, so the frame captured is the one on screen now.
-    await this.cmd("POST", "/execute/async", {
-      script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
-      args: [],
-    });
-    const png = await this.cmd("GET", "/screenshot");
-    mkdirSync(SHOTS, { recursive: true });
-    writeFileSync(join(SHOTS, `${name}.png`), Buffer.from(png, "base64"));
-  }
-  async quit() {
-    await this.cmd("DELETE", "");
-  }
-}
-
-async function wd(base, method, path, body) {
-  const res = await fetch(base + path, {
-    method,
-    headers: { "content-type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const json = await res.json().catch(() => ({}));
-  if (!res.ok) {
-    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
-  }
-  return json.value;
-}
 
 // --- the test ----------------------------------------------------------------------------
 const digits = (s) => s.replace(/\s+/g, "");
@@ -182,12 +64,7 @@ test("the real app: first run, scan, relaunch and unlock, wrong password", { tim
   assert.ok(CLI, "TWOFOLD_CLI_BIN must name the twofold binary (tests/app/run sets it)");
   const display = await startXvfb();
   const data = join(work, "data");
-  const port = 4444 + (process.pid % 1000) * 2;
-  start("tauri-driver", ["--port", String(port), "--native-port", String(port + 1),
-    "--native-driver", "/usr/bin/WebKitWebDriver"], { DISPLAY: display, TWOFOLD_DATA_DIR: data });
-  // Both ports, or the session is refused.
-  await waitFor("tauri-driver's ports", async () => (await portOpen(port)) && (await portOpen(port + 1)));
-  const base = `http://127.0.0.1:${port}`;
+  const base = await startDriver(display, { TWOFOLD_DATA_DIR: data });
   const qr = join(work, "account-qr.png");
   await QRCode.toFile(qr, URI, { type: "png", width: 400, margin: 4 });
 

@@ -6,6 +6,7 @@ mod container;
 mod hardening;
 mod privacyidea;
 mod push;
+mod real_app;
 mod scan;
 mod sync;
 mod vault;

@@ -1,0 +1,142 @@
+// What the real-app tests share: Xvfb on a free display, tauri-driver, and a minimal W3C
+// WebDriver client over HTTP with Node's fetch (docs/testing.md, "The real app in a window").
+// Every process started here is stopped by `stopAll` (by its PID, newest first).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import net from "node:net";
+
+const children = [];
+
+/** Stops every process `start` started, newest first. */
+export function stopAll() {
+  for (const c of children.reverse()) c.kill("SIGTERM");
+  children.length = 0;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function portOpen(port) {
+  return new Promise((res) => {
+    const s = net.connect({ host: "127.0.0.1", port }, () => {
+      s.end();
+      res(true);
+    });
+    s.on("error", () => res(false));
+  });
+}
+
+export async function waitFor(what, fn, timeoutMs = 20000, everyMs = 50) {
+  const end = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < end) {
+    try {
+      const v = await fn();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(everyMs);
+  }
+  throw new Error(`timed out waiting for ${what}${last ? `: ${last.message}` : ""}`);
+}
+
+export function start(cmd, args, env) {
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  let log = "";
+  child.stdout.on("data", (d) => (log += d));
+  child.stderr.on("data", (d) => (log += d));
+  child.log = () => log;
+  children.push(child);
+  return child;
+}
+
+/** Xvfb on a free display: no lock file before, its socket after. */
+export async function startXvfb() {
+  for (let n = 90 + (process.pid % 50); n < 250; n++) {
+    if (existsSync(`/tmp/.X${n}-lock`)) continue;
+    const x = start("Xvfb", [`:${n}`, "-screen", "0", "1280x1024x24", "-nolisten", "tcp"]);
+    let exited = false;
+    x.once("exit", () => (exited = true));
+    const ok = await waitFor("Xvfb", async () => exited || existsSync(`/tmp/.X11-unix/X${n}`), 10000, 50)
+      .then(() => !exited, () => false);
+    if (ok) return `:${n}`;
+    x.kill();
+  }
+  throw new Error("no free X display");
+}
+
+// --- a minimal W3C WebDriver client -------------------------------------------------------
+export class Session {
+  constructor(base, id) {
+    this.base = base;
+    this.id = id;
+  }
+  static async create(base, application) {
+    const r = await wd(base, "POST", "/session", {
+      capabilities: { alwaysMatch: { browserName: "wry", "tauri:options": { application } } },
+    });
+    return new Session(base, r.sessionId);
+  }
+  cmd(method, path, body) {
+    return wd(this.base, method, `/session/${this.id}${path}`, body);
+  }
+  async find(using, value) {
+    const els = await this.cmd("POST", "/elements", { using, value });
+    return els.map((e) => Object.values(e)[0]);
+  }
+  async waitOne(what, using, value, timeoutMs) {
+    return waitFor(what, async () => (await this.find(using, value))[0], timeoutMs);
+  }
+  button(text, timeoutMs) {
+    return this.waitOne(`button "${text}"`, "xpath", `//button[normalize-space()="${text}"]`, timeoutMs);
+  }
+  click(el) {
+    return this.cmd("POST", `/element/${el}/click`, {});
+  }
+  type(el, text) {
+    return this.cmd("POST", `/element/${el}/value`, { text });
+  }
+  text(el) {
+    return this.cmd("GET", `/element/${el}/text`);
+  }
+  script(script, args = []) {
+    return this.cmd("POST", "/execute/sync", { script, args });
+  }
+  async screenshot(name, dir = resolve(process.env.TWOFOLD_SCREENSHOTS ?? "target/app-screenshots")) {
+    // Two animation frames, so the frame captured is the one on screen now.
+    await this.cmd("POST", "/execute/async", {
+      script: "const done = arguments[0]; requestAnimationFrame(() => requestAnimationFrame(() => done(true)));",
+      args: [],
+    });
+    const png = await this.cmd("GET", "/screenshot");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.png`), Buffer.from(png, "base64"));
+  }
+  async quit() {
+    await this.cmd("DELETE", "");
+  }
+}
+
+export async function wd(base, method, path, body) {
+  const res = await fetch(base + path, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json.value ?? json)}`);
+  }
+  return json.value;
+}
+
+/** tauri-driver with WebKitWebDriver on `display`, `env` added to the app's environment;
+ * resolves when both of its ports accept connections (or a session would be refused). */
+export async function startDriver(display, env) {
+  const port = 4444 + (process.pid % 1000) * 2;
+  start("tauri-driver", ["--port", String(port), "--native-port", String(port + 1),
+    "--native-driver", "/usr/bin/WebKitWebDriver"], { DISPLAY: display, ...env });
+  await waitFor("tauri-driver's ports", async () => (await portOpen(port)) && (await portOpen(port + 1)));
+  return `http://127.0.0.1:${port}`;
+}
