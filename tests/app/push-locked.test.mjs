@@ -19,7 +19,8 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Session, sleep, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
@@ -34,13 +35,25 @@ const PI = env("PI_BASE");
 const QR = env("PI_QR");
 const USER = env("PI_USER");
 const PIN = env("PI_PIN");
+/** Where the tray's libraries are (LD_LIBRARY_PATH for the app), empty: no tray part. */
+const TRAY_LIBS = process.env.TWOFOLD_TRAY_LIBS ?? "";
+const HERE = dirname(fileURLToPath(import.meta.url));
 const PASSWORD = "correct horse battery staple";
 const RUNS = 5;
 /** The app's poll interval while locked (docs/push.md): triggers land at random phases of it. */
 const POLL_MS = 3000;
 
 const work = mkdtempSync(join(tmpdir(), "twofold-push-locked-"));
+/** The app's PID once its window was closed into the tray: it is stopped by it at the end. */
+let appPid = 0;
 after(() => {
+  if (appPid) {
+    try {
+      process.kill(appPid, "SIGTERM");
+    } catch {
+      // Already gone with its WebDriver session.
+    }
+  }
   stopAll();
   rmSync(work, { recursive: true, force: true });
 });
@@ -77,7 +90,8 @@ async function unlockScreen(s) {
 test("push while locked: the real app, a real privacyIDEA, the desktop notification", { timeout: 180000 }, async (t) => {
   const display = await startXvfb();
   const data = join(work, "data");
-  const base = await startDriver(display, { TWOFOLD_DATA_DIR: data });
+  const libs = TRAY_LIBS ? { LD_LIBRARY_PATH: [TRAY_LIBS, process.env.LD_LIBRARY_PATH].filter(Boolean).join(":") } : {};
+  const base = await startDriver(display, { TWOFOLD_DATA_DIR: data, ...libs });
 
   await t.test("first run: a vault", async () => {
     const s = await Session.create(base, APP);
@@ -155,9 +169,10 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
       await s.click(await s.button("Unlock"));
       // Requests received while locked are listed after the unlock (not thrown in the user's
       // face, ui/e2e/push.test.mjs): one line for the five, collapsed into the newest.
-      const waiting = await s.waitOne("the waiting requests", "xpath",
-        '//button[@data-testid="push-requests" and contains(normalize-space(), "waiting")]', 30000);
-      assert.match(await s.text(waiting), /Sign-in requests \(1 waiting\)/);
+      const waiting = await waitFor("Sign-in requests (1 waiting)", async () => {
+        const [el] = await s.find("css selector", '[data-testid="push-requests"]');
+        return el && (await s.text(el)).trim() === "Sign-in requests (1 waiting)" ? el : null;
+      }, 30000);
       await s.screenshot("push-locked-03-unlocked");
       await s.click(waiting);
       await s.waitOne("the approval screen", "css selector", '[data-testid="push-approval"]');
@@ -173,6 +188,40 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
       // Only the answered one: the older sign-ins wait for their own answer.
       for (const tx of txs.slice(0, -1)) assert.equal(await challengeStatus(tx), "pending", tx);
       await s.screenshot("push-locked-05-approved");
+    });
+
+    await t.test("keep in tray: the window closed, a sign-in still raises the notification", async (tt) => {
+      if (!TRAY_LIBS) {
+        const why = process.env.TWOFOLD_TRAY_SKIP || "TWOFOLD_TRAY_LIBS is not set";
+        console.log(`SKIPPED: keep in tray: ${why}`);
+        tt.skip(why);
+        return;
+      }
+      await s.click(await s.waitOne("Settings", "css selector", 'button[aria-label="Settings"]'));
+      const box = await s.waitOne("the keep-in-tray box", "xpath",
+        '//label[contains(normalize-space(), "Keep running in the system tray")]/input');
+      await s.click(box);
+      // Refused where there is no tray (Unsupported: the box unticks itself, an error shows).
+      await s.waitOne("the setting saved", "xpath", '//*[@data-testid="toast" and normalize-space()="Settings saved"]');
+      assert.equal(await s.cmd("GET", `/element/${box}/selected`), true);
+      await s.click(await s.waitOne("Back", "css selector", 'button[aria-label="Back"]'));
+      await s.click(await s.waitOne("the Lock button", "css selector", 'button[aria-label="Lock"]'));
+      await unlockScreen(s);
+      // The window manager's close button, as a user closes the window.
+      const xClose = (...args) => execFileSync("/usr/bin/python3", [join(HERE, "x-close.py"), ...args, "Twofold"],
+        { env: { ...process.env, DISPLAY: display }, encoding: "utf8" }).trim();
+      appPid = Number(xClose());
+      assert.ok(appPid > 0, "the window names its process");
+      await waitFor("the window hidden", async () => xClose("--viewable") === "0", 10000, 100);
+      await sleep(500);
+      assert.doesNotThrow(() => process.kill(appPid, 0), "the app still runs after its window was closed");
+      const before = notifications().length;
+      const t0 = Date.now();
+      const tx = await trigger();
+      const n = await waitFor("the desktop notification from the tray", () => notifications()[before], 20000, 20);
+      assert.equal(n.summary, "Approve sign-in?");
+      console.log(`in the tray, window closed, locked: trigger -> desktop notification ${Math.round(n.t - t0)} ms`);
+      assert.equal(await challengeStatus(tx), "pending");
     });
   } finally {
     await s.quit();
