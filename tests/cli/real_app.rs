@@ -20,7 +20,8 @@ use crate::privacyidea::{PIN, PiServer};
 fn real_app_push_while_locked() {
     let app = std::env::var("TWOFOLD_APP_BIN")
         .expect("TWOFOLD_APP_BIN names the app built by `tauri build --debug --no-bundle`");
-    let log = std::env::var("TWOFOLD_NOTIFY_LOG").expect("TWOFOLD_NOTIFY_LOG names the recorder's log");
+    let log =
+        std::env::var("TWOFOLD_NOTIFY_LOG").expect("TWOFOLD_NOTIFY_LOG names the recorder's log");
     let start = Instant::now();
     let pi = PiServer::start().unwrap_or_else(|e| panic!("privacyIDEA: {e}"));
     pi.configure();
