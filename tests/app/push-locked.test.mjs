@@ -5,8 +5,9 @@
 // a push token for alice and passes its QR here; tests/app/push-locked sets up the bus.
 //
 // First run (Accept, Continue, password) → `twofold push enroll` puts the token in the app's
-// vault → the app unlocks (the push keys go to the Secret Service) and is locked with its Lock
-// button → five sign-ins at /validate/check, each timed from the trigger to the desktop
+// vault → the app unlocks (the push keys go to the Secret Service), is locked with its Lock
+// button and quits → started again and left locked (its push keys can only come from the
+// Secret Service) → five sign-ins at /validate/check, each timed from the trigger to the desktop
 // notification the recorder logs, while the app stays locked → unlock in the window: the
 // requests are listed ("1 waiting": the five collapsed into the newest), its approval screen
 // says "5 requests", Approve → the server reports that challenge accepted and the sign-in
@@ -114,9 +115,9 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
     });
   });
 
-  const s = await Session.create(base, APP);
-  try {
-    await t.test("unlock (the push keys go to the Secret Service), then lock", async () => {
+  await t.test("unlock (the push keys go to the Secret Service), lock, quit", async () => {
+    const s = await Session.create(base, APP);
+    try {
       await s.type(await unlockScreen(s), PASSWORD);
       await s.click(await s.button("Unlock"));
       await s.waitOne("the accounts screen", "css selector", 'button[aria-label="Lock"]', 30000);
@@ -130,7 +131,16 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
       await s.click(await s.waitOne("Back", "css selector", 'button[aria-label="Back"]'));
       await s.click(await s.waitOne("the Lock button", "css selector", 'button[aria-label="Lock"]'));
       await unlockScreen(s);
-    });
+    } finally {
+      await s.quit();
+    }
+  });
+
+  // A new process that has not been unlocked: the push keys it polls with can only come from
+  // the Secret Service (docs/push.md, "Push while locked", step 2).
+  const s = await Session.create(base, APP);
+  try {
+    await unlockScreen(s);
 
     const txs = [];
     const ms = [];
