@@ -58,17 +58,6 @@ impl ContainerService {
     }
 }
 
-/// Refuses to remove the push account `serial` when a container manages it and its server
-/// forbids deleting container tokens on the phone (`Forbidden`).
-pub fn check_push_removal(vault: &twofold_core::vault::Vault, serial: &str) -> AppResult<()> {
-    match vault.managed_push_account(serial) {
-        Some(c) if c.container.policies.disable_client_token_deletion => {
-            Err(ContainerError::Forbidden("disable_client_token_deletion").into())
-        }
-        _ => Ok(()),
-    }
-}
-
 /// True for a `pia://container/` registration QR code.
 pub fn is_container_uri(text: &str) -> bool {
     is_registration_uri(text)

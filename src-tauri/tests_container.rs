@@ -36,6 +36,8 @@ struct Srv {
     /// The request paths, in order.
     paths: Vec<String>,
     challenges: u32,
+    /// The serials each sync reported, in order.
+    reported: Vec<Vec<String>>,
 }
 
 struct Server {
@@ -123,6 +125,7 @@ fn sync_reply(s: &mut Srv, params: &[(String, String)]) -> Value {
                 .collect()
         })
         .unwrap_or_default();
+    s.reported.push(reported.clone());
     let add: Vec<&str> = s
         .tokens
         .iter()
@@ -531,6 +534,13 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
         if allowed {
             s.ok("push_remove", json!({ "serial": serial }));
             assert_eq!(held(), Some(0));
+            // Released from its container: the next sync does not report it (and has nothing
+            // of this container's to remove).
+            let r = s.ok("container_sync", json!({ "serial": SERIAL }));
+            assert_eq!(r[0]["error"], Value::Null);
+            assert_eq!(r[0]["removed"], json!([]));
+            let reported = srv.srv.lock().expect("server").reported.clone();
+            assert_eq!(reported.last(), Some(&Vec::<String>::new()));
         } else {
             assert_eq!(
                 s.kind("push_remove", json!({ "serial": serial })),
