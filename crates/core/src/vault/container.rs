@@ -111,6 +111,27 @@ impl Vault {
         })
     }
 
+    /// The containers (serials, each once, in vault order) that manage any of the push
+    /// accounts `serials`: whose push tokens just had news (a new challenge, a poll the server
+    /// refused), so that the app can sync them (privacyIDEA 3.14's poll replies and push
+    /// notifications never say that a container changed; docs/containers.md).
+    pub fn containers_of_push<'a>(
+        &self,
+        serials: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let serials: Vec<&str> = serials.into_iter().collect();
+        self.db
+            .containers
+            .iter()
+            .filter(|c| {
+                c.tokens
+                    .iter()
+                    .any(|t| t.account.is_none() && serials.contains(&t.serial.as_str()))
+            })
+            .map(|c| c.container.serial.clone())
+            .collect()
+    }
+
     /// Applies a checked sync reply: OTP tokens in `add` become accounts (a token held already
     /// gets its new secret in place, same id), `push` holds the push accounts enrolled for the
     /// reply's push tokens, HOTP counters are set to the server's, and the container's tokens
@@ -484,6 +505,11 @@ mod tests {
             "SMPH1"
         );
         assert_eq!(v.container_report("SMPH1").unwrap().len(), 2);
+        assert_eq!(
+            v.containers_of_push([serial.as_str(), "TOTP1", "PIPU404"]),
+            vec!["SMPH1".to_owned()]
+        );
+        assert!(v.containers_of_push(["TOTP1"]).is_empty());
         // Forbidden: refused, still held and still reported.
         assert_eq!(
             v.remove_push_account(&serial).unwrap_err(),
@@ -499,6 +525,7 @@ mod tests {
         v.remove_push_account(&serial).unwrap();
         assert!(v.push_account(&serial).is_none());
         assert!(v.managed_push_account(&serial).is_none());
+        assert!(v.containers_of_push([serial.as_str()]).is_empty());
         let report = v.container_report("SMPH1").unwrap();
         assert_eq!(report.len(), 1);
         assert_eq!(report[0].serial, "TOTP1");
