@@ -549,6 +549,11 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
         manage_push(&s, &srv, push, forbid);
         let held = || s.ok("push_accounts", json!({})).as_array().map(Vec::len);
         assert_eq!(held(), Some(1));
+        // Listed with the organization that manages it, and whether it may be deleted.
+        let view = s.ok("push_accounts", json!({}))[0].clone();
+        assert_eq!(view["container"], SERIAL);
+        assert_eq!(view["managedBy"], "ACME University");
+        assert_eq!(view["deletable"], allowed);
         if allowed {
             s.ok("push_remove", json!({ "serial": serial }));
             assert_eq!(held(), Some(0));
@@ -557,6 +562,14 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
             s.ok("container_sync", json!({ "serial": SERIAL }));
             let reported = srv.srv.lock().expect("server").reported.clone();
             assert_eq!(reported.last(), Some(&Vec::<String>::new()));
+            // A push account no container manages says so.
+            crate::tests_push::enrol(
+                &s,
+                crate::tests_push::account("https://pi.example/ttype/push", false),
+            );
+            let view = s.ok("push_accounts", json!({}))[0].clone();
+            assert_eq!(view["managedBy"], Value::Null);
+            assert_eq!(view["deletable"], true);
         } else {
             assert_eq!(
                 s.kind("push_remove", json!({ "serial": serial })),
