@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::container::{
@@ -40,12 +40,39 @@ pub struct ContainerService {
     busy: tauri::async_runtime::Mutex<()>,
     /// Why each container's last sync failed (since the app started).
     failures: Mutex<HashMap<String, String>>,
+    /// When each container's sync was last tried (since the app started).
+    attempts: Mutex<HashMap<String, Instant>>,
+    /// [`NUDGE_EVERY`] unless a test shortened it (milliseconds; 0: the default).
+    nudge_every_ms: AtomicU64,
 }
 
 impl ContainerService {
     fn lock<'a, T>(m: &'a Mutex<T>) -> AppResult<MutexGuard<'a, T>> {
         m.lock()
             .map_err(|_| AppError::internal("the container service's state is poisoned"))
+    }
+
+    /// How long a nudged sync waits after the container's last sync.
+    fn nudge_every(&self) -> Duration {
+        match self.nudge_every_ms.load(Ordering::Relaxed) {
+            0 => NUDGE_EVERY,
+            ms => Duration::from_millis(ms),
+        }
+    }
+
+    /// Shortens [`NUDGE_EVERY`] (tests).
+    #[cfg(test)]
+    pub(crate) fn set_nudge_every(&self, every: Duration) {
+        let ms = u64::try_from(every.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.nudge_every_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// True when the container's last sync was tried at least `every` ago (or never).
+    fn quiet_for(&self, serial: &str, every: Duration) -> bool {
+        self.attempts
+            .lock()
+            .map(|a| a.get(serial).is_none_or(|t| t.elapsed() >= every))
+            .unwrap_or(false)
     }
 
     fn record(&self, serial: &str, error: Option<&AppError>) {
@@ -55,17 +82,6 @@ impl ContainerService {
                 None => f.remove(serial),
             };
         }
-    }
-}
-
-/// Refuses to remove the push account `serial` when a container manages it and its server
-/// forbids deleting container tokens on the phone (`Forbidden`).
-pub fn check_push_removal(vault: &twofold_core::vault::Vault, serial: &str) -> AppResult<()> {
-    match vault.managed_push_account(serial) {
-        Some(c) if c.container.policies.disable_client_token_deletion => {
-            Err(ContainerError::Forbidden("disable_client_token_deletion").into())
-        }
-        _ => Ok(()),
     }
 }
 
@@ -300,6 +316,9 @@ async fn sync_locked(
 ) -> AppResult<(ContainerSyncReport, Option<String>)> {
     let r = sync_inner(state, serial).await;
     service.record(serial, r.as_ref().err());
+    if let Ok(mut a) = service.attempts.lock() {
+        a.insert(serial.to_owned(), Instant::now());
+    }
     r
 }
 
@@ -516,9 +535,50 @@ pub async fn unregister(
 /// How often the background thread looks whether the app came back or was unlocked.
 const WATCH_EVERY: Duration = Duration::from_millis(500);
 
+/// A container that the push poller nudged (one of its push tokens had a new challenge, or
+/// the server refused its poll) is synced at most once this long after its last sync: a burst
+/// of sign-ins, or a token whose polls keep failing, costs one sync, not one per poll.
+pub const NUDGE_EVERY: Duration = Duration::from_secs(300);
+
+/// Syncs `serial` (every container with `None`) and tells the UI (`containers-synced`) and
+/// the backup's failure, if any. Blocking; true when the round ran.
+fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
+    let state = app.state::<AppState>();
+    let service = app.state::<ContainerService>();
+    match tauri::async_runtime::block_on(sync(&state, &service, serial)) {
+        Ok((views, backups)) => {
+            for b in backups {
+                crate::commands::report_backup(app, Some(b));
+            }
+            // An event that cannot be delivered has no one to be told.
+            let _ = app.emit(EVENT_CONTAINERS_SYNCED, views);
+            true
+        }
+        Err(_) => false,
+    }
+}
+
+/// Syncs the containers the push poller nudged since the last call (see [`NUDGE_EVERY`]);
+/// privacyIDEA's poll never says that a container changed, so a sign-in request of one of its
+/// push tokens, or a poll the server refused, is the sign that the organization is at work.
+/// Blocking; returns the containers synced.
+pub fn sync_nudged<R: Runtime>(app: &AppHandle<R>) -> Vec<String> {
+    let Some(push) = app.try_state::<crate::push::PushService>() else {
+        return Vec::new();
+    };
+    let nudged = push.take_nudged().unwrap_or_default();
+    let service = app.state::<ContainerService>();
+    let every = service.nudge_every();
+    nudged
+        .into_iter()
+        .filter(|serial| service.quiet_for(serial, every) && sync_and_tell(app, Some(serial)))
+        .collect()
+}
+
 /// Syncs every container when the vault is unlocked (the launch too) and when the app comes
-/// back to the foreground (a resume), for the life of the app. Failures are kept for the
-/// containers' views; each round is told to the UI (`containers-synced`).
+/// back to the foreground (a resume), and the containers the push poller nudged
+/// ([`sync_nudged`]), for the life of the app. Failures are kept for the containers' views;
+/// each round is told to the UI (`containers-synced`).
 pub fn spawn<R: Runtime>(app: AppHandle<R>) {
     std::thread::spawn(move || {
         // When the password was last entered (each unlock sets it, however quickly it follows
@@ -539,19 +599,10 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
             };
             let due = unlocked_at != seen.0 || (foreground && !seen.1);
             seen = (unlocked_at, foreground);
-            if !due || !any || !foreground {
-                continue;
+            if due && any && foreground {
+                sync_and_tell(&app, None);
             }
-            let service = app.state::<ContainerService>();
-            if let Ok((views, backups)) =
-                tauri::async_runtime::block_on(sync(&state, &service, None))
-            {
-                for b in backups {
-                    crate::commands::report_backup(&app, Some(b));
-                }
-                // An event that cannot be delivered has no one to be told.
-                let _ = app.emit(EVENT_CONTAINERS_SYNCED, views);
-            }
+            sync_nudged(&app);
         }
     });
 }

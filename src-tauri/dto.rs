@@ -581,6 +581,12 @@ pub struct PushAccountView {
     pub muted_until: Option<u64>,
     /// The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
     pub insecure_tls: bool,
+    /// The serial of the privacyIDEA container that manages it; `null` when none does.
+    pub container: Option<String>,
+    /// The organization that manages it (its container's issuer); `null` when none does.
+    pub managed_by: Option<String>,
+    /// False when the managing server forbids deleting it on this device.
+    pub deletable: bool,
 }
 
 /// A verified sign-in request waiting for an answer (several of one account within a

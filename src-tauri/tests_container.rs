@@ -36,6 +36,8 @@ struct Srv {
     /// The request paths, in order.
     paths: Vec<String>,
     challenges: u32,
+    /// The serials each sync reported, in order.
+    reported: Vec<Vec<String>>,
 }
 
 struct Server {
@@ -123,6 +125,7 @@ fn sync_reply(s: &mut Srv, params: &[(String, String)]) -> Value {
                 .collect()
         })
         .unwrap_or_default();
+    s.reported.push(reported.clone());
     let add: Vec<&str> = s
         .tokens
         .iter()
@@ -492,45 +495,81 @@ fn containers_sync_by_themselves_after_an_unlock() {
     assert!(accounts(&s).iter().all(|a| a["container"] == SERIAL));
 }
 
+/// Makes `push` one of the container's push tokens, as a sync that brought it would (its
+/// enrolment is the push code's, tested in tests_push.rs and against the real server in
+/// tests/cli), with the client policies `policies`; the stand-in server holds it too.
+fn manage_push(
+    s: &Shell,
+    srv: &Server,
+    push: twofold_core::push::PushAccount,
+    policies: twofold_core::container::Policies,
+) {
+    use tauri::Manager;
+    let serial = push.serial.clone();
+    // An address where nothing listens: an enrolment from it fails at once.
+    let uri =
+        format!("otpauth://pipush/{serial}?url=http%3A//127.0.0.1%3A9/ttype/push&serial={serial}");
+    srv.with(|x| x.tokens.push((serial.clone(), "push".into(), uri.clone())));
+    let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": [uri]}}).to_string();
+    let reply = twofold_core::container::read_sync_plaintext(SERIAL, plain.as_bytes(), policies)
+        .expect("reply");
+    let state = s.app.state::<crate::state::AppState>();
+    let mut inner = state.get().expect("state");
+    let writer = state.begin_change(&mut inner).expect("writer");
+    let rng = twofold_core::rng::SystemRng::new();
+    let r = inner
+        .vault_mut()
+        .expect("unlocked")
+        .apply_container_sync(&reply, vec![push], unix_now(), &rng)
+        .expect("applied");
+    assert_eq!(r.added.len(), 1, "{r:?}");
+    state.save_vault(&mut inner, &writer).expect("save");
+}
+
+fn syncs(srv: &Server) -> usize {
+    srv.paths()
+        .iter()
+        .filter(|p| *p == "/container/synchronize")
+        .count()
+}
+
 #[test]
 fn a_managed_push_token_is_removed_only_when_the_server_allows() {
-    use tauri::Manager;
-    use twofold_core::container::{Policies, read_sync_plaintext};
+    use twofold_core::container::Policies;
     for allowed in [false, true] {
         let srv = server(policies(allowed, true, false));
         let s = shell().unlocked();
         register(&s, &srv);
-        // The container's push token, as a sync brings it (its enrolment is the push code's,
-        // tested in tests_push.rs and against the real server in tests/cli).
         let push = crate::tests_push::account("https://pi.example/ttype/push", false);
         let serial = push.serial.clone();
-        let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": [
-            format!("otpauth://pipush/{serial}?url=https%3A//pi.example/ttype/push&serial={serial}")
-        ]}})
-        .to_string();
         let forbid = Policies {
             disable_client_token_deletion: !allowed,
             ..Policies::default()
         };
-        let reply = read_sync_plaintext(SERIAL, plain.as_bytes(), forbid).expect("reply");
-        {
-            let state = s.app.state::<crate::state::AppState>();
-            let mut inner = state.get().expect("state");
-            let writer = state.begin_change(&mut inner).expect("writer");
-            let rng = twofold_core::rng::SystemRng::new();
-            let r = inner
-                .vault_mut()
-                .expect("unlocked")
-                .apply_container_sync(&reply, vec![push], unix_now(), &rng)
-                .expect("applied");
-            assert_eq!(r.added.len(), 1, "{r:?}");
-            state.save_vault(&mut inner, &writer).expect("save");
-        }
+        manage_push(&s, &srv, push, forbid);
         let held = || s.ok("push_accounts", json!({})).as_array().map(Vec::len);
         assert_eq!(held(), Some(1));
+        // Listed with the organization that manages it, and whether it may be deleted.
+        let view = s.ok("push_accounts", json!({}))[0].clone();
+        assert_eq!(view["container"], SERIAL);
+        assert_eq!(view["managedBy"], "ACME University");
+        assert_eq!(view["deletable"], allowed);
         if allowed {
             s.ok("push_remove", json!({ "serial": serial }));
             assert_eq!(held(), Some(0));
+            // Released from its container: the next sync does not report it (the server
+            // then re-keys it and sends it again; here its enrolment fails, so the sync too).
+            s.ok("container_sync", json!({ "serial": SERIAL }));
+            let reported = srv.srv.lock().expect("server").reported.clone();
+            assert_eq!(reported.last(), Some(&Vec::<String>::new()));
+            // A push account no container manages says so.
+            crate::tests_push::enrol(
+                &s,
+                crate::tests_push::account("https://pi.example/ttype/push", false),
+            );
+            let view = s.ok("push_accounts", json!({}))[0].clone();
+            assert_eq!(view["managedBy"], Value::Null);
+            assert_eq!(view["deletable"], true);
         } else {
             assert_eq!(
                 s.kind("push_remove", json!({ "serial": serial })),
@@ -539,6 +578,52 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
             assert_eq!(held(), Some(1));
         }
     }
+}
+
+#[test]
+fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
+    use crate::tests_push::{challenge, fake_server, poll_reply};
+    use tauri::Manager;
+    let srv = server(policies(true, true, false));
+    let s = shell().unlocked();
+    register(&s, &srv);
+    let push_srv = fake_server();
+    let push = crate::tests_push::account(&push_srv.url, false);
+    let serial = push.serial.clone();
+    manage_push(&s, &srv, push, twofold_core::container::Policies::default());
+    let every = std::time::Duration::from_millis(700);
+    s.app
+        .state::<crate::container::ContainerService>()
+        .set_nudge_every(every);
+    let synced = s.events("containers-synced");
+    let nudged = || crate::container::sync_nudged(s.app.handle());
+    std::thread::sleep(every);
+    let before = syncs(&srv);
+    // A poll with nothing new: no sync.
+    s.ok("push_poll", json!({}));
+    assert!(nudged().is_empty());
+    assert_eq!(syncs(&srv), before);
+    // A sign-in request of the container's push token: its container syncs (reporting it).
+    push_srv.reply(poll_reply(vec![challenge(&push_srv.url, "N1", "Sign in?")]));
+    assert_eq!(s.ok("push_poll", json!({}))[0]["nonce"], "N1");
+    assert_eq!(nudged(), vec![SERIAL.to_owned()]);
+    assert_eq!(syncs(&srv), before + 1);
+    let reported = srv.srv.lock().expect("server").reported.clone();
+    assert_eq!(reported.last(), Some(&vec![serial.clone()]));
+    assert_eq!(synced.lock().expect("events").len(), 1);
+    // Another one at once: within the quiet time, no second sync.
+    push_srv.reply(poll_reply(vec![challenge(&push_srv.url, "N2", "Again?")]));
+    s.ok("push_poll", json!({}));
+    assert!(nudged().is_empty());
+    assert_eq!(syncs(&srv), before + 1);
+    // Later, a poll the server refuses (as it does once the token was re-keyed or left the
+    // container): the container syncs again.
+    std::thread::sleep(every);
+    push_srv.reply(json!({"result": {"status": false,
+        "error": {"code": 10, "message": "Could not verify signature!"}}}));
+    assert_eq!(s.kind("push_poll", json!({})), "Server");
+    assert_eq!(nudged(), vec![SERIAL.to_owned()]);
+    assert_eq!(syncs(&srv), before + 2);
 }
 
 /// Figures for docs/containers.md: register + first sync (median of 5), and a sync with 20

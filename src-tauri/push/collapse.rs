@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use twofold_core::container::Container;
 use twofold_core::push::{
     Activity, Answer, Challenge, DeclineReason as CoreReason, Location, PushAccount,
 };
@@ -21,8 +22,13 @@ pub fn muted_until(muted: &BTreeMap<String, u64>, serial: &str, now: u64) -> Opt
     muted.get(serial).copied().filter(|&until| until > now)
 }
 
-/// A push account as the accounts list shows it.
-pub fn account_view(a: &PushAccount, muted: &BTreeMap<String, u64>, now: u64) -> PushAccountView {
+/// A push account as the accounts list shows it; `managed`: the container that manages it.
+pub fn account_view(
+    a: &PushAccount,
+    managed: Option<&Container>,
+    muted: &BTreeMap<String, u64>,
+    now: u64,
+) -> PushAccountView {
     PushAccountView {
         serial: a.serial.clone(),
         issuer: a.issuer.clone(),
@@ -32,6 +38,9 @@ pub fn account_view(a: &PushAccount, muted: &BTreeMap<String, u64>, now: u64) ->
         enrolled_at: a.enrolled_at,
         muted_until: muted_until(muted, &a.serial, now),
         insecure_tls: !a.verify_tls,
+        container: managed.map(|c| c.serial.clone()),
+        managed_by: managed.map(|c| c.issuer.clone()),
+        deletable: !managed.is_some_and(|c| c.policies.disable_client_token_deletion),
     }
 }
 
@@ -95,11 +104,14 @@ pub fn pending_views(inner: &Inner, now: u64) -> AppResult<Vec<PushChallengeView
 
 /// The enrolled push accounts.
 pub fn accounts(inner: &Inner, now: u64) -> AppResult<Vec<PushAccountView>> {
-    Ok(inner
-        .vault()?
+    let vault = inner.vault()?;
+    Ok(vault
         .push_accounts()
         .iter()
-        .map(|a| account_view(a, &inner.prefs.push_muted, now))
+        .map(|a| {
+            let managed = vault.managed_push_account(&a.serial).map(|c| &c.container);
+            account_view(a, managed, &inner.prefs.push_muted, now)
+        })
         .collect())
 }
 

@@ -37,6 +37,9 @@ pub struct PushService {
     pub(crate) notified: Mutex<std::collections::VecDeque<(i32, String)>>,
     /// What polling needs while the vault is locked ([`locked`]), `None` when that is off.
     keyring: Mutex<Option<twofold_core::vault::PushKeyring>>,
+    /// Token containers whose push tokens had news in a poll (a new challenge, a poll the
+    /// server refused), for the container watcher to sync (`crate::container::sync_nudged`).
+    nudged: Mutex<Vec<String>>,
 }
 
 impl PushService {
@@ -48,6 +51,22 @@ impl PushService {
     /// How the last poll went.
     pub fn status(&self) -> AppResult<PushPollStatus> {
         Ok(Self::lock(&self.status)?.clone())
+    }
+
+    /// Notes containers to sync because their push tokens had news.
+    pub(crate) fn nudge(&self, containers: Vec<String>) -> AppResult<()> {
+        let mut n = Self::lock(&self.nudged)?;
+        for c in containers {
+            if !n.contains(&c) {
+                n.push(c);
+            }
+        }
+        Ok(())
+    }
+
+    /// The containers nudged since the last call.
+    pub(crate) fn take_nudged(&self) -> AppResult<Vec<String>> {
+        Ok(std::mem::take(&mut *Self::lock(&self.nudged)?))
     }
 
     /// Records how a poll went; true when that differs from the poll before.

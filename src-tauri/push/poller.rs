@@ -64,6 +64,13 @@ fn round_error(failed: PollFailed<HttpError>) -> AppError {
     AppError::new(kind, message)
 }
 
+/// The accounts whose poll the server itself refused (not a transport failure, not the clock).
+fn refused(failed: &[(String, PollFailure<HttpError>)]) -> impl Iterator<Item = &str> {
+    failed.iter().filter_map(|(serial, e)| {
+        matches!(e, PollFailure::Poll(PollError::Server(_))).then_some(serial.as_str())
+    })
+}
+
 /// The poll status and the first part of the report from one round of replies, the vault's
 /// or the keyring's: a round in which every account failed is the error (and the status).
 fn begin_report(
@@ -106,8 +113,24 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
     let now = unix_now();
-    let (round, mut report) =
-        begin_report(service, inner.vault_mut()?.read_poll_replies(replies, now))?;
+    let read = inner.vault_mut()?.read_poll_replies(replies, now);
+    // A container's push token with news (a new challenge; a poll the server refused, as it
+    // does once the token was re-keyed or left the container) gets its container synced: the
+    // server's poll never says that a container changed (docs/containers.md).
+    let news: Vec<&str> = match &read {
+        Ok(round) => round
+            .new
+            .iter()
+            .map(|(_, serial)| serial.as_str())
+            .chain(refused(&round.failed))
+            .collect(),
+        Err(failed) => refused(&failed.0).collect(),
+    };
+    let nudged = inner.vault()?.containers_of_push(news);
+    if !nudged.is_empty() {
+        service.nudge(nudged)?;
+    }
+    let (round, mut report) = begin_report(service, read)?;
     if !round.new.is_empty() {
         // Saving is not user activity: polling must not keep the vault from locking on idle.
         let idle_since = inner.last_activity;

@@ -515,6 +515,12 @@ fn privacyidea_3_14_containers() {
     assert!(err.contains("1 of 1"), "{err}");
     assert!(stdout(&tw(&v, &["container", "sync"])).contains("3002"));
     let _ = before;
+    // The old copy's push token was re-keyed for the new phone: privacyIDEA refuses its poll
+    // ("Could not verify signature!"), the sign on which the app syncs a push token's container
+    // (docs/containers.md, "After a push poll").
+    let o = tw(&v, &["push", "poll", "--json"]);
+    let said = format!("{}{}", stdout(&o), stderr(&o));
+    assert!(said.contains("Could not verify signature"), "{said}");
 
     // ----- unregister allowed -----
     println!(

@@ -1,7 +1,8 @@
 // Browser flows of privacyIDEA token containers (docs/containers.md, "In the app") against the
 // fake shell, at 390×844, in English and Swedish, with axe on every screen: the confirmation
-// before registering (server, passphrase with the server's prompt), the "Managed by" badge, an
-// account the organization forbids deleting, and Settings → Organizations.
+// before registering (server, passphrase with the server's prompt), the "Managed by" badge on OTP
+// and push accounts, an account and a push sign-in the organization forbids deleting, and
+// Settings → Organizations (Sync now, Move to a new phone, Renew this phone's keys, Unregister).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { audit, GITHUB, PASSWORD, pngBytes, shot, unlockedWith, useApp } from "./harness.mjs";
@@ -30,6 +31,7 @@ test("containers (en): confirm, passphrase with the server's prompt, managed bad
   const fake = unlockedWith([GITHUB], {
     scans: [{ container: true }],
     container: container({ passphrasePrompt: "Your university PIN", passphrase: "2468" }),
+    pushAccounts: [{ serial: "PIPU0001", issuer: "ACME University", label: "alice", container: "SMPH0001", managedBy: "ACME University", deletable: false }],
   });
   await withApp(fake, {}, async ({ page }) => {
     await scanContainer(page, "Work or school account");
@@ -67,6 +69,17 @@ test("containers (en): confirm, passphrase with the server's prompt, managed bad
     await audit(page, "managed account sheet (en)");
     await page.getByRole("button", { name: "Close" }).click();
 
+    // The organization's push sign-in carries the badge too, and says it cannot be removed.
+    const pushRow = page.getByTestId("push-account");
+    await pushRow.getByTestId("managed-badge").filter({ hasText: "Managed by ACME University" }).waitFor();
+    await pushRow.getByRole("button", { name: "Remove ACME University · alice" }).click();
+    const sheet = page.getByTestId("push-remove-sheet");
+    await sheet.getByTestId("managed-no-delete").filter({ hasText: "Your organization manages this sign-in; it cannot be removed here." }).waitFor();
+    assert.equal(await sheet.getByRole("button", { name: "Remove", exact: true }).count(), 0);
+    await audit(page, "managed push sign-in sheet (en)");
+    await sheet.getByRole("button", { name: "Close" }).last().click();
+    assert.equal((await fakeState(page)).pushAccounts.length, 1);
+
     // Settings → Organizations: last sync, Sync now brings the next account.
     await page.getByRole("button", { name: "Settings" }).click();
     const org = page.getByTestId("organizations");
@@ -90,6 +103,17 @@ test("containers (en): confirm, passphrase with the server's prompt, managed bad
     await shot(page, "62-container-transfer-en");
     await org.getByRole("button", { name: "Done" }).click();
 
+    // Renew this phone's keys (rollover in place) behind a confirmation; cancel sends nothing.
+    await org.getByRole("button", { name: "Renew this phone's keys" }).click();
+    await org.getByText("Renew this phone's keys for ACME University? This phone gets a new key and each of its accounts here (2) a new secret; the old secrets stop working at once.").waitFor();
+    await audit(page, "renew confirm (en)");
+    await org.getByRole("button", { name: "Cancel" }).click();
+    assert.deepEqual((await fakeState(page)).containerRollovers, []);
+    await org.getByRole("button", { name: "Renew this phone's keys" }).click();
+    await org.getByRole("button", { name: "Renew keys" }).click();
+    await page.getByTestId("toast").filter({ hasText: "Keys renewed. Accounts with new secrets: 2." }).waitFor();
+    assert.deepEqual((await fakeState(page)).containerRollovers, ["SMPH0001"]);
+
     // Unregister behind a confirmation: the organization's accounts leave this device.
     await org.getByRole("button", { name: "Unregister this device" }).click();
     await org.getByText("Unregister this device from ACME University? The accounts it manages here (2) will be removed from this device.").waitFor();
@@ -108,6 +132,7 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     language: "sv",
     scans: [{ container: true }],
     container: container({ policies: { rollover: false, deleteTokens: false, unregister: false } }),
+    pushAccounts: [{ serial: "PIPU0001", issuer: "ACME University", label: "alice", container: "SMPH0001", managedBy: "ACME University", deletable: true }],
   });
   await withApp(fake, { locale: "sv-SE" }, async ({ page }) => {
     await scanContainer(page, "Arbets- eller skolkonto");
@@ -121,7 +146,8 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     await page.getByTestId("scan-file").setInputFiles({ name: "c.png", mimeType: "image/png", buffer: pngBytes() });
     await page.getByRole("button", { name: "Registrera den här enheten" }).click();
     await page.getByTestId("toast").filter({ hasText: "Registrerad hos ACME University" }).waitFor();
-    await page.getByTestId("managed-badge").filter({ hasText: "Hanteras av ACME University" }).waitFor();
+    await page.getByTestId("account").getByTestId("managed-badge").filter({ hasText: "Hanteras av ACME University" }).waitFor();
+    await page.getByTestId("push-account").getByTestId("managed-badge").filter({ hasText: "Hanteras av ACME University" }).waitFor();
     await audit(page, "managed badge (sv)");
     await shot(page, "63-container-managed-sv");
 
@@ -131,6 +157,7 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     await org.getByText("Din organisation tillåter inte att den här enheten avregistreras här.").waitFor();
     assert.equal(await org.getByRole("button", { name: "Avregistrera den här enheten" }).count(), 0);
     assert.equal(await org.getByRole("button", { name: "Flytta till en ny telefon" }).count(), 0);
+    assert.equal(await org.getByRole("button", { name: "Förnya telefonens nycklar" }).count(), 0);
     await org.getByRole("button", { name: "Synkronisera nu" }).click();
     await page.getByTestId("toast").filter({ hasText: "Synkroniserad: 1 tillagda, 0 borttagna." }).waitFor();
     await audit(page, "organizations (sv)");

@@ -455,7 +455,19 @@ mutedUntil: number | null,
 /**
  * The QR code said `sslverify=0`: TLS certificates are not checked (warn in the row).
  */
-insecureTls: boolean, };
+insecureTls: boolean, 
+/**
+ * The serial of the privacyIDEA container that manages it; `null` when none does.
+ */
+container: string | null, 
+/**
+ * The organization that manages it (its container's issuer); `null` when none does.
+ */
+managedBy: string | null, 
+/**
+ * False when the managing server forbids deleting it on this device.
+ */
+deletable: boolean, };
 
 export type PushChallengeView = { 
 /**

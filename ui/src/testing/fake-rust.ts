@@ -195,7 +195,7 @@ export function installFake(): void {
     seq: 0,
     pushAccounts: (cfg.pushAccounts ?? []).map((a): PushAccountView => ({
       issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push", requiresUnlock: false,
-      enrolledAt: 1_760_000_000, mutedUntil: null, insecureTls: false, ...a,
+      enrolledAt: 1_760_000_000, mutedUntil: null, insecureTls: false, container: null, managedBy: null, deletable: true, ...a,
     })),
     /** Challenges on the server side (not yet polled) and stored in the vault (polled). */
     serverChallenges: [] as { view: PushChallengeView; correct: string | null; displayCode: string | null }[],
@@ -229,6 +229,8 @@ export function installFake(): void {
     containers: [] as ContainerView[],
     /** Container registrations sent to the server (only container_register sends one). */
     containerRegistrations: [] as string[],
+    /** Rollovers in place sent to the server (container_rollover). */
+    containerRollovers: [] as string[],
     /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
     syncPassphrases: [] as string[],
     permissions: {
@@ -609,6 +611,7 @@ export function installFake(): void {
       state.pushAccounts.push({
         serial: p!.serial, issuer: "privacyIDEA", label: "alice", url: "https://pi.example.com/ttype/push",
         requiresUnlock: false, enrolledAt: nowSecs(), mutedUntil: null, insecureTls: false,
+        container: null, managedBy: null, deletable: true,
       });
       return { ...emptyResult(), pushEnrolment: p!.serial };
     },
@@ -649,7 +652,17 @@ export function installFake(): void {
       if (!c || !state.containers.length) return [];
       return [containerSync([...c.accounts, ...(c.later ?? [])])];
     },
-    container_rollover: () => fail("Unsupported", "the fake shell does not roll over in place"),
+    container_rollover: (a) => {
+      // In place: a new key here, and the server re-keys every token (new secrets, same ids).
+      needUnlocked();
+      const c = state.containers.find((x) => x.serial === a.serial) ?? fail("NotFound", "no such container");
+      if (!c.policies.rollover) fail("Forbidden", "the server's policy container_client_rollover forbids this");
+      const mine = state.entries.filter((e) => e.view.container === c.serial);
+      for (const e of mine) e.secret = crypto.getRandomValues(new Uint8Array(20));
+      state.containerRollovers.push(c.serial);
+      c.lastSync = nowSecs();
+      return { serial: c.serial, added: mine.map((e) => e.view.name), updated: [], removed: [], skipped: [], error: null };
+    },
     container_transfer: (a) => {
       needUnlocked();
       needRecentPassword();
@@ -669,7 +682,8 @@ export function installFake(): void {
     },
     push_remove: (a) => {
       needUnlocked();
-      if (!state.pushAccounts.some((x) => x.serial === a.serial)) fail("NotFound", "no such push account");
+      const acc = state.pushAccounts.find((x) => x.serial === a.serial) ?? fail("NotFound", "no such push account");
+      if (!acc.deletable) fail("Forbidden", `the push account is managed by ${acc.managedBy}; its server forbids deleting it`);
       state.pushAccounts = state.pushAccounts.filter((x) => x.serial !== a.serial);
     },
     // The barcode-scanner plugin (registered on phones only, like the real shell).

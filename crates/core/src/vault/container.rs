@@ -111,6 +111,27 @@ impl Vault {
         })
     }
 
+    /// The containers (serials, each once, in vault order) that manage any of the push
+    /// accounts `serials`: whose push tokens just had news (a new challenge, a poll the server
+    /// refused), so that the app can sync them (privacyIDEA 3.14's poll replies and push
+    /// notifications never say that a container changed; docs/containers.md).
+    pub fn containers_of_push<'a>(
+        &self,
+        serials: impl IntoIterator<Item = &'a str>,
+    ) -> Vec<String> {
+        let serials: Vec<&str> = serials.into_iter().collect();
+        self.db
+            .containers
+            .iter()
+            .filter(|c| {
+                c.tokens
+                    .iter()
+                    .any(|t| t.account.is_none() && serials.contains(&t.serial.as_str()))
+            })
+            .map(|c| c.container.serial.clone())
+            .collect()
+    }
+
     /// Applies a checked sync reply: OTP tokens in `add` become accounts (a token held already
     /// gets its new secret in place, same id), `push` holds the push accounts enrolled for the
     /// reply's push tokens, HOTP counters are set to the server's, and the container's tokens
@@ -179,7 +200,7 @@ impl Vault {
                     self.db.accounts.retain(|a| &a.id != id);
                 }
                 None => {
-                    let _ = self.remove_push_account(&t.serial);
+                    let _ = self.drop_push_account(&t.serial);
                 }
             }
             report.removed.push(t.serial.clone());
@@ -221,7 +242,7 @@ impl Vault {
                         }
                         None => {
                             if old.is_some_and(|t| t.account.is_none()) {
-                                let _ = self.remove_push_account(&serial);
+                                let _ = self.drop_push_account(&serial);
                             }
                             self.db
                                 .accounts
@@ -285,7 +306,7 @@ impl Vault {
             match &t.account {
                 Some(id) => self.db.accounts.retain(|a| &a.id != id),
                 None => {
-                    let _ = self.remove_push_account(&t.serial);
+                    let _ = self.drop_push_account(&t.serial);
                 }
             }
         }
@@ -303,6 +324,21 @@ impl Vault {
         }
         for c in &mut self.db.containers {
             c.tokens.retain(|t| t.account.as_deref() != Some(id));
+        }
+        Ok(())
+    }
+
+    /// As [`Vault::release_managed`] for the push account `serial`: refused under
+    /// `disable_client_token_deletion`, otherwise unlinked from its container.
+    pub(super) fn release_managed_push(&mut self, serial: &str) -> Result<(), VaultError> {
+        if let Some(c) = self.managed_push_account(serial)
+            && c.container.policies.disable_client_token_deletion
+        {
+            return Err(VaultError::ManagedDeletion(c.container.serial.clone()));
+        }
+        for c in &mut self.db.containers {
+            c.tokens
+                .retain(|t| !(t.account.is_none() && t.serial == serial));
         }
         Ok(())
     }
@@ -442,6 +478,62 @@ mod tests {
         .unwrap();
         v.remove_container("SMPH1").unwrap();
         assert!(v.accounts().is_empty() && v.containers().is_empty());
+    }
+
+    #[test]
+    fn a_removed_push_token_is_released_from_its_container() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let push = crate::vault::tests::push::push_account();
+        let serial = push.serial.clone();
+        let uri = format!(
+            "otpauth://pipush/{serial}?url=https%3A//pi.example.com/ttype/push&enrollment_credential=x&serial={serial}"
+        );
+        let forbid = Policies {
+            disable_client_token_deletion: true,
+            ..Policies::default()
+        };
+        v.apply_container_sync(
+            &reply(&[&uri, TOTP], serde_json::json!([]), forbid),
+            vec![push],
+            10,
+            &rng,
+        )
+        .unwrap();
+        assert_eq!(
+            v.managed_push_account(&serial).unwrap().container.serial,
+            "SMPH1"
+        );
+        assert_eq!(v.container_report("SMPH1").unwrap().len(), 2);
+        assert_eq!(
+            v.containers_of_push([serial.as_str(), "TOTP1", "PIPU404"]),
+            vec!["SMPH1".to_owned()]
+        );
+        assert!(v.containers_of_push(["TOTP1"]).is_empty());
+        // Forbidden: refused, still held and still reported.
+        assert_eq!(
+            v.remove_push_account(&serial).unwrap_err(),
+            VaultError::ManagedDeletion("SMPH1".into())
+        );
+        assert!(v.push_account(&serial).is_some());
+        assert_eq!(v.container_report("SMPH1").unwrap().len(), 2);
+        // Allowed by the newest policies: removed and no longer reported.
+        let both = serde_json::json!([{"serial": serial, "tokentype": "push"},
+                                      {"serial": "TOTP1", "tokentype": "totp"}]);
+        v.apply_container_sync(&reply(&[], both, Policies::default()), vec![], 20, &rng)
+            .unwrap();
+        v.remove_push_account(&serial).unwrap();
+        assert!(v.push_account(&serial).is_none());
+        assert!(v.managed_push_account(&serial).is_none());
+        assert!(v.containers_of_push([serial.as_str()]).is_empty());
+        let report = v.container_report("SMPH1").unwrap();
+        assert_eq!(report.len(), 1);
+        assert_eq!(report[0].serial, "TOTP1");
+        // The server then re-keys it (it was not reported) and the next sync brings it back.
+        assert_eq!(
+            v.remove_push_account(&serial).unwrap_err(),
+            VaultError::NotFound(serial.clone())
+        );
     }
 
     #[test]

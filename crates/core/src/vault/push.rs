@@ -92,13 +92,27 @@ impl Vault {
     /// and its pending challenges dropped. Returns true when one was replaced.
     pub fn add_push_account(&mut self, account: PushAccount) -> bool {
         let serial = account.serial.clone();
-        let replaced = self.remove_push_account(&serial).is_ok();
+        let replaced = self.drop_push_account(&serial).is_ok();
         self.db.push_accounts.push(account);
         replaced
     }
 
-    /// Removes a push account and its pending challenges.
+    /// Removes a push account the user deletes, and its pending challenges. A push account a
+    /// token container manages is refused while its server forbids deleting container tokens
+    /// ([`VaultError::ManagedDeletion`]); otherwise it is unlinked from its container, so the
+    /// next sync no longer reports it (the server then re-keys it and sends it again, as for
+    /// any token the phone does not report).
     pub fn remove_push_account(&mut self, serial: &str) -> Result<PushAccount, VaultError> {
+        if self.push_account(serial).is_none() {
+            return Err(VaultError::NotFound(serial.to_owned()));
+        }
+        self.release_managed_push(serial)?;
+        self.drop_push_account(serial)
+    }
+
+    /// Removes a push account and its pending challenges, whatever manages it (a re-enrolment,
+    /// or a container sync that removes or replaces it).
+    pub(super) fn drop_push_account(&mut self, serial: &str) -> Result<PushAccount, VaultError> {
         let i = self
             .db
             .push_accounts

@@ -252,7 +252,7 @@ fn nothing_secret_is_printed() {
     assert!(!String::from_utf8(bytes).unwrap().contains(b32.as_str()));
 }
 
-mod push {
+pub(super) mod push {
     use base64::Engine as _;
     use serde_json::{Value, json};
 
@@ -268,7 +268,7 @@ mod push {
         std::fs::read_to_string(format!("{VECTORS}{name}")).unwrap()
     }
 
-    fn push_account() -> PushAccount {
+    pub(in crate::vault) fn push_account() -> PushAccount {
         let der = B64.decode(vector("phone-key-2048.pk8.b64").trim()).unwrap();
         PushAccount {
             protocol: "privacyidea".into(),

@@ -380,6 +380,11 @@ export const en = {
   "org.confirmUnregister": "Unregister this device from {issuer}? The accounts it manages here ({count}) will be removed from this device.",
   "org.unregisterYes": "Unregister",
   "org.unregistered": "Unregistered. Accounts removed: {count}.",
+  "org.renew": "Renew this phone's keys",
+  "org.confirmRenew": "Renew this phone's keys for {issuer}? This phone gets a new key and each of its accounts here ({count}) a new secret; the old secrets stop working at once.",
+  "org.renewYes": "Renew keys",
+  "org.renewed": "Keys renewed. Accounts with new secrets: {count}.",
+  "push.managedNoDelete": "Your organization manages this sign-in; it cannot be removed here.",
   "error.Forbidden": "Your organization's server does not allow this on this device.",
 } as const;
 

@@ -381,5 +381,10 @@ export const sv: Record<MessageKey, string> = {
   "org.confirmUnregister": "Avregistrera den här enheten från {issuer}? Kontona den hanterar här ({count}) tas bort från den här enheten.",
   "org.unregisterYes": "Avregistrera",
   "org.unregistered": "Avregistrerad. Borttagna konton: {count}.",
+  "org.renew": "Förnya telefonens nycklar",
+  "org.confirmRenew": "Förnya den här telefonens nycklar för {issuer}? Telefonen får en ny nyckel och vart och ett av dess konton här ({count}) en ny hemlighet; de gamla hemligheterna slutar fungera direkt.",
+  "org.renewYes": "Förnya nycklar",
+  "org.renewed": "Nycklarna förnyades. Konton med nya hemligheter: {count}.",
+  "push.managedNoDelete": "Din organisation hanterar den här inloggningen; den kan inte tas bort här.",
   "error.Forbidden": "Din organisations server tillåter inte detta på den här enheten.",
 };
