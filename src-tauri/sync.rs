@@ -17,11 +17,11 @@
 //! (the fingerprint of the vault file as the app last wrote it changes), so no command has to
 //! remember to ask.
 //!
-//! Phones: there is no folder target on Android or iOS. The dialog plugin has no folder
-//! picker there (tauri-apps/plugins-workspace#933), and the platforms' pickers answer with a
-//! storage-access-framework tree URI (Android) or a security-scoped URL that must be opened
-//! through a bookmark (iOS), neither a path `std::fs` can list and write; choosing a folder is
-//! `Unsupported` and the UI offers WebDAV.
+//! The folder comes from [`crate::platform::Device::choose_sync_folder`]: a path on desktop;
+//! on Android the storage-access-framework picker's tree URI (`saf:` target), whose documents
+//! the platform reaches through tauri-plugin-android-fs and [`twofold_sync::DocumentFolder`]
+//! keeps the folder's rules on; on iOS `Unsupported` (no maintained plugin gives Rust the
+//! document picker's folder with lasting security-scoped access), and the UI offers WebDAV.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,10 +50,6 @@ const TICK: Duration = Duration::from_millis(250);
 /// The status file beside the vault: when the last sync ran and how it went. Nothing secret
 /// (no target, no account): the settings screen shows it after a restart.
 const STATUS_FILE: &str = "sync-status.json";
-
-/// Why a folder cannot be chosen on a phone (see the module's documentation).
-#[cfg(mobile)]
-const NO_FOLDER_ON_PHONES: &str = "syncing through a folder is not available on this phone: its folder picker gives no path this version can read and write; sync through a WebDAV server instead";
 
 /// How the last sync went, as kept in [`STATUS_FILE`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,12 +146,17 @@ impl SyncService {
 // ---- targets
 
 /// The store of `target`: a WebDAV target logs in with `login` (a target being set up) or
-/// the login the vault keeps.
+/// the login the vault keeps; an Android folder goes through the platform's document API.
 fn open_store(
+    state: &AppState,
     target: &Target,
     login: Option<&SyncCredentials>,
     vault: &Vault,
 ) -> AppResult<Box<dyn Store>> {
+    if let Target::Saf(tree) = target {
+        let docs = state.device()?.documents(tree)?;
+        return Ok(Box::new(twofold_sync::DocumentFolder::new(docs)));
+    }
     let login = login.or(vault.sync_credentials());
     let mut target = target.clone();
     // A stored WebDAV target names no user: the login the vault keeps does.
@@ -170,7 +171,7 @@ fn open_store(
 /// The target as the status shows it (`user`: the WebDAV login's, if any).
 fn target_view(target: &Target, user: Option<String>) -> SyncTargetView {
     match target {
-        Target::Folder(_) => SyncTargetView {
+        Target::Folder(_) | Target::Saf(_) => SyncTargetView {
             kind: SyncTargetKind::Folder,
             place: target.describe(),
             user: None,
@@ -222,6 +223,7 @@ pub fn run_error(e: RunError) -> AppError {
         RunError::Target(TargetError::Io { .. }) => ErrorKind::Io,
         RunError::Target(TargetError::TooManyFiles) => ErrorKind::InvalidInput,
         RunError::Target(TargetError::Rng) => ErrorKind::Internal,
+        RunError::Target(TargetError::PhoneFolder { .. }) => ErrorKind::Unsupported,
         RunError::Target(TargetError::Http(h)) => return crate::push::http_error(h),
         RunError::Target(TargetError::WebDavUrl { .. }) => ErrorKind::InvalidInput,
         RunError::Target(TargetError::Unauthorized { .. }) => ErrorKind::WrongPassword,
@@ -348,7 +350,7 @@ fn choose(
 ) -> AppResult<SyncStatus> {
     let store = {
         let inner = state.get()?;
-        open_store(&target, login.as_ref(), inner.vault()?)?
+        open_store(state, &target, login.as_ref(), inner.vault()?)?
     };
     let mut store = store;
     let listing = store.list().map_err(|e| run_error(e.into()))?;
@@ -360,33 +362,28 @@ fn choose(
     status(state, service)
 }
 
-/// The folder the system's folder dialog chose, kept as the pending target; unchanged when
-/// the dialog was cancelled. Blocking (the dialog); only while unlocked and sync is off.
-#[cfg(desktop)]
+/// The folder the system's picker chose (desktop: the folder dialog; Android: the
+/// storage-access-framework picker), kept as the pending target; unchanged when the picker was
+/// cancelled. Blocking (the picker); only while unlocked and sync is off. iOS: `Unsupported`.
 pub fn choose_folder(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
     check_off(state)?;
-    let Some(folder) = state.device()?.choose_folder()? else {
+    let Some(target) = state.device()?.choose_sync_folder()? else {
         return status(state, service);
     };
-    if !folder.is_absolute() || !folder.is_dir() {
-        return Err(AppError::invalid(format!(
-            "the sync folder {} is not an existing folder",
-            folder.display()
-        )));
+    if let Target::Folder(folder) = &target {
+        if !folder.is_absolute() || !folder.is_dir() {
+            return Err(AppError::invalid(format!(
+                "the sync folder {} is not an existing folder",
+                folder.display()
+            )));
+        }
+        if folder.canonicalize().ok() == state.dir().canonicalize().ok() {
+            return Err(AppError::invalid(
+                "choose another folder than the app's own for sync",
+            ));
+        }
     }
-    if folder.canonicalize().ok() == state.dir().canonicalize().ok() {
-        return Err(AppError::invalid(
-            "choose another folder than the app's own for sync",
-        ));
-    }
-    choose(state, service, Target::Folder(folder), None)
-}
-
-/// Phones: no folder target (see the module's documentation); the UI offers WebDAV.
-#[cfg(mobile)]
-pub fn choose_folder(state: &AppState, _service: &SyncService) -> AppResult<SyncStatus> {
-    check_off(state)?;
-    Err(AppError::unsupported(NO_FOLDER_ON_PHONES))
+    choose(state, service, target, None)
 }
 
 /// A WebDAV collection as the pending target, listed with the login first (a refused login
@@ -465,7 +462,7 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
     };
     let mut store = {
         let inner = state.get()?;
-        open_store(&target, login.as_ref(), inner.vault()?)?
+        open_store(state, &target, login.as_ref(), inner.vault()?)?
     };
     // The target's files, read without any lock.
     let listing = store.list().map_err(|e| run_error(e.into()))?;

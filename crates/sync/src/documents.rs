@@ -53,6 +53,27 @@ pub trait Documents {
     fn rename(&mut self, doc: &Document, name: &str) -> io::Result<Document>;
 }
 
+impl<D: Documents + ?Sized> Documents for Box<D> {
+    fn place(&self) -> String {
+        (**self).place()
+    }
+    fn children(&mut self) -> io::Result<Vec<Document>> {
+        (**self).children()
+    }
+    fn open(&mut self, doc: &Document) -> io::Result<Box<dyn Read>> {
+        (**self).open(doc)
+    }
+    fn create(&mut self, name: &str, bytes: &[u8]) -> io::Result<Document> {
+        (**self).create(name, bytes)
+    }
+    fn remove(&mut self, doc: &Document) -> io::Result<()> {
+        (**self).remove(doc)
+    }
+    fn rename(&mut self, doc: &Document, name: &str) -> io::Result<Document> {
+        (**self).rename(doc, name)
+    }
+}
+
 /// A folder target over [`Documents`].
 #[derive(Debug)]
 pub struct DocumentFolder<D> {
