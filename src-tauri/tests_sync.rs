@@ -549,6 +549,16 @@ fn measure_how_long_a_command_waits_during_a_sync_of_1000_accounts() {
     // Let A's background thread settle (its sync after the unlock is over).
     std::thread::sleep(Duration::from_millis(600));
 
+    // What listing 1,000 accounts takes with no sync running.
+    let mut alone: Vec<Duration> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            a.ok("accounts_list", json!({}));
+            t.elapsed()
+        })
+        .collect();
+    alone.sort();
+
     let handle = a.app.handle().clone();
     let started = Instant::now();
     let syncing = std::thread::spawn(move || {
@@ -566,16 +576,81 @@ fn measure_how_long_a_command_waits_during_a_sync_of_1000_accounts() {
         assert!(listed.as_array().is_some_and(|l| l.len() >= 1000));
     }
     let (changed, ended) = syncing.join().expect("sync thread");
-    assert_eq!(changed.expect("sync"), 1, "B's new account");
+    // 1 (B's new account), or 0 when A's background thread took it first: the merge and the
+    // save of 1,000 accounts run either way.
+    assert!(changed.expect("sync") <= 1);
     assert_eq!(issuers(&a).len(), 1001);
     waits.sort();
     let longest = waits.last().copied().unwrap_or_default();
     let median = waits.get(waits.len() / 2).copied().unwrap_or_default();
     println!(
-        "during an app sync of 1,000 accounts ({:?}), accounts_list answered {} times: longest wait {longest:?}, median {median:?}",
+        "during an app sync of 1,000 accounts ({:?}), accounts_list answered {} times: longest {longest:?}, median {median:?} (alone: {:?})",
         ended - started,
-        waits.len()
+        waits.len(),
+        alone[1]
     );
+}
+
+/// Changes saved while syncs merge without the state's lock are never lost: a sync that finds
+/// the vault changed since it copied it starts again (its own new replica merged, a higher
+/// generation written), and at the end both devices hold every account.
+#[test]
+fn changes_saved_while_a_sync_merges_are_kept() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let list: String = (0..300)
+        .map(|i| format!("otpauth://totp/Bulk{i}:u?secret=JBSWY3DPEHPK3PXP&issuer=Bulk{i}\n"))
+        .collect();
+    a.ok_raw(
+        "import_file",
+        list.as_bytes(),
+        &[("format", "otpauth-list")],
+    );
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let b = app();
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    let handle = a.app.handle().clone();
+    let syncing = std::thread::spawn(move || {
+        (0..4)
+            .map(|_| {
+                crate::sync::sync_now(
+                    &handle.state::<crate::state::AppState>(),
+                    &handle.state::<SyncService>(),
+                )
+                .map(|_| ())
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut added = Vec::new();
+    for i in 0..6 {
+        let uri = format!("otpauth://totp/During{i}:u?secret=GEZDGNBVGY3TQOJQ&issuer=During{i}");
+        a.ok("add_uri", json!({ "uri": uri }));
+        added.push(format!("During{i}"));
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    for r in syncing.join().expect("sync thread") {
+        r.expect("each sync succeeds");
+    }
+    println!(
+        "syncs that found the vault changed since they copied it and started again: {}",
+        a.app.state::<SyncService>().lost_races()
+    );
+    a.ok("sync_now", json!({}));
+    b.ok("sync_now", json!({}));
+    for s in [&a, &b] {
+        let have = issuers(s);
+        assert_eq!(have.len(), 306, "{have:?}");
+        assert!(added.iter().all(|i| have.contains(i)));
+    }
+    // The file holds what memory does.
+    let reopened = Vault::open(
+        &std::fs::read(a.dir.path().join("vault.json")).expect("vault"),
+        b"correct horse",
+    )
+    .expect("open");
+    assert_eq!(reopened.accounts().len(), 306);
 }
 
 #[test]
