@@ -177,11 +177,11 @@ impl<D: Documents> Store for DocumentFolder<D> {
                 return Err(failed("read the folder", self.docs.place())(e));
             }
         };
-        if let Some(old) = children.iter().find(|d| d.is_file && d.name == file.name) {
-            if let Err(e) = self.docs.remove(old) {
-                let _ = self.docs.remove(&tmp);
-                return Err(failed("replace", place())(e));
-            }
+        if let Some(old) = children.iter().find(|d| d.is_file && d.name == file.name)
+            && let Err(e) = self.docs.remove(old)
+        {
+            let _ = self.docs.remove(&tmp);
+            return Err(failed("replace", place())(e));
         }
         // From here on the temporary document is kept on a failure: it may be the only copy.
         self.docs
@@ -378,7 +378,7 @@ mod tests {
                         &rng,
                     )
                     .unwrap();
-                assert_eq!(names(dir.path()), [name.clone()], "{kind}");
+                assert_eq!(names(dir.path()), std::slice::from_ref(&name), "{kind}");
                 assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), bytes);
             }
         }
