@@ -184,9 +184,15 @@ impl<D: Documents> Store for DocumentFolder<D> {
             return Err(failed("replace", place())(e));
         }
         // From here on the temporary document is kept on a failure: it may be the only copy.
-        self.docs
-            .rename(&tmp, &file.name)
-            .map_err(failed("rename the new copy to", place()))?;
+        if let Err(e) = self.docs.rename(&tmp, &file.name) {
+            // A provider that cannot rename (some cloud folders): the replica is written under
+            // its name directly (the old one is gone, so the name is free), and the complete
+            // temporary copy is removed only once that worked.
+            self.docs
+                .create(&file.name, &file.bytes)
+                .map_err(|_| failed("rename the new copy to", place())(e))?;
+            let _ = self.docs.remove(&tmp);
+        }
         // Temporary replicas an interrupted sync of this device left: older than the one just
         // written, so nothing is lost with them.
         for doc in children
@@ -406,6 +412,48 @@ mod tests {
         let mut want = vec![theirs, format!("{me}.twofold-sync")];
         want.sort();
         assert_eq!(names(dir.path()), want);
+    }
+
+    /// A provider that cannot rename.
+    struct NoRename(DirDocuments);
+
+    impl Documents for NoRename {
+        fn place(&self) -> String {
+            self.0.place()
+        }
+        fn children(&mut self) -> io::Result<Vec<Document>> {
+            self.0.children()
+        }
+        fn open(&mut self, doc: &Document) -> io::Result<Box<dyn Read>> {
+            self.0.open(doc)
+        }
+        fn create(&mut self, name: &str, bytes: &[u8]) -> io::Result<Document> {
+            self.0.create(name, bytes)
+        }
+        fn remove(&mut self, doc: &Document) -> io::Result<()> {
+            self.0.remove(doc)
+        }
+        fn rename(&mut self, _doc: &Document, _name: &str) -> io::Result<Document> {
+            Err(io::Error::new(io::ErrorKind::Unsupported, "no rename here"))
+        }
+    }
+
+    #[test]
+    fn a_provider_that_cannot_rename_still_gets_one_whole_replica() {
+        let rng = SystemRng::new();
+        let dir = tempfile::tempdir().unwrap();
+        let me = device(&rng);
+        let name = format!("{me}.twofold-sync");
+        let mut store = DocumentFolder::new(NoRename(DirDocuments::new(dir.path().to_owned())));
+        for bytes in [&b"first"[..], b"second"] {
+            let file = TargetFile {
+                name: name.clone(),
+                bytes: bytes.to_vec(),
+            };
+            store.put(&file, me, &rng).unwrap();
+            assert_eq!(names(dir.path()), std::slice::from_ref(&name));
+            assert_eq!(std::fs::read(dir.path().join(&name)).unwrap(), bytes);
+        }
     }
 
     #[test]
