@@ -263,6 +263,9 @@ pub fn run() {
     // Biometric unlock's device key (platform/keys.rs); called from Rust only.
     #[cfg(mobile)]
     let builder = builder.plugin(tauri_plugin_biometry::init());
+    // The sync folder's picker and documents (storage access framework), from Rust only.
+    #[cfg(target_os = "android")]
+    let builder = builder.plugin(tauri_plugin_android_fs::init());
     let app = app_builder(builder, AppOptions::default()).build(tauri::generate_context!());
     match app {
         Ok(app) => app.run(|_app, _event| {

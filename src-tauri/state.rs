@@ -373,21 +373,34 @@ impl AppState {
         backup: file::Backup,
     ) -> AppResult<Option<String>> {
         let vault = inner.vault.as_ref().ok_or_else(AppError::locked)?;
-        let written = vault
-            .to_bytes(&SystemRng::new())
-            .map_err(AppError::from)
-            .and_then(|bytes| {
-                let expected = inner.loaded;
-                file::write_if_unchanged(lock, &bytes, expected.as_ref(), backup)
-                    .map(|fp| (fp, bytes))
-                    .map_err(AppError::from)
-            });
-        let (fingerprint, bytes) = match written {
-            Ok(w) => w,
+        match vault.to_bytes(&SystemRng::new()) {
+            Ok(bytes) => self.write_sealed(inner, lock, &bytes, backup),
             Err(e) => {
                 // Nothing of this change reached the disk: forget it in memory too.
                 let _ = self.reload(inner);
-                return Err(e);
+                Err(e.into())
+            }
+        }
+    }
+
+    /// The end of [`AppState::save_vault_with`] for a vault sealed beforehand, without the
+    /// state's lock (a sync seals its merged copy while the app goes on serving): `bytes` must
+    /// be `inner.vault` sealed. Written only if the file is still the one loaded; on a failure
+    /// the vault in memory is read back from the file.
+    pub fn write_sealed(
+        &self,
+        inner: &mut Inner,
+        lock: &file::VaultLock,
+        bytes: &[u8],
+        backup: file::Backup,
+    ) -> AppResult<Option<String>> {
+        let expected = inner.loaded;
+        let fingerprint = match file::write_if_unchanged(lock, bytes, expected.as_ref(), backup) {
+            Ok(fp) => fp,
+            Err(e) => {
+                // Nothing of this change reached the disk: forget it in memory too.
+                let _ = self.reload(inner);
+                return Err(e.into());
             }
         };
         inner.loaded = Some(fingerprint);
@@ -395,7 +408,7 @@ impl AppState {
         let Some(folder) = inner.prefs.settings.backup_folder.clone() else {
             return Ok(None);
         };
-        Ok(match write_backup(Path::new(&folder), &bytes, unix_now()) {
+        Ok(match write_backup(Path::new(&folder), bytes, unix_now()) {
             Ok(path) => {
                 inner.backup = BackupStatus {
                     last_ok_at: Some(unix_now()),

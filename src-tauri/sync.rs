@@ -5,11 +5,15 @@
 //! module decides when, holds the locks, saves the vault and keeps the status.
 //!
 //! Locks: the target is listed with no lock held (its I/O may be slow: a network folder, a
-//! WebDAV server); then, under the state's lock, [`AppState::begin_change`] takes the vault's
-//! writer lock and reloads, the merge runs on a copy of the vault against the listing, this
-//! device's files are written, and the copy becomes the vault and is saved. The writes stay
-//! under the state's lock because every other change of the vault in this app waits for the
-//! writer lock while holding the state's lock: releasing it in between would stall them.
+//! WebDAV server). Then a copy of the vault is read from its file under the state's lock (a
+//! moment), and the merge, the sealing of the merged copy and this device's writes to the
+//! target run with no lock held, so the app's other commands go on meanwhile. Last, under the
+//! state's lock, [`AppState::begin_change`] takes the vault's writer lock and reloads; if the
+//! vault file is still the one copied, the merged copy becomes the vault and its sealed bytes
+//! are written; if a change was saved meanwhile (here or by the CLI), the sync starts again
+//! from a new listing (this device's new replica in it is merged, and the next one gets a
+//! higher generation). The third attempt, and a setup, hold the locks throughout, as every
+//! other change of the vault in this app does: it cannot lose that race.
 //!
 //! When: after an unlock (the app's launch included), when the app comes back to the
 //! foreground, [`DEBOUNCE`] after the last saved change of the vault, and on demand. A
@@ -17,11 +21,11 @@
 //! (the fingerprint of the vault file as the app last wrote it changes), so no command has to
 //! remember to ask.
 //!
-//! Phones: there is no folder target on Android or iOS. The dialog plugin has no folder
-//! picker there (tauri-apps/plugins-workspace#933), and the platforms' pickers answer with a
-//! storage-access-framework tree URI (Android) or a security-scoped URL that must be opened
-//! through a bookmark (iOS), neither a path `std::fs` can list and write; choosing a folder is
-//! `Unsupported` and the UI offers WebDAV.
+//! The folder comes from [`crate::platform::Device::choose_sync_folder`]: a path on desktop;
+//! on Android the storage-access-framework picker's tree URI (`saf:` target), whose documents
+//! the platform reaches through tauri-plugin-android-fs and [`twofold_sync::DocumentFolder`]
+//! keeps the folder's rules on; on iOS `Unsupported` (no maintained plugin gives Rust the
+//! document picker's folder with lasting security-scoped access), and the UI offers WebDAV.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,10 +54,6 @@ const TICK: Duration = Duration::from_millis(250);
 /// The status file beside the vault: when the last sync ran and how it went. Nothing secret
 /// (no target, no account): the settings screen shows it after a restart.
 const STATUS_FILE: &str = "sync-status.json";
-
-/// Why a folder cannot be chosen on a phone (see the module's documentation).
-#[cfg(mobile)]
-const NO_FOLDER_ON_PHONES: &str = "syncing through a folder is not available on this phone: its folder picker gives no path this version can read and write; sync through a WebDAV server instead";
 
 /// How the last sync went, as kept in [`STATUS_FILE`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,6 +86,8 @@ pub struct SyncService {
     /// The vault file as the last sync saved it (that save is no change to sync again).
     last_saved: Mutex<Option<file::Fingerprint>>,
     debounce_ms: AtomicU64,
+    /// Attempts that found the vault changed since they copied it (and started again).
+    lost_races: AtomicU64,
     status_path: PathBuf,
 }
 
@@ -116,6 +118,7 @@ impl SyncService {
             running: AtomicBool::new(false),
             last_saved: Mutex::new(None),
             debounce_ms: AtomicU64::new(DEBOUNCE.as_millis() as u64),
+            lost_races: AtomicU64::new(0),
             status_path,
         }
     }
@@ -123,6 +126,11 @@ impl SyncService {
     /// How long after the last change a sync starts.
     pub fn debounce(&self) -> Duration {
         Duration::from_millis(self.debounce_ms.load(Ordering::Relaxed))
+    }
+
+    /// How many sync attempts found the vault changed since they copied it, since start.
+    pub fn lost_races(&self) -> u64 {
+        self.lost_races.load(Ordering::Relaxed)
     }
 
     /// Changes the debounce (tests shorten it).
@@ -150,12 +158,17 @@ impl SyncService {
 // ---- targets
 
 /// The store of `target`: a WebDAV target logs in with `login` (a target being set up) or
-/// the login the vault keeps.
+/// the login the vault keeps; an Android folder goes through the platform's document API.
 fn open_store(
+    state: &AppState,
     target: &Target,
     login: Option<&SyncCredentials>,
     vault: &Vault,
 ) -> AppResult<Box<dyn Store>> {
+    if let Target::Saf(tree) = target {
+        let docs = state.device()?.documents(tree)?;
+        return Ok(Box::new(twofold_sync::DocumentFolder::new(docs)));
+    }
     let login = login.or(vault.sync_credentials());
     let mut target = target.clone();
     // A stored WebDAV target names no user: the login the vault keeps does.
@@ -170,7 +183,7 @@ fn open_store(
 /// The target as the status shows it (`user`: the WebDAV login's, if any).
 fn target_view(target: &Target, user: Option<String>) -> SyncTargetView {
     match target {
-        Target::Folder(_) => SyncTargetView {
+        Target::Folder(_) | Target::Saf(_) => SyncTargetView {
             kind: SyncTargetKind::Folder,
             place: target.describe(),
             user: None,
@@ -222,6 +235,7 @@ pub fn run_error(e: RunError) -> AppError {
         RunError::Target(TargetError::Io { .. }) => ErrorKind::Io,
         RunError::Target(TargetError::TooManyFiles) => ErrorKind::InvalidInput,
         RunError::Target(TargetError::Rng) => ErrorKind::Internal,
+        RunError::Target(TargetError::PhoneFolder { .. }) => ErrorKind::Unsupported,
         RunError::Target(TargetError::Http(h)) => return crate::push::http_error(h),
         RunError::Target(TargetError::WebDavUrl { .. }) => ErrorKind::InvalidInput,
         RunError::Target(TargetError::Unauthorized { .. }) => ErrorKind::WrongPassword,
@@ -348,7 +362,7 @@ fn choose(
 ) -> AppResult<SyncStatus> {
     let store = {
         let inner = state.get()?;
-        open_store(&target, login.as_ref(), inner.vault()?)?
+        open_store(state, &target, login.as_ref(), inner.vault()?)?
     };
     let mut store = store;
     let listing = store.list().map_err(|e| run_error(e.into()))?;
@@ -360,33 +374,28 @@ fn choose(
     status(state, service)
 }
 
-/// The folder the system's folder dialog chose, kept as the pending target; unchanged when
-/// the dialog was cancelled. Blocking (the dialog); only while unlocked and sync is off.
-#[cfg(desktop)]
+/// The folder the system's picker chose (desktop: the folder dialog; Android: the
+/// storage-access-framework picker), kept as the pending target; unchanged when the picker was
+/// cancelled. Blocking (the picker); only while unlocked and sync is off. iOS: `Unsupported`.
 pub fn choose_folder(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
     check_off(state)?;
-    let Some(folder) = state.device()?.choose_folder()? else {
+    let Some(target) = state.device()?.choose_sync_folder()? else {
         return status(state, service);
     };
-    if !folder.is_absolute() || !folder.is_dir() {
-        return Err(AppError::invalid(format!(
-            "the sync folder {} is not an existing folder",
-            folder.display()
-        )));
+    if let Target::Folder(folder) = &target {
+        if !folder.is_absolute() || !folder.is_dir() {
+            return Err(AppError::invalid(format!(
+                "the sync folder {} is not an existing folder",
+                folder.display()
+            )));
+        }
+        if folder.canonicalize().ok() == state.dir().canonicalize().ok() {
+            return Err(AppError::invalid(
+                "choose another folder than the app's own for sync",
+            ));
+        }
     }
-    if folder.canonicalize().ok() == state.dir().canonicalize().ok() {
-        return Err(AppError::invalid(
-            "choose another folder than the app's own for sync",
-        ));
-    }
-    choose(state, service, Target::Folder(folder), None)
-}
-
-/// Phones: no folder target (see the module's documentation); the UI offers WebDAV.
-#[cfg(mobile)]
-pub fn choose_folder(state: &AppState, _service: &SyncService) -> AppResult<SyncStatus> {
-    check_off(state)?;
-    Err(AppError::unsupported(NO_FOLDER_ON_PHONES))
+    choose(state, service, target, None)
 }
 
 /// A WebDAV collection as the pending target, listed with the login first (a refused login
@@ -465,58 +474,27 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
     };
     let mut store = {
         let inner = state.get()?;
-        open_store(&target, login.as_ref(), inner.vault()?)?
+        open_store(state, &target, login.as_ref(), inner.vault()?)?
     };
-    // The target's files, read without any lock.
-    let listing = store.list().map_err(|e| run_error(e.into()))?;
-
-    let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let bytes = file::read(&state.vault_path())?;
-    let mut copy = inner.vault()?.reload(&bytes)?;
-    let mut prefetched = Prefetched {
-        listing: Some(listing),
-        writes: Vec::new(),
+    let job = Job {
+        target: &target,
+        login: login.as_ref(),
+        setup: setup.as_ref(),
     };
-    let rng = SystemRng::new();
-    let mut passphrase = |creating: bool| match &setup {
-        Some(Setup { kdf: None, .. }) if creating => Err(RunError::Passphrase(
-            "the sync set is gone from this place since it was chosen: choose it again".into(),
-        )),
-        Some(s) => Ok((s.passphrase.clone(), s.kdf.unwrap_or(KdfParams::MIN))),
-        None => Err(RunError::Passphrase(
-            "this device has not joined the sync set: set sync up again with the passphrase".into(),
-        )),
+    let mut attempt = 1;
+    let (report, backup_failure, saved) = loop {
+        // The target's files, read without any lock (again after a lost race: this device's
+        // own file changed, and a WebDAV write needs its new ETag).
+        let listing = store.list().map_err(|e| run_error(e.into()))?;
+        // A setup holds the locks: a lost race would leave a replica under a device id that
+        // the vault never keeps (another device, to everyone else).
+        let hold = attempt == ATTEMPTS || setup.is_some();
+        if let Some(done) = job.attempt(state, &mut *store, listing, hold)? {
+            break done;
+        }
+        service.lost_races.fetch_add(1, Ordering::Relaxed);
+        attempt += 1;
     };
-    let report = twofold_sync::run(
-        &mut copy,
-        &target,
-        &mut prefetched,
-        &mut passphrase,
-        unix_now_ms(),
-        &rng,
-    )
-    .map_err(run_error)?;
-    if login.is_some() {
-        copy.set_sync_credentials(login);
-    }
-    let device = match copy.sync_membership() {
-        Some(Ok(m)) => m.device,
-        _ => return Err(AppError::internal("the sync left no membership")),
-    };
-    for write in &prefetched.writes {
-        store
-            .put(write, device, &rng)
-            .map_err(|e| run_error(e.into()))?;
-    }
-    // Saving after a sync is not user activity: it must not keep the vault from locking.
-    let idle_since = inner.last_activity;
-    inner.vault = Some(copy);
-    let backup_failure = state.save_vault(&mut inner, &writer)?;
-    inner.last_activity = idle_since;
-    let saved = inner.loaded;
-    drop(inner);
-    drop(writer);
     *lock(&service.last_saved)? = saved;
 
     if setup.is_some() {
@@ -545,6 +523,129 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         saved,
         record,
     })
+}
+
+/// How many times a sync merges without the state's lock before it holds the lock throughout
+/// (the vault changed under each earlier attempt: the user kept editing).
+const ATTEMPTS: usize = 3;
+
+/// What one sync works with, whichever attempt.
+struct Job<'a> {
+    target: &'a Target,
+    login: Option<&'a SyncCredentials>,
+    setup: Option<&'a Setup>,
+}
+
+/// A finished attempt: the run's report, the backup's failure, the vault file as saved.
+type Attempt = (
+    twofold_sync::Report,
+    Option<String>,
+    Option<file::Fingerprint>,
+);
+
+impl Job<'_> {
+    /// Merges `listing` into `copy` (the vault as the file holds it) and returns the run's
+    /// report, this device's files to write and its device id.
+    fn merge(
+        &self,
+        copy: &mut Vault,
+        listing: Listing,
+        rng: &SystemRng,
+    ) -> AppResult<(
+        twofold_sync::Report,
+        Vec<TargetFile>,
+        twofold_core::sync::DeviceId,
+    )> {
+        let mut prefetched = Prefetched {
+            listing: Some(listing),
+            writes: Vec::new(),
+        };
+        let mut passphrase = |creating: bool| match self.setup {
+            Some(Setup { kdf: None, .. }) if creating => Err(RunError::Passphrase(
+                "the sync set is gone from this place since it was chosen: choose it again".into(),
+            )),
+            Some(s) => Ok((s.passphrase.clone(), s.kdf.unwrap_or(KdfParams::MIN))),
+            None => Err(RunError::Passphrase(
+                "this device has not joined the sync set: set sync up again with the passphrase"
+                    .into(),
+            )),
+        };
+        let report = twofold_sync::run(
+            copy,
+            self.target,
+            &mut prefetched,
+            &mut passphrase,
+            unix_now_ms(),
+            rng,
+        )
+        .map_err(run_error)?;
+        if let Some(login) = self.login {
+            copy.set_sync_credentials(Some(login.clone()));
+        }
+        let device = match copy.sync_membership() {
+            Some(Ok(m)) => m.device,
+            _ => return Err(AppError::internal("the sync left no membership")),
+        };
+        Ok((report, prefetched.writes, device))
+    }
+
+    /// One attempt. Unless `hold`: a copy of the vault is read from the file under the
+    /// state's lock (a moment), then the merge, the sealing and the target's writes run
+    /// without it, and the state's lock and the vault's writer lock are taken again only to
+    /// save the sealed copy, if the vault file is still the one copied; `None` when it is not
+    /// (a change saved meanwhile, here or by the CLI: the caller tries again, and the files
+    /// written meanwhile are harmless, `docs/sync.md`). With `hold`, the locks are held
+    /// throughout, so the attempt cannot lose that race.
+    fn attempt(
+        &self,
+        state: &AppState,
+        store: &mut dyn Store,
+        listing: Listing,
+        hold: bool,
+    ) -> AppResult<Option<Attempt>> {
+        let rng = SystemRng::new();
+        let put = |store: &mut dyn Store, writes: &[TargetFile], device| {
+            writes
+                .iter()
+                .try_for_each(|w| store.put(w, device, &rng))
+                .map_err(|e| run_error(e.into()))
+        };
+        if hold {
+            let mut inner = state.get()?;
+            let writer = state.begin_change(&mut inner)?;
+            let bytes = file::read(&state.vault_path())?;
+            let mut copy = inner.vault()?.reload(&bytes)?;
+            let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
+            put(store, &writes, device)?;
+            // Saving after a sync is not user activity: it must not keep the vault from
+            // locking.
+            let idle_since = inner.last_activity;
+            inner.vault = Some(copy);
+            let backup_failure = state.save_vault(&mut inner, &writer)?;
+            inner.last_activity = idle_since;
+            return Ok(Some((report, backup_failure, inner.loaded)));
+        }
+        let (mut copy, copied) = {
+            let inner = state.get()?;
+            let bytes = file::read(&state.vault_path())?;
+            let copy = inner.vault()?.reload(&bytes)?;
+            (copy, file::Fingerprint::of(&bytes))
+        };
+        let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
+        let sealed = copy.to_bytes(&rng)?;
+        put(store, &writes, device)?;
+        let mut inner = state.get()?;
+        let writer = state.begin_change(&mut inner)?;
+        if inner.loaded != Some(copied) {
+            return Ok(None);
+        }
+        let idle_since = inner.last_activity;
+        inner.vault = Some(copy);
+        let backup_failure =
+            state.write_sealed(&mut inner, &writer, &sealed, file::Backup::KeepPrevious)?;
+        inner.last_activity = idle_since;
+        Ok(Some((report, backup_failure, inner.loaded)))
+    }
 }
 
 /// A sync that is not a setup, its failure kept in the status.

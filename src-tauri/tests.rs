@@ -38,6 +38,9 @@ pub(crate) struct Shell {
 pub(crate) struct FakeDevice {
     pub(crate) save_path: Mutex<Option<std::path::PathBuf>>,
     pub(crate) folder: Mutex<Option<std::path::PathBuf>>,
+    /// When set, the sync folder picker answers as Android's does: this tree URI, whose
+    /// documents are the files of the directory beside it (through the same document rules).
+    pub(crate) tree: Mutex<Option<(String, std::path::PathBuf)>>,
     pub(crate) clipboard: Mutex<Option<String>>,
     /// The file names the save dialog suggested.
     pub(crate) suggested: Mutex<Vec<String>>,
@@ -59,6 +62,20 @@ impl Device for FakeDevice {
     }
     fn choose_folder(&self) -> AppResult<Option<std::path::PathBuf>> {
         Ok(self.folder.lock().expect("fake").clone())
+    }
+    fn choose_sync_folder(&self) -> AppResult<Option<twofold_sync::Target>> {
+        if let Some((tree, _)) = &*self.tree.lock().expect("fake") {
+            return Ok(Some(twofold_sync::Target::Saf(tree.clone())));
+        }
+        Ok(self.choose_folder()?.map(twofold_sync::Target::Folder))
+    }
+    fn documents(&self, tree: &str) -> AppResult<Box<dyn twofold_sync::Documents>> {
+        match &*self.tree.lock().expect("fake") {
+            Some((t, dir)) if t == tree => {
+                Ok(Box::new(twofold_sync::DirDocuments::new(dir.clone())))
+            }
+            _ => Err(crate::error::AppError::unsupported("no such tree here")),
+        }
     }
     fn clipboard_write(&self, text: &str) -> AppResult<()> {
         *self.clipboard.lock().expect("fake") = Some(text.to_owned());
@@ -108,6 +125,10 @@ impl FakeDevice {
     }
     pub(crate) fn will_pick_folder(&self, path: Option<std::path::PathBuf>) {
         *self.folder.lock().expect("fake") = path;
+    }
+    /// The sync folder picker answers as Android's: `tree`, whose documents live in `dir`.
+    pub(crate) fn will_pick_tree(&self, tree: &str, dir: &std::path::Path) {
+        *self.tree.lock().expect("fake") = Some((tree.to_owned(), dir.to_owned()));
     }
 }
 

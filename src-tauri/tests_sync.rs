@@ -434,6 +434,53 @@ fn a_sync_set_gone_since_it_was_chosen_is_not_made_again_without_asking_twice() 
 
 /// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
 /// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
+/// An Android folder (the storage-access-framework picker's tree URI), reached through the
+/// document API (here [`twofold_sync::DirDocuments`], the same rules on a plain directory),
+/// syncs like a path: A chooses it as a tree, B the same directory as a path; they converge,
+/// A's vault keeps the `saf:` target and the status names the folder as a person reads it.
+#[test]
+fn an_android_folder_through_the_document_api_syncs_like_a_path() {
+    let folder = tempfile::tempdir().expect("folder");
+    let tree = "content://com.android.externalstorage.documents/tree/primary%3ASync%2FTwofold";
+    let a = app();
+    let b = app();
+    a.ok("add_uri", json!({ "uri": GITHUB }));
+    b.ok("add_uri", json!({ "uri": BANK }));
+    a.device.will_pick_tree(tree, folder.path());
+    let chosen = a.ok("sync_folder_choose", json!({}));
+    assert_eq!(chosen["state"], "needsPassphrase");
+    assert_eq!(chosen["creating"], true);
+    assert_eq!(chosen["target"]["kind"], "folder");
+    assert_eq!(chosen["target"]["place"], "primary:Sync/Twofold");
+    let on = a.ok("sync_setup", json!({ "passphrase": PASS }));
+    assert_eq!(on["state"], "on", "{on}");
+    assert_eq!(
+        files(folder.path()).len(),
+        2,
+        "the key file and A's replica"
+    );
+    {
+        let inner = a.app.state::<crate::state::AppState>();
+        let inner = inner.get().expect("state");
+        assert_eq!(
+            inner.vault().expect("vault").sync_target(),
+            Some(format!("saf:{tree}").as_str())
+        );
+    }
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    a.ok("add_uri", json!({ "uri": FORUM }));
+    let again = a.ok("sync_now", json!({}));
+    assert_eq!(again["lastError"], Value::Null, "{again}");
+    b.ok("sync_now", json!({}));
+    assert_eq!(issuers(&a), ["Bank", "Forum", "GitHub"]);
+    assert_eq!(issuers(&b), ["Bank", "Forum", "GitHub"]);
+    // One replica per device and the key file: the temporary documents are gone.
+    let names: Vec<String> = files(folder.path()).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(names.iter().all(|n| !n.contains(".tmp.")), "{names:?}");
+}
+
 #[test]
 fn measure_sync_of_1000_accounts_between_two_apps() {
     let folder = tempfile::tempdir().expect("folder");
@@ -471,6 +518,139 @@ fn measure_sync_of_1000_accounts_between_two_apps() {
     println!(
         "app sync of 1,000 accounts: create {create:?} (Argon2id at the floor), join and take 1,000 {join:?}, sync with nothing new {again:?}; replica {replica} bytes"
     );
+}
+
+/// How long another command (listing the accounts) waits while a sync of 1,000 accounts runs:
+/// the list is asked for again and again while A syncs with B's 1,000-account replica; the
+/// longest and the median wait are printed (never asserted: a shared machine's timings vary).
+#[test]
+fn measure_how_long_a_command_waits_during_a_sync_of_1000_accounts() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let list: String = (0..1000)
+        .map(|i| {
+            format!("otpauth://totp/Issuer{i}:user{i}@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Issuer{i}\n")
+        })
+        .collect();
+    let report = a.ok_raw(
+        "import_file",
+        list.as_bytes(),
+        &[("format", "otpauth-list")],
+    );
+    assert_eq!(report["added"], 1000);
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let b = app();
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    // B's own change makes its replica new to A.
+    b.ok("add_uri", json!({ "uri": BANK }));
+    b.ok("sync_now", json!({}));
+    // Let A's background thread settle (its sync after the unlock is over).
+    std::thread::sleep(Duration::from_millis(600));
+
+    // What listing 1,000 accounts takes with no sync running.
+    let mut alone: Vec<Duration> = (0..3)
+        .map(|_| {
+            let t = Instant::now();
+            a.ok("accounts_list", json!({}));
+            t.elapsed()
+        })
+        .collect();
+    alone.sort();
+
+    let handle = a.app.handle().clone();
+    let started = Instant::now();
+    let syncing = std::thread::spawn(move || {
+        let result = crate::sync::sync_now(
+            &handle.state::<crate::state::AppState>(),
+            &handle.state::<SyncService>(),
+        );
+        (result.map(|d| d.changed), Instant::now())
+    });
+    let mut waits = Vec::new();
+    while !syncing.is_finished() {
+        let t = Instant::now();
+        let listed = a.ok("accounts_list", json!({}));
+        waits.push(t.elapsed());
+        assert!(listed.as_array().is_some_and(|l| l.len() >= 1000));
+    }
+    let (changed, ended) = syncing.join().expect("sync thread");
+    // 1 (B's new account), or 0 when A's background thread took it first: the merge and the
+    // save of 1,000 accounts run either way.
+    assert!(changed.expect("sync") <= 1);
+    assert_eq!(issuers(&a).len(), 1001);
+    waits.sort();
+    let longest = waits.last().copied().unwrap_or_default();
+    let median = waits.get(waits.len() / 2).copied().unwrap_or_default();
+    println!(
+        "during an app sync of 1,000 accounts ({:?}), accounts_list answered {} times: longest {longest:?}, median {median:?} (alone: {:?})",
+        ended - started,
+        waits.len(),
+        alone[1]
+    );
+}
+
+/// Changes saved while syncs merge without the state's lock are never lost: a sync that finds
+/// the vault changed since it copied it starts again (its own new replica merged, a higher
+/// generation written), and at the end both devices hold every account.
+#[test]
+fn changes_saved_while_a_sync_merges_are_kept() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app();
+    let list: String = (0..300)
+        .map(|i| format!("otpauth://totp/Bulk{i}:u?secret=JBSWY3DPEHPK3PXP&issuer=Bulk{i}\n"))
+        .collect();
+    a.ok_raw(
+        "import_file",
+        list.as_bytes(),
+        &[("format", "otpauth-list")],
+    );
+    choose(&a, folder.path());
+    a.ok("sync_setup", json!({ "passphrase": PASS }));
+    let b = app();
+    choose(&b, folder.path());
+    b.ok("sync_setup", json!({ "passphrase": PASS }));
+    let handle = a.app.handle().clone();
+    let syncing = std::thread::spawn(move || {
+        (0..4)
+            .map(|_| {
+                crate::sync::sync_now(
+                    &handle.state::<crate::state::AppState>(),
+                    &handle.state::<SyncService>(),
+                )
+                .map(|_| ())
+            })
+            .collect::<Vec<_>>()
+    });
+    let mut added = Vec::new();
+    for i in 0..6 {
+        let uri = format!("otpauth://totp/During{i}:u?secret=GEZDGNBVGY3TQOJQ&issuer=During{i}");
+        a.ok("add_uri", json!({ "uri": uri }));
+        added.push(format!("During{i}"));
+        std::thread::sleep(Duration::from_millis(120));
+    }
+    for r in syncing.join().expect("sync thread") {
+        r.expect("each sync succeeds");
+    }
+    println!(
+        "syncs that found the vault changed since they copied it and started again: {}",
+        a.app.state::<SyncService>().lost_races()
+    );
+    a.ok("sync_now", json!({}));
+    b.ok("sync_now", json!({}));
+    for s in [&a, &b] {
+        let have = issuers(s);
+        assert_eq!(have.len(), 306, "{have:?}");
+        assert!(added.iter().all(|i| have.contains(i)));
+    }
+    // The file holds what memory does.
+    let reopened = Vault::open(
+        &std::fs::read(a.dir.path().join("vault.json")).expect("vault"),
+        b"correct horse",
+    )
+    .expect("open");
+    assert_eq!(reopened.accounts().len(), 306);
 }
 
 #[test]

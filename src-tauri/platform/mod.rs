@@ -8,6 +8,7 @@
 //! | push keys while locked | the Keychain, the Credential Manager or the Secret Service ([`keys::SecureStore`]; none: polling only while unlocked) | Android Keystore, iOS Keychain |
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
+//! | sync folder | the folder dialog: a path | Android: the storage-access-framework folder picker (tauri-plugin-android-fs), a tree URI whose access is kept across restarts, read and written through the plugin (`platform/saf.rs`); iOS: `Unsupported` (no maintained plugin gives Rust the document picker's folder with security-scoped access), the UI offers WebDAV |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
 //! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
 
@@ -23,6 +24,13 @@ mod mobile;
 #[cfg(mobile)]
 pub use mobile::*;
 
+#[cfg(target_os = "android")]
+mod saf;
+
+/// Why a folder cannot be chosen for sync on iOS.
+#[cfg(target_os = "ios")]
+const NO_SYNC_FOLDER: &str = "syncing through a folder is not available on this iPhone yet: its document picker gives no folder this version can keep reading and writing; sync through a WebDAV server instead";
+
 /// Why biometrics cannot be turned on.
 pub const BIOMETRICS_MISSING: &str =
     "this device has no biometric unlock for Twofold; unlock with your password";
@@ -30,6 +38,7 @@ pub const BIOMETRICS_MISSING: &str =
 use std::path::PathBuf;
 
 use tauri::{AppHandle, Manager, Runtime};
+use twofold_sync::{Documents, Target};
 
 use crate::dto::{Permission, PermissionState};
 use crate::error::{AppError, AppResult};
@@ -103,6 +112,13 @@ pub trait Device: Send + Sync + 'static {
     fn choose_save_path(&self, file_name: &str) -> AppResult<Option<PathBuf>>;
     /// The system's folder dialog; `None` when the person cancels.
     fn choose_folder(&self) -> AppResult<Option<PathBuf>>;
+    /// The system's picker of a folder to sync through; `None` when the person cancels.
+    /// Desktop: the folder dialog (a [`Target::Folder`]); Android: the storage-access-framework
+    /// picker (a [`Target::Saf`], its access kept across restarts); iOS: `Unsupported`.
+    fn choose_sync_folder(&self) -> AppResult<Option<Target>>;
+    /// The Android folder of a [`Target::Saf`] (its tree URI), read and written through the
+    /// document API. `Unsupported` where there is none (desktop, iOS).
+    fn documents(&self, tree: &str) -> AppResult<Box<dyn Documents>>;
     /// Puts `text` on the clipboard.
     fn clipboard_write(&self, text: &str) -> AppResult<()>;
     /// What the clipboard holds as text, `None` when it holds none or cannot be read.
@@ -159,6 +175,34 @@ impl<R: Runtime> Device for TauriDevice<R> {
     fn choose_folder(&self) -> AppResult<Option<PathBuf>> {
         Err(AppError::unsupported(
             "choosing a backup folder on a phone needs the platform's folder picker, which this version does not have yet",
+        ))
+    }
+
+    #[cfg(desktop)]
+    fn choose_sync_folder(&self) -> AppResult<Option<Target>> {
+        Ok(self.choose_folder()?.map(Target::Folder))
+    }
+
+    #[cfg(target_os = "android")]
+    fn choose_sync_folder(&self) -> AppResult<Option<Target>> {
+        saf::choose(&self.0)
+    }
+
+    /// iOS: see the table above.
+    #[cfg(target_os = "ios")]
+    fn choose_sync_folder(&self) -> AppResult<Option<Target>> {
+        Err(AppError::unsupported(NO_SYNC_FOLDER))
+    }
+
+    #[cfg(target_os = "android")]
+    fn documents(&self, tree: &str) -> AppResult<Box<dyn Documents>> {
+        saf::documents(&self.0, tree)
+    }
+
+    #[cfg(not(target_os = "android"))]
+    fn documents(&self, _tree: &str) -> AppResult<Box<dyn Documents>> {
+        Err(AppError::unsupported(
+            "this folder was chosen on an Android phone: only the app there can reach it",
         ))
     }
 

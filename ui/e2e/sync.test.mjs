@@ -115,8 +115,25 @@ test("sync (sv): joining asks once, a wrong passphrase is said by the field, the
   });
 });
 
-test("sync on a phone: no folder picker, WebDAV is offered open; a refused login, then the server is used and the passphrase creates (en, dark)", async () => {
-  const fake = unlockedWith([GITHUB], { platform: "android", webdavPassword: "dav password" });
+test("sync on Android: the storage-access-framework folder is chosen and named as the provider names it, the passphrase creates (sv)", async () => {
+  const fake = unlockedWith([GITHUB], { platform: "android", language: "sv" });
+  await withApp(fake, { locale: "sv-SE" }, async ({ page }) => {
+    await openSettings(page, "Inställningar");
+    const section = page.getByTestId("sync");
+    assert.equal(await section.getByTestId("sync-no-folder").count(), 0);
+    await section.getByRole("button", { name: "Välj synkmapp…" }).click();
+    await section.getByTestId("sync-place").filter({ hasText: "primary:Sync/Twofold" }).waitFor();
+    await section.getByLabel("Synklösenfras", { exact: true }).fill(SYNC_PASS);
+    await section.getByLabel("Bekräfta synklösenfrasen").fill(SYNC_PASS);
+    await audit(page, "sync Android folder chosen (sv)");
+    await section.getByRole("button", { name: "Börja synkronisera" }).click();
+    await page.waitForFunction(() => window.__twofoldFake.state.sync.state === "on");
+    assert.deepEqual((await fakeSync(page)).passphrases, [SYNC_PASS]);
+  });
+});
+
+test("sync on an iPhone: no folder picker, WebDAV is offered open; a refused login, then the server is used and the passphrase creates (en, dark)", async () => {
+  const fake = unlockedWith([GITHUB], { platform: "ios", webdavPassword: "dav password" });
   await withApp(fake, { colorScheme: "dark" }, async ({ page }) => {
     await openSettings(page);
     const section = page.getByTestId("sync");

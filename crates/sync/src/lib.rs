@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod documents;
 mod folder;
 mod target;
 mod webdav;
@@ -15,8 +16,9 @@ use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warnin
 use twofold_core::vault::{KdfParams, Vault, VaultError};
 use zeroize::Zeroizing;
 
+pub use documents::{DirDocuments, Document, DocumentFolder, Documents};
 pub use folder::Folder;
-pub use target::{Target, TargetParseError, WebDavTarget};
+pub use target::{Target, TargetParseError, WebDavTarget, saf_document_uri};
 pub use webdav::WebDav;
 
 /// Why a target could not be listed or written (the sync itself did not run, or its replica
@@ -32,6 +34,13 @@ pub enum TargetError {
         path: String,
         /// Why.
         source: std::io::Error,
+    },
+    /// A folder only the app on one Android phone can reach (chosen in its system picker);
+    /// this program cannot open it.
+    #[error("{place} is a folder chosen on an Android phone: only the app there can reach it")]
+    PhoneFolder {
+        /// The folder as a person reads it.
+        place: String,
     },
     /// More `*.twofold-sync` files than [`sync::session::MAX_FILES`].
     #[error(
@@ -213,7 +222,9 @@ pub fn run(
 }
 
 /// The store for `target`; `password` is the WebDAV password of `target`'s user (ignored
-/// for a folder). Nothing is contacted yet: a WebDAV address is only checked.
+/// for a folder). Nothing is contacted yet: a WebDAV address is only checked. An Android
+/// folder is [`TargetError::PhoneFolder`] here: the app opens it through its document API
+/// ([`DocumentFolder`]).
 pub fn open(
     target: &Target,
     password: Option<Zeroizing<String>>,
@@ -221,5 +232,8 @@ pub fn open(
     match target {
         Target::Folder(dir) => Ok(Box::new(Folder::new(dir.clone()))),
         Target::WebDav(t) => Ok(Box::new(WebDav::new(t, password)?)),
+        Target::Saf(_) => Err(TargetError::PhoneFolder {
+            place: target.describe(),
+        }),
     }
 }

@@ -1,5 +1,6 @@
-//! Where a vault syncs, as the vault stores it: `folder:<absolute path>` or `webdav:<URL>`
-//! (never with credentials: the WebDAV login is kept apart, encrypted in the vault).
+//! Where a vault syncs, as the vault stores it: `folder:<absolute path>`, `webdav:<URL>` (never
+//! with credentials: the WebDAV login is kept apart, encrypted in the vault) or `saf:<tree URI>`
+//! (a folder an Android phone's system picker chose, reachable only by the app there).
 
 use std::path::PathBuf;
 
@@ -7,6 +8,7 @@ use crate::TargetError;
 
 const FOLDER: &str = "folder:";
 const WEBDAV: &str = "webdav:";
+const SAF: &str = "saf:";
 
 /// A sync target.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +17,9 @@ pub enum Target {
     Folder(PathBuf),
     /// A WebDAV collection.
     WebDav(WebDavTarget),
+    /// A folder chosen in Android's storage-access-framework picker: its tree URI
+    /// (`content://<provider>/tree/<document id>`), whose access the app keeps across restarts.
+    Saf(String),
 }
 
 /// A WebDAV collection and the user who logs in to it (the password is given to
@@ -56,6 +61,12 @@ impl Target {
                 user: None,
             }));
         }
+        if let Some(u) = stored
+            .strip_prefix(SAF)
+            .filter(|u| u.starts_with("content://"))
+        {
+            return Ok(Target::Saf(u.to_owned()));
+        }
         Err(TargetParseError)
     }
 
@@ -64,6 +75,7 @@ impl Target {
         match self {
             Target::Folder(dir) => format!("{FOLDER}{}", dir.display()),
             Target::WebDav(t) => format!("{WEBDAV}{}", t.url),
+            Target::Saf(tree) => format!("{SAF}{tree}"),
         }
     }
 
@@ -72,8 +84,34 @@ impl Target {
         match self {
             Target::Folder(dir) => dir.display().to_string(),
             Target::WebDav(t) => t.url.clone(),
+            Target::Saf(tree) => saf_place(tree),
         }
     }
+}
+
+/// The document id a tree URI names, percent-encoded as in the URI (`primary%3ASync`).
+fn saf_tree_id(tree: &str) -> Option<&str> {
+    let (_, rest) = tree.split_once("/tree/")?;
+    let id = rest.split('/').next()?;
+    (!id.is_empty()).then_some(id)
+}
+
+/// A tree URI as a person reads it: its document id decoded (`primary:Sync`, the provider's
+/// volume and path), else the URI.
+fn saf_place(tree: &str) -> String {
+    saf_tree_id(tree)
+        .and_then(|id| percent_encoding::percent_decode_str(id).decode_utf8().ok())
+        .map(|id| id.into_owned())
+        .unwrap_or_else(|| tree.to_owned())
+}
+
+/// The document URI of a tree's top folder, as Android's
+/// `DocumentsContract.buildDocumentUriUsingTree(tree, getTreeDocumentId(tree))` writes it:
+/// `content://<provider>/tree/<id>/document/<id>`.
+pub fn saf_document_uri(tree: &str) -> Option<String> {
+    let id = saf_tree_id(tree)?;
+    let (head, _) = tree.split_once("/tree/")?;
+    Some(format!("{head}/tree/{id}/document/{id}"))
 }
 
 #[cfg(test)]
@@ -87,6 +125,22 @@ mod tests {
         assert_eq!(t.stored(), "folder:/home/a/Sync");
         assert_eq!(Target::parse("folder:"), Err(TargetParseError));
         assert_eq!(Target::parse("ftp://x"), Err(TargetParseError));
+    }
+
+    #[test]
+    fn saf_round_trip() {
+        let tree = "content://com.android.externalstorage.documents/tree/primary%3ASync%2FTwofold";
+        let t = Target::parse(&format!("saf:{tree}")).unwrap();
+        assert_eq!(t, Target::Saf(tree.into()));
+        assert_eq!(t.stored(), format!("saf:{tree}"));
+        assert_eq!(t.describe(), "primary:Sync/Twofold");
+        assert_eq!(
+            saf_document_uri(tree).unwrap(),
+            "content://com.android.externalstorage.documents/tree/primary%3ASync%2FTwofold/document/primary%3ASync%2FTwofold"
+        );
+        assert_eq!(Target::parse("saf:"), Err(TargetParseError));
+        assert_eq!(Target::parse("saf:/sdcard/x"), Err(TargetParseError));
+        assert_eq!(saf_document_uri("content://x/document/1"), None);
     }
 
     #[test]

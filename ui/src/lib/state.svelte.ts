@@ -60,6 +60,12 @@ export function isPhone(): boolean {
   return app.status?.platform === "android" || app.status?.platform === "ios";
 }
 
+/** Whether a folder can be chosen for sync here: desktop (the folder dialog) and Android (the
+ * storage-access-framework picker); not iOS (docs/sync.md). */
+export function hasSyncFolderPicker(): boolean {
+  return app.status?.platform !== "ios";
+}
+
 /**
  * Reacts to an error the calling screen did not handle itself: state errors move to the right
  * screen, everything else is shown in plain words in the global alert.

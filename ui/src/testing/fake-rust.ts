@@ -779,14 +779,17 @@ export function installFake(): void {
     },
     backup_status: () => state.backup,
     touch: () => undefined,
-    // docs/ipc.md "Sync": the folder dialog is Rust's; phones have no folder target.
+    // docs/ipc.md "Sync": the folder picker is Rust's (desktop: the folder dialog, a path;
+    // Android: the storage-access-framework picker, shown as the provider's volume and path);
+    // iOS has no folder target.
     sync_status: () => (needUnlocked(), state.sync),
     sync_folder_choose: () => {
       needUnlocked();
-      if (state.platform !== "desktop") fail("Unsupported", "syncing through a folder is not available on this phone: sync through a WebDAV server instead");
+      if (state.platform === "ios") fail("Unsupported", "syncing through a folder is not available on this iPhone yet: sync through a WebDAV server instead");
       if (state.sync.state === "on") fail("InvalidInput", "sync is on already: turn it off before choosing another place");
       if (state.syncFolder === null) return state.sync;
-      state.sync = { ...state.sync, state: "needsPassphrase", target: { kind: "folder", place: state.syncFolder, user: null }, creating: !cfg.syncSet };
+      const place = state.platform === "android" ? "primary:Sync/Twofold" : state.syncFolder;
+      state.sync = { ...state.sync, state: "needsPassphrase", target: { kind: "folder", place, user: null }, creating: !cfg.syncSet };
       return state.sync;
     },
     sync_webdav_choose: (a) => {
