@@ -22,7 +22,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Session, sleep, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
+import { Session, firstRun, sleep, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
 
 const env = (name) => {
   const v = process.env[name];
@@ -97,12 +97,7 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
   await t.test("first run: a vault", async () => {
     const s = await Session.create(base, APP);
     try {
-      await s.click(await s.button("Accept"));
-      await s.click(await s.button("Continue"));
-      await s.type(await s.waitOne("Password", "css selector", 'input[aria-label="Password"]'), PASSWORD);
-      await s.type(await s.waitOne("Confirm password", "css selector", 'input[aria-label="Confirm password"]'), PASSWORD);
-      await s.click(await s.button("Create vault"));
-      await s.button("Scan QR Code", 30000);
+      await firstRun(s, PASSWORD);
     } finally {
       await s.quit();
     }

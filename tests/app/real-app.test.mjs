@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import QRCode from "qrcode";
-import { Session, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
+import { Session, firstRun, startDriver, startXvfb, stopAll, waitFor } from "./webdriver.mjs";
 
 const APP = process.env.TWOFOLD_APP_BIN;
 const CLI = process.env.TWOFOLD_CLI_BIN;
@@ -71,13 +71,7 @@ test("the real app: first run, scan, relaunch and unlock, wrong password", { tim
   await t.test("first run: Accept, Continue, password, Scan QR Code", async () => {
     const s = await Session.create(base, APP);
     try {
-      await s.click(await s.button("Accept"));
-      await s.click(await s.button("Continue"));
-      await s.type(await s.waitOne("Password", "css selector", 'input[aria-label="Password"]'), PASSWORD);
-      await s.type(await s.waitOne("Confirm password", "css selector", 'input[aria-label="Confirm password"]'), PASSWORD);
-      await s.screenshot("01-protect");
-      await s.click(await s.button("Create vault"));
-      await s.button("Scan QR Code", 30000); // the Add screen (key derivation takes a moment)
+      await firstRun(s, PASSWORD, () => s.screenshot("01-protect"));
       await s.screenshot("02-scan");
       const input = await s.waitOne("the image chooser", "css selector", 'input[data-testid="scan-file"]');
       await s.type(input, qr);

@@ -118,6 +118,18 @@ export class Session {
   }
 }
 
+/** The first run as a user meets it: Accept, Continue, the vault password twice, Create vault;
+ * resolves on the Add screen. `beforeCreate` runs with the form filled (e.g. a screenshot). */
+export async function firstRun(s, password, beforeCreate = async () => {}) {
+  await s.click(await s.button("Accept"));
+  await s.click(await s.button("Continue"));
+  await s.type(await s.waitOne("Password", "css selector", 'input[aria-label="Password"]'), password);
+  await s.type(await s.waitOne("Confirm password", "css selector", 'input[aria-label="Confirm password"]'), password);
+  await beforeCreate();
+  await s.click(await s.button("Create vault"));
+  await s.button("Scan QR Code", 30000); // the Add screen (key derivation takes a moment)
+}
+
 export async function wd(base, method, path, body) {
   const res = await fetch(base + path, {
     method,
