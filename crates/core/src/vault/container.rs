@@ -807,7 +807,7 @@ mod tests {
         // Once only: the next sync reports the joined tokens by serial and offers nothing.
         assert!(!v.initial_transfer_open("SMPH1"));
         let again = v
-            .container_sync_tokens("SMPH1", &[totp.clone()], 99)
+            .container_sync_tokens("SMPH1", std::slice::from_ref(&totp), 99)
             .unwrap();
         assert!(again.offers.is_empty());
         let serials: Vec<&str> = again.report.iter().map(|r| r.serial.as_str()).collect();
