@@ -1129,8 +1129,9 @@ impl AddedToken {
     }
 }
 
-/// A token the server listed in `update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token the server listed in `update`. `Debug` never shows the echoed OTP values (an
+/// offered HOTP's values stay valid).
+#[derive(Clone, PartialEq, Eq)]
 pub struct UpdatedToken {
     /// The server's token serial.
     pub serial: String,
@@ -1140,6 +1141,17 @@ pub struct UpdatedToken {
     pub counter: Option<u64>,
     /// The OTP values the phone identified it by, echoed (a token offered without a serial).
     pub otp: Vec<String>,
+}
+
+impl fmt::Debug for UpdatedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdatedToken")
+            .field("serial", &self.serial)
+            .field("tokentype", &self.tokentype)
+            .field("counter", &self.counter)
+            .field("otp_values", &self.otp.len())
+            .finish()
+    }
 }
 
 /// A decrypted, checked sync reply.

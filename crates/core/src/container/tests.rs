@@ -300,6 +300,7 @@ fn echoed_values_map_the_servers_serial_to_the_offered_account() {
     let mut reply =
         read_sync_plaintext("SMPH1", body.to_string().as_bytes(), Policies::default()).unwrap();
     assert_eq!(reply.update[0].otp, vec!["359152", "969429"]);
+    assert!(!format!("{reply:?}").contains("359152"), "no code in Debug");
     assert!(reply.identified.is_empty(), "only with the offers sent");
     reply.identify(&offers);
     assert_eq!(
