@@ -139,15 +139,24 @@ pub fn cancel(service: &ContainerService, id: &str) -> AppResult<()> {
 
 /// Registers the previewed container `id` the user confirmed: a new P-384 key, the finalize
 /// request (with the passphrase when the server asks for one), the vault saved with the
-/// container, then its first sync. The preview is kept when registering fails, so a wrong
-/// passphrase can be typed again.
+/// container, then its first sync. `offer`: the OTP accounts the user ticked, offered by
+/// their next two codes if the server's policy `initially_add_tokens_to_container` asks for
+/// this device's tokens (docs/containers.md, "Initial transfer"). The preview is kept when
+/// registering fails, so a wrong passphrase can be typed again.
 pub async fn register(
     state: &AppState,
     service: &ContainerService,
     id: &str,
     passphrase: Option<Zeroizing<String>>,
+    offer: &[String],
 ) -> AppResult<(ContainerRegistered, Option<String>)> {
-    state.get()?.vault()?;
+    {
+        let inner = state.get()?;
+        let vault = inner.vault()?;
+        for account in offer {
+            vault.check_offerable(account)?;
+        }
+    }
     let registration = {
         let slot = ContainerService::lock(&service.pending)?;
         match slot.as_ref() {
@@ -191,7 +200,7 @@ pub async fn register(
         inner.vault_mut()?.add_container(container);
         state.save_vault(&mut inner, &writer)?
     };
-    let sync = sync_locked(state, service, &serial).await;
+    let sync = sync_locked(state, service, &serial, offer).await;
     let container = view(state, service, &serial)?;
     let (sync, backup2) = sync_view(&serial, sync);
     Ok((ContainerRegistered { container, sync }, backup.or(backup2)))
@@ -208,6 +217,7 @@ fn sync_view(
                 added: r.added.into_iter().map(|(s, _)| s).collect(),
                 updated: r.updated,
                 removed: r.removed,
+                joined: r.joined,
                 skipped: r
                     .skipped
                     .into_iter()
@@ -223,6 +233,7 @@ fn sync_view(
                 added: Vec::new(),
                 updated: Vec::new(),
                 removed: Vec::new(),
+                joined: Vec::new(),
                 skipped: Vec::new(),
                 error: Some(e.message),
             },
@@ -309,12 +320,15 @@ fn enrol_push(uri: &str) -> AppResult<PushAccount> {
 
 /// One container's sync with the service's exchange lock held, all or nothing: the vault
 /// changes only once every request (challenge, sync, each PUSH token's enrolment) succeeded.
+/// `offer`: OTP accounts the user chose for the initial transfer (sent only when this sync is
+/// it).
 async fn sync_locked(
     state: &AppState,
     service: &ContainerService,
     serial: &str,
+    offer: &[String],
 ) -> AppResult<(ContainerSyncReport, Option<String>)> {
-    let r = sync_inner(state, serial).await;
+    let r = sync_inner(state, serial, offer).await;
     service.record(serial, r.as_ref().err());
     if let Ok(mut a) = service.attempts.lock() {
         a.insert(serial.to_owned(), Instant::now());
@@ -325,12 +339,16 @@ async fn sync_locked(
 async fn sync_inner(
     state: &AppState,
     serial: &str,
+    offer: &[String],
 ) -> AppResult<(ContainerSyncReport, Option<String>)> {
-    let (container, report) = {
+    let (container, sent) = {
         let inner = state.get()?;
         let vault = inner.vault()?;
         let c = vault.container(serial).ok_or_else(|| not_found(serial))?;
-        (c.container.clone(), vault.container_report(serial)?)
+        (
+            c.container.clone(),
+            vault.container_sync_tokens(serial, offer, unix_now())?,
+        )
     };
     // Transport failures are the outer error; the protocol's own, the inner one.
     let exchange = off_thread(move || {
@@ -340,7 +358,12 @@ async fn sync_inner(
                 Ok(c) => c,
                 Err(e) => return Ok(Err(e)),
             };
-            let pending = container.sync(&challenge, &report, &SystemRng::new())?;
+            let pending = container.sync_offering(
+                &challenge,
+                &sent.report,
+                sent.offers,
+                &SystemRng::new(),
+            )?;
             let body = send(pending.request())?;
             Ok(pending.finish(&body))
         };
@@ -405,7 +428,7 @@ pub async fn sync(
     let mut views = Vec::new();
     let mut backups = Vec::new();
     for s in &serials {
-        let (view, backup) = sync_view(s, sync_locked(state, service, s).await);
+        let (view, backup) = sync_view(s, sync_locked(state, service, s, &[]).await);
         views.push(view);
         backups.extend(backup);
     }
@@ -490,7 +513,7 @@ pub async fn rollover(
         inner.vault_mut()?.add_container(renewed);
         state.save_vault(&mut inner, &writer)?
     };
-    let (view, backup2) = sync_view(serial, sync_locked(state, service, serial).await);
+    let (view, backup2) = sync_view(serial, sync_locked(state, service, serial, &[]).await);
     Ok((view, backup.or(backup2)))
 }
 

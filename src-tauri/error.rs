@@ -142,9 +142,10 @@ impl From<VaultError> for AppError {
     fn from(e: VaultError) -> Self {
         let kind = match e {
             VaultError::NotFound(_) => ErrorKind::NotFound,
-            VaultError::NotHotp | VaultError::CounterOverflow | VaultError::TooLarge { .. } => {
-                ErrorKind::InvalidInput
-            }
+            VaultError::NotHotp
+            | VaultError::CounterOverflow
+            | VaultError::TooLarge { .. }
+            | VaultError::NotOfferable { .. } => ErrorKind::InvalidInput,
             VaultError::ManagedDeletion(_) => ErrorKind::Forbidden,
             VaultError::Rng(_)
             | VaultError::Kdf(_)

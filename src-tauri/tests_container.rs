@@ -38,6 +38,33 @@ struct Srv {
     challenges: u32,
     /// The serials each sync reported, in order.
     reported: Vec<Vec<String>>,
+    /// Tokens the server has outside the container (serial, type, otpauth URI), which the
+    /// initial transfer may take.
+    outside: Vec<(String, String, String)>,
+    /// The initial transfer happened (privacyIDEA's `initially_synchronized`).
+    initially_synced: bool,
+    /// The entries each sync offered by OTP values (no serial), in order.
+    offered: Vec<Vec<Value>>,
+}
+
+/// The serial of the token outside the container whose TOTP values at two consecutive steps
+/// around now are `otp` (privacyIDEA's `get_serial_by_otp_list`, exactly one match).
+fn find_by_otp(outside: &[(String, String, String)], kind: &str, otp: &[Value]) -> Option<String> {
+    let step = unix_now() / 30;
+    let found: Vec<&String> = outside
+        .iter()
+        .filter(|t| t.1 == kind)
+        .filter(|t| {
+            let a = twofold_core::uri::parse(&t.2).expect("token URI");
+            (step.saturating_sub(1)..=step + 1).any(|s| {
+                otp.len() == 2
+                    && otp[0] == a.code_at(s * 30).as_str()
+                    && otp[1] == a.code_at((s + 1) * 30).as_str()
+            })
+        })
+        .map(|t| &t.0)
+        .collect();
+    (found.len() == 1).then(|| found[0].clone())
 }
 
 struct Server {
@@ -126,6 +153,37 @@ fn sync_reply(s: &mut Srv, params: &[(String, String)]) -> Value {
         })
         .unwrap_or_default();
     s.reported.push(reported.clone());
+    let entries = dict["tokens"].as_array().cloned().unwrap_or_default();
+    s.offered.push(
+        entries
+            .iter()
+            .filter(|t| t.get("serial").is_none())
+            .cloned()
+            .collect(),
+    );
+    // The initial transfer: once, with the policy on; tokens outside the container that the
+    // phone reported by serial or by OTP values join it (the latter echo their values).
+    let mut reported = reported;
+    let mut echo: Vec<(String, Value)> = Vec::new();
+    if s.policies["initially_add_tokens_to_container"] == true && !s.initially_synced {
+        s.initially_synced = true;
+        for e in &entries {
+            let serial = match e["serial"].as_str() {
+                Some(serial) => Some(serial.to_owned()),
+                None => find_by_otp(
+                    &s.outside,
+                    e["tokentype"].as_str().unwrap_or(""),
+                    e["otp"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+                )
+                .inspect(|serial| echo.push((serial.clone(), e["otp"].clone()))),
+            };
+            if let Some(i) = serial.and_then(|x| s.outside.iter().position(|t| t.0 == x)) {
+                let t = s.outside.remove(i);
+                reported.push(t.0.clone());
+                s.tokens.push(t);
+            }
+        }
+    }
     let add: Vec<&str> = s
         .tokens
         .iter()
@@ -136,7 +194,10 @@ fn sync_reply(s: &mut Srv, params: &[(String, String)]) -> Value {
         .tokens
         .iter()
         .filter(|t| reported.contains(&t.0))
-        .map(|t| json!({"serial": t.0, "tokentype": t.1}))
+        .map(|t| match echo.iter().find(|(serial, _)| serial == &t.0) {
+            Some((_, otp)) => json!({"serial": t.0, "tokentype": t.1, "otp": otp}),
+            None => json!({"serial": t.0, "tokentype": t.1}),
+        })
         .collect();
     let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": add, "update": update}})
         .to_string();
@@ -656,4 +717,105 @@ fn figures_register_and_sync_times() {
         "container figures (debug build, local stand-in): register + first sync median {:?} of 5; sync adding 20 tokens {:?}",
         times[2], twenty
     );
+}
+
+/// The policy `initially_add_tokens_to_container` through the confirmation screen's ticks:
+/// only the ticked account's next two codes are sent, the server finds it and it becomes
+/// managed with the server's serial; the account not ticked is never sent; the next sync
+/// offers nothing; without the policy nothing is offered.
+#[test]
+fn register_offers_only_the_ticked_accounts_to_the_initial_transfer() {
+    let mut p = policies(true, true, false);
+    p["initially_add_tokens_to_container"] = json!(true);
+    let srv = server(p);
+    let uni = "otpauth://totp/ACME:alice?secret=GEZDGNBVGY3TQOJQ&issuer=ACME";
+    let mail = "otpauth://totp/Mail:alice?secret=JBSWY3DPEHPK3PXP&issuer=Mail";
+    srv.with(|s| {
+        s.outside = vec![
+            (
+                "TOTP0UNI".into(),
+                "totp".into(),
+                format!("{uni}&serial=TOTP0UNI"),
+            ),
+            (
+                "TOTP0MAIL".into(),
+                "totp".into(),
+                format!("{mail}&serial=TOTP0MAIL"),
+            ),
+        ]
+    });
+    let s = shell().unlocked();
+    s.ok("add_uri", json!({ "uri": uni }));
+    s.ok("add_uri", json!({ "uri": mail }));
+    let id_of = |issuer: &str| {
+        accounts(&s)
+            .iter()
+            .find(|a| a["issuer"] == issuer)
+            .expect("account")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (uni_id, mail_id) = (id_of("ACME"), id_of("Mail"));
+    let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
+    let id = added["containerPreview"]["id"].clone();
+    // An id that is no account: refused before anything is sent.
+    assert_eq!(
+        s.kind("container_register", json!({ "id": id, "offer": ["nope"] })),
+        "NotFound"
+    );
+    assert!(srv.paths().is_empty());
+    let done = s.ok("container_register", json!({ "id": id, "offer": [uni_id] }));
+    assert_eq!(done["sync"]["error"], Value::Null);
+    assert_eq!(done["sync"]["joined"], json!(["TOTP0UNI"]));
+    assert_eq!(done["sync"]["added"], json!([]));
+    let offered = srv.srv.lock().expect("server").offered.clone();
+    assert_eq!(offered[0].len(), 1, "only the ticked account: {offered:?}");
+    assert_eq!(offered[0][0]["tokentype"], "totp");
+    let list = accounts(&s);
+    let uni_view = list
+        .iter()
+        .find(|a| a["id"] == uni_id.as_str())
+        .expect("uni");
+    assert_eq!(uni_view["container"], SERIAL);
+    assert_eq!(uni_view["managedBy"], "ACME University");
+    let mail_view = list
+        .iter()
+        .find(|a| a["id"] == mail_id.as_str())
+        .expect("mail");
+    assert_eq!(mail_view["container"], Value::Null);
+    assert_eq!(
+        list.len(),
+        2,
+        "no account added: the same secret is now managed"
+    );
+    // The next sync reports it by its serial and offers nothing.
+    s.ok("container_sync", json!({ "serial": SERIAL }));
+    let (offered, reported) = {
+        let g = srv.srv.lock().expect("server");
+        (g.offered.clone(), g.reported.clone())
+    };
+    assert!(offered[1].is_empty());
+    assert_eq!(reported[1], vec!["TOTP0UNI".to_owned()]);
+
+    // Without the policy: a tick sends nothing.
+    let srv = server(policies(true, true, false));
+    srv.with(|s| {
+        s.outside = vec![(
+            "TOTP0MAIL".into(),
+            "totp".into(),
+            format!("{mail}&serial=TOTP0MAIL"),
+        )]
+    });
+    let s = shell().unlocked();
+    s.ok("add_uri", json!({ "uri": mail }));
+    let mail_id = accounts(&s)[0]["id"].clone();
+    let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
+    let done = s.ok(
+        "container_register",
+        json!({ "id": added["containerPreview"]["id"], "offer": [mail_id] }),
+    );
+    assert_eq!(done["sync"]["joined"], json!([]));
+    assert!(srv.srv.lock().expect("server").offered[0].is_empty());
+    assert_eq!(accounts(&s)[0]["container"], Value::Null);
 }

@@ -21,7 +21,8 @@ pub async fn container_preview(
     container::preview(&service, uri)
 }
 
-/// Registers the previewed container the user confirmed, then syncs it the first time.
+/// Registers the previewed container the user confirmed, then syncs it the first time;
+/// `offer`: the OTP accounts the user ticked for the server's initial transfer (none if absent).
 #[tauri::command]
 pub async fn container_register<R: Runtime>(
     app: AppHandle<R>,
@@ -29,8 +30,10 @@ pub async fn container_register<R: Runtime>(
     service: State<'_, ContainerService>,
     id: String,
     passphrase: Option<Zeroizing<String>>,
+    offer: Option<Vec<String>>,
 ) -> AppResult<ContainerRegistered> {
-    let (done, backup) = container::register(&state, &service, &id, passphrase).await?;
+    let offer = offer.unwrap_or_default();
+    let (done, backup) = container::register(&state, &service, &id, passphrase, &offer).await?;
     super::report_backup(&app, backup);
     Ok(done)
 }

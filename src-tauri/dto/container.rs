@@ -118,6 +118,9 @@ pub struct ContainerSyncView {
     pub updated: Vec<String>,
     /// Serials of the tokens the server removed, removed here too.
     pub removed: Vec<String>,
+    /// Serials of this device's own tokens the server took into the container (the initial
+    /// transfer); also in `updated`.
+    pub joined: Vec<String>,
     /// Entries not taken.
     pub skipped: Vec<ContainerSkip>,
     /// Why the sync failed; `null` when it succeeded.

@@ -640,3 +640,168 @@ fn privacyidea_3_14_containers() {
         let _ = std::fs::remove_dir_all(vault);
     }
 }
+
+/// The serials of the tokens the server has in container `serial` (admin API).
+fn server_container_tokens(pi: &PiServer, serial: &str) -> Vec<String> {
+    let v = pi.admin_get(&format!("/container/?container_serial={serial}"));
+    let mut s: Vec<String> = v["result"]["value"]["containers"][0]["tokens"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{v}"))
+        .iter()
+        .map(|t| t["serial"].as_str().unwrap().to_owned())
+        .collect();
+    s.sort();
+    s
+}
+
+/// The policy `initially_add_tokens_to_container` (the initial transfer) against the real
+/// server: the vault's own PUSH token (same server, by serial, automatic) and a TOTP the user
+/// offers with `--offer` (by its next two codes) join the container at the first sync and
+/// become managed; the TOTP keeps its secret and validates; the next sync offers nothing;
+/// without the policy nothing extra is sent (the server's TOTP counter does not move).
+#[test]
+fn privacyidea_3_14_containers_initial_transfer() {
+    if std::env::var_os("TWOFOLD_SKIP_PRIVACYIDEA").is_some() {
+        println!(
+            "SKIPPED privacyidea_3_14_containers_initial_transfer: TWOFOLD_SKIP_PRIVACYIDEA is set"
+        );
+        return;
+    }
+    let suite = Instant::now();
+    let pi = PiServer::start().unwrap_or_else(|e| panic!("privacyIDEA fixture: {e}"));
+    let admin = Admin(&pi);
+    admin.configure();
+    let step = |what: &str| println!("{:6.1} s: {what}", suite.elapsed().as_secs_f64());
+
+    step("dave's PUSH token (enrolled here) and TOTP token (imported here), in no container");
+    let v = new_vault("initial");
+    let p = pi.admin_json(
+        "/token/init",
+        json!({"type": "push", "genkey": 1, "user": "dave", "realm": REALM, "pin": PIN}),
+    );
+    let push = p["detail"]["serial"].as_str().unwrap().to_owned();
+    let o = tw(
+        &v,
+        &[
+            "push",
+            "enroll",
+            p["detail"]["pushurl"]["value"].as_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let t = pi.admin_json(
+        "/token/init",
+        json!({"type": "totp", "genkey": 1, "user": "dave", "realm": REALM}),
+    );
+    let totp = t["detail"]["serial"].as_str().unwrap().to_owned();
+    let o = tw(
+        &v,
+        &["add", t["detail"]["googleurl"]["value"].as_str().unwrap()],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let list = ok_json(&v, &["list", "--json"]);
+    let totp_id = list[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list[0]["container"], Value::Null);
+    let count = |serial: &str| pi.token_info(serial)["count"].as_u64().unwrap();
+
+    step("without the policy: --offer sends nothing, nothing joins");
+    let c0 = admin.container("dave");
+    let qr = admin.qr(json!({"container_serial": c0}));
+    let count_before = count(&totp);
+    let o = tw(
+        &v,
+        &["container", "register", &qr, "--offer", &totp_id, "--json"],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("nothing offered"), "{}", stderr(&o));
+    let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(r["policies"]["initially_add_tokens_to_container"], false);
+    assert_eq!(r["sync"]["joined"], json!([]));
+    assert_eq!(r["sync"]["updated"], json!([]));
+    assert!(server_container_tokens(&pi, &c0).is_empty());
+    // No OTP value reached the server: checking them would have moved the TOTP's counter.
+    assert_eq!(count(&totp), count_before);
+    assert!(open(&v).managed_push_account(&push).is_none());
+    assert!(open(&v).managed_account(&totp_id).is_none());
+
+    step("with the policy (realm containers): the first sync takes the PUSH and the offered TOTP");
+    pi.admin_json(
+        "/policy/container-initial",
+        json!({"scope": "container", "action": "initially_add_tokens_to_container",
+               "realm": REALM, "active": true, "priority": 1}),
+    );
+    let c1 = admin.container("dave");
+    let qr = admin.qr(json!({"container_serial": c1}));
+    let before = secrets(&v);
+    let unknown = assert_error(
+        &tw(&v, &["container", "register", &qr, "--offer", "no-such-id"]),
+        1,
+    );
+    assert!(unknown.contains("no-such-id"), "{unknown}");
+    let step_before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        / 30;
+    let t = Instant::now();
+    let r = ok_json(
+        &v,
+        &["container", "register", &qr, "--offer", &totp_id, "--json"],
+    );
+    let took = t.elapsed().as_secs_f64();
+    assert_eq!(r["policies"]["initially_add_tokens_to_container"], true);
+    assert_eq!(r["sync"]["error"], Value::Null);
+    assert_eq!(r["sync"]["added"], json!([]), "nothing re-keyed");
+    let mut both = vec![push.clone(), totp.clone()];
+    both.sort();
+    assert_eq!(serials(&r["sync"]["joined"]), both);
+    assert_eq!(serials(&r["sync"]["updated"]), both);
+    // On the server: both in the container. Here: both managed, same secrets.
+    assert_eq!(server_container_tokens(&pi, &c1), both);
+    let vault = open(&v);
+    assert_eq!(
+        vault.managed_push_account(&push).unwrap().container.serial,
+        c1
+    );
+    let (c, tok) = vault.managed_account(&totp_id).unwrap();
+    assert_eq!(
+        (c.container.serial.as_str(), tok.serial.as_str()),
+        (c1.as_str(), totp.as_str())
+    );
+    assert_eq!(secrets(&v), before);
+    let list = ok_json(&v, &["list", "--json"]);
+    assert_eq!(list[0]["container"], c1.as_str());
+    assert_eq!(list[0]["serial"], totp.as_str());
+    // The server identified the TOTP by checking the two values, which marks them used (its
+    // counter moved): the account validates with a later code (the server's window is 180 s).
+    let used = count(&totp);
+    println!("TOTP counter on the server: {count_before} before the offer, {used} after");
+    // The second value's time step: the current step at the sync, plus one.
+    assert!(
+        (step_before + 1..=step_before + 2).contains(&used),
+        "{used} vs step {step_before}"
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let later = vault.account(&totp_id).unwrap().otp.code_at(now + 60);
+    assert!(admin.validate(&totp, &later), "the TOTP keeps validating");
+    // The PUSH token still answers a challenge.
+    push_round_trip(&pi, &v, &push);
+
+    step("the next sync offers nothing and keeps every secret");
+    let count_now = count(&totp);
+    let r = ok_json(&v, &["container", "sync", &c1, "--json"]);
+    assert_eq!(r[0]["joined"], json!([]));
+    assert_eq!(r[0]["added"], json!([]));
+    assert_eq!(serials(&r[0]["updated"]), both);
+    assert_eq!(count(&totp), count_now, "no OTP values sent again");
+    assert_eq!(secrets(&v), before);
+    println!(
+        "figures: register + first sync with the initial transfer (PUSH + offered TOTP): {took:.3} s; \
+         suite {:.1} s",
+        suite.elapsed().as_secs_f64()
+    );
+    let _ = std::fs::remove_dir_all(v.parent().unwrap());
+}

@@ -138,6 +138,9 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     await scanContainer(page, "Arbets- eller skolkonto");
     await page.getByText("Låta din organisation hantera konton på den här enheten?").waitFor();
     assert.equal(await page.getByLabel("Lösenfras").count(), 0, "no passphrase asked when the QR asks none");
+    // The existing account may be offered, but is not ticked by default.
+    await page.getByRole("group", { name: "Dina befintliga konton" }).waitFor();
+    assert.equal(await page.getByRole("checkbox", { name: "GitHub (octo@example.com)" }).isChecked(), false);
     await audit(page, "container confirm (sv)");
     await page.getByRole("button", { name: "Avbryt" }).click();
     await page.getByText("Enheten registrerades inte.").waitFor();
@@ -162,5 +165,36 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     await page.getByTestId("toast").filter({ hasText: "Synkroniserad: 1 tillagda, 0 borttagna." }).waitFor();
     await audit(page, "organizations (sv)");
     await shot(page, "64-container-organizations-sv");
+  });
+});
+
+test("containers (en): the organization's initial transfer takes only the accounts the user ticks", async () => {
+  const OLD_VPN = "otpauth://totp/ACME:alice-old-vpn?secret=KRSXG5CTMVRXEZLUKN2XAZLSKNSWG4TFOQ&issuer=ACME%20University";
+  const fake = unlockedWith([GITHUB, OLD_VPN], {
+    scans: [{ container: true }],
+    container: container({ initialTransfer: true, knows: ["alice-old-vpn", "octo@example.com"] }),
+  });
+  await withApp(fake, {}, async ({ page }) => {
+    await scanContainer(page, "Work or school account");
+    const offer = page.getByRole("group", { name: "Your existing accounts" });
+    await offer.getByText("Codes of accounts you do not tick never leave this device.", { exact: false }).waitFor();
+    const vpn = offer.getByRole("checkbox", { name: "ACME University (alice-old-vpn)" });
+    const github = offer.getByRole("checkbox", { name: "GitHub (octo@example.com)" });
+    assert.equal(await vpn.isChecked(), false, "none ticked by default");
+    assert.equal(await github.isChecked(), false, "none ticked by default");
+    await vpn.check();
+    await audit(page, "container offer (en)");
+    await shot(page, "65-container-offer-en");
+    await page.getByRole("button", { name: "Register this device" }).click();
+    await page.getByTestId("toast")
+      .filter({ hasText: "Registered with ACME University. Accounts added: 1. Accounts of yours it now manages: 1." }).waitFor();
+    const state = await fakeState(page);
+    assert.equal(state.containerOffers.length, 1);
+    assert.equal(state.containerOffers[0].length, 1, "only the ticked account was offered");
+    // The ticked account is now the organization's; GitHub (known to the server, not ticked) is not.
+    await page.getByTestId("account").filter({ hasText: "alice-old-vpn" }).getByTestId("managed-badge")
+      .filter({ hasText: "Managed by ACME University" }).waitFor();
+    assert.equal(await page.getByTestId("account").filter({ hasText: "GitHub" }).getByTestId("managed-badge").count(), 0);
+    assert.equal(await page.getByTestId("account").count(), 3);
   });
 });

@@ -217,6 +217,12 @@ pub enum ContainerCommand {
         /// Send the device brand and model (Twofold, the OS) to the server.
         #[arg(long)]
         device_info: bool,
+        /// An OTP account (its id, as `list` shows it) to offer if the server's policy
+        /// `initially_add_tokens_to_container` asks for this device's tokens: the first sync
+        /// sends its next two codes, and a token the server finds becomes managed by the
+        /// container. Repeatable; none by default.
+        #[arg(long = "offer", value_name = "ID")]
+        offer: Vec<String>,
         /// Print `{"serial", "server_url", "policies", "sync"}`.
         #[arg(long)]
         json: bool,

@@ -24,8 +24,16 @@ pub fn run(ctx: &Context, command: ContainerCommand) -> Result<(), CliError> {
             uri,
             image,
             device_info,
+            offer,
             json,
-        } => register(ctx, uri.as_deref(), image.as_deref(), device_info, json),
+        } => register(
+            ctx,
+            uri.as_deref(),
+            image.as_deref(),
+            device_info,
+            &offer,
+            json,
+        ),
         ContainerCommand::Sync { serial, json } => sync(ctx, serial.as_deref(), json),
         ContainerCommand::List { json } => list(ctx, json),
         ContainerCommand::Rollover {
@@ -123,6 +131,8 @@ struct ReportJson {
     added: Vec<AddedJson>,
     updated: Vec<String>,
     removed: Vec<String>,
+    /// This device's own tokens the server took into the container (initial transfer).
+    joined: Vec<String>,
     skipped: Vec<SkippedJson>,
     error: Option<String>,
 }
@@ -139,6 +149,7 @@ impl ReportJson {
                     .collect(),
                 updated: r.updated,
                 removed: r.removed,
+                joined: r.joined,
                 skipped: r
                     .skipped
                     .into_iter()
@@ -151,6 +162,7 @@ impl ReportJson {
                 added: Vec::new(),
                 updated: Vec::new(),
                 removed: Vec::new(),
+                joined: Vec::new(),
                 skipped: Vec::new(),
                 error: Some(e),
             },
@@ -174,6 +186,12 @@ impl ReportJson {
             terminal_safe(&self.updated.join(", ")),
             terminal_safe(&self.removed.join(", "))
         );
+        if !self.joined.is_empty() {
+            println!(
+                "{s}: now managed by the container: [{}]",
+                terminal_safe(&self.joined.join(", "))
+            );
+        }
         for k in &self.skipped {
             println!(
                 "{s}: skipped {}: {}",
@@ -195,17 +213,23 @@ fn enrol_push(uri: &str) -> Result<PushAccount, CliError> {
 }
 
 /// One container's sync, all or nothing: the vault changes only once every request
-/// (challenge, sync, the enrolment of each PUSH token) has succeeded.
-fn sync_one(vault: &mut Vault, serial: &str) -> Result<ContainerSyncReport, CliError> {
+/// (challenge, sync, the enrolment of each PUSH token) has succeeded. `offer`: the OTP
+/// accounts the user chose for the initial transfer (sent only when this sync is it).
+fn sync_one(
+    vault: &mut Vault,
+    serial: &str,
+    offer: &[String],
+) -> Result<ContainerSyncReport, CliError> {
     let stored = vault
         .container(serial)
         .ok_or_else(|| CliError::Nothing(format!("no container {serial:?} in the vault")))?;
     let container = stored.container.clone();
-    let report = vault.container_report(serial)?;
+    let sent = vault.container_sync_tokens(serial, offer, now())?;
     let result = (|| {
         let body = send(&container.challenge_request(Operation::Sync))?;
         let challenge = container.read_challenge(Operation::Sync, &body)?;
-        let pending = container.sync(&challenge, &report, &SystemRng::new())?;
+        let pending =
+            container.sync_offering(&challenge, &sent.report, sent.offers, &SystemRng::new())?;
         let body = send(pending.request())?;
         Ok::<_, CliError>(pending.finish(&body)?)
     })();
@@ -238,18 +262,28 @@ fn register(
     uri: Option<&str>,
     image: Option<&std::path::Path>,
     device_info: bool,
+    offer: &[String],
     json: bool,
 ) -> Result<(), CliError> {
     let text = read_qr(uri, image)?;
     let registration = Registration::parse(&text, now())?;
     let (path, mut vault) = ctx.open()?;
+    // A mistyped --offer fails before anything is sent.
+    for id in offer {
+        vault.check_offerable(id)?;
+    }
     let container = finalize(registration, device_info, true)?;
     let serial = container.serial.clone();
     let server_url = container.server_url.clone();
     vault.add_container(container);
     // Registered on the server: keep the key even if the first sync fails.
     save(&path, &vault, false)?;
-    let sync = sync_one(&mut vault, &serial);
+    if !offer.is_empty() && !vault.initial_transfer_open(&serial) {
+        eprintln!(
+            "note: the server does not ask for this device's tokens (initially_add_tokens_to_container is off); nothing offered"
+        );
+    }
+    let sync = sync_one(&mut vault, &serial, offer);
     if sync.is_ok() {
         save(&path, &vault, false)?;
     }
@@ -302,7 +336,7 @@ fn sync(ctx: &Context, serial: Option<&str>, json: bool) -> Result<(), CliError>
     let mut reports = Vec::new();
     let mut failed = 0;
     for s in &serials {
-        let r = sync_one(&mut vault, s).map_err(|e| e.to_string());
+        let r = sync_one(&mut vault, s, &[]).map_err(|e| e.to_string());
         failed += usize::from(r.is_err());
         reports.push(ReportJson::new(s, r));
     }
@@ -408,7 +442,7 @@ fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(
     vault.add_container(renewed);
     // The old key stopped working: the new one is kept whatever the sync does.
     save(&path, &vault, false)?;
-    let report = sync_one(&mut vault, serial);
+    let report = sync_one(&mut vault, serial, &[]);
     if report.is_ok() {
         save(&path, &vault, false)?;
     }

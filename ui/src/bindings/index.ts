@@ -860,6 +860,11 @@ updated: Array<string>,
  */
 removed: Array<string>, 
 /**
+ * Serials of this device's own tokens the server took into the container (the initial
+ * transfer); also in `updated`.
+ */
+joined: Array<string>, 
+/**
  * Entries not taken.
  */
 skipped: Array<ContainerSkip>, 

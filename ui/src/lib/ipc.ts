@@ -87,8 +87,8 @@ export const ipc = {
   /** Reads a pia://container/ QR code for the confirmation screen; sends nothing. */
   containerPreview: (uri: string) => call<ContainerPreview>("container_preview", { uri }),
   /** Registers the previewed container (PasswordRequired when the server asks a passphrase). */
-  containerRegister: (id: string, passphrase: string | null) =>
-    call<ContainerRegistered>("container_register", { id, passphrase }),
+  containerRegister: (id: string, passphrase: string | null, offer: string[] = []) =>
+    call<ContainerRegistered>("container_register", { id, passphrase, offer }),
   containerCancel: (id: string) => call<void>("container_cancel", { id }),
   containersList: () => call<ContainerView[]>("containers_list"),
   containerSync: (serial: string | null) => call<ContainerSyncView[]>("container_sync", { serial }),

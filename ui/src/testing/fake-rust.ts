@@ -76,6 +76,11 @@ export interface FakeConfig {
 export interface FakeContainer {
   serial: string; issuer: string; host?: string; passphrasePrompt?: string | null; passphrase?: string;
   accounts: string[]; later?: string[]; policies?: Partial<ContainerPolicies>;
+  /**
+   * The policy initially_add_tokens_to_container: the first sync takes this device's offered
+   * accounts whose names are in `knows` (the server issued them).
+   */
+  initialTransfer?: boolean; knows?: string[];
 }
 /** A challenge as the fake's server holds it: `correct` is the number shown on the sign-in page. */
 export interface FakeChallenge {
@@ -229,6 +234,8 @@ export function installFake(): void {
     containers: [] as ContainerView[],
     /** Container registrations sent to the server (only container_register sends one). */
     containerRegistrations: [] as string[],
+    /** The account ids each registration's first sync offered by their codes (initial transfer). */
+    containerOffers: [] as string[][],
     /** Rollovers in place sent to the server (container_rollover). */
     containerRollovers: [] as string[],
     /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
@@ -354,7 +361,7 @@ export function installFake(): void {
     c.tokens = state.entries.filter((e) => e.view.container === c.serial)
       .map((e) => ({ serial: e.view.name, tokentype: e.view.kind, account: e.view.id }));
     c.lastSync = nowSecs();
-    return { serial: c.serial, added: r.added.map((v) => v.name), updated: [], removed: removed.map((e) => e.view.name), skipped: [], error: null };
+    return { serial: c.serial, added: r.added.map((v) => v.name), updated: [], removed: removed.map((e) => e.view.name), joined: [], skipped: [], error: null };
   }
 
   const nextScript = (): ScanScript => (state.scans.length > 1 ? state.scans.shift()! : state.scans[0]);
@@ -643,7 +650,19 @@ export function installFake(): void {
         serial: c.serial, issuer: c.issuer, serverUrl: `https://${c.host ?? "pi.example.edu"}/`, tokens: [], policies: p,
         registeredAt: nowSecs(), lastSync: null, lastError: null,
       }];
-      return { container: state.containers[0], sync: containerSync(c.accounts) };
+      const sync = containerSync(c.accounts);
+      // The initial transfer: the ticked accounts are sent only when the server asks for them.
+      const offered = c.initialTransfer ? ((a.offer as string[] | undefined) ?? []) : [];
+      state.containerOffers.push(offered);
+      for (const id of offered) {
+        const e = state.entries.find((x) => x.view.id === id) ?? fail("NotFound", `no account with id ${id}`);
+        if (!(c.knows ?? []).includes(e.view.name)) continue;
+        Object.assign(e.view, { container: c.serial, managedBy: c.issuer, deletable: state.containers[0].policies.deleteTokens });
+        state.containers[0].tokens.push({ serial: e.view.name, tokentype: e.view.kind, account: e.view.id });
+        sync.updated.push(e.view.name);
+        sync.joined.push(e.view.name);
+      }
+      return { container: state.containers[0], sync };
     },
     containers_list: () => (needUnlocked(), state.containers),
     container_sync: () => {

@@ -61,6 +61,35 @@ pub fn endpoint_url(url: &str, path: &str) -> String {
     }
 }
 
+/// The origin of an `http(s)` URL, `scheme://host[:port]` in lower case with the default port
+/// left out; `None` for anything else.
+pub fn origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    // Credentials in a URL name no other server.
+    let host = authority
+        .rsplit('@')
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let host = host.strip_suffix(default_port).unwrap_or(&host);
+    if host.is_empty() {
+        return None;
+    }
+    Some(format!("{scheme}://{host}"))
+}
+
+/// True when two URLs name the same server (same [`origin`]).
+pub fn same_origin(a: &str, b: &str) -> bool {
+    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
+}
+
 fn join_nonempty(base: String, parts: &[&str]) -> String {
     let mut s = base;
     for p in parts.iter().filter(|p| !p.is_empty()) {
@@ -117,17 +146,45 @@ pub fn unregister_message(nonce: &str, time_stamp: &str, serial: &str, scope: &s
 /// The `container_dict_client` the phone sends (and signs):
 /// `{"container_serial":"SMPH...","type":"smartphone","tokens":[{"serial","tokentype"},...]}`.
 pub fn container_dict_client(serial: &str, tokens: &[ReportedToken]) -> String {
+    container_dict_client_offering(serial, tokens, &[])
+}
+
+/// [`container_dict_client`] with OTP tokens offered for the initial transfer by their next
+/// two values: `{"tokentype":"totp","otp":["123456","654321"]}`, HOTP adding
+/// `"counter":"5"` (the counter of the first value, as text as the official app sends it).
+pub fn container_dict_client_offering(
+    serial: &str,
+    tokens: &[ReportedToken],
+    offers: &[OfferedOtp],
+) -> String {
+    #[derive(Serialize)]
+    #[serde(untagged)]
+    enum Entry<'a> {
+        Serial(&'a ReportedToken),
+        Otp {
+            tokentype: &'a str,
+            otp: [&'a str; 2],
+            #[serde(skip_serializing_if = "Option::is_none")]
+            counter: Option<String>,
+        },
+    }
     #[derive(Serialize)]
     struct Dict<'a> {
         container_serial: &'a str,
         #[serde(rename = "type")]
         kind: &'static str,
-        tokens: &'a [ReportedToken],
+        tokens: Vec<Entry<'a>>,
     }
+    let mut entries: Vec<Entry> = tokens.iter().map(Entry::Serial).collect();
+    entries.extend(offers.iter().map(|o| Entry::Otp {
+        tokentype: &o.tokentype,
+        otp: [o.otp[0].as_str(), o.otp[1].as_str()],
+        counter: o.counter.map(|c| c.to_string()),
+    }));
     serde_json::to_string(&Dict {
         container_serial: serial,
         kind: "smartphone",
-        tokens,
+        tokens: entries,
     })
     .unwrap_or_default()
 }
@@ -699,6 +756,74 @@ pub struct ReportedToken {
     pub tokentype: String,
 }
 
+/// An OTP account the phone offers for the initial transfer (policy
+/// `initially_add_tokens_to_container`) without knowing its server serial: by its next two
+/// values, from which the server finds the token (`get_serial_by_otp_list`). Only accounts the
+/// user chose: the values are valid codes. `Debug` never shows them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct OfferedOtp {
+    /// The vault's account id (stays on the device; maps the server's answer back).
+    pub account: String,
+    /// `hotp`, `totp`, or `daypassword` (a TOTP with a period of one day).
+    pub tokentype: String,
+    /// The next two values.
+    pub otp: [Zeroizing<String>; 2],
+    /// HOTP: the counter of the first value.
+    pub counter: Option<u64>,
+}
+
+impl fmt::Debug for OfferedOtp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OfferedOtp")
+            .field("account", &self.account)
+            .field("tokentype", &self.tokentype)
+            .field("counter", &self.counter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The period privacyIDEA's `daypassword` tokens have (one day).
+pub const DAYPASSWORD_PERIOD: u32 = 86_400;
+
+impl OfferedOtp {
+    /// The offer of the OTP account `otp` (id `account`) at Unix time `now`: TOTP the values
+    /// of the current and the next time step, HOTP those at the stored counter and the one
+    /// after (with that counter). `None` for kinds privacyIDEA has no token for (Steam).
+    pub fn new(account: &str, otp: &crate::OtpAccount, now: u64) -> Option<OfferedOtp> {
+        let g = crate::otp::Generator::new(&otp.secret, otp.params);
+        let (tokentype, first, counter) = match otp.params.kind() {
+            crate::Kind::Totp { period } => (
+                if period == DAYPASSWORD_PERIOD {
+                    "daypassword"
+                } else {
+                    "totp"
+                },
+                crate::otp::time_step(now, period),
+                None,
+            ),
+            crate::Kind::Hotp { counter } => ("hotp", counter, Some(counter)),
+            crate::Kind::Steam { .. } => return None,
+        };
+        let value = |c: u64| Zeroizing::new(g.code_at_counter(c).as_str().to_owned());
+        Some(OfferedOtp {
+            account: account.to_owned(),
+            tokentype: tokentype.to_owned(),
+            otp: [value(first), value(first.checked_add(1)?)],
+            counter,
+        })
+    }
+}
+
+/// An offered OTP account the server found and took into the container: listed in `update`
+/// with the offer's values echoed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentifiedToken {
+    /// The vault's account id (from the offer).
+    pub account: String,
+    /// The server's serial for it.
+    pub serial: String,
+}
+
 impl Container {
     fn scope(&self, op: Operation) -> String {
         endpoint_url(&self.server_url, op.path())
@@ -770,6 +895,20 @@ impl Container {
         self.sync_with_key(challenge, tokens, SyncKey::generate(rng)?)
     }
 
+    /// [`Container::sync`] that also offers OTP accounts by their values for the initial
+    /// transfer (the caller decides when: the first sync with `initially_add_tokens_to_container`,
+    /// and only accounts the user chose). The reply maps the ones the server took
+    /// ([`SyncReply::identified`]).
+    pub fn sync_offering(
+        &self,
+        challenge: &OpenChallenge,
+        tokens: &[ReportedToken],
+        offers: Vec<OfferedOtp>,
+        rng: &dyn Rng,
+    ) -> Result<PendingSync, ContainerError> {
+        self.sync_inner(challenge, tokens, offers, SyncKey::generate(rng)?)
+    }
+
     /// [`Container::sync`] with a given X25519 key (the golden vectors).
     pub fn sync_with_key(
         &self,
@@ -777,10 +916,20 @@ impl Container {
         tokens: &[ReportedToken],
         sync_key: SyncKey,
     ) -> Result<PendingSync, ContainerError> {
+        self.sync_inner(challenge, tokens, Vec::new(), sync_key)
+    }
+
+    fn sync_inner(
+        &self,
+        challenge: &OpenChallenge,
+        tokens: &[ReportedToken],
+        offers: Vec<OfferedOtp>,
+        sync_key: SyncKey,
+    ) -> Result<PendingSync, ContainerError> {
         Self::check_op(challenge, Operation::Sync)?;
         let scope = self.scope(Operation::Sync);
         let enc_key = sync_key.public_base64();
-        let dict = container_dict_client(&self.serial, tokens);
+        let dict = container_dict_client_offering(&self.serial, tokens, &offers);
         let message = sync_message(
             &challenge.nonce,
             &challenge.time_stamp,
@@ -802,6 +951,7 @@ impl Container {
         Ok(PendingSync {
             serial: self.serial.clone(),
             sync_key,
+            offers,
             request,
         })
     }
@@ -933,6 +1083,7 @@ impl PendingUnregister {
 pub struct PendingSync {
     serial: String,
     sync_key: SyncKey,
+    offers: Vec<OfferedOtp>,
     request: Request,
 }
 
@@ -978,8 +1129,9 @@ impl AddedToken {
     }
 }
 
-/// A token the server listed in `update`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A token the server listed in `update`. `Debug` never shows the echoed OTP values (an
+/// offered HOTP's values stay valid).
+#[derive(Clone, PartialEq, Eq)]
 pub struct UpdatedToken {
     /// The server's token serial.
     pub serial: String,
@@ -987,6 +1139,19 @@ pub struct UpdatedToken {
     pub tokentype: String,
     /// HOTP: the next counter the server expects.
     pub counter: Option<u64>,
+    /// The OTP values the phone identified it by, echoed (a token offered without a serial).
+    pub otp: Vec<String>,
+}
+
+impl fmt::Debug for UpdatedToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UpdatedToken")
+            .field("serial", &self.serial)
+            .field("tokentype", &self.tokentype)
+            .field("counter", &self.counter)
+            .field("otp_values", &self.otp.len())
+            .finish()
+    }
 }
 
 /// A decrypted, checked sync reply.
@@ -1004,6 +1169,36 @@ pub struct SyncReply {
     pub offline: Vec<String>,
     /// `add` entries that could not be read: (an excerpt, why).
     pub skipped: Vec<(String, String)>,
+    /// Offered OTP accounts the server found by their values and lists in `update`.
+    pub identified: Vec<IdentifiedToken>,
+}
+
+impl SyncReply {
+    /// Maps the `update` entries whose echoed `otp` values are those of one of `offers` to
+    /// that offer's account ([`SyncReply::identified`]); [`PendingSync::finish`] does it with
+    /// the offers it sent.
+    pub fn identify(&mut self, offers: &[OfferedOtp]) {
+        for u in self.update.iter().filter(|u| u.otp.len() == 2) {
+            let Some(o) = offers.iter().find(|o| {
+                o.otp[0].as_str() == u.otp[0]
+                    && o.otp[1].as_str() == u.otp[1]
+                    && o.tokentype == u.tokentype
+            }) else {
+                continue;
+            };
+            if self
+                .identified
+                .iter()
+                .any(|i| i.account == o.account || i.serial == u.serial)
+            {
+                continue;
+            }
+            self.identified.push(IdentifiedToken {
+                account: o.account.clone(),
+                serial: u.serial.clone(),
+            });
+        }
+    }
 }
 
 fn b64_any(text: &str) -> Option<Vec<u8>> {
@@ -1057,7 +1252,9 @@ impl PendingSync {
             .ok_or(ContainerError::Decrypt)?;
         let plain =
             aes_gcm16_open(&shared, &iv, &ciphertext, &tag).ok_or(ContainerError::Decrypt)?;
-        read_sync_plaintext(&self.serial, &plain, policies)
+        let mut reply = read_sync_plaintext(&self.serial, &plain, policies)?;
+        reply.identify(&self.offers);
+        Ok(reply)
     }
 }
 
@@ -1105,6 +1302,7 @@ pub fn read_sync_plaintext(
             .map(str::to_owned)
             .collect(),
         skipped: Vec::new(),
+        identified: Vec::new(),
     };
     for a in adds {
         let Some(uri) = a.as_str() else {
@@ -1135,6 +1333,15 @@ pub fn read_sync_plaintext(
             serial: serial.to_owned(),
             tokentype: u["tokentype"].as_str().unwrap_or("").to_ascii_lowercase(),
             counter: u["counter"].as_u64(),
+            otp: match u.get("otp") {
+                Some(Value::Array(a)) if a.len() <= 2 => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .filter(|v| v.len() <= 16)
+                    .map(str::to_owned)
+                    .collect(),
+                _ => Vec::new(),
+            },
         });
     }
     Ok(reply)

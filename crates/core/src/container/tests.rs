@@ -220,3 +220,123 @@ fn sync_plaintext_is_capped_and_read() {
     assert_eq!(r.update[0].counter, Some(2));
     assert_eq!(r.offline, vec!["OATH9".to_owned()]);
 }
+
+/// RFC 4226's secret: HOTP values 755224 (0), 287082 (1), 359152 (2), 969429 (3).
+const RFC_SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+fn otp(uri: &str) -> crate::OtpAccount {
+    crate::uri::parse(uri).unwrap()
+}
+
+#[test]
+fn offered_otp_values_are_the_next_two_and_never_debugged() {
+    // TOTP: the current and the next time step (RFC 6238 time 59 = step 1).
+    let t = otp(&format!("otpauth://totp/a?secret={RFC_SECRET}"));
+    let o = OfferedOtp::new("id1", &t, 59).unwrap();
+    assert_eq!((o.tokentype.as_str(), o.counter), ("totp", None));
+    assert_eq!([o.otp[0].as_str(), o.otp[1].as_str()], ["287082", "359152"]);
+    assert!(!format!("{o:?}").contains("287082"), "no code in Debug");
+    // HOTP: at the stored counter and the one after, with that counter.
+    let h = otp(&format!("otpauth://hotp/a?secret={RFC_SECRET}&counter=2"));
+    let o = OfferedOtp::new("id2", &h, 59).unwrap();
+    assert_eq!((o.tokentype.as_str(), o.counter), ("hotp", Some(2)));
+    assert_eq!([o.otp[0].as_str(), o.otp[1].as_str()], ["359152", "969429"]);
+    // A day-long TOTP is privacyIDEA's daypassword; Steam has no privacyIDEA type.
+    let d = otp(&format!(
+        "otpauth://totp/a?secret={RFC_SECRET}&period=86400"
+    ));
+    assert_eq!(
+        OfferedOtp::new("d", &d, 59).unwrap().tokentype,
+        "daypassword"
+    );
+    let s = otp(&format!("steam://{RFC_SECRET}"));
+    assert!(matches!(s.params.kind(), crate::Kind::Steam { .. }));
+    assert!(OfferedOtp::new("s", &s, 59).is_none());
+}
+
+#[test]
+fn the_dict_reports_serials_then_offers_by_values() {
+    let h = otp(&format!("otpauth://hotp/a?secret={RFC_SECRET}&counter=2"));
+    let t = otp(&format!("otpauth://totp/a?secret={RFC_SECRET}"));
+    let offers = [
+        OfferedOtp::new("h", &h, 59).unwrap(),
+        OfferedOtp::new("t", &t, 59).unwrap(),
+    ];
+    let tokens = [ReportedToken {
+        serial: "PIPU1".into(),
+        tokentype: "push".into(),
+    }];
+    assert_eq!(
+        container_dict_client_offering("SMPH1", &tokens, &offers),
+        concat!(
+            r#"{"container_serial":"SMPH1","type":"smartphone","tokens":["#,
+            r#"{"serial":"PIPU1","tokentype":"push"},"#,
+            r#"{"tokentype":"hotp","otp":["359152","969429"],"counter":"2"},"#,
+            r#"{"tokentype":"totp","otp":["287082","359152"]}]}"#
+        )
+    );
+    // Without offers: the dict as before (the golden vectors).
+    assert_eq!(
+        container_dict_client_offering("SMPH1", &tokens, &[]),
+        container_dict_client("SMPH1", &tokens)
+    );
+}
+
+#[test]
+fn echoed_values_map_the_servers_serial_to_the_offered_account() {
+    let h = otp(&format!("otpauth://hotp/a?secret={RFC_SECRET}&counter=2"));
+    let t = otp(&format!("otpauth://totp/a?secret={RFC_SECRET}"));
+    let offers = [
+        OfferedOtp::new("h", &h, 59).unwrap(),
+        OfferedOtp::new("t", &t, 59).unwrap(),
+    ];
+    let body = serde_json::json!({"container": {"serial": "SMPH1"}, "tokens": {"add": [],
+        "update": [
+            {"serial": "OATH9", "tokentype": "hotp", "counter": 2, "otp": ["359152", "969429"]},
+            // The same values under another type, and values nobody offered: not mapped.
+            {"serial": "TOTP8", "tokentype": "totp", "otp": ["359152", "969429"]},
+            {"serial": "TOTP7", "tokentype": "totp", "otp": ["000000", "111111"]},
+            {"serial": "PIPU1", "tokentype": "push"}]}});
+    let mut reply =
+        read_sync_plaintext("SMPH1", body.to_string().as_bytes(), Policies::default()).unwrap();
+    assert_eq!(reply.update[0].otp, vec!["359152", "969429"]);
+    assert!(!format!("{reply:?}").contains("359152"), "no code in Debug");
+    assert!(reply.identified.is_empty(), "only with the offers sent");
+    reply.identify(&offers);
+    assert_eq!(
+        reply.identified,
+        vec![IdentifiedToken {
+            account: "h".into(),
+            serial: "OATH9".into()
+        }]
+    );
+}
+
+#[test]
+fn origins_compare_scheme_host_and_port() {
+    assert!(same_origin(
+        "https://PI.example.com/ttype/push",
+        "https://pi.example.com:443/"
+    ));
+    assert!(same_origin(
+        "http://127.0.0.1:5066/ttype/push",
+        "http://127.0.0.1:5066/"
+    ));
+    assert!(!same_origin(
+        "http://127.0.0.1:5066/",
+        "http://127.0.0.1:5067/"
+    ));
+    assert!(!same_origin(
+        "http://pi.example.com/",
+        "https://pi.example.com/"
+    ));
+    assert!(!same_origin(
+        "https://pi.example.com@evil.example/",
+        "https://pi.example.com/"
+    ));
+    assert!(!same_origin("ftp://pi/", "ftp://pi/"));
+    assert_eq!(
+        origin("https://u:p@Host.example:8443/x?y"),
+        Some("https://host.example:8443".into())
+    );
+}

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::model::Account;
 use super::{Vault, VaultError};
-use crate::container::{Container, ReportedToken, SyncReply};
+use crate::container::{Container, OfferedOtp, ReportedToken, SyncReply, same_origin};
 use crate::push::PushAccount;
 use crate::rng::{Rng, uuid};
 
@@ -30,6 +30,21 @@ pub struct StoredContainer {
     pub container: Container,
     /// Its tokens in this vault.
     pub tokens: Vec<ContainerToken>,
+    /// The container has synced successfully once: the initial transfer (policy
+    /// `initially_add_tokens_to_container`) is over, nothing is offered again. Kept by a
+    /// rollover in place.
+    pub initial_transfer_done: bool,
+}
+
+/// What a container's sync sends: the tokens it reports by serial and the OTP accounts it
+/// offers by their values ([`Vault::container_sync_tokens`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ContainerSyncTokens {
+    /// Every token the vault holds for the container, then (initial transfer) this vault's
+    /// push accounts of the same server that no container manages.
+    pub report: Vec<ReportedToken>,
+    /// The OTP accounts the user chose to offer (initial transfer only).
+    pub offers: Vec<OfferedOtp>,
 }
 
 /// What one container sync did (the CLI's REPORT).
@@ -43,6 +58,9 @@ pub struct ContainerSyncReport {
     pub updated: Vec<String>,
     /// Tokens the server removed from the container, removed here too.
     pub removed: Vec<String>,
+    /// This vault's own tokens the server took into the container (initial transfer), now
+    /// managed by it; also listed in `updated`.
+    pub joined: Vec<String>,
     /// Entries that could not be taken: (entry, reason).
     pub skipped: Vec<(String, String)>,
 }
@@ -74,8 +92,104 @@ impl Vault {
             None => self.db.containers.push(StoredContainer {
                 container,
                 tokens: Vec::new(),
+                initial_transfer_done: false,
             }),
         }
+    }
+
+    /// True when the next sync of `serial` is its initial transfer: its first sync, with the
+    /// server's policy `initially_add_tokens_to_container` on.
+    pub fn initial_transfer_open(&self, serial: &str) -> bool {
+        self.container(serial).is_some_and(|c| {
+            !c.initial_transfer_done && c.container.policies.initially_add_tokens_to_container
+        })
+    }
+
+    fn managed_anywhere(&self, serial: Option<&str>, account: Option<&str>) -> bool {
+        self.db.containers.iter().any(|c| {
+            c.tokens.iter().any(|t| match (account, &t.account) {
+                (Some(id), Some(a)) => a == id,
+                (None, None) => serial == Some(t.serial.as_str()),
+                _ => false,
+            })
+        })
+    }
+
+    /// The push accounts the initial transfer of container `c` reports by serial: enrolled
+    /// from the container's own server (same origin) and managed by no container. Automatic:
+    /// it tells that server only serials it issued.
+    fn transferable_push(&self, c: &StoredContainer) -> Vec<&PushAccount> {
+        self.db
+            .push_accounts
+            .iter()
+            .filter(|p| same_origin(&p.url, &c.container.server_url))
+            .filter(|p| !self.managed_anywhere(Some(&p.serial), None))
+            .collect()
+    }
+
+    /// Checks that the OTP account `id` can be offered to a container: it exists, no
+    /// container manages it, and privacyIDEA has a token type for it (not Steam).
+    pub fn check_offerable(&self, id: &str) -> Result<(), VaultError> {
+        let a = self
+            .account(id)
+            .ok_or_else(|| VaultError::NotFound(id.to_owned()))?;
+        if self.managed_anywhere(None, Some(id)) {
+            return Err(VaultError::NotOfferable {
+                id: id.to_owned(),
+                reason: "a token container manages it already",
+            });
+        }
+        if matches!(a.otp.params.kind(), crate::Kind::Steam { .. }) {
+            return Err(VaultError::NotOfferable {
+                id: id.to_owned(),
+                reason: "privacyIDEA has no Steam tokens",
+            });
+        }
+        Ok(())
+    }
+
+    /// What a sync of `serial` sends at Unix time `now`: every token the vault holds for it
+    /// and, when this sync is the initial transfer ([`Vault::initial_transfer_open`]), this
+    /// vault's push accounts of the same server that no container manages (by serial), and
+    /// the OTP accounts `chosen` by the user (by their next two values). Outside the initial
+    /// transfer `chosen` is ignored and nothing else is sent.
+    pub fn container_sync_tokens(
+        &self,
+        serial: &str,
+        chosen: &[String],
+        now: u64,
+    ) -> Result<ContainerSyncTokens, VaultError> {
+        let mut out = ContainerSyncTokens {
+            report: self.container_report(serial)?,
+            offers: Vec::new(),
+        };
+        if !self.initial_transfer_open(serial) {
+            return Ok(out);
+        }
+        let c = self
+            .container(serial)
+            .ok_or_else(|| VaultError::NotFound(serial.to_owned()))?;
+        for p in self.transferable_push(c) {
+            if !out.report.iter().any(|r| r.serial == p.serial) {
+                out.report.push(ReportedToken {
+                    serial: p.serial.clone(),
+                    tokentype: "push".into(),
+                });
+            }
+        }
+        for id in chosen {
+            if out.offers.iter().any(|o| &o.account == id) {
+                continue;
+            }
+            self.check_offerable(id)?;
+            let a = self
+                .account(id)
+                .ok_or_else(|| VaultError::NotFound(id.clone()))?;
+            if let Some(o) = OfferedOtp::new(id, &a.otp, now) {
+                out.offers.push(o);
+            }
+        }
+        Ok(out)
     }
 
     /// What a sync of `serial` reports: every token the vault holds for it.
@@ -185,8 +299,43 @@ impl Vault {
                 Err(e) => report.skipped.push((a.serial.clone(), e.to_string())),
             }
         }
+        // Tokens of this vault the server took into the container (initial transfer): the
+        // push accounts that sync reported and the OTP accounts it offered and the server found.
+        let mut joins: Vec<ContainerToken> = Vec::new();
+        if self.initial_transfer_open(&reply.serial) {
+            let push_ok: Vec<String> = self
+                .transferable_push(&self.db.containers[ci])
+                .iter()
+                .map(|p| p.serial.clone())
+                .collect();
+            for u in &reply.update {
+                let held = self.db.containers[ci].tokens.iter();
+                if held.clone().any(|t| t.serial == u.serial)
+                    || reply.add.iter().any(|a| a.serial == u.serial)
+                    || joins.iter().any(|j| j.serial == u.serial)
+                {
+                    continue;
+                }
+                if let Some(i) = reply.identified.iter().find(|i| i.serial == u.serial) {
+                    if self.check_offerable(&i.account).is_ok() {
+                        joins.push(ContainerToken {
+                            serial: u.serial.clone(),
+                            tokentype: u.tokentype.clone(),
+                            account: Some(i.account.clone()),
+                        });
+                    }
+                } else if u.tokentype == "push" && push_ok.contains(&u.serial) {
+                    joins.push(ContainerToken {
+                        serial: u.serial.clone(),
+                        tokentype: u.tokentype.clone(),
+                        account: None,
+                    });
+                }
+            }
+        }
         // 2. Apply.
-        let held = self.db.containers[ci].tokens.clone();
+        let mut held = self.db.containers[ci].tokens.clone();
+        held.extend(joins.iter().cloned());
         let keep = |s: &str| {
             reply.add.iter().any(|a| a.serial == s) || reply.update.iter().any(|u| u.serial == s)
         };
@@ -220,6 +369,9 @@ impl Vault {
             }
             tokens.push(t.clone());
             report.updated.push(u.serial.clone());
+            if joins.iter().any(|j| j.serial == u.serial) {
+                report.joined.push(u.serial.clone());
+            }
         }
         let mut order = self
             .db
@@ -275,6 +427,7 @@ impl Vault {
         c.tokens = tokens;
         c.container.policies = reply.policies;
         c.container.last_sync = Some(now);
+        c.initial_transfer_done = true;
         Ok(report)
     }
 
@@ -556,5 +709,211 @@ mod tests {
             .unwrap();
         assert_eq!(r.added, vec![("TOTP1".to_owned(), "totp".to_owned())]);
         assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
+    }
+
+    // -- The initial transfer (policy initially_add_tokens_to_container).
+
+    const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+
+    fn transfer_vault(policy: bool) -> (Vault, String, String, String) {
+        let rng = SystemRng::new();
+        let mut v = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
+        v.add_container(Container {
+            serial: "SMPH1".into(),
+            issuer: "privacyIDEA".into(),
+            server_url: "https://pi.example.com/".into(),
+            verify_tls: true,
+            key: ContainerKey::generate(&rng).unwrap(),
+            policies: Policies {
+                initially_add_tokens_to_container: policy,
+                ..Policies::default()
+            },
+            registered_at: 1,
+            last_sync: None,
+        });
+        // A push account of this server, one of another server.
+        v.add_push_account(crate::vault::tests::push::push_account());
+        let mut other = crate::vault::tests::push::push_account();
+        other.serial = "PIPU0THER".into();
+        other.url = "https://other.example/ttype/push".into();
+        v.add_push_account(other);
+        let add = |v: &mut Vault, uri: &str| match v
+            .add(crate::uri::parse(uri).unwrap(), 1, &rng)
+            .unwrap()
+        {
+            crate::vault::AddOutcome::Added(id) => id,
+            crate::vault::AddOutcome::Duplicate(id) => id,
+        };
+        let hotp = add(
+            &mut v,
+            &format!("otpauth://hotp/pi:alice-hotp?secret={SECRET}&counter=2"),
+        );
+        let totp = add(&mut v, &format!("otpauth://totp/pi:alice?secret={SECRET}"));
+        let mail = add(
+            &mut v,
+            "otpauth://totp/Mail:alice?secret=JBSWY3DPEHPK3PXP&issuer=Mail",
+        );
+        (v, hotp, totp, mail)
+    }
+
+    #[test]
+    fn the_first_sync_offers_own_push_tokens_and_only_the_chosen_otp_accounts() {
+        let rng = SystemRng::new();
+        let (mut v, hotp, totp, mail) = transfer_vault(true);
+        assert!(v.initial_transfer_open("SMPH1"));
+        let sent = v
+            .container_sync_tokens("SMPH1", &[hotp.clone(), totp.clone()], 59)
+            .unwrap();
+        // The push account of this server by serial; the other server's never.
+        assert_eq!(
+            sent.report,
+            vec![ReportedToken {
+                serial: "PIPU0001A2B3".into(),
+                tokentype: "push".into()
+            }]
+        );
+        // The chosen OTP accounts by their next two values; the mail account is not chosen.
+        let offered: Vec<&str> = sent.offers.iter().map(|o| o.account.as_str()).collect();
+        assert_eq!(offered, vec![hotp.as_str(), totp.as_str()]);
+        assert!(!sent.offers.iter().any(|o| o.account == mail));
+        assert_eq!(sent.offers[0].otp[0].as_str(), "359152");
+        assert_eq!(sent.offers[0].counter, Some(2));
+        // The server takes the push token and the HOTP (echoing its values); it did not
+        // find the TOTP. It also names the other server's push token, never reported: ignored.
+        let upd = serde_json::json!([
+            {"serial": "PIPU0001A2B3", "tokentype": "push"},
+            {"serial": "OATH7", "tokentype": "hotp", "counter": 3, "otp": ["359152", "969429"]},
+            {"serial": "PIPU0THER", "tokentype": "push"}]);
+        let mut r = reply(&[], upd, Policies::default());
+        r.identify(&sent.offers);
+        let report = v.apply_container_sync(&r, vec![], 10, &rng).unwrap();
+        assert_eq!(report.joined, vec!["PIPU0001A2B3", "OATH7"]);
+        assert_eq!(report.updated, vec!["PIPU0001A2B3", "OATH7"]);
+        assert!(report.removed.is_empty() && report.added.is_empty());
+        // Now managed: the HOTP with the server's serial and counter, the push account too.
+        let (c, t) = v.managed_account(&hotp).unwrap();
+        assert_eq!(
+            (c.container.serial.as_str(), t.serial.as_str()),
+            ("SMPH1", "OATH7")
+        );
+        assert_eq!(
+            v.account(&hotp).unwrap().otp.params.kind(),
+            crate::Kind::Hotp { counter: 3 }
+        );
+        assert!(v.managed_push_account("PIPU0001A2B3").is_some());
+        assert!(v.managed_push_account("PIPU0THER").is_none());
+        assert!(v.managed_account(&totp).is_none());
+        assert_eq!(v.accounts().len(), 3, "nothing added or lost");
+        // Once only: the next sync reports the joined tokens by serial and offers nothing.
+        assert!(!v.initial_transfer_open("SMPH1"));
+        let again = v
+            .container_sync_tokens("SMPH1", std::slice::from_ref(&totp), 99)
+            .unwrap();
+        assert!(again.offers.is_empty());
+        let serials: Vec<&str> = again.report.iter().map(|r| r.serial.as_str()).collect();
+        assert_eq!(serials, vec!["PIPU0001A2B3", "OATH7"]);
+        // Kept in the vault file.
+        let w = Vault::open(&v.to_bytes(&rng).unwrap(), b"pw").unwrap();
+        assert!(w.container("SMPH1").unwrap().initial_transfer_done);
+        assert!(!w.initial_transfer_open("SMPH1"));
+    }
+
+    #[test]
+    fn without_the_policy_nothing_extra_is_sent_or_taken() {
+        let rng = SystemRng::new();
+        let (mut v, hotp, totp, _) = transfer_vault(false);
+        assert!(!v.initial_transfer_open("SMPH1"));
+        let sent = v.container_sync_tokens("SMPH1", &[hotp, totp], 59).unwrap();
+        assert_eq!(sent, ContainerSyncTokens::default());
+        // A reply naming the vault's push token anyway does not link it.
+        let upd = serde_json::json!([{"serial": "PIPU0001A2B3", "tokentype": "push"}]);
+        let r = v
+            .apply_container_sync(&reply(&[], upd, Policies::default()), vec![], 10, &rng)
+            .unwrap();
+        assert!(r.joined.is_empty() && r.updated.is_empty());
+        assert!(v.managed_push_account("PIPU0001A2B3").is_none());
+    }
+
+    #[test]
+    fn offers_are_checked_and_a_rollover_in_place_keeps_the_transfer_closed() {
+        let rng = SystemRng::new();
+        let (mut v, hotp, _, _) = transfer_vault(true);
+        assert_eq!(
+            v.container_sync_tokens("SMPH1", &["nope".into()], 59)
+                .unwrap_err(),
+            VaultError::NotFound("nope".into())
+        );
+        let steam = match v
+            .add(
+                crate::uri::parse(&format!("steam://{SECRET}")).unwrap(),
+                1,
+                &rng,
+            )
+            .unwrap()
+        {
+            crate::vault::AddOutcome::Added(id) => id,
+            crate::vault::AddOutcome::Duplicate(id) => id,
+        };
+        assert!(matches!(
+            v.check_offerable(&steam),
+            Err(VaultError::NotOfferable { .. })
+        ));
+        // A token another container manages is neither offered nor reported.
+        v.add_container(Container {
+            serial: "SMPH2".into(),
+            ..v.container("SMPH1").unwrap().container.clone()
+        });
+        v.apply_container_sync(
+            &{
+                let mut r = read_sync_plaintext(
+                    "SMPH2",
+                    serde_json::json!({"tokens": {"add": [TOTP]}})
+                        .to_string()
+                        .as_bytes(),
+                    Policies::default(),
+                )
+                .unwrap();
+                r.serial = "SMPH2".into();
+                r
+            },
+            vec![],
+            5,
+            &rng,
+        )
+        .unwrap();
+        let managed = v.container("SMPH2").unwrap().tokens[0]
+            .account
+            .clone()
+            .unwrap();
+        assert!(matches!(
+            v.container_sync_tokens("SMPH1", &[managed], 59),
+            Err(VaultError::NotOfferable { .. })
+        ));
+        // After the first sync (even one that took nothing) a re-registration of the same
+        // serial (a rollover in place) keeps the transfer closed.
+        v.apply_container_sync(
+            &reply(&[], serde_json::json!([]), Policies::default()),
+            vec![],
+            10,
+            &rng,
+        )
+        .unwrap();
+        let renewed = Container {
+            key: ContainerKey::generate(&rng).unwrap(),
+            last_sync: None,
+            policies: Policies {
+                initially_add_tokens_to_container: true,
+                ..Policies::default()
+            },
+            ..v.container("SMPH1").unwrap().container.clone()
+        };
+        v.add_container(renewed);
+        assert!(!v.initial_transfer_open("SMPH1"));
+        assert!(
+            v.container_sync_tokens("SMPH1", &[hotp], 59)
+                .unwrap()
+                .offers
+                .is_empty()
+        );
     }
 }

@@ -147,6 +147,14 @@ pub enum VaultError {
         "this account is managed by the token container {0}, whose server does not allow deleting it here"
     )]
     ManagedDeletion(String),
+    /// The account cannot be offered to a token container's initial transfer.
+    #[error("account {id:?} cannot be offered to the token container: {reason}")]
+    NotOfferable {
+        /// The account's id.
+        id: String,
+        /// Why not.
+        reason: &'static str,
+    },
     /// No device slot has that id.
     #[error("no device slot with that id")]
     NoDeviceSlot,

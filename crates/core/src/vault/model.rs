@@ -383,6 +383,10 @@ struct ContainerDto {
     last_sync: Option<u64>,
     #[serde(default)]
     tokens: Vec<ContainerToken>,
+    /// Absent in vaults written before it: a container that had synced was past its initial
+    /// transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    initial_transfer_done: Option<bool>,
 }
 
 impl ContainerDto {
@@ -399,6 +403,7 @@ impl ContainerDto {
             registered_at: c.registered_at,
             last_sync: c.last_sync,
             tokens: s.tokens.clone(),
+            initial_transfer_done: Some(s.initial_transfer_done),
         }
     }
 
@@ -421,6 +426,9 @@ impl ContainerDto {
                 last_sync: self.last_sync,
             },
             tokens: self.tokens,
+            initial_transfer_done: self
+                .initial_transfer_done
+                .unwrap_or(self.last_sync.is_some()),
         })
     }
 }
