@@ -139,6 +139,7 @@ test("containers (sv): cancel sends nothing; unregistering forbidden by the orga
     await page.getByText("Låta din organisation hantera konton på den här enheten?").waitFor();
     assert.equal(await page.getByLabel("Lösenfras").count(), 0, "no passphrase asked when the QR asks none");
     // The existing account may be offered, but is not ticked by default.
+    await page.getByText("Erbjud konton du redan har (valfritt, ikryssade: 0)").click();
     await page.getByRole("group", { name: "Dina befintliga konton" }).waitFor();
     assert.equal(await page.getByRole("checkbox", { name: "GitHub (octo@example.com)" }).isChecked(), false);
     await audit(page, "container confirm (sv)");
@@ -176,6 +177,9 @@ test("containers (en): the organization's initial transfer takes only the accoun
   });
   await withApp(fake, {}, async ({ page }) => {
     await scanContainer(page, "Work or school account");
+    // Folded until asked for: most registrations offer nothing.
+    assert.equal(await page.getByRole("group", { name: "Your existing accounts" }).isVisible(), false);
+    await page.getByText("Offer accounts you already have (optional, ticked: 0)").click();
     const offer = page.getByRole("group", { name: "Your existing accounts" });
     await offer.getByText("Codes of accounts you do not tick never leave this device.", { exact: false }).waitFor();
     const vpn = offer.getByRole("checkbox", { name: "ACME University (alice-old-vpn)" });
@@ -183,6 +187,7 @@ test("containers (en): the organization's initial transfer takes only the accoun
     assert.equal(await vpn.isChecked(), false, "none ticked by default");
     assert.equal(await github.isChecked(), false, "none ticked by default");
     await vpn.check();
+    await page.getByText("Offer accounts you already have (optional, ticked: 1)").waitFor();
     await audit(page, "container offer (en)");
     await shot(page, "65-container-offer-en");
     await page.getByRole("button", { name: "Register this device" }).click();

@@ -356,6 +356,7 @@ export const en = {
   "add.containerCancelled": "This device was not registered.",
   "add.containerDone": "Registered with {issuer}. Accounts added: {count}.",
   "add.containerJoined": "Accounts of yours it now manages: {count}.",
+  "add.containerOfferOpen": "Offer accounts you already have (optional, ticked: {count})",
   "add.containerOfferTitle": "Your existing accounts",
   "add.containerOfferHint": "If your organization asks for the accounts it already issued to you, Twofold offers the ones you tick by their next two codes, and those it recognizes become managed by it. Codes of accounts you do not tick never leave this device.",
   "add.containerSyncFailed": "Registered with {issuer}, but the first sync failed ({message}). It will be tried again.",

@@ -357,6 +357,7 @@ export const sv: Record<MessageKey, string> = {
   "add.containerCancelled": "Enheten registrerades inte.",
   "add.containerDone": "Registrerad hos {issuer}. Tillagda konton: {count}.",
   "add.containerJoined": "Dina konton som den nu hanterar: {count}.",
+  "add.containerOfferOpen": "Erbjud konton du redan har (valfritt, ikryssade: {count})",
   "add.containerOfferTitle": "Dina befintliga konton",
   "add.containerOfferHint": "Om din organisation frågar efter kontona den redan har gett dig erbjuder Twofold dem du kryssar i med deras nästa två koder, och de den känner igen hanteras sedan av den. Koder för konton du inte kryssar i lämnar aldrig den här enheten.",
   "add.containerSyncFailed": "Registrerad hos {issuer}, men den första synkroniseringen misslyckades ({message}). Den görs om.",
