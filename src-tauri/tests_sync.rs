@@ -432,8 +432,6 @@ fn a_sync_set_gone_since_it_was_chosen_is_not_made_again_without_asking_twice() 
     assert_eq!(choose(&b, folder.path())["creating"], true);
 }
 
-/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
-/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
 /// An Android folder (the storage-access-framework picker's tree URI), reached through the
 /// document API (here [`twofold_sync::DirDocuments`], the same rules on a plain directory),
 /// syncs like a path: A chooses it as a tree, B the same directory as a path; they converge,
@@ -481,6 +479,8 @@ fn an_android_folder_through_the_document_api_syncs_like_a_path() {
     assert!(names.iter().all(|n| !n.contains(".tmp.")), "{names:?}");
 }
 
+/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
+/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
 #[test]
 fn measure_sync_of_1000_accounts_between_two_apps() {
     let folder = tempfile::tempdir().expect("folder");

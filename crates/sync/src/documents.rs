@@ -152,9 +152,11 @@ impl<D: Documents> Store for DocumentFolder<D> {
 
     /// The new bytes go into a new temporary document; then the old document of that name (if
     /// any) is removed and the temporary one renamed to it. A document API has no replacing
-    /// rename, so for a moment the name is missing, never half-written: the temporary document
-    /// is a complete replica that every reader merges (it ends in `.twofold-sync`), and one
-    /// left by an interrupted sync is removed by the next.
+    /// rename, so for a moment the name is missing, never half-written. Readers skip temporary
+    /// names (on a plain folder they may be half-written), so until the rename other devices
+    /// see no replica of this one: nothing is lost, since this device's vault holds all of it
+    /// and its next sync writes the replica again. One left by an interrupted sync is removed
+    /// by the next.
     fn put(
         &mut self,
         file: &TargetFile,
