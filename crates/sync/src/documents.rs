@@ -14,7 +14,6 @@
 use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
-use data_encoding::HEXLOWER;
 use twofold_core::rng::Rng;
 use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
@@ -163,9 +162,7 @@ impl<D: Documents> Store for DocumentFolder<D> {
         device: DeviceId,
         rng: &dyn Rng,
     ) -> Result<(), TargetError> {
-        let mut tag = [0u8; 8];
-        rng.fill(&mut tag).map_err(|_| TargetError::Rng)?;
-        let tmp_name = format!(".{device}.{}.tmp{SUFFIX}", HEXLOWER.encode(&tag));
+        let tmp_name = crate::folder::temporary_name(device, rng)?;
         let where_ = format!("{} in {}", file.name, self.docs.place());
         let place = || where_.clone();
         let tmp = self

@@ -13,6 +13,14 @@ use twofold_core::sync::{DeviceId, TargetFile, Warning};
 
 use crate::{Listing, Store, TargetError};
 
+/// A fresh name for a replica being written by `device`: `.<device>.<random>.tmp.twofold-sync`
+/// (readers skip it; the contract wants every file Twofold writes to end in the suffix).
+pub(crate) fn temporary_name(device: DeviceId, rng: &dyn Rng) -> Result<String, TargetError> {
+    let mut tag = [0u8; 8];
+    rng.fill(&mut tag).map_err(|_| TargetError::Rng)?;
+    Ok(format!(".{device}.{}.tmp{SUFFIX}", HEXLOWER.encode(&tag)))
+}
+
 /// A folder sync target.
 #[derive(Debug, Clone)]
 pub struct Folder {
@@ -71,11 +79,7 @@ impl Store for Folder {
         device: DeviceId,
         rng: &dyn Rng,
     ) -> Result<(), TargetError> {
-        let mut tag = [0u8; 8];
-        rng.fill(&mut tag).map_err(|_| TargetError::Rng)?;
-        let tmp = self
-            .dir
-            .join(format!(".{device}.{}.tmp{SUFFIX}", HEXLOWER.encode(&tag)));
+        let tmp = self.dir.join(temporary_name(device, rng)?);
         let dest = self.dir.join(&file.name);
         let result = (|| {
             let mut f = std::fs::OpenOptions::new()
