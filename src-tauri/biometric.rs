@@ -9,8 +9,6 @@
 //!   slot;
 //! - a password change drops device slots (a new master key): the app enrols a new key.
 
-use std::time::Instant;
-
 use twofold_core::rng::{Rng, SystemRng};
 use twofold_core::vault::{OpenError, Vault, file};
 use zeroize::Zeroizing;
@@ -142,12 +140,8 @@ pub fn unlock(state: &AppState, keys: &DeviceKeys) -> AppResult<()> {
         Err(OpenError::DeviceKeyRejected) => return Err(gone()),
         Err(e) => return Err(e.into()),
     };
-    let mut inner = state.get()?;
-    inner.loaded = Some(file::Fingerprint::of(&bytes));
-    inner.vault = Some(vault);
-    inner.last_activity = Instant::now();
     // Biometrics are the user's presence, as the password is.
-    inner.password_at = Some(Instant::now());
-    state.request_poll();
+    let mut inner = state.get()?;
+    state.install_opened(&mut inner, vault, &bytes);
     Ok(())
 }

@@ -459,6 +459,18 @@ impl AppState {
         self.foreground.store(foreground, Ordering::Relaxed);
     }
 
+    /// Puts the vault just opened (or created) from `bytes` into `inner`, with the user's
+    /// presence (password or biometrics) as of now, and asks for a poll: the one way create,
+    /// unlock and biometric unlock open the app.
+    pub fn install_opened(&self, inner: &mut Inner, vault: Vault, bytes: &[u8]) {
+        let now = Instant::now();
+        inner.loaded = Some(file::Fingerprint::of(bytes));
+        inner.vault = Some(vault);
+        inner.last_activity = now;
+        inner.password_at = Some(now);
+        self.request_poll();
+    }
+
     /// Asks the push poller to poll now rather than at its next tick (unlock, resume).
     pub fn request_poll(&self) {
         self.poll_soon.store(true, Ordering::Relaxed);

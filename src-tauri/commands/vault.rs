@@ -67,11 +67,7 @@ pub async fn vault_create<R: Runtime>(
     let mut inner = state.get()?;
     let bytes = vault.to_bytes(&SystemRng::new())?;
     file::write_atomic(&path, &bytes, true)?;
-    inner.loaded = Some(file::Fingerprint::of(&bytes));
-    inner.vault = Some(vault);
-    inner.last_activity = Instant::now();
-    inner.password_at = Some(Instant::now());
-    state.request_poll();
+    state.install_opened(&mut inner, vault, &bytes);
     drop(inner);
     crate::push::locked::refresh_app(&app);
     Ok(())
@@ -91,11 +87,7 @@ pub async fn vault_unlock<R: Runtime>(
     let bytes = file::read(&state.vault_path())?;
     let vault = Vault::open(&bytes, password.as_bytes())?;
     let mut inner = state.get()?;
-    inner.loaded = Some(file::Fingerprint::of(&bytes));
-    inner.vault = Some(vault);
-    inner.last_activity = Instant::now();
-    inner.password_at = Some(Instant::now());
-    state.request_poll();
+    state.install_opened(&mut inner, vault, &bytes);
     // Neither step may undo the unlock: a slot left behind is removed at the next unlock, and
     // requests received while locked are still listed by the server at the next poll.
     let slot_backup = crate::biometric::reconcile(&state, &mut inner, &keys)
