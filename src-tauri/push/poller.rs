@@ -157,12 +157,7 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
             fresh_serials.insert(serial);
         }
     }
-    report.new = report
-        .views
-        .iter()
-        .filter(|v| fresh_serials.contains(&v.serial))
-        .cloned()
-        .collect();
+    report.new = views_of(&report.views, &fresh_serials);
     Ok(report)
 }
 
@@ -223,12 +218,7 @@ pub fn poll_locked(state: &AppState, service: &PushService) -> AppResult<PollRep
             fresh_serials.insert(c.serial().to_owned());
         }
     }
-    report.new = report
-        .views
-        .iter()
-        .filter(|v| fresh_serials.contains(&v.serial))
-        .cloned()
-        .collect();
+    report.new = views_of(&report.views, &fresh_serials);
     Ok(report)
 }
 
@@ -277,4 +267,13 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>, every: Duration) {
             }
         }
     });
+}
+
+/// The views of the accounts in `serials`: what a round tells as new.
+fn views_of(views: &[PushChallengeView], serials: &HashSet<String>) -> Vec<PushChallengeView> {
+    views
+        .iter()
+        .filter(|v| serials.contains(&v.serial))
+        .cloned()
+        .collect()
 }
