@@ -479,11 +479,8 @@ fn an_android_folder_through_the_document_api_syncs_like_a_path() {
     assert!(names.iter().all(|n| !n.contains(".tmp.")), "{names:?}");
 }
 
-/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
-/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
-#[test]
-fn measure_sync_of_1000_accounts_between_two_apps() {
-    let folder = tempfile::tempdir().expect("folder");
+/// An app whose vault holds 1,000 TOTP accounts, imported as an otpauth list.
+fn app_with_1000_accounts() -> Shell {
     let a = app();
     let list: String = (0..1000)
         .map(|i| {
@@ -496,6 +493,15 @@ fn measure_sync_of_1000_accounts_between_two_apps() {
         &[("format", "otpauth-list")],
     );
     assert_eq!(report["added"], 1000);
+    a
+}
+
+/// Figures, not assertions on time: 1,000 accounts synced between two app vaults through the
+/// shell (debug build of the shell; the KDF and AES are optimised as in every test build).
+#[test]
+fn measure_sync_of_1000_accounts_between_two_apps() {
+    let folder = tempfile::tempdir().expect("folder");
+    let a = app_with_1000_accounts();
     choose(&a, folder.path());
     let t = Instant::now();
     a.ok("sync_setup", json!({ "passphrase": PASS }));
@@ -526,18 +532,7 @@ fn measure_sync_of_1000_accounts_between_two_apps() {
 #[test]
 fn measure_how_long_a_command_waits_during_a_sync_of_1000_accounts() {
     let folder = tempfile::tempdir().expect("folder");
-    let a = app();
-    let list: String = (0..1000)
-        .map(|i| {
-            format!("otpauth://totp/Issuer{i}:user{i}@example.com?secret=JBSWY3DPEHPK3PXP&issuer=Issuer{i}\n")
-        })
-        .collect();
-    let report = a.ok_raw(
-        "import_file",
-        list.as_bytes(),
-        &[("format", "otpauth-list")],
-    );
-    assert_eq!(report["added"], 1000);
+    let a = app_with_1000_accounts();
     choose(&a, folder.path());
     a.ok("sync_setup", json!({ "passphrase": PASS }));
     let b = app();
