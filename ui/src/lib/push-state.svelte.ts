@@ -4,7 +4,7 @@
 import { ipc } from "./ipc";
 import { toAppError, kindOf } from "./errors";
 import { mergeChallenges, pendingNewestFirst } from "./push";
-import { app, clock, report, toast } from "./state.svelte";
+import { app, clock, refreshClock, report, toast } from "./state.svelte";
 import { t } from "./i18n/index.svelte";
 import type { PushAccountView, PushChallengeView, PushPollStatus } from "./push-types";
 
@@ -42,12 +42,15 @@ export function openChallenge(): PushChallengeView | null {
 /** The push-challenges event: remember them and open the newest pending one. */
 export function receiveChallenges(list: PushChallengeView[]): void {
   push.challenges = mergeChallenges(push.challenges, list);
-  const newest = pendingNewestFirst(list, Date.now())[0];
+  // The screen about to open shows an age: read the one clock afresh, so it is not a tick (or,
+  // on a busy machine, several delayed ticks) behind the request it shows.
+  const newest = pendingNewestFirst(list, refreshClock())[0];
   if (newest && app.status?.unlocked && !push.openNonce) push.openNonce = newest.nonce;
 }
 
 /** The push-open event (notification tapped). */
 export function openPrompt(nonce: string): void {
+  refreshClock();
   push.openNonce = nonce;
   // Tapped before this UI has seen it (cold start): fetch what the shell has stored.
   if (!push.challenges.some((c) => c.nonce === nonce)) {

@@ -183,6 +183,16 @@ export async function refreshCodes(): Promise<void> {
   }
 }
 
+/**
+ * Reads the time into the one clock the UI shows ages and countdowns from, and returns it. The
+ * ticking clock below calls it every 250 ms; a screen that is about to show a time calls it
+ * first, since a tick can be late.
+ */
+export function refreshClock(): number {
+  clock.now = Date.now();
+  return clock.now;
+}
+
 /** Called by the ticking clock: refreshes the codes when a period has rolled over. */
 export function tick(now: number): void {
   clock.now = now;
