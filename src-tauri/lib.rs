@@ -22,6 +22,8 @@ mod tests;
 #[cfg(test)]
 mod tests_container;
 #[cfg(test)]
+mod tests_docs;
+#[cfg(test)]
 mod tests_notify;
 #[cfg(test)]
 mod tests_push;
