@@ -92,3 +92,89 @@ fn a_far_future_replica_in_a_folder_is_named_and_a_later_change_sticks() {
 fn a_far_future_replica_through_webdav_is_named_and_a_later_change_sticks() {
     far_future_replica(true);
 }
+
+/// Runs `c` and returns its output and its peak resident memory in bytes, read from
+/// `/proc/<pid>/status` (`VmHWM`, a high-water mark that never goes down) while it runs: a
+/// measurement, at worst a little low, never a wait for anything.
+fn run_measured(mut c: std::process::Command) -> (std::process::Output, u64) {
+    use std::io::Read;
+    let mut child = c
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut out_pipe = child.stdout.take().unwrap();
+    let mut err_pipe = child.stderr.take().unwrap();
+    let out_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        out_pipe.read_to_end(&mut b).unwrap();
+        b
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut b = Vec::new();
+        err_pipe.read_to_end(&mut b).unwrap();
+        b
+    });
+    let mut peak_kb = 0u64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out_reader.join().unwrap(),
+        stderr: err_reader.join().unwrap(),
+    };
+    (output, peak_kb * 1024)
+}
+
+#[test]
+fn twenty_junk_replicas_are_skipped_past_256_mib_with_peak_memory_measured() {
+    let Some((root, place, a, b)) = two_vaults_one_synced("junk", false) else {
+        return;
+    };
+    sync(&place, &b);
+    ok(run(&a.0, &a.1, None, &["add", &crate::sync::uri(2)]));
+    sync(&place, &a);
+    // Twenty sparse files of a replica's full size (64 MiB), named as replicas are.
+    let mut junk = Vec::new();
+    for i in 0..20u8 {
+        let name = format!("{}.twofold-sync", format!("{:02x}", 0x80 + i).repeat(16));
+        let f = std::fs::File::create(place.dir().join(&name)).unwrap();
+        f.set_len(64 * 1024 * 1024).unwrap();
+        junk.push(name);
+    }
+    let (o, peak) = run_measured(sync_command(&place, &b));
+    let err = stderr(&o);
+    assert!(o.status.success(), "{err}");
+    println!(
+        "peak memory of a sync over 20 x 64 MiB junk replicas: {:.0} MiB",
+        peak as f64 / (1024.0 * 1024.0)
+    );
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    // Every junk file is named: the ones read as damaged, the rest as past the budget.
+    for name in &junk {
+        assert!(
+            warnings.iter().any(|w| w.contains(name.as_str())),
+            "{name}: {err}"
+        );
+    }
+    let skipped = warnings.iter().filter(|w| w.contains("256 MiB")).count();
+    assert!(skipped >= 16, "{err}");
+    // The real replicas were read first: b has a's new account.
+    assert_eq!(accounts(&b), accounts(&a));
+    assert_eq!(accounts(&b).len(), 2);
+    // Four junk files are 256 MiB; the old code held all twenty (1.29 GB).
+    assert!(peak < 512 * 1024 * 1024, "peak {peak} bytes");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod budget;
 mod documents;
 mod folder;
 mod target;
@@ -16,6 +17,7 @@ use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warnin
 use twofold_core::vault::{KdfParams, Vault, VaultError};
 use zeroize::Zeroizing;
 
+pub use budget::MAX_SYNC_BYTES;
 pub use documents::{DirDocuments, Document, DocumentFolder, Documents};
 pub use folder::Folder;
 pub use target::{Target, TargetParseError, WebDavTarget, saf_document_uri};
