@@ -178,3 +178,41 @@ fn twenty_junk_replicas_are_skipped_past_256_mib_with_peak_memory_measured() {
     assert!(peak < 512 * 1024 * 1024, "peak {peak} bytes");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+fn weak_passphrase(webdav: bool) {
+    let Some((root, place)) = crate::sync::setup("weak", webdav) else {
+        return;
+    };
+    let v = crate::sync::vault(&root, 0);
+    let vault_before = std::fs::read(&v.0).unwrap();
+    for weak in ["password1", "twofold2024", "qwertyuiop"] {
+        let mut c = sync_command(&place, &v);
+        c.env("TWOFOLD_SYNC_PASSWORD", weak);
+        let o = c.output().unwrap();
+        let line = crate::assert_error(&o, 1);
+        assert!(line.contains("too weak"), "{line}");
+        assert!(
+            !line.contains(weak),
+            "the passphrase is never printed: {line}"
+        );
+        assert_eq!(std::fs::read(&v.0).unwrap(), vault_before);
+        assert_eq!(
+            std::fs::read_dir(place.dir()).unwrap().count(),
+            0,
+            "no key file is made"
+        );
+    }
+    // The one the tests use everywhere passes the same rule.
+    sync(&place, &v);
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn a_weak_sync_passphrase_is_refused_at_set_up_in_a_folder() {
+    weak_passphrase(false);
+}
+
+#[test]
+fn a_weak_sync_passphrase_is_refused_at_set_up_through_webdav() {
+    weak_passphrase(true);
+}

@@ -144,6 +144,9 @@ pub enum RunError {
     /// No passphrase could be had (the caller's reason: no terminal, cancelled, empty).
     #[error("{0}")]
     Passphrase(String),
+    /// The passphrase that would create a sync set is too weak (the core's one rule).
+    #[error("sync passphrase refused: {0}")]
+    WeakPassphrase(#[from] twofold_core::strength::WeakPassphrase),
 }
 
 /// What a sync did.
@@ -197,6 +200,11 @@ pub fn run(
                 return Err(RunError::Passphrase(
                     "the sync passphrase must not be empty".into(),
                 ));
+            }
+            // A new sync set gets only a passphrase the app would accept; joining takes the
+            // one the set already has.
+            if creating {
+                twofold_core::strength::check(&pass)?;
             }
             let device = DeviceId::random(rng).map_err(SyncError::from)?;
             let kdf = if creating { kdf } else { KdfParams::MIN };
