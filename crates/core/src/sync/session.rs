@@ -544,6 +544,49 @@ mod tests {
         assert!(a.m.clock.tick(now + 4_000).ms < now + MAX_AHEAD_MS);
     }
 
+    /// `docs/sync.md`, "Tombstones and size": version 1 keeps every removal for good (nothing
+    /// prunes them), so a device back after more than 400 days merges like any other and its
+    /// old replica brings back nothing removed meanwhile.
+    #[test]
+    fn removals_are_kept_for_good_and_a_device_back_after_400_days_resurrects_nothing() {
+        const DAY: u64 = 24 * 60 * 60 * 1000;
+        let t0 = 1_700_000_000_000;
+        let mut folder = Folder::default();
+        let mut a = Device::join(1, &mut folder, b"p").unwrap();
+        let mut b = Device::join(2, &mut folder, b"p").unwrap();
+        a.vault.push(("a1".into(), entry("alice"), 0));
+        a.vault.push(("a2".into(), entry("bob"), 1));
+        a.sync(&mut folder, t0);
+        b.sync(&mut folder, t0 + 1_000);
+        assert_eq!(b.names(), vec!["alice".to_string(), "bob".to_string()]);
+        let b_name = replica_name(b.m.device);
+        let stale = folder.0[&b_name].clone();
+        // a removes alice; b goes away for 500 days.
+        a.vault.retain(|(id, _, _)| id != "a1");
+        a.sync(&mut folder, t0 + 2_000);
+        let later = t0 + 500 * DAY;
+        a.sync(&mut folder, later);
+        assert!(
+            a.m.state.records()["a1"].removed.is_some(),
+            "the removal is kept"
+        );
+        // b's old replica (a sync tool's conflict copy) is merged: nothing comes back.
+        folder.0.insert(
+            format!("{} (conflicted copy).twofold-sync", b.m.device),
+            stale,
+        );
+        let out = a.sync(&mut folder, later + 1_000);
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        assert_eq!(a.names(), vec!["bob".to_string()]);
+        // b itself comes back and syncs: it takes the removal, and its replica resurrects
+        // nothing for anyone.
+        let out = b.sync(&mut folder, later + 2_000);
+        assert_eq!(out.changed, 1);
+        assert_eq!(b.names(), vec!["bob".to_string()]);
+        a.sync(&mut folder, later + 3_000);
+        assert_eq!(a.names(), vec!["bob".to_string()]);
+    }
+
     #[test]
     fn membership_round_trips_through_json() {
         let mut folder = Folder::default();

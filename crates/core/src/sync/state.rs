@@ -282,8 +282,10 @@ impl State {
         changed
     }
 
-    /// Forgets removals made before `cutoff_ms` of accounts that stay removed (`docs/sync.md`,
-    /// "Tombstones and size"): what bounds a replica's size over time.
+    /// Forgets removals made before `cutoff_ms` of accounts that stay removed. Version 1 never
+    /// calls it (`docs/sync.md`, "Tombstones and size": removals are kept for good, because a
+    /// device back after the cutoff would bring pruned accounts back); it measures what pruning
+    /// would save (the `sync` benchmark) for a later version with a rejoin protocol.
     pub fn prune_removed_before(&mut self, cutoff_ms: u64) {
         self.records.retain(|_, r| {
             let old_removal = matches!(r.removed, Some(t) if t.stamp.ms < cutoff_ms);
