@@ -87,6 +87,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         push::push_enrol_preview,
         push::push_enrol_confirm,
         push::push_enrol_cancel,
+        sync::passphrase_strength,
         sync::sync_status,
         sync::sync_folder_choose,
         sync::sync_webdav_choose,

@@ -254,7 +254,7 @@ pub fn run_error(e: RunError) -> AppError {
             | SyncError::Rng(_) => ErrorKind::Internal,
         },
         RunError::Vault(v) => return AppError::from(v),
-        RunError::Passphrase(_) => ErrorKind::InvalidInput,
+        RunError::Passphrase(_) | RunError::WeakPassphrase(_) => ErrorKind::InvalidInput,
     };
     AppError::new(kind, message)
 }
@@ -345,6 +345,9 @@ fn tell<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
 
 fn check_off(state: &AppState) -> AppResult<()> {
     let inner = state.get()?;
+    // A sync target receives every secret, under a passphrase of the chooser's making: the
+    // password again, as for a plain export (the same 60 s rule).
+    inner.require_recent_password(Instant::now(), "choosing where your accounts sync")?;
     if inner.vault()?.sync_target().is_some() {
         return Err(AppError::invalid(
             "sync is on already: turn it off before choosing another place",
@@ -376,7 +379,8 @@ fn choose(
 
 /// The folder the system's picker chose (desktop: the folder dialog; Android: the
 /// storage-access-framework picker), kept as the pending target; unchanged when the picker was
-/// cancelled. Blocking (the picker); only while unlocked and sync is off. iOS: `Unsupported`.
+/// cancelled. Blocking (the picker); only while unlocked, with the password entered within the
+/// last minute (`AuthRequired`), and while sync is off. iOS: `Unsupported`.
 pub fn choose_folder(state: &AppState, service: &SyncService) -> AppResult<SyncStatus> {
     check_off(state)?;
     let Some(target) = state.device()?.choose_sync_folder()? else {
@@ -668,12 +672,16 @@ fn run_and_record(state: &AppState, service: &SyncService) -> AppResult<Done> {
 }
 
 /// Joins or creates the sync set of the pending target with `passphrase` (entered once) and
-/// syncs. A wrong passphrase is `WrongSyncPassphrase` and changes nothing.
+/// syncs. A wrong passphrase is `WrongSyncPassphrase` and changes nothing; the password must
+/// have been entered within the last minute (`AuthRequired`), as for choosing the target.
 pub fn set_up(
     state: &AppState,
     service: &SyncService,
     passphrase: Zeroizing<String>,
 ) -> AppResult<Done> {
+    state
+        .get()?
+        .require_recent_password(Instant::now(), "creating or joining a sync set")?;
     if passphrase.is_empty() {
         return Err(AppError::invalid("the sync passphrase must not be empty"));
     }

@@ -1305,6 +1305,7 @@ fn typescript_bindings_are_current() {
         SyncProblem::decl(),
         SyncFailure::decl(),
         SyncStatus::decl(),
+        PassphraseStrength::decl(),
         ContainerWarning::decl(),
         ContainerPreview::decl(),
         ContainerPolicies::decl(),

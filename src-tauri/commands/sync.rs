@@ -5,7 +5,7 @@
 use tauri::{AppHandle, Manager, Runtime, State};
 use zeroize::Zeroizing;
 
-use crate::dto::SyncStatus;
+use crate::dto::{PassphraseStrength, SyncStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::sync::{self, SyncService};
@@ -21,6 +21,13 @@ async fn blocking<R: Runtime, T: Send + 'static>(
     })
     .await
     .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+}
+
+/// The strength of a new password or passphrase by the core's one rule (the meter, and the
+/// check before a vault password or a new sync set's passphrase is taken). Works locked too.
+#[tauri::command]
+pub async fn passphrase_strength(passphrase: Zeroizing<String>) -> PassphraseStrength {
+    twofold_core::strength::estimate(&passphrase).into()
 }
 
 /// How sync stands. Only while unlocked.

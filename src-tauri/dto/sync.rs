@@ -96,3 +96,25 @@ pub struct SyncStatus {
 
 /// The `sync-status` event's name (payload `SyncStatus`): a sync finished or failed.
 pub const EVENT_SYNC_STATUS: &str = "sync-status";
+
+/// How strong a new password or passphrase is, by the core's one rule
+/// (`twofold_core::strength`): the meter shows `score`, and a form refuses what is not
+/// `acceptable` (the CLI refuses the same sync passphrases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PassphraseStrength {
+    /// 0 (very weak) to 4 (strong).
+    pub score: u8,
+    /// The score reaches the minimum (2, "fair").
+    pub acceptable: bool,
+}
+
+impl From<twofold_core::strength::Strength> for PassphraseStrength {
+    fn from(s: twofold_core::strength::Strength) -> Self {
+        PassphraseStrength {
+            score: s.score,
+            acceptable: s.acceptable(),
+        }
+    }
+}

@@ -9,6 +9,7 @@ mod push;
 mod real_app;
 mod scan;
 mod sync;
+mod sync_trust;
 mod vault;
 mod webdav;
 

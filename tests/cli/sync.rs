@@ -17,9 +17,9 @@ use serde_json::Value;
 use crate::webdav::{Apache, DAV_PASSWORD, DAV_USER, apache};
 use crate::{assert_error, stderr, stdout};
 
-const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+pub(crate) const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 
-fn dir(name: &str) -> PathBuf {
+pub(crate) fn dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("twofold-sync-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).unwrap();
@@ -27,14 +27,14 @@ fn dir(name: &str) -> PathBuf {
 }
 
 /// Where the vaults sync: a folder, or a WebDAV server (kept running while this lives).
-enum Place {
+pub(crate) enum Place {
     Folder(PathBuf),
     WebDav(Apache),
 }
 
 impl Place {
     /// The local folder holding the target's files (Apache's served folder for WebDAV).
-    fn dir(&self) -> &Path {
+    pub(crate) fn dir(&self) -> &Path {
         match self {
             Place::Folder(d) => d,
             Place::WebDav(a) => &a.dir,
@@ -42,7 +42,7 @@ impl Place {
     }
 
     /// The `sync` options naming this target.
-    fn args(&self) -> Vec<String> {
+    pub(crate) fn args(&self) -> Vec<String> {
         match self {
             Place::Folder(d) => vec!["--folder".into(), d.to_str().unwrap().into()],
             Place::WebDav(a) => vec![
@@ -57,7 +57,7 @@ impl Place {
 
 /// A fresh root folder and the target; `None` (after a printed `SKIPPED:`) when this target
 /// cannot run here.
-fn setup(name: &str, webdav: bool) -> Option<(PathBuf, Place)> {
+pub(crate) fn setup(name: &str, webdav: bool) -> Option<(PathBuf, Place)> {
     let kind = if webdav { "webdav" } else { "folder" };
     let root = dir(&format!("{name}-{kind}"));
     let place = if webdav {
@@ -70,7 +70,12 @@ fn setup(name: &str, webdav: bool) -> Option<(PathBuf, Place)> {
     Some((root, place))
 }
 
-fn command(vault: &Path, password: &str, sync_pass: Option<&str>, args: &[&str]) -> Command {
+pub(crate) fn command(
+    vault: &Path,
+    password: &str,
+    sync_pass: Option<&str>,
+    args: &[&str],
+) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_twofold"));
     c.arg("--vault").arg(vault).args(args);
     c.env_remove("TWOFOLD_VAULT")
@@ -84,16 +89,16 @@ fn command(vault: &Path, password: &str, sync_pass: Option<&str>, args: &[&str])
     c
 }
 
-fn run(vault: &Path, password: &str, sync_pass: Option<&str>, args: &[&str]) -> Output {
+pub(crate) fn run(vault: &Path, password: &str, sync_pass: Option<&str>, args: &[&str]) -> Output {
     command(vault, password, sync_pass, args).output().unwrap()
 }
 
-fn ok(o: Output) -> Output {
+pub(crate) fn ok(o: Output) -> Output {
     assert!(o.status.success(), "{}", stderr(&o));
     o
 }
 
-fn vault(root: &Path, n: usize) -> (PathBuf, String) {
+pub(crate) fn vault(root: &Path, n: usize) -> (PathBuf, String) {
     let v = root.join(format!("vault{n}.json"));
     let pw = format!("password {n}");
     ok(run(&v, &pw, None, &["init", "--kdf", "minimum"]));
@@ -101,7 +106,7 @@ fn vault(root: &Path, n: usize) -> (PathBuf, String) {
 }
 
 /// `twofold sync` naming the target (with the WebDAV password in the environment).
-fn sync_command(place: &Place, v: &(PathBuf, String)) -> Command {
+pub(crate) fn sync_command(place: &Place, v: &(PathBuf, String)) -> Command {
     let mut args = vec!["sync".to_owned()];
     args.extend(place.args());
     args.extend(["--kdf", "minimum", "--json"].map(String::from));
@@ -111,13 +116,13 @@ fn sync_command(place: &Place, v: &(PathBuf, String)) -> Command {
     c
 }
 
-fn sync(place: &Place, v: &(PathBuf, String)) -> Value {
+pub(crate) fn sync(place: &Place, v: &(PathBuf, String)) -> Value {
     let o = ok(sync_command(place, v).output().unwrap());
     serde_json::from_str(&stdout(&o)).unwrap()
 }
 
 /// `(issuer, name, code)` of every account, sorted.
-fn accounts(v: &(PathBuf, String)) -> Vec<(String, String, String)> {
+pub(crate) fn accounts(v: &(PathBuf, String)) -> Vec<(String, String, String)> {
     let o = ok(run(
         &v.0,
         &v.1,
@@ -141,7 +146,7 @@ fn accounts(v: &(PathBuf, String)) -> Vec<(String, String, String)> {
     out
 }
 
-fn ids(v: &(PathBuf, String)) -> Vec<String> {
+pub(crate) fn ids(v: &(PathBuf, String)) -> Vec<String> {
     let o = ok(run(&v.0, &v.1, None, &["list", "--json"]));
     let list: Value = serde_json::from_str(&stdout(&o)).unwrap();
     list.as_array()
@@ -151,13 +156,13 @@ fn ids(v: &(PathBuf, String)) -> Vec<String> {
         .collect()
 }
 
-fn uri(n: u64) -> String {
+pub(crate) fn uri(n: u64) -> String {
     format!("otpauth://totp/Issuer{n}:user{n}?secret={SECRET}&issuer=Issuer{n}&digits=8")
 }
 
 /// Only `*.twofold-sync` files (no temporary leftovers), none holding a secret, a label, a
 /// passphrase or a password in clear.
-fn assert_nothing_in_clear(folder: &Path) {
+pub(crate) fn assert_nothing_in_clear(folder: &Path) {
     for entry in std::fs::read_dir(folder).unwrap() {
         let path = entry.unwrap().path();
         let name = path.file_name().unwrap().to_str().unwrap().to_owned();
@@ -240,10 +245,10 @@ fn three_vaults_converge_through_webdav_in_any_order() {
     three_vaults_converge(true);
 }
 
-type Vaults = (PathBuf, Place, (PathBuf, String), (PathBuf, String));
+pub(crate) type Vaults = (PathBuf, Place, (PathBuf, String), (PathBuf, String));
 
 /// Two vaults beside a sync target; the first has one account and has synced once.
-fn two_vaults_one_synced(name: &str, webdav: bool) -> Option<Vaults> {
+pub(crate) fn two_vaults_one_synced(name: &str, webdav: bool) -> Option<Vaults> {
     let (root, place) = setup(name, webdav)?;
     let a = vault(&root, 0);
     let b = vault(&root, 1);
@@ -253,7 +258,7 @@ fn two_vaults_one_synced(name: &str, webdav: bool) -> Option<Vaults> {
 }
 
 /// The folder's files, sorted, with their contents.
-fn listing(folder: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+pub(crate) fn listing(folder: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut files: Vec<_> = std::fs::read_dir(folder)
         .unwrap()
         .map(|e| {

@@ -12,6 +12,18 @@ const fakeSync = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
   sync: window.__twofoldFake.state.sync, passphrases: window.__twofoldFake.state.syncPassphrases,
 })));
 
+/**
+ * Rust asks for the vault password again (within 60 s, as for a plain export) before a sync
+ * target is chosen or a sync set created or joined: the section asks, then goes on by itself.
+ */
+async function passwordAgain(section, sv = false) {
+  const form = section.getByTestId("reauth");
+  await form.getByText(sv ? "Synkning skickar alla dina hemligheter" : "Syncing sends all your secrets").waitFor();
+  await form.getByLabel(sv ? "Valvets lösenord" : "Vault password").fill(PASSWORD);
+  await form.getByRole("button", { name: sv ? "Fortsätt" : "Continue" }).click();
+  await form.waitFor({ state: "detached" });
+}
+
 async function openSettings(page, name = "Settings") {
   await page.getByTestId("account").first().waitFor();
   await page.getByRole("button", { name }).click();
@@ -26,13 +38,16 @@ test("sync (en): choose a folder, create with a confirmed strong passphrase, sta
     await section.getByText("the folder or server sees no secret").waitFor();
     await audit(page, "sync off (en)");
     await section.getByRole("button", { name: "Choose sync folder…" }).click();
+    await section.getByTestId("reauth").waitFor();
+    await audit(page, "sync asks for the password again (en)");
+    await passwordAgain(section);
 
     // An empty folder: the passphrase creates the sync set, so it is asked twice and rated.
     assert.equal(await section.getByTestId("sync-place").textContent(), "/home/me/Sync");
     await section.getByText("This place has no sync set yet.").waitFor();
     await section.getByLabel("Sync passphrase", { exact: true }).fill("abc123");
     await section.getByLabel("Confirm sync passphrase").fill("abc123");
-    assert.equal(await section.getByTestId("strength").getAttribute("data-score"), "0");
+    await section.locator('[data-testid="strength"][data-score="0"]').waitFor();
     await section.getByRole("button", { name: "Start syncing" }).click();
     await section.getByRole("alert").filter({ hasText: "Choose a stronger sync passphrase." }).waitFor();
     await section.getByLabel("Sync passphrase", { exact: true }).fill(SYNC_PASS);
@@ -89,6 +104,7 @@ test("sync (sv): joining asks once, a wrong passphrase is said by the field, the
     await section.getByRole("heading", { name: "Synkronisering mellan dina enheter" }).waitFor();
     await audit(page, "sync off (sv)");
     await section.getByRole("button", { name: "Välj synkmapp…" }).click();
+    await passwordAgain(section, true);
     await section.getByText("Dina andra enheter synkroniserar redan här.").waitFor();
     // Joining: one field, no confirmation and no strength meter.
     assert.equal(await section.getByLabel("Bekräfta synklösenfrasen").count(), 0);
@@ -122,6 +138,7 @@ test("sync on Android: the storage-access-framework folder is chosen and named a
     const section = page.getByTestId("sync");
     assert.equal(await section.getByTestId("sync-no-folder").count(), 0);
     await section.getByRole("button", { name: "Välj synkmapp…" }).click();
+    await passwordAgain(section, true);
     await section.getByTestId("sync-place").filter({ hasText: "primary:Sync/Twofold" }).waitFor();
     await section.getByLabel("Synklösenfras", { exact: true }).fill(SYNC_PASS);
     await section.getByLabel("Bekräfta synklösenfrasen").fill(SYNC_PASS);
@@ -145,6 +162,7 @@ test("sync on an iPhone: no folder picker, WebDAV is offered open; a refused log
     await audit(page, "sync WebDAV form (dark)");
     await shot(page, "54-sync-webdav-dark-en");
     await section.getByRole("button", { name: "Use this server" }).click();
+    await passwordAgain(section);
     await section.getByTestId("sync-alert").filter({ hasText: "refused the login" }).waitFor();
     assert.equal((await fakeSync(page)).sync.state, "off");
     await section.getByLabel("Server password").fill("dav password");
@@ -169,6 +187,7 @@ test("sync already on at start: the status is read from Rust; the desktop's fold
     await section.getByRole("button", { name: "Turn off sync" }).click();
     await page.evaluate(() => (window.__twofoldFake.state.syncFolder = null));
     await section.getByRole("button", { name: "Choose sync folder…" }).click();
+    await passwordAgain(section);
     await page.waitForFunction(() => window.__twofoldFake.state.calls.includes("sync_folder_choose"));
     await section.getByRole("button", { name: "Choose sync folder…" }).waitFor();
     assert.equal((await fakeSync(page)).sync.state, "off");

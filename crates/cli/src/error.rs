@@ -70,6 +70,9 @@ pub enum CliError {
     /// The sync target could not be read or written.
     #[error("{0}")]
     SyncTarget(String),
+    /// A new sync set's passphrase is too weak (the core's one rule, as in the app).
+    #[error("sync passphrase refused: {0}")]
+    WeakPassphrase(#[from] twofold_core::strength::WeakPassphrase),
     /// The WebDAV server refused the login (HTTP 401): a wrong WebDAV user or password.
     #[error("{0}")]
     WebDavLogin(String),
@@ -154,6 +157,7 @@ impl CliError {
                 | SyncError::Rng(_),
             )
             | CliError::SyncTarget(_)
+            | CliError::WeakPassphrase(_)
             | CliError::Container(_)
             | CliError::ContainerKey(_)
             | CliError::ContainerSync(_)
@@ -174,6 +178,7 @@ impl From<twofold_sync::RunError> for CliError {
             twofold_sync::RunError::Sync(s) => CliError::Sync(s),
             twofold_sync::RunError::Vault(v) => CliError::Vault(v),
             twofold_sync::RunError::Passphrase(p) => CliError::Password(p),
+            twofold_sync::RunError::WeakPassphrase(w) => CliError::WeakPassphrase(w),
         }
     }
 }

@@ -28,6 +28,7 @@ pub mod push;
 pub mod rng;
 pub mod scan;
 pub mod secret;
+pub mod strength;
 pub mod sync;
 pub mod uri;
 pub mod vault;

@@ -1,11 +1,13 @@
 //! Property tests of the sync merge (`docs/sync.md`): three devices make random offline changes
 //! and sync with each other in random orders; their states, merged in any order and grouping,
 //! converge to one; merging a state with itself or with any older state of any device changes
-//! nothing (so a stale copy can undo no removal); HOTP counters never go back.
+//! nothing (so a stale copy can undo no removal); HOTP counters never go back. With clocks
+//! skewed near the 24-hour bound (`docs/sync.md`, "Time"), no device merges or adopts a stamp
+//! beyond it, and a local edit made after any sync sticks.
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
-use twofold_core::sync::{DeviceId, HlcClock, State};
+use twofold_core::sync::{DeviceId, HlcClock, MAX_AHEAD_MS, State};
 use twofold_core::{AccountEntry, Algorithm, Kind, OtpAccount, OtpParams, Secret};
 
 const DEVICES: usize = 3;
@@ -65,16 +67,15 @@ impl Device {
         }
     }
 
-    /// Records local changes, merges `incoming`, takes the merged accounts into the vault and
-    /// publishes its state: one sync as a front end will run it.
-    fn sync(&mut self, incoming: Option<&State>, now_ms: u64) {
+    /// Records local changes, merges `incoming` (unless it is stamped too far ahead: then
+    /// false), takes the merged accounts into the vault and publishes its state: one sync as a
+    /// front end will run it.
+    fn sync(&mut self, incoming: Option<&State>, now_ms: u64) -> bool {
         let now = now_ms + self.skew_ms;
         self.state.record_local(&self.vault, &mut self.clock, now);
-        if let Some(other) = incoming {
-            self.state.merge(other);
-        }
+        let merged = incoming.is_none_or(|other| self.state.merge_bounded(other, now).is_ok());
         if let Some(seen) = self.state.max_stamp() {
-            self.clock.observe(&seen);
+            self.clock.observe(&seen, now);
         }
         self.vault = self
             .state
@@ -83,6 +84,7 @@ impl Device {
             .map(|v| (v.id, v.entry, v.order))
             .collect();
         self.published.push(self.state.clone());
+        merged
     }
 }
 
@@ -131,7 +133,14 @@ fn run(ops: &[(usize, Op)], skews: [u64; DEVICES]) -> Vec<Device> {
             }
             Op::Sync { from } => {
                 let incoming = devices[*from].published.last().cloned();
-                devices[*d].sync(incoming.as_ref(), now);
+                let skew = devices[*d].skew_ms;
+                let merged = devices[*d].sync(incoming.as_ref(), now);
+                // Refused exactly when the incoming state is stamped beyond the bound.
+                let ahead = incoming
+                    .as_ref()
+                    .and_then(State::max_stamp)
+                    .is_some_and(|m| m.ms > now + skew + MAX_AHEAD_MS);
+                assert_eq!(merged, !ahead);
             }
         }
     }
@@ -219,6 +228,35 @@ proptest! {
         }
         for v in all.visible() {
             prop_assert_eq!(counter(&v.entry), all.records()[&v.id].counter);
+        }
+    }
+
+    /// Clocks skewed around the bound: no device holds a stamp beyond its own clock plus the
+    /// bound, and an edit of every account a device shows, made after everything, sticks there.
+    #[test]
+    fn stamps_near_the_bound_are_refused_and_local_edits_stick(
+        ops in prop::collection::vec((0..DEVICES, op()), 1..60),
+        skews in prop::array::uniform3(prop_oneof![
+            Just(0u64),
+            Just(MAX_AHEAD_MS - 1_000),
+            Just(MAX_AHEAD_MS + 1_000),
+            Just(2 * MAX_AHEAD_MS),
+            (MAX_AHEAD_MS - 2_000)..(MAX_AHEAD_MS + 2_000),
+        ]),
+    ) {
+        let mut devices = run(&ops, skews);
+        for dev in devices.iter_mut() {
+            let now = 2_000_000 + dev.skew_ms;
+            if let Some(max) = dev.state.max_stamp() {
+                prop_assert!(max.ms <= now + MAX_AHEAD_MS, "a stamp beyond the bound was kept");
+            }
+            for (_, entry, _) in dev.vault.iter_mut() {
+                entry.account.name = format!("{} (last)", entry.account.name);
+            }
+            let want: Vec<String> = dev.vault.iter().map(|(_, e, _)| e.account.name.clone()).collect();
+            dev.sync(None, 2_000_100);
+            let got: Vec<String> = dev.vault.iter().map(|(_, e, _)| e.account.name.clone()).collect();
+            prop_assert_eq!(got, want);
         }
     }
 }

@@ -15,10 +15,10 @@ use std::io::{self, Read, Write};
 use std::path::PathBuf;
 
 use twofold_core::rng::Rng;
-use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
-use twofold_core::sync::{DeviceId, TargetFile, Warning};
+use twofold_core::sync::{DeviceId, TargetFile};
 
+use crate::budget::{Budget, read_order};
 use crate::{Listing, Store, TargetError};
 
 /// One child of a document folder.
@@ -101,7 +101,7 @@ fn own_temporary(name: &str, device: DeviceId) -> bool {
 }
 
 /// Reads at most `cap` bytes from `r`; `None` when there are more.
-fn read_capped(r: impl Read, cap: usize) -> io::Result<Option<Vec<u8>>> {
+pub(crate) fn read_capped(r: impl Read, cap: usize) -> io::Result<Option<Vec<u8>>> {
     let mut bytes = Vec::new();
     r.take(cap as u64 + 1).read_to_end(&mut bytes)?;
     Ok((bytes.len() <= cap).then_some(bytes))
@@ -110,23 +110,19 @@ fn read_capped(r: impl Read, cap: usize) -> io::Result<Option<Vec<u8>>> {
 impl<D: Documents> Store for DocumentFolder<D> {
     fn list(&mut self) -> Result<Listing, TargetError> {
         let mut listing = Listing::default();
-        let children = self
+        let mut children = self
             .docs
             .children()
             .map_err(failed("read the folder", self.docs.place()))?;
+        children.retain(|doc| doc.is_file && doc.name.ends_with(SUFFIX));
+        if children.len() > MAX_FILES {
+            return Err(TargetError::TooManyFiles);
+        }
+        read_order(&mut children, |d| &d.name, |d| d.len);
+        let mut budget = Budget::new();
         for doc in children {
-            if !doc.is_file || !doc.name.ends_with(SUFFIX) {
-                continue;
-            }
-            if listing.files.len() >= MAX_FILES {
-                return Err(TargetError::TooManyFiles);
-            }
-            let too_large = Warning {
-                file: doc.name.clone(),
-                reason: "larger than any replica".into(),
-            };
-            if doc.len.is_some_and(|n| n > MAX_REPLICA_BYTES as u64) {
-                listing.warnings.push(too_large);
+            if let Err(skip) = budget.admit(doc.len) {
+                listing.warnings.push(skip.warning(doc.name));
                 continue;
             }
             let where_ = format!("{} in {}", doc.name, self.docs.place());
@@ -137,12 +133,15 @@ impl<D: Documents> Store for DocumentFolder<D> {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(failed("read", place())(e)),
             };
-            match read_capped(reader, MAX_REPLICA_BYTES).map_err(failed("read", place()))? {
-                Some(bytes) => listing.files.push(TargetFile {
-                    name: doc.name,
-                    bytes,
-                }),
-                None => listing.warnings.push(too_large),
+            match read_capped(reader, budget.cap()).map_err(failed("read", place()))? {
+                Some(bytes) => {
+                    budget.spend(bytes.len());
+                    listing.files.push(TargetFile {
+                        name: doc.name,
+                        bytes,
+                    })
+                }
+                None => listing.warnings.push(budget.past_cap().warning(doc.name)),
             }
         }
         listing.files.sort_by(|a, b| a.name.cmp(&b.name));
@@ -289,6 +288,7 @@ mod tests {
     use std::path::Path;
 
     use twofold_core::rng::SystemRng;
+    use twofold_core::sync::replica::MAX_REPLICA_BYTES;
     use twofold_core::vault::{KdfParams, Vault};
     use zeroize::Zeroizing;
 
@@ -347,6 +347,35 @@ mod tests {
             );
             assert_eq!(listing.warnings.len(), 1, "{kind}");
             assert_eq!(listing.warnings[0].file, "big.twofold-sync", "{kind}");
+        }
+    }
+
+    #[test]
+    fn one_listing_holds_at_most_the_budget_and_names_what_it_skipped() {
+        for (kind, make) in STORES {
+            let dir = tempfile::tempdir().unwrap();
+            let d = dir.path();
+            // Six sparse junk files of a replica's full size, and a replica's own name that
+            // is read first however the junk is named.
+            for i in 0..6 {
+                let junk = std::fs::File::create(d.join(format!("{i}.twofold-sync"))).unwrap();
+                junk.set_len(MAX_REPLICA_BYTES as u64).unwrap();
+            }
+            let own = format!("{}.twofold-sync", "ee".repeat(16));
+            std::fs::write(d.join(&own), b"a real replica").unwrap();
+            let listing = make(d).list().unwrap();
+            let held: usize = listing.files.iter().map(|f| f.bytes.len()).sum();
+            assert!(held <= crate::MAX_SYNC_BYTES, "{kind}: {held}");
+            assert!(listing.files.iter().any(|f| f.name == own), "{kind}");
+            assert_eq!(
+                listing.files.len(),
+                4,
+                "{kind}: the replica and three junk files"
+            );
+            assert_eq!(listing.warnings.len(), 3, "{kind}");
+            for w in &listing.warnings {
+                assert!(w.reason.contains("256 MiB"), "{kind}: {w:?}");
+            }
         }
     }
 
@@ -505,7 +534,12 @@ mod tests {
                 vault_with(&rng, 3),
                 vault_with(&rng, 4),
             ];
-            let mut ask = |_creating: bool| Ok((Zeroizing::new("pass".to_owned()), KdfParams::MIN));
+            let mut ask = |_creating: bool| {
+                Ok((
+                    Zeroizing::new("tangerine orbit velvet ladder".to_owned()),
+                    KdfParams::MIN,
+                ))
+            };
             for round in 0..2 {
                 for (i, v) in vaults.iter_mut().enumerate() {
                     let now = 1_700_000_000_000 + (round * 3 + i as u64) * 1000;

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 
 use data_encoding::HEXLOWER;
 use twofold_core::rng::Rng;
-use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
-use twofold_core::sync::{DeviceId, TargetFile, Warning};
+use twofold_core::sync::{DeviceId, TargetFile};
 
+use crate::budget::{Budget, read_order};
+use crate::documents::read_capped;
 use crate::{Listing, Store, TargetError};
 
 /// A fresh name for a replica being written by `device`: `.<device>.<random>.tmp.twofold-sync`
@@ -43,6 +44,7 @@ impl Store for Folder {
     fn list(&mut self) -> Result<Listing, TargetError> {
         let dir = &self.dir;
         let mut listing = Listing::default();
+        let mut found = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(io("read the folder", dir))? {
             let entry = entry.map_err(io("read the folder", dir))?;
             let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
@@ -56,18 +58,31 @@ impl Store for Folder {
             if !meta.is_file() {
                 continue;
             }
-            if listing.files.len() >= MAX_FILES {
+            if found.len() >= MAX_FILES {
                 return Err(TargetError::TooManyFiles);
             }
-            if meta.len() > MAX_REPLICA_BYTES as u64 {
-                listing.warnings.push(Warning {
-                    file: name,
-                    reason: "larger than any replica".into(),
-                });
+            found.push((name, entry.path(), meta.len()));
+        }
+        read_order(&mut found, |f| &f.0, |f| Some(f.2));
+        let mut budget = Budget::new();
+        for (name, path, len) in found {
+            if let Err(skip) = budget.admit(Some(len)) {
+                listing.warnings.push(skip.warning(name));
                 continue;
             }
-            let bytes = std::fs::read(entry.path()).map_err(io("read", &entry.path()))?;
-            listing.files.push(TargetFile { name, bytes });
+            // The file may have grown since the listing: never more than the budget.
+            let file = match std::fs::File::open(&path) {
+                Ok(f) => f,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io("read", &path)(e)),
+            };
+            match read_capped(file, budget.cap()).map_err(io("read", &path))? {
+                Some(bytes) => {
+                    budget.spend(bytes.len());
+                    listing.files.push(TargetFile { name, bytes });
+                }
+                None => listing.warnings.push(budget.past_cap().warning(name)),
+            }
         }
         listing.files.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(listing)

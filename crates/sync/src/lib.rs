@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+mod budget;
 mod documents;
 mod folder;
 mod target;
@@ -16,6 +17,7 @@ use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warnin
 use twofold_core::vault::{KdfParams, Vault, VaultError};
 use zeroize::Zeroizing;
 
+pub use budget::MAX_SYNC_BYTES;
 pub use documents::{DirDocuments, Document, DocumentFolder, Documents};
 pub use folder::Folder;
 pub use target::{Target, TargetParseError, WebDavTarget, saf_document_uri};
@@ -142,6 +144,9 @@ pub enum RunError {
     /// No passphrase could be had (the caller's reason: no terminal, cancelled, empty).
     #[error("{0}")]
     Passphrase(String),
+    /// The passphrase that would create a sync set is too weak (the core's one rule).
+    #[error("sync passphrase refused: {0}")]
+    WeakPassphrase(#[from] twofold_core::strength::WeakPassphrase),
 }
 
 /// What a sync did.
@@ -195,6 +200,11 @@ pub fn run(
                 return Err(RunError::Passphrase(
                     "the sync passphrase must not be empty".into(),
                 ));
+            }
+            // A new sync set gets only a passphrase the app would accept; joining takes the
+            // one the set already has.
+            if creating {
+                twofold_core::strength::check(&pass)?;
             }
             let device = DeviceId::random(rng).map_err(SyncError::from)?;
             let kdf = if creating { kdf } else { KdfParams::MIN };

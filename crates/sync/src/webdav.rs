@@ -13,12 +13,12 @@ use quick_xml::NsReader;
 use quick_xml::events::Event;
 use quick_xml::name::{Namespace, ResolveResult};
 use twofold_core::rng::Rng;
-use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
-use twofold_core::sync::{DeviceId, TargetFile, Warning};
+use twofold_core::sync::{DeviceId, TargetFile};
 use twofold_http::{Client, HttpRequest, Url, Verb};
 use zeroize::Zeroizing;
 
+use crate::budget::{Budget, read_order};
 use crate::{Listing, Store, TargetError, WebDavTarget};
 
 /// The most `<response>` entries a listing may hold (sync files and anything else in the
@@ -366,20 +366,28 @@ impl Store for WebDav {
             if wanted.len() >= MAX_FILES {
                 return Err(TargetError::TooManyFiles);
             }
-            if e.length.is_some_and(|n| n > MAX_REPLICA_BYTES as u64) {
-                listing.warnings.push(Warning {
-                    file: name,
-                    reason: "larger than any replica".into(),
-                });
-                continue;
-            }
             wanted.push((name, e));
         }
+        read_order(&mut wanted, |w| &w.0, |w| w.1.length);
+        let mut budget = Budget::new();
         for (name, e) in wanted {
+            if let Err(skip) = budget.admit(e.length) {
+                listing.warnings.push(skip.warning(name));
+                continue;
+            }
             let url = self.file_url(&name).to_string();
-            let reply = self
+            let reply = match self
                 .client
-                .fetch(self.request(Verb::Get, &url).max_body(MAX_REPLICA_BYTES))?;
+                .fetch(self.request(Verb::Get, &url).max_body(budget.cap()))
+            {
+                Ok(r) => r,
+                // Larger than the listing said (or than it may be): skipped, named.
+                Err(twofold_http::HttpError::TooLarge(_)) => {
+                    listing.warnings.push(budget.past_cap().warning(name));
+                    continue;
+                }
+                Err(e) => return Err(e.into()),
+            };
             match reply.status {
                 200 => {}
                 // Removed since the listing (by its writer, or a user): not there to merge.
@@ -393,6 +401,7 @@ impl Store for WebDav {
                     });
                 }
             }
+            budget.spend(reply.body.len());
             // The ETag of the bytes read, else the listing's.
             let seen = Seen::of(reply.etag.or(e.etag), Instant::now());
             self.seen.insert(name.clone(), seen);
@@ -458,6 +467,7 @@ impl Store for WebDav {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use twofold_core::sync::replica::MAX_REPLICA_BYTES;
 
     const APACHE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
 <D:multistatus xmlns:D="DAV:">

@@ -734,6 +734,16 @@ problems: Array<SyncProblem>,
  */
 lastError: SyncFailure | null, };
 
+export type PassphraseStrength = { 
+/**
+ * 0 (very weak) to 4 (strong).
+ */
+score: number, 
+/**
+ * The score reaches the minimum (2, "fair").
+ */
+acceptable: boolean, };
+
 export type ContainerWarning = "tlsNotVerified" | "plainHttp";
 
 export type ContainerPreview = { 

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, ManualAccount, Permission, PermissionView, Settings, SyncStatus, UiLocale,
+  ExportFormat, ImportFormat, ImportReportView, ManualAccount, PassphraseStrength, Permission, PermissionView, Settings, SyncStatus, UiLocale,
   VaultLockedPayload, ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
 } from "./types";
 import type {
@@ -74,6 +74,8 @@ export const ipc = {
   backupStatus: () => call<BackupStatus>("backup_status"),
   touch: () => call<void>("touch"),
   // Sync between devices (docs/ipc.md, "Sync")
+  /** The core's one rule for a new password or passphrase: the meter's score and whether it is taken. */
+  passphraseStrength: (passphrase: string) => call<PassphraseStrength>("passphrase_strength", { passphrase }),
   syncStatus: () => call<SyncStatus>("sync_status"),
   /** Rust opens the folder dialog (Unsupported on phones: offer WebDAV); cancelled: unchanged. */
   syncFolderChoose: () => call<SyncStatus>("sync_folder_choose"),

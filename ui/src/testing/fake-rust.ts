@@ -6,6 +6,7 @@
 import { mockIPC } from "@tauri-apps/api/mocks";
 import { emit } from "@tauri-apps/api/event";
 import { DEFAULT_SETTINGS } from "../lib/types";
+import { MIN_SCORE, passwordScore } from "./fake-strength";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
   ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncProblem, SyncStatus, UiLocale,
@@ -801,9 +802,14 @@ export function installFake(): void {
     // docs/ipc.md "Sync": the folder picker is Rust's (desktop: the folder dialog, a path;
     // Android: the storage-access-framework picker, shown as the provider's volume and path);
     // iOS has no folder target.
+    passphrase_strength: (a) => {
+      const score = passwordScore(String(a.passphrase ?? ""));
+      return { score, acceptable: score >= MIN_SCORE };
+    },
     sync_status: () => (needUnlocked(), state.sync),
     sync_folder_choose: () => {
       needUnlocked();
+      needRecentPassword();
       if (state.platform === "ios") fail("Unsupported", "syncing through a folder is not available on this iPhone yet: sync through a WebDAV server instead");
       if (state.sync.state === "on") fail("InvalidInput", "sync is on already: turn it off before choosing another place");
       if (state.syncFolder === null) return state.sync;
@@ -813,6 +819,7 @@ export function installFake(): void {
     },
     sync_webdav_choose: (a) => {
       needUnlocked();
+      needRecentPassword();
       const url = String(a.url ?? "").trim();
       if (!url) fail("InvalidInput", "enter the WebDAV server's address");
       if (state.sync.state === "on") fail("InvalidInput", "sync is on already: turn it off before choosing another place");
@@ -828,10 +835,12 @@ export function installFake(): void {
     },
     sync_setup: (a) => {
       needUnlocked();
+      needRecentPassword();
       if (state.sync.state !== "needsPassphrase") fail("InvalidInput", "choose a folder or a WebDAV server first");
       const pass = String(a.passphrase ?? "");
       state.syncPassphrases.push(pass);
       if (!pass) fail("InvalidInput", "the sync passphrase must not be empty");
+      if (!cfg.syncSet && passwordScore(pass) < MIN_SCORE) fail("InvalidInput", "sync passphrase refused: the passphrase is too weak");
       if (cfg.syncSet && pass !== cfg.syncSet.passphrase) fail("WrongSyncPassphrase", "wrong sync passphrase");
       let changed = 0;
       for (const uri of cfg.syncSet?.accounts ?? []) changed += addUri(uri).added.length;

@@ -92,6 +92,16 @@ pub struct Hlc {
     pub device: DeviceId,
 }
 
+/// How far ahead of this device's clock a stamp may be (24 hours, `docs/sync.md` "Time"): a
+/// replica holding a later stamp is not merged, and the clock never adopts one, so no member
+/// can freeze an account by stamping it in the far future.
+pub const MAX_AHEAD_MS: u64 = 24 * 60 * 60 * 1000;
+
+/// True when `stamp` is more than [`MAX_AHEAD_MS`] ahead of the wall-clock time `now_ms`.
+pub fn too_far_ahead(stamp: &Hlc, now_ms: u64) -> bool {
+    stamp.ms > now_ms.saturating_add(MAX_AHEAD_MS)
+}
+
 /// A device's clock: the last stamp it made or saw.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HlcClock {
@@ -134,12 +144,18 @@ impl HlcClock {
         }
     }
 
-    /// Takes note of a stamp seen in merged data, so later ticks exceed it.
-    pub fn observe(&mut self, seen: &Hlc) {
+    /// Takes note of a stamp seen in merged data at wall-clock time `now_ms`, so later ticks
+    /// exceed it. A stamp more than [`MAX_AHEAD_MS`] ahead of `now_ms` is never adopted (false):
+    /// one forged stamp must not drag this clock to the end of time.
+    pub fn observe(&mut self, seen: &Hlc, now_ms: u64) -> bool {
+        if too_far_ahead(seen, now_ms) {
+            return false;
+        }
         if (seen.ms, seen.counter) > (self.last_ms, self.last_counter) {
             self.last_ms = seen.ms;
             self.last_counter = seen.counter;
         }
+        true
     }
 }
 
@@ -166,8 +182,31 @@ mod tests {
         let mut fast = HlcClock::new(dev(1));
         let mut slow = HlcClock::new(dev(2));
         let seen = fast.tick(9_000_000);
-        slow.observe(&seen);
+        assert!(slow.observe(&seen, 10));
         assert!(slow.tick(10) > seen);
+    }
+
+    #[test]
+    fn the_clock_never_adopts_a_stamp_more_than_a_day_ahead() {
+        let now = 1_700_000_000_000;
+        let mut c = HlcClock::new(dev(1));
+        let at_bound = Hlc {
+            ms: now + MAX_AHEAD_MS,
+            counter: 7,
+            device: dev(2),
+        };
+        assert!(c.observe(&at_bound, now));
+        assert!(c.tick(now) > at_bound);
+        for ms in [now + MAX_AHEAD_MS + 1, u64::MAX] {
+            let mut c = HlcClock::new(dev(1));
+            let forged = Hlc {
+                ms,
+                counter: u32::MAX,
+                device: dev(2),
+            };
+            assert!(!c.observe(&forged, now));
+            assert_eq!(c.tick(now).ms, now, "the clock kept to the wall clock");
+        }
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub mod replica;
 pub mod session;
 pub mod state;
 
-pub use hlc::{DeviceId, Hlc, HlcClock};
+pub use hlc::{DeviceId, Hlc, HlcClock, MAX_AHEAD_MS};
 pub use replica::{FileKind, KeyFileError, ReplicaError, ReplicaHeader, SyncKey};
 pub use session::{Membership, Outcome, SyncError, TargetFile, Warning, join, sync};
-pub use state::{Record, State, StateError, Tombstone, Version, Visible};
+pub use state::{Record, State, StateError, Tombstone, TooFarAhead, Version, Visible};

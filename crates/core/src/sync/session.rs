@@ -228,7 +228,10 @@ pub fn sync(
         }
         match open_replica(&f.bytes, &keys) {
             Ok((h, state)) => {
-                m.state.merge(&state);
+                if let Err(e) = m.state.merge_bounded(&state, now_ms) {
+                    warnings.push(warn(e.to_string()));
+                    continue;
+                }
                 received += 1;
                 if h.device != m.device {
                     devices.insert(h.device);
@@ -245,7 +248,7 @@ pub fn sync(
         }
     }
     if let Some(stamp) = m.state.max_stamp() {
-        m.clock.observe(&stamp);
+        m.clock.observe(&stamp, now_ms);
     }
     let accounts = m.state.visible();
     let changed = count_changes(local, &accounts);
@@ -340,6 +343,7 @@ impl Membership {
 mod tests {
     use super::*;
     use crate::rng::SystemRng;
+    use crate::sync::MAX_AHEAD_MS;
     use crate::{Algorithm, Kind, OtpAccount, OtpParams, Secret};
 
     fn entry(name: &str) -> AccountEntry {
@@ -496,6 +500,91 @@ mod tests {
         let out = a.sync(&mut folder, 7_000);
         assert!(out.warnings.iter().any(|w| w.file == b_name));
         assert!(a.names().is_empty());
+    }
+
+    #[test]
+    fn a_replica_stamped_far_ahead_is_named_and_a_later_local_edit_sticks() {
+        let now = 1_700_000_000_000;
+        let mut folder = Folder::default();
+        let mut a = Device::join(1, &mut folder, b"p").unwrap();
+        a.vault.push(("a1".into(), entry("alice"), 0));
+        a.sync(&mut folder, now);
+        // A member forges a replica from a's: every account replaced, stamped (2^64-1, 2^32-1).
+        let mallory = DeviceId::from_bytes([9; 16]);
+        let mut forged = State::new();
+        let stamp = crate::sync::Hlc {
+            ms: u64::MAX,
+            counter: u32::MAX,
+            device: mallory,
+        };
+        forged.upsert("a1", entry("mallory"), 0, stamp);
+        let (id, key) = a.m.keys[0].clone();
+        let bytes = seal_replica(&forged, &id, &key, mallory, 1, &SystemRng::new()).unwrap();
+        let name = replica_name(mallory);
+        folder.put(TargetFile {
+            name: name.clone(),
+            bytes,
+        });
+        let out = a.sync(&mut folder, now + 1_000);
+        assert_eq!(out.warnings.len(), 1, "{:?}", out.warnings);
+        assert_eq!(out.warnings[0].file, name);
+        assert!(
+            out.warnings[0].reason.contains("ahead"),
+            "{:?}",
+            out.warnings
+        );
+        assert_eq!((out.received, out.changed), (0, 0));
+        assert_eq!(a.names(), vec!["alice".to_string()]);
+        // The clock kept to the wall clock: a local edit made now wins, and stays.
+        a.vault[0].1.account.name = "alice@work".into();
+        a.sync(&mut folder, now + 2_000);
+        let out = a.sync(&mut folder, now + 3_000);
+        assert_eq!(out.warnings.len(), 1);
+        assert_eq!(a.names(), vec!["alice@work".to_string()]);
+        assert!(a.m.clock.tick(now + 4_000).ms < now + MAX_AHEAD_MS);
+    }
+
+    /// `docs/sync.md`, "Tombstones and size": version 1 keeps every removal for good (nothing
+    /// prunes them), so a device back after more than 400 days merges like any other and its
+    /// old replica brings back nothing removed meanwhile.
+    #[test]
+    fn removals_are_kept_for_good_and_a_device_back_after_400_days_resurrects_nothing() {
+        const DAY: u64 = 24 * 60 * 60 * 1000;
+        let t0 = 1_700_000_000_000;
+        let mut folder = Folder::default();
+        let mut a = Device::join(1, &mut folder, b"p").unwrap();
+        let mut b = Device::join(2, &mut folder, b"p").unwrap();
+        a.vault.push(("a1".into(), entry("alice"), 0));
+        a.vault.push(("a2".into(), entry("bob"), 1));
+        a.sync(&mut folder, t0);
+        b.sync(&mut folder, t0 + 1_000);
+        assert_eq!(b.names(), vec!["alice".to_string(), "bob".to_string()]);
+        let b_name = replica_name(b.m.device);
+        let stale = folder.0[&b_name].clone();
+        // a removes alice; b goes away for 500 days.
+        a.vault.retain(|(id, _, _)| id != "a1");
+        a.sync(&mut folder, t0 + 2_000);
+        let later = t0 + 500 * DAY;
+        a.sync(&mut folder, later);
+        assert!(
+            a.m.state.records()["a1"].removed.is_some(),
+            "the removal is kept"
+        );
+        // b's old replica (a sync tool's conflict copy) is merged: nothing comes back.
+        folder.0.insert(
+            format!("{} (conflicted copy).twofold-sync", b.m.device),
+            stale,
+        );
+        let out = a.sync(&mut folder, later + 1_000);
+        assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+        assert_eq!(a.names(), vec!["bob".to_string()]);
+        // b itself comes back and syncs: it takes the removal, and its replica resurrects
+        // nothing for anyone.
+        let out = b.sync(&mut folder, later + 2_000);
+        assert_eq!(out.changed, 1);
+        assert_eq!(b.names(), vec!["bob".to_string()]);
+        a.sync(&mut folder, later + 3_000);
+        assert_eq!(a.names(), vec!["bob".to_string()]);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-use super::hlc::{Hlc, HlcClock};
+use super::hlc::{Hlc, HlcClock, MAX_AHEAD_MS, too_far_ahead};
 use crate::{AccountEntry, Kind};
 
 /// The most records (accounts and tombstones) one state may hold: the vault's own cap on
@@ -100,6 +100,17 @@ pub struct State {
     records: BTreeMap<String, Record>,
 }
 
+/// A state holding a change stamped more than [`MAX_AHEAD_MS`] ahead of this device's clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "it holds a change stamped {hours} hours ahead of this device's clock (more than {} hours)",
+    MAX_AHEAD_MS / 3_600_000
+)]
+pub struct TooFarAhead {
+    /// How far ahead its latest stamp is, in whole hours.
+    pub hours: u64,
+}
+
 /// A state that cannot be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum StateError {
@@ -142,16 +153,29 @@ impl State {
         }
     }
 
-    /// The greatest stamp in the state (versions and removals), for the clock to observe.
+    /// The greatest stamp in the state (versions, removals and what they cover), for the
+    /// clock to observe.
     pub fn max_stamp(&self) -> Option<Hlc> {
         self.records
             .values()
             .flat_map(|r| {
                 let v = r.version.as_ref().map(|v| v.stamp);
-                let t = r.removed.map(|t| t.stamp);
+                let t = r.removed.into_iter().flat_map(|t| [t.stamp, t.covers]);
                 v.into_iter().chain(t)
             })
             .max()
+    }
+
+    /// Merges `other` unless it holds a stamp more than [`MAX_AHEAD_MS`] ahead of the
+    /// wall-clock time `now_ms` (`docs/sync.md`, "Time"): then nothing of it is merged.
+    pub fn merge_bounded(&mut self, other: &State, now_ms: u64) -> Result<(), TooFarAhead> {
+        if let Some(max) = other.max_stamp().filter(|m| too_far_ahead(m, now_ms)) {
+            return Err(TooFarAhead {
+                hours: (max.ms - now_ms) / 3_600_000,
+            });
+        }
+        self.merge(other);
+        Ok(())
     }
 
     /// The accounts shown, ordered by `order`, then id; HOTP counters are the merged ones.
@@ -222,7 +246,7 @@ impl State {
         now_ms: u64,
     ) -> usize {
         if let Some(seen) = self.max_stamp() {
-            clock.observe(&seen);
+            clock.observe(&seen, now_ms);
         }
         let mut changed = 0;
         let mut present = std::collections::BTreeSet::new();
@@ -258,8 +282,10 @@ impl State {
         changed
     }
 
-    /// Forgets removals made before `cutoff_ms` of accounts that stay removed (`docs/sync.md`,
-    /// "Tombstones and size"): what bounds a replica's size over time.
+    /// Forgets removals made before `cutoff_ms` of accounts that stay removed. Version 1 never
+    /// calls it (`docs/sync.md`, "Tombstones and size": removals are kept for good, because a
+    /// device back after the cutoff would bring pruned accounts back); it measures what pruning
+    /// would save (the `sync` benchmark) for a later version with a rejoin protocol.
     pub fn prune_removed_before(&mut self, cutoff_ms: u64) {
         self.records.retain(|_, r| {
             let old_removal = matches!(r.removed, Some(t) if t.stamp.ms < cutoff_ms);
@@ -389,7 +415,7 @@ mod tests {
         s.merge(&stale);
         assert!(s.visible().is_empty());
         // A device that saw the removal and adds again makes a new account.
-        b.observe(&s.max_stamp().unwrap());
+        b.observe(&s.max_stamp().unwrap(), 0);
         s.upsert("y", entry("alice", None), 0, b.tick(0));
         assert_eq!(s.visible().len(), 1);
     }
@@ -411,6 +437,48 @@ mod tests {
         let shown = ab.visible();
         assert_eq!(shown.len(), 1);
         assert_eq!(shown[0].entry.account.name, "alice@work");
+    }
+
+    #[test]
+    fn a_state_stamped_more_than_a_day_ahead_is_not_merged() {
+        let now = 1_700_000_000_000;
+        let (mut a, mut m) = (clock(1), clock(2));
+        let mut mine = State::new();
+        mine.upsert("x", entry("alice", None), 0, a.tick(now));
+        let before = mine.clone();
+        let mut forged = State::new();
+        forged.upsert(
+            "x",
+            entry("mallory", None),
+            0,
+            m.tick(now + MAX_AHEAD_MS + 1),
+        );
+        assert_eq!(
+            mine.merge_bounded(&forged, now),
+            Err(TooFarAhead { hours: 24 })
+        );
+        assert_eq!(mine, before);
+        // A removal covering the far future is refused too.
+        let mut cover = before.clone();
+        cover.records.get_mut("x").unwrap().removed = Some(Tombstone {
+            covers: Hlc {
+                ms: u64::MAX,
+                counter: u32::MAX,
+                device: DeviceId::from_bytes([2; 16]),
+            },
+            stamp: clock(4).tick(now),
+        });
+        assert!(mine.merge_bounded(&cover, now).is_err());
+        // At the bound exactly it merges.
+        let mut edge = State::new();
+        edge.upsert(
+            "x",
+            entry("bob", None),
+            0,
+            clock(3).tick(now + MAX_AHEAD_MS),
+        );
+        assert_eq!(mine.merge_bounded(&edge, now), Ok(()));
+        assert_eq!(mine.visible()[0].entry.account.name, "bob");
     }
 
     #[test]

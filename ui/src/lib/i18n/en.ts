@@ -163,6 +163,7 @@ export const en = {
   "reauth.password": "Vault password",
   "reauth.confirm": "Continue",
   "reauth.cancel": "Cancel",
+  "reauth.sync": "Syncing sends all your secrets to the place you choose, under a passphrase you choose. Enter your vault password to go on.",
 
   "settings.title": "Settings",
   "settings.back": "Back",

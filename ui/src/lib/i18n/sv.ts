@@ -164,6 +164,7 @@ export const sv: Record<MessageKey, string> = {
   "reauth.password": "Valvets lösenord",
   "reauth.confirm": "Fortsätt",
   "reauth.cancel": "Avbryt",
+  "reauth.sync": "Synkning skickar alla dina hemligheter till platsen du väljer, under en lösenfras du väljer. Ange valvets lösenord för att fortsätta.",
 
   "settings.title": "Inställningar",
   "settings.back": "Tillbaka",

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "vitest";
-import { entropyBits, passwordScore, MIN_SCORE } from "../src/lib/strength";
+import { entropyBits, passwordScore, MIN_SCORE } from "../src/testing/fake-strength";
 
-describe("password strength", () => {
+describe("the fake shell's password strength", () => {
   test("empty is 0", () => {
     expect(entropyBits("")).toBe(0);
     expect(passwordScore("")).toBe(0);
