@@ -463,11 +463,13 @@ fn privacyidea_3_14_containers() {
             ),
         );
     };
+    // The server writes each sync's enrolment URI (the token is re-keyed, as it is not
+    // reported) from the policy in force then.
     push_policy(&elsewhere);
     let wrong = admin.token("push", "dave", &c1);
-    push_policy(&pi.base);
     let pushes_before = ok_json(&v, &["push", "list", "--json"]);
     let r = ok_json(&v, &["container", "sync", c1.as_str(), "--json"]);
+    push_policy(&pi.base);
     assert_eq!(r[0]["error"], Value::Null, "{r}");
     assert_eq!(r[0]["added"], json!([]), "{r}");
     let skipped = r[0]["skipped"].as_array().unwrap();
