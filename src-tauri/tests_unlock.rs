@@ -145,6 +145,11 @@ fn locked_poll(s: &Shell) -> Vec<String> {
         .collect()
 }
 
+/// The stored keyring copy, if any.
+fn stored_copy(keys: &FakeKeys) -> Option<Zeroizing<Vec<u8>>> {
+    keys.store.read(PUSH_KEYRING).expect("read")
+}
+
 fn slot_kinds(s: &Shell) -> Vec<String> {
     let file: Value =
         serde_json::from_slice(&std::fs::read(s.dir.path().join("vault.json")).expect("vault"))
@@ -174,11 +179,7 @@ fn with_the_vault_locked_a_poll_notifies_once_per_nonce_and_answering_asks_for_p
     enrol(&s, account(&server.url, false));
     // The next poll round keeps the push keys in the secure storage.
     s.ok("push_poll", json!({}));
-    let stored = keys
-        .store
-        .read(PUSH_KEYRING)
-        .expect("read")
-        .expect("stored");
+    let stored = stored_copy(&keys).expect("stored");
     assert!(String::from_utf8_lossy(&stored).contains(SERIAL));
     let writes = keys.store.writes.load(Ordering::Relaxed);
     s.ok("push_poll", json!({}));
@@ -301,9 +302,9 @@ fn without_secure_storage_or_with_the_setting_off_push_waits_for_the_unlock() {
     let s = shell_keys(keys.clone()).unlocked();
     enrol(&s, account(&server.url, false));
     s.ok("push_poll", json!({}));
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_some());
+    assert!(stored_copy(&keys).is_some());
     set_setting(&s, "pushWhileLocked", json!(false)).expect("settings");
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
     s.ok("vault_lock", json!({}));
     let before = server.requests().len();
     assert!(locked_poll(&s).is_empty());
@@ -311,9 +312,9 @@ fn without_secure_storage_or_with_the_setting_off_push_waits_for_the_unlock() {
     // Removing the last push account removes them too.
     s.ok("vault_unlock", json!({ "password": "correct horse" }));
     set_setting(&s, "pushWhileLocked", json!(true)).expect("settings");
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_some());
+    assert!(stored_copy(&keys).is_some());
     s.ok("push_remove", json!({ "serial": SERIAL }));
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
 }
 
 #[test]
@@ -507,11 +508,7 @@ fn the_keyring_copy_holds_no_presence_account_and_the_setting_keeps_every_key_in
     enrol(&s, presence);
     enrol(&s, account(&server.url, false));
     s.ok("push_poll", json!({}));
-    let stored = keys
-        .store
-        .read(PUSH_KEYRING)
-        .expect("read")
-        .expect("stored");
+    let stored = stored_copy(&keys).expect("stored");
     let copy: Value = serde_json::from_slice(&stored).expect("json");
     let entries = copy.as_array().expect("list");
     assert_eq!(entries.len(), 1, "{copy}");
@@ -565,11 +562,7 @@ fn the_keyring_copy_holds_no_presence_account_and_the_setting_keeps_every_key_in
     let state = s.app.state::<AppState>();
     let service = s.app.state::<PushService>();
     crate::push::locked::load(&state, &service, &keys.device_keys()).expect("load");
-    let rewritten = keys
-        .store
-        .read(PUSH_KEYRING)
-        .expect("read")
-        .expect("stored");
+    let rewritten = stored_copy(&keys).expect("stored");
     assert!(!String::from_utf8_lossy(&rewritten).contains("PIPUPRESENCE"));
     let before = server.requests().len();
     locked_poll(&s);
@@ -582,14 +575,14 @@ fn the_keyring_copy_holds_no_presence_account_and_the_setting_keeps_every_key_in
     // Every key in the vault: no copy at all, nothing polled while locked.
     s.ok("vault_unlock", json!({ "password": "correct horse" }));
     set_setting(&s, "pushWhileLocked", json!(false)).expect("settings");
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
     s.ok("push_poll", json!({}));
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
     s.ok("vault_lock", json!({}));
     let before = server.requests().len();
     assert!(locked_poll(&s).is_empty());
     assert_eq!(server.requests().len(), before);
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
 }
 
 /// A sign-in request polled with keys from the platform's storage is verified again with the
@@ -618,14 +611,8 @@ fn a_request_the_keyring_took_is_verified_again_with_the_vaults_server_key() {
     let forged_key =
         twofold_core::push::ServerKey::from_pkcs1_der(&forger.public_pkcs1_der().expect("public"))
             .expect("key");
-    let mut copy: Value = serde_json::from_slice(
-        &keys
-            .store
-            .read(PUSH_KEYRING)
-            .expect("read")
-            .expect("stored"),
-    )
-    .expect("json");
+    let mut copy: Value =
+        serde_json::from_slice(&stored_copy(&keys).expect("stored")).expect("json");
     copy[0]["server_key"] = json!(forged_key.to_base64());
     keys.store
         .write(PUSH_KEYRING, copy.to_string().as_bytes())
