@@ -101,7 +101,7 @@ fn send(request: &Request) -> AppResult<Vec<u8>> {
 pub fn preview(service: &ContainerService, uri: Zeroizing<String>) -> AppResult<ContainerPreview> {
     let registration = Registration::parse(&uri, unix_now())?;
     drop(uri);
-    let url = twofold_http::check_url(registration.server_url()).map_err(http_error)?;
+    let url = twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
     let mut warnings = Vec::new();
     if !registration.verify_tls() {
         warnings.push(ContainerWarning::TlsNotVerified);
@@ -119,7 +119,7 @@ pub fn preview(service: &ContainerService, uri: Zeroizing<String>) -> AppResult<
         serial: registration.serial().to_owned(),
         issuer: registration.issuer().to_owned(),
         host: url.host_str().unwrap_or_default().to_owned(),
-        url: registration.server_url().to_owned(),
+        url: registration.server_url().as_str().to_owned(),
         passphrase_prompt: registration.passphrase_prompt().map(str::to_owned),
         expires_at: registration.expires_at(),
         warnings,
@@ -178,7 +178,7 @@ pub async fn register(
     };
     let _busy = service.busy.lock().await;
     let container = off_thread(move || {
-        twofold_http::check_url(registration.server_url()).map_err(http_error)?;
+        twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
         let key = ContainerKey::generate(&SystemRng::new()).map_err(ContainerError::from)?;
         let pending =
             registration.start(key, None, secret.as_ref().map(|s| s.as_str()), unix_now())?;
@@ -248,7 +248,7 @@ fn container_view(c: &StoredContainer, failure: Option<&String>) -> ContainerVie
     ContainerView {
         serial: c.container.serial.clone(),
         issuer: c.container.issuer.clone(),
-        server_url: c.container.server_url.clone(),
+        server_url: c.container.server_url.as_str().to_owned(),
         tokens: c
             .tokens
             .iter()
@@ -384,10 +384,13 @@ async fn sync_inner(
         }
     };
     let push = {
-        let uris: Vec<Zeroizing<String>> = reply
-            .add
-            .iter()
-            .filter(|a| a.is_push())
+        // Only the container's own PUSH tokens are enrolled (the others are skipped with the
+        // reason by apply_container_sync): no key goes to another server.
+        let uris: Vec<Zeroizing<String>> = state
+            .get()?
+            .vault()?
+            .container_push_to_enrol(&reply)
+            .into_iter()
             .map(|a| a.uri.clone())
             .collect();
         off_thread(move || uris.iter().map(|u| enrol_push(u)).collect()).await?
@@ -499,7 +502,7 @@ pub async fn rollover(
         return Err(ContainerError::PassphraseRequired(prompt.to_owned()).into());
     }
     let renewed = off_thread(move || {
-        twofold_http::check_url(registration.server_url()).map_err(http_error)?;
+        twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
         let key = ContainerKey::generate(&SystemRng::new()).map_err(ContainerError::from)?;
         let pending = registration.start(key, None, None, unix_now())?;
         let body = send(pending.request())?;

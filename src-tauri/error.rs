@@ -267,6 +267,7 @@ impl From<ContainerError> for AppError {
             ContainerError::NotContainer
             | ContainerError::Missing(_)
             | ContainerError::Invalid { .. }
+            | ContainerError::Url(_)
             | ContainerError::Algorithm(_) => ErrorKind::InvalidInput,
             ContainerError::Expired { .. } => ErrorKind::Expired,
             ContainerError::PassphraseRequired(_) => ErrorKind::PasswordRequired,

@@ -45,6 +45,9 @@ struct Srv {
     initially_synced: bool,
     /// The entries each sync offered by OTP values (no serial), in order.
     offered: Vec<Vec<Value>>,
+    /// The replies to the next PUSH polls (`GET /ttype/push`): the container's push tokens
+    /// are on its own server.
+    polls: std::collections::VecDeque<Value>,
 }
 
 /// The serial of the token outside the container whose TOTP values at two consecutive steps
@@ -228,6 +231,9 @@ fn handle(srv: &Arc<Mutex<Srv>>, base: &str, path: &str, body: &str) -> Value {
     let params = form(body);
     let mut s = srv.lock().expect("server");
     s.paths.push(path.to_owned());
+    if path.starts_with("/ttype/push") {
+        return s.polls.pop_front().unwrap_or_else(|| ok(json!([])));
+    }
     match path {
         "/container/register/finalize" => {
             if let Some(p) = &s.passphrase
@@ -424,6 +430,32 @@ fn preview_register_and_managed_accounts() {
     assert_eq!(accounts(&s)[0]["id"], id);
 }
 
+/// A PUSH token of another server than the container's (here a port where nothing
+/// listens) is not enrolled: the sync skips it with the reason and takes the rest.
+#[test]
+fn a_push_token_on_another_server_is_skipped() {
+    let srv = server(policies(true, true, false));
+    let elsewhere = "otpauth://pipush/PIPU9?url=http%3A//127.0.0.1%3A9/ttype/push&enrollment_credential=x&serial=PIPU9";
+    srv.with(|s| {
+        s.tokens = vec![
+            ("PIPU9".into(), "push".into(), elsewhere.into()),
+            totp("TOTP1", "GEZDGNBVGY3TQOJQ"),
+        ]
+    });
+    let s = shell().unlocked();
+    let r = register(&s, &srv);
+    let sync = &r["sync"];
+    assert_eq!(sync["error"], Value::Null, "{r}");
+    assert_eq!(sync["added"], json!(["TOTP1"]));
+    assert_eq!(sync["skipped"][0]["entry"], "PIPU9");
+    let reason = sync["skipped"][0]["reason"].as_str().unwrap_or_default();
+    assert!(
+        reason.contains("another server (http://127.0.0.1:9)"),
+        "{reason}"
+    );
+    assert_eq!(s.ok("push_accounts", json!({})), json!([]));
+}
+
 #[test]
 fn sync_adds_removes_and_a_tampered_reply_changes_nothing() {
     let srv = server(policies(true, true, false));
@@ -567,9 +599,11 @@ fn manage_push(
 ) {
     use tauri::Manager;
     let serial = push.serial.clone();
-    // An address where nothing listens: an enrolment from it fails at once.
-    let uri =
-        format!("otpauth://pipush/{serial}?url=http%3A//127.0.0.1%3A9/ttype/push&serial={serial}");
+    // On the container's own server, which does not enrol it: an enrolment fails at once.
+    let uri = format!(
+        "otpauth://pipush/{serial}?url={}ttype/push&enrollment_credential=x&serial={serial}",
+        srv.base.replace(':', "%3A")
+    );
     srv.with(|x| x.tokens.push((serial.clone(), "push".into(), uri.clone())));
     let plain = json!({"container": {"serial": SERIAL}, "tokens": {"add": [uri]}}).to_string();
     let reply = twofold_core::container::read_sync_plaintext(SERIAL, plain.as_bytes(), policies)
@@ -601,7 +635,7 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
         let srv = server(policies(allowed, true, false));
         let s = shell().unlocked();
         register(&s, &srv);
-        let push = crate::tests_push::account("https://pi.example/ttype/push", false);
+        let push = crate::tests_push::account(&format!("{}ttype/push", srv.base), false);
         let serial = push.serial.clone();
         let forbid = Policies {
             disable_client_token_deletion: !allowed,
@@ -643,13 +677,15 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
 
 #[test]
 fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
-    use crate::tests_push::{challenge, fake_server, poll_reply};
+    use crate::tests_push::{challenge, poll_reply};
     use tauri::Manager;
     let srv = server(policies(true, true, false));
     let s = shell().unlocked();
     register(&s, &srv);
-    let push_srv = fake_server();
-    let push = crate::tests_push::account(&push_srv.url, false);
+    // The container's push token is on its own server, which also answers its polls.
+    let push_url = format!("{}ttype/push", srv.base);
+    let poll = |reply: Value| srv.with(|x| x.polls.push_back(reply));
+    let push = crate::tests_push::account(&push_url, false);
     let serial = push.serial.clone();
     manage_push(&s, &srv, push, twofold_core::container::Policies::default());
     let every = std::time::Duration::from_millis(700);
@@ -665,7 +701,7 @@ fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
     assert!(nudged().is_empty());
     assert_eq!(syncs(&srv), before);
     // A sign-in request of the container's push token: its container syncs (reporting it).
-    push_srv.reply(poll_reply(vec![challenge(&push_srv.url, "N1", "Sign in?")]));
+    poll(poll_reply(vec![challenge(&push_url, "N1", "Sign in?")]));
     assert_eq!(s.ok("push_poll", json!({}))[0]["nonce"], "N1");
     assert_eq!(nudged(), vec![SERIAL.to_owned()]);
     assert_eq!(syncs(&srv), before + 1);
@@ -673,14 +709,14 @@ fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
     assert_eq!(reported.last(), Some(&vec![serial.clone()]));
     assert_eq!(synced.lock().expect("events").len(), 1);
     // Another one at once: within the quiet time, no second sync.
-    push_srv.reply(poll_reply(vec![challenge(&push_srv.url, "N2", "Again?")]));
+    poll(poll_reply(vec![challenge(&push_url, "N2", "Again?")]));
     s.ok("push_poll", json!({}));
     assert!(nudged().is_empty());
     assert_eq!(syncs(&srv), before + 1);
     // Later, a poll the server refuses (as it does once the token was re-keyed or left the
     // container): the container syncs again.
     std::thread::sleep(every);
-    push_srv.reply(json!({"result": {"status": false,
+    poll(json!({"result": {"status": false,
         "error": {"code": 10, "message": "Could not verify signature!"}}}));
     assert_eq!(s.kind("push_poll", json!({})), "Server");
     assert_eq!(nudged(), vec![SERIAL.to_owned()]);

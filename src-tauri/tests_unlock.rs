@@ -145,6 +145,11 @@ fn locked_poll(s: &Shell) -> Vec<String> {
         .collect()
 }
 
+/// The stored keyring copy, if any.
+fn stored_copy(keys: &FakeKeys) -> Option<Zeroizing<Vec<u8>>> {
+    keys.store.read(PUSH_KEYRING).expect("read")
+}
+
 fn slot_kinds(s: &Shell) -> Vec<String> {
     let file: Value =
         serde_json::from_slice(&std::fs::read(s.dir.path().join("vault.json")).expect("vault"))
@@ -174,11 +179,7 @@ fn with_the_vault_locked_a_poll_notifies_once_per_nonce_and_answering_asks_for_p
     enrol(&s, account(&server.url, false));
     // The next poll round keeps the push keys in the secure storage.
     s.ok("push_poll", json!({}));
-    let stored = keys
-        .store
-        .read(PUSH_KEYRING)
-        .expect("read")
-        .expect("stored");
+    let stored = stored_copy(&keys).expect("stored");
     assert!(String::from_utf8_lossy(&stored).contains(SERIAL));
     let writes = keys.store.writes.load(Ordering::Relaxed);
     s.ok("push_poll", json!({}));
@@ -301,9 +302,9 @@ fn without_secure_storage_or_with_the_setting_off_push_waits_for_the_unlock() {
     let s = shell_keys(keys.clone()).unlocked();
     enrol(&s, account(&server.url, false));
     s.ok("push_poll", json!({}));
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_some());
+    assert!(stored_copy(&keys).is_some());
     set_setting(&s, "pushWhileLocked", json!(false)).expect("settings");
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
     s.ok("vault_lock", json!({}));
     let before = server.requests().len();
     assert!(locked_poll(&s).is_empty());
@@ -311,9 +312,9 @@ fn without_secure_storage_or_with_the_setting_off_push_waits_for_the_unlock() {
     // Removing the last push account removes them too.
     s.ok("vault_unlock", json!({ "password": "correct horse" }));
     set_setting(&s, "pushWhileLocked", json!(true)).expect("settings");
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_some());
+    assert!(stored_copy(&keys).is_some());
     s.ok("push_remove", json!({ "serial": SERIAL }));
-    assert!(keys.store.read(PUSH_KEYRING).expect("read").is_none());
+    assert!(stored_copy(&keys).is_none());
 }
 
 #[test]
@@ -414,12 +415,16 @@ fn an_approval_that_asks_for_device_authentication_counts_biometrics_as_presence
     enrol(&s, account(&server.url, true));
     s.ok("push_poll", json!({}));
     s.ok("vault_lock", json!({}));
+    // Its key stays in the vault: nothing is polled for it while locked.
+    let before = server.requests().len();
+    assert!(locked_poll(&s).is_empty());
+    assert_eq!(server.requests().len(), before);
     server.reply(poll_reply(vec![challenge(&server.url, "P1", "Sign-in?")]));
-    assert_eq!(locked_poll(&s), ["P1"]);
     let approve = json!({ "nonce": "P1", "decision": "approve", "answer": null,
                           "reason": null, "location": null });
     assert_eq!(s.kind("push_answer", approve.clone()), "Locked");
     s.ok("vault_unlock_biometric", json!({}));
+    s.ok("push_poll", json!({}));
     server.reply(json!({"result": {"status": true, "value": true}}));
     assert_eq!(s.ok("push_answer", approve)["accepted"], true);
     // Later, the presence has gone stale: asked again (the vault is open).
@@ -485,4 +490,144 @@ fn measure_trigger_to_notification_while_locked() {
         "trigger -> notification while locked (poll every {every:?}), 5 runs: median {:?}, min {:?}, max {:?}",
         times[2], times[0], times[4]
     );
+}
+
+/// The stored keyring holds only the push accounts that do not require presence, and of those
+/// only what a poll needs (no push-service token): a reader of the storage cannot approve a
+/// `pin`/`app_force_unlock` account's sign-ins. Such an account is polled while the vault is
+/// unlocked only. A copy written before (with every account) is written again at start
+/// without them. With "Receive sign-in requests while locked" off, no key is kept outside the
+/// vault at all and nothing is polled while locked.
+#[test]
+fn the_keyring_copy_holds_no_presence_account_and_the_setting_keeps_every_key_in_the_vault() {
+    let server = fake_server();
+    let keys = FakeKeys::default();
+    let s = shell_keys(keys.clone()).unlocked();
+    let mut presence = account(&server.url, true);
+    presence.serial = "PIPUPRESENCE".into();
+    enrol(&s, presence);
+    enrol(&s, account(&server.url, false));
+    s.ok("push_poll", json!({}));
+    let stored = stored_copy(&keys).expect("stored");
+    let copy: Value = serde_json::from_slice(&stored).expect("json");
+    let entries = copy.as_array().expect("list");
+    assert_eq!(entries.len(), 1, "{copy}");
+    assert_eq!(entries[0]["serial"], SERIAL);
+    let mut fields: Vec<&str> = entries[0]
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    fields.sort_unstable();
+    assert_eq!(
+        fields,
+        [
+            "issuer",
+            "label",
+            "phone_key",
+            "protocol",
+            "serial",
+            "server_key",
+            "url",
+            "verify_tls"
+        ]
+    );
+    println!(
+        "keyring copy ({}): {} bytes, 1 of 2 push accounts, fields {fields:?}",
+        keys.store.name(),
+        stored.len()
+    );
+
+    // Locked: only that account is polled.
+    s.ok("vault_lock", json!({}));
+    let before = server.requests().len();
+    server.reply(poll_reply(vec![challenge(&server.url, "L1", "Sign-in?")]));
+    assert_eq!(locked_poll(&s), ["L1"]);
+    let polled = server.requests()[before..].to_vec();
+    assert_eq!(polled.len(), 1, "{polled:?}");
+    assert!(polled[0].contains(SERIAL) && !polled[0].contains("PIPUPRESENCE"));
+
+    // A copy as an earlier version wrote it (both accounts, the presence one's key included)
+    // is written again at start, without it.
+    let mut old = copy.clone();
+    let mut extra = entries[0].clone();
+    extra["serial"] = json!("PIPUPRESENCE");
+    extra["require_pin"] = json!(true);
+    extra["push_token"] = json!("no_firebase_token");
+    old.as_array_mut().expect("list").push(extra);
+    keys.store
+        .write(PUSH_KEYRING, old.to_string().as_bytes())
+        .expect("write");
+    let state = s.app.state::<AppState>();
+    let service = s.app.state::<PushService>();
+    crate::push::locked::load(&state, &service, &keys.device_keys()).expect("load");
+    let rewritten = stored_copy(&keys).expect("stored");
+    assert!(!String::from_utf8_lossy(&rewritten).contains("PIPUPRESENCE"));
+    let before = server.requests().len();
+    locked_poll(&s);
+    assert!(
+        server.requests()[before..]
+            .iter()
+            .all(|r| !r.contains("PIPUPRESENCE"))
+    );
+
+    // Every key in the vault: no copy at all, nothing polled while locked.
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    set_setting(&s, "pushWhileLocked", json!(false)).expect("settings");
+    assert!(stored_copy(&keys).is_none());
+    s.ok("push_poll", json!({}));
+    assert!(stored_copy(&keys).is_none());
+    s.ok("vault_lock", json!({}));
+    let before = server.requests().len();
+    assert!(locked_poll(&s).is_empty());
+    assert_eq!(server.requests().len(), before);
+    assert!(stored_copy(&keys).is_none());
+}
+
+/// A sign-in request polled with keys from the platform's storage is verified again with the
+/// vault's server key before the vault takes it: a stored copy whose server key someone
+/// replaced with their own (any process of a desktop session can write the Secret Service)
+/// gets a notification through at most, never a request into the vault or an answer.
+#[test]
+fn a_request_the_keyring_took_is_verified_again_with_the_vaults_server_key() {
+    let server = fake_server();
+    let keys = FakeKeys::default();
+    let s = shell_keys(keys.clone()).unlocked();
+    // The vault's account trusts the real server's key (whose private half this test lacks).
+    let mut genuine = account(&server.url, false);
+    let real_key = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/crates/core/tests/vectors/push/server-key.pkcs1.b64"
+    ))
+    .expect("server key");
+    genuine.server_key =
+        twofold_core::push::ServerKey::from_base64(real_key.trim()).expect("server key");
+    enrol(&s, genuine);
+    s.ok("push_poll", json!({}));
+    s.ok("vault_lock", json!({}));
+    // The stored copy's server key swapped for the forger's, then read (as at a start).
+    let forger = crate::tests_push::test_key();
+    let forged_key =
+        twofold_core::push::ServerKey::from_pkcs1_der(&forger.public_pkcs1_der().expect("public"))
+            .expect("key");
+    let mut copy: Value =
+        serde_json::from_slice(&stored_copy(&keys).expect("stored")).expect("json");
+    copy[0]["server_key"] = json!(forged_key.to_base64());
+    keys.store
+        .write(PUSH_KEYRING, copy.to_string().as_bytes())
+        .expect("write");
+    let state = s.app.state::<AppState>();
+    let service = s.app.state::<PushService>();
+    crate::push::locked::load(&state, &service, &keys.device_keys()).expect("load");
+    // The forger's request passes the copy's own check (signed with test_key)...
+    server.reply(poll_reply(vec![challenge(&server.url, "F1", "Approve?")]));
+    assert_eq!(locked_poll(&s), ["F1"]);
+    // ...and not the vault's: after the unlock it is not there to approve.
+    s.ok("vault_unlock", json!({ "password": "correct horse" }));
+    assert_eq!(s.ok("push_pending", json!({})), json!([]));
+    let approve = json!({ "nonce": "F1", "decision": "approve", "answer": null,
+                          "reason": null, "location": null });
+    assert!(s.call("push_answer", approve).is_err());
+    assert!(server.requests().iter().all(|r| r.starts_with("GET ")));
 }

@@ -1,8 +1,12 @@
-//! Push while locked (docs/push.md, "Push while locked"): what polling needs, the push
-//! accounts' keys, is kept apart from the password-protected vault in the platform's secure
-//! storage ([`crate::platform::keys::SecureStore`]) and in memory as a [`PushKeyring`], so the
-//! poller polls, verifies and notifies while the vault is locked. Answering still needs the
-//! vault, so the user's presence (biometrics or the password).
+//! Push while locked (docs/push.md, "Push while locked"): what polling needs, the keys of the
+//! push accounts that do not require the user's presence (`PushAccount::for_polling`), is kept
+//! apart from the password-protected vault in the platform's secure storage
+//! ([`crate::platform::keys::SecureStore`]) and in memory as a [`PushKeyring`], so the poller
+//! polls, verifies and notifies while the vault is locked. Accounts with `pin` or
+//! `app_force_unlock` stay in the vault only (polled while it is unlocked). Answering needs
+//! the vault, so the user's presence (biometrics or the password); what the keyring received
+//! is verified again with the vault's server keys before the vault takes it. With the setting
+//! off, no key is kept outside the vault.
 //!
 //! The vault stays the record. While it is open, every poll round (and an unlock, an
 //! enrolment, a removal) refreshes the keyring from it and writes the stored copy when the
@@ -37,7 +41,21 @@ pub fn load(state: &AppState, service: &PushService, keys: &DeviceKeys) -> AppRe
     };
     if let Some(bytes) = store.read(PUSH_KEYRING)? {
         match PushKeyring::from_bytes(&bytes) {
-            Ok(ring) => *PushService::lock(&service.keyring)? = Some(ring),
+            Ok(ring) => {
+                // A copy holding more than polling needs (written by an earlier version, with
+                // the keys of accounts that require presence) is written again without it.
+                let kept = ring.to_bytes();
+                if kept.as_slice() != bytes.as_slice() {
+                    if ring.accounts().is_empty() {
+                        store.delete(PUSH_KEYRING)?;
+                    } else {
+                        store.write(PUSH_KEYRING, &kept)?;
+                    }
+                }
+                if !ring.accounts().is_empty() {
+                    *PushService::lock(&service.keyring)? = Some(ring);
+                }
+            }
             Err(_) => store.delete(PUSH_KEYRING)?,
         }
     }

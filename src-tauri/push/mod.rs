@@ -81,7 +81,9 @@ impl PushService {
 /// The kind and message of a transport failure.
 pub(crate) fn http_error(e: HttpError) -> AppError {
     let kind = match e {
-        HttpError::InvalidUrl(_) | HttpError::Insecure(_) => ErrorKind::InvalidInput,
+        HttpError::InvalidUrl(_) | HttpError::Insecure(_) | HttpError::Ambiguous { .. } => {
+            ErrorKind::InvalidInput
+        }
         HttpError::Redirect { .. } | HttpError::TooLarge(_) => ErrorKind::Server,
         HttpError::Timeout(_) | HttpError::Network { .. } => ErrorKind::Network,
     };

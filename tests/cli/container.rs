@@ -267,6 +267,81 @@ fn container_commands_without_a_server() {
     let _ = std::fs::remove_dir_all(v.parent().unwrap());
 }
 
+/// A registration QR for the server at `url` (percent-encoded as privacyIDEA's `quote` does),
+/// made now, its TLS checks as `ssl_verify` says.
+fn offline_qr(url: &str, ssl_verify: bool) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let time = twofold_core::push::privacyidea::timestamp(now)
+        .replace(':', "%3A")
+        .replace('+', "%2B");
+    format!(
+        "pia://container/SMPH1?issuer=privacyIDEA&ttl=10&nonce=ab&time={time}&url={url}&serial=SMPH1&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify={}&passphrase=&send_passphrase=False",
+        if ssl_verify { "True" } else { "False" }
+    )
+}
+
+/// `http://B\@A/`: the transport reads host B, a split at `/ ? #` and the last `@` reads A
+/// (the container's origin, trusted with A's push serials). Such an address, user information
+/// or a control character is refused at register: exit 1, the vault as it was, nothing sent
+/// to either host.
+#[test]
+fn an_ambiguous_container_address_is_refused_at_register() {
+    let v = new_vault("ambiguous");
+    let b = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    b.set_nonblocking(true).unwrap();
+    let b_port = b.local_addr().unwrap().port();
+    let before = std::fs::read(&v).unwrap();
+    for (url, why) in [
+        (
+            format!("http%3A//127.0.0.1%3A{b_port}%5C%40127.0.0.2%3A{b_port}/"),
+            "backslash",
+        ),
+        (
+            format!("http%3A//127.0.0.2%40127.0.0.1%3A{b_port}/"),
+            "user information",
+        ),
+        (
+            format!("http%3A//127.0.0.1%3A{b_port}/%0D"),
+            "control character",
+        ),
+    ] {
+        let err = assert_error(
+            &tw(&v, &["container", "register", &offline_qr(&url, true)]),
+            1,
+        );
+        assert!(err.contains(why), "{url}: {err}");
+        assert_eq!(std::fs::read(&v).unwrap(), before, "vault unchanged");
+    }
+    assert!(b.accept().is_err(), "nothing was sent");
+    let _ = std::fs::remove_dir_all(v.parent().unwrap());
+}
+
+/// `ssl_verify=False` gives a `warning:` line on stderr, as the app shows it, before anything
+/// is sent (here to a port where nothing listens).
+#[test]
+fn a_container_without_tls_checks_is_warned_about() {
+    let v = new_vault("tls-off");
+    let gone = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = gone.local_addr().unwrap().port();
+    drop(gone);
+    let url = format!("http%3A//127.0.0.1%3A{port}/");
+    let o = tw(&v, &["container", "register", &offline_qr(&url, false)]);
+    assert_error(&o, 1);
+    let err = stderr(&o);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(warnings.len(), 1, "{err}");
+    assert!(warnings[0].contains("ssl_verify=False"), "{err}");
+    assert!(warnings[0].contains("127.0.0.1"), "{err}");
+    // With the checks on, no warning.
+    let o = tw(&v, &["container", "register", &offline_qr(&url, true)]);
+    assert_error(&o, 1);
+    assert!(!stderr(&o).contains("warning:"), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(v.parent().unwrap());
+}
+
 #[test]
 fn privacyidea_3_14_containers() {
     if std::env::var_os("TWOFOLD_SKIP_PRIVACYIDEA").is_some() {
@@ -370,6 +445,48 @@ fn privacyidea_3_14_containers() {
         .unwrap();
     assert_eq!(acc["counter"], 2, "{acc}");
     assert!(admin.validate(&hotp, &code_of(&v, &hotp)));
+
+    // ----- a PUSH token on another server than the container's is skipped -----
+    println!(
+        "{:6.1} s: a PUSH token on another server than the container's is skipped",
+        suite.elapsed().as_secs_f64()
+    );
+    // The same privacyIDEA under another name: another origin than the container's
+    // 127.0.0.1, so another server as far as the vault can tell.
+    let elsewhere = pi.base.replace("127.0.0.1", "localhost");
+    let push_policy = |base: &str| {
+        admin.policy(
+            "container-push-enrol",
+            "enrollment",
+            &format!(
+                "push_firebase_configuration=poll only, push_registration_url={base}/ttype/push, push_ttl=10, push_ssl_verify=0"
+            ),
+        );
+    };
+    // The server writes each sync's enrolment URI (the token is re-keyed, as it is not
+    // reported) from the policy in force then.
+    push_policy(&elsewhere);
+    let wrong = admin.token("push", "dave", &c1);
+    let pushes_before = ok_json(&v, &["push", "list", "--json"]);
+    let r = ok_json(&v, &["container", "sync", c1.as_str(), "--json"]);
+    push_policy(&pi.base);
+    assert_eq!(r[0]["error"], Value::Null, "{r}");
+    assert_eq!(r[0]["added"], json!([]), "{r}");
+    let skipped = r[0]["skipped"].as_array().unwrap();
+    assert_eq!(skipped.len(), 1, "{r}");
+    assert_eq!(skipped[0]["entry"], wrong.as_str());
+    let reason = skipped[0]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("another server") && reason.contains("localhost"),
+        "{reason}"
+    );
+    assert_eq!(ok_json(&v, &["push", "list", "--json"]), pushes_before);
+    assert_eq!(
+        pi.token_info(&wrong)["rollout_state"],
+        "clientwait",
+        "no phone key was sent for it"
+    );
+    pi.admin_json(&format!("/container/{c1}/remove"), json!({"serial": wrong}));
 
     // Managed accounts are still the user's: the export has them, marked as managed.
     let export = v.with_file_name("export.json");

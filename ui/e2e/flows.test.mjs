@@ -609,6 +609,7 @@ test("phones in Swedish: changed biometrics are told; desktop without a key stor
     const locked = page.getByLabel("Ta emot inloggningsförfrågningar när valvet är låst");
     assert.equal(await locked.isChecked(), true);
     await page.getByTestId("push-locked-note").getByText("förvaras i Android Keystore").waitFor();
+    await page.getByTestId("push-locked-note").getByText("ett program som kan läsa Android Keystore kan godkänna deras inloggningar utan ditt lösenord").waitFor();
   });
   await withApp(unlockedWith([GITHUB], { language: "sv", pushKeyStore: null }), {}, async ({ page }) => {
     await page.getByRole("button", { name: "Inställningar" }).click();
@@ -622,6 +623,9 @@ test("phones in Swedish: changed biometrics are told; desktop without a key stor
     await locked.uncheck();
     await page.waitForFunction(() => window.__twofoldFake.state.settings.pushWhileLocked === false);
     await page.getByTestId("push-locked-note").getByText("kept in Secret Service").waitFor();
+    // What a reader of that storage can do, and the way to keep every key in the vault.
+    await page.getByTestId("push-locked-note").getByText("any program that can read Secret Service can approve their sign-ins without your password").waitFor();
+    await page.getByTestId("push-locked-note").getByText("Turn this off to keep every key in the vault").waitFor();
     await page.getByLabel("Keep running in the system tray when the window is closed").check();
     await page.waitForFunction(() => window.__twofoldFake.state.settings.keepInTray === true);
   });

@@ -96,7 +96,7 @@ fn finalize(
     device_info: bool,
     ask: bool,
 ) -> Result<Container, CliError> {
-    twofold_http::check_url(registration.server_url())?;
+    twofold_http::check_url(registration.server_url().as_str())?;
     let secret = match registration.passphrase_prompt() {
         Some(prompt) if ask => Some(passphrase(prompt)?),
         Some(prompt) => {
@@ -242,8 +242,10 @@ fn sync_one(
         }
         Err(e) => return Err(e),
     };
+    // Only the container's own PUSH tokens are enrolled (the others are skipped with the
+    // reason by apply_container_sync): no key goes to another server.
     let mut push = Vec::new();
-    for a in reply.add.iter().filter(|a| a.is_push()) {
+    for a in vault.container_push_to_enrol(&reply) {
         push.push(enrol_push(&a.uri)?);
     }
     Ok(vault.apply_container_sync(&reply, push, now(), &SystemRng::new())?)
@@ -267,6 +269,12 @@ fn register(
 ) -> Result<(), CliError> {
     let text = read_qr(uri, image)?;
     let registration = Registration::parse(&text, now())?;
+    if !registration.verify_tls() {
+        eprintln!(
+            "warning: the server turned off certificate checks for this container (ssl_verify=False): anyone on the network path to {} could pretend to be it",
+            terminal_safe(registration.server_url().host())
+        );
+    }
     let (path, mut vault) = ctx.open()?;
     // A mistyped --offer fails before anything is sent.
     for id in offer {
@@ -274,7 +282,7 @@ fn register(
     }
     let container = finalize(registration, device_info, true)?;
     let serial = container.serial.clone();
-    let server_url = container.server_url.clone();
+    let server_url = container.server_url.as_str().to_owned();
     vault.add_container(container);
     // Registered on the server: keep the key even if the first sync fails.
     save(&path, &vault, false)?;
@@ -375,7 +383,7 @@ fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
         .map(|c| ContainerJson {
             serial: &c.container.serial,
             issuer: &c.container.issuer,
-            server_url: &c.container.server_url,
+            server_url: c.container.server_url.as_str(),
             tokens: c.tokens.iter().map(|t| t.serial.as_str()).collect(),
             policies: c.container.policies,
             last_sync: c.container.last_sync,

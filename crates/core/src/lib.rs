@@ -9,6 +9,7 @@
 //! - `crypto` (private): the AEADs and key derivations that import, export and the vault share.
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
 //! - [`container`]: privacyIDEA token containers (register, sync, rollover, unregister), sans-IO.
+//! - [`server_url`]: a server's address as the HTTP transport reads it (origin checks).
 //! - [`sync`]: end-to-end encrypted sync between devices (CRDT merge, sealed replicas), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
@@ -29,6 +30,7 @@ pub mod rng;
 pub mod scan;
 pub mod secret;
 pub mod strength;
+pub mod server_url;
 pub mod sync;
 pub mod uri;
 pub mod vault;

@@ -43,10 +43,10 @@ fn register_message_of_the_real_qr() {
     let r = &v["register"];
     let reg = Registration::parse(s(r, "qr"), 0).unwrap();
     assert_eq!(reg.serial(), "SMPH0008F19E");
-    assert_eq!(reg.server_url(), "http://127.0.0.1:5066/");
+    assert_eq!(reg.server_url().as_str(), "http://127.0.0.1:5066/");
     assert!(!reg.verify_tls());
     assert_eq!(reg.passphrase_prompt(), None);
-    let scope = endpoint_url(reg.server_url(), path::FINALIZE);
+    let scope = endpoint_url(reg.server_url().as_str(), path::FINALIZE);
     assert_eq!(scope, "http://127.0.0.1:5066/container/register/finalize");
     assert_eq!(
         register_message(
@@ -150,7 +150,7 @@ fn container(v: &Value) -> Container {
     Container {
         serial: s(v, "serial").into(),
         issuer: "privacyIDEA".into(),
-        server_url: s(v, "server_url").into(),
+        server_url: twofold_core::server_url::ServerUrl::parse(s(v, "server_url")).unwrap(),
         verify_tls: false,
         key: key(v),
         policies: Policies::default(),

@@ -6,6 +6,8 @@
 //! The rules, the same in every build:
 //! - `https://` everywhere; `http://` only to a loopback address (`127.0.0.0/8`, `::1`,
 //!   `localhost`: our test servers), anything else is refused before a byte is sent;
+//! - the address is read once, by the core's `ServerUrl` (the WHATWG parse reqwest uses), and
+//!   text two readers could take for two hosts is refused ([`HttpError::Ambiguous`]);
 //! - redirects are never followed: a 3xx reply is [`HttpError::Redirect`] (a server must not
 //!   move a signed request, or the phone's public key, somewhere else);
 //! - reply bodies are read up to [`MAX_BODY_BYTES`] and no further;
@@ -22,6 +24,7 @@ use std::time::Duration;
 pub use reqwest::Url;
 use reqwest::redirect::Policy;
 pub use twofold_core::push::{Method, PollError, Request};
+pub use twofold_core::server_url::{Ambiguity, ServerUrl, ServerUrlError};
 use twofold_core::vault::{PollFailure, PollReplies};
 
 /// The largest reply body taken, 1 MiB. privacyIDEA's largest reply (a poll listing every
@@ -51,6 +54,15 @@ pub enum HttpError {
     /// The URL does not parse or has no host.
     #[error("{0:?} is not a valid server address")]
     InvalidUrl(String),
+    /// Text that two readers could take for two hosts (a backslash, user information,
+    /// control characters or white space: [`ServerUrl`]), refused before a byte is sent.
+    #[error("refused to contact {url:?}: the address contains {why}, so it could name two servers")]
+    Ambiguous {
+        /// The address (never its user information).
+        url: String,
+        /// What makes it ambiguous.
+        why: Ambiguity,
+    },
     /// `http://` to a host that is not loopback, or a scheme that is not HTTP(S).
     #[error("refused to contact {0}: only https:// is allowed (http:// only to this device)")]
     Insecure(String),
@@ -89,16 +101,37 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// Checks a server address against the rules above without contacting it: what the
-/// enrolment's confirmation screen shows before any request.
+/// enrolment's confirmation screen shows before any request. The address is read once, by the
+/// core's [`ServerUrl`] (the WHATWG parse reqwest uses, ambiguous text refused), and that
+/// reading is what is sent to: the core's origin checks and the transport cannot disagree on
+/// the host.
 pub fn check_url(url: &str) -> Result<Url, HttpError> {
-    let parsed = Url::parse(url).map_err(|_| HttpError::InvalidUrl(url.to_owned()))?;
-    if parsed.host().is_none() {
-        return Err(HttpError::InvalidUrl(url.to_owned()));
-    }
+    check_server(url).map(|s| s.url().clone())
+}
+
+/// [`check_url`], keeping the core's [`ServerUrl`].
+pub fn check_server(url: &str) -> Result<ServerUrl, HttpError> {
+    let parsed = ServerUrl::parse(url).map_err(|e| match e {
+        ServerUrlError::NotHttp => HttpError::Insecure(redacted(url)),
+        ServerUrlError::Invalid => HttpError::InvalidUrl(redacted(url)),
+        ServerUrlError::Ambiguous(why) => HttpError::Ambiguous {
+            url: redacted(url),
+            why,
+        },
+    })?;
     match parsed.scheme() {
         "https" => Ok(parsed),
-        "http" if is_loopback(&parsed) => Ok(parsed),
+        "http" if is_loopback(parsed.url()) => Ok(parsed),
         _ => Err(HttpError::Insecure(url.to_owned())),
+    }
+}
+
+/// An address for an error message: without what could be user information (a password).
+fn redacted(url: &str) -> String {
+    if url.contains('@') {
+        "the given address".to_owned()
+    } else {
+        url.chars().filter(|c| !c.is_control()).collect()
     }
 }
 

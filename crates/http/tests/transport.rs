@@ -201,6 +201,27 @@ fn plain_http_only_to_loopback() {
     ));
 }
 
+/// `http://B\@A/` is host B to the transport and host A to a split at `/ ? #`: refused before
+/// any byte reaches either; so are user information and control characters, without the
+/// password in the error.
+#[test]
+fn an_address_read_two_ways_is_refused_before_sending() {
+    let b = TcpListener::bind("127.0.0.1:0").unwrap();
+    b.set_nonblocking(true).unwrap();
+    let b_addr = b.local_addr().unwrap();
+    for url in [
+        format!("http://{b_addr}\\@127.0.0.1:1/ttype/push"),
+        format!("http://127.0.0.1:1@{b_addr}/ttype/push"),
+        format!("http://alice:s3cret@{b_addr}/ttype/push"),
+        format!("http://{b_addr}/ttype/push\n"),
+    ] {
+        let err = send(&request(Method::Post, &url)).unwrap_err();
+        assert!(matches!(err, HttpError::Ambiguous { .. }), "{url}: {err:?}");
+        assert!(!format!("{err} {err:?}").contains("s3cret"), "{err}");
+    }
+    assert!(b.accept().is_err(), "nothing reached the listener");
+}
+
 #[test]
 fn errors_name_the_server_never_the_parameters() {
     let gone = TcpListener::bind("127.0.0.1:0").unwrap();

@@ -97,6 +97,10 @@ pub(crate) fn collection_url(url: &str) -> Result<Url, TargetError> {
         twofold_http::HttpError::Insecure(_) => {
             bad("only https:// is allowed (http:// only to this device)")
         }
+        twofold_http::HttpError::Ambiguous {
+            why: twofold_http::Ambiguity::UserInfo,
+            ..
+        } => bad("give the user with --webdav-user, not in the address"),
         _ => bad("not a valid address"),
     })?;
     if !parsed.username().is_empty() || parsed.password().is_some() {

@@ -23,6 +23,7 @@ pub use keys::{ContainerKey, ContainerKeyError, SyncKey, aes_gcm16_open};
 
 use crate::push::{Method, Request, ServerError};
 use crate::rng::Rng;
+use crate::server_url::{ServerUrl, ServerUrlError};
 use crate::uri::{MAX_URI_LEN, excerpt, query_pairs, split_scheme};
 
 /// The registration QR's `ttl` when it has none or ≤ 0, in minutes (privacyIDEA's default).
@@ -59,35 +60,6 @@ pub fn endpoint_url(url: &str, path: &str) -> String {
     } else {
         format!("{url}/{path}")
     }
-}
-
-/// The origin of an `http(s)` URL, `scheme://host[:port]` in lower case with the default port
-/// left out; `None` for anything else.
-pub fn origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let default_port = match scheme.as_str() {
-        "https" => ":443",
-        "http" => ":80",
-        _ => return None,
-    };
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    // Credentials in a URL name no other server.
-    let host = authority
-        .rsplit('@')
-        .next()
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    let host = host.strip_suffix(default_port).unwrap_or(&host);
-    if host.is_empty() {
-        return None;
-    }
-    Some(format!("{scheme}://{host}"))
-}
-
-/// True when two URLs name the same server (same [`origin`]).
-pub fn same_origin(a: &str, b: &str) -> bool {
-    matches!((origin(a), origin(b)), (Some(x), Some(y)) if x == y)
 }
 
 fn join_nonempty(base: String, parts: &[&str]) -> String {
@@ -247,6 +219,10 @@ pub enum ContainerError {
         /// An excerpt of its value.
         value: String,
     },
+    /// The server address is not one the transport reads one way only (`docs/containers.md`,
+    /// "Origin"): refused before anything is sent.
+    #[error("the container QR code's url (its server address) is refused: {0}")]
+    Url(#[from] ServerUrlError),
     /// The QR asks for a key or hash algorithm this version does not speak.
     #[error("the container asks for {0:?}, but Twofold speaks secp384r1 with SHA256")]
     Algorithm(String),
@@ -360,7 +336,7 @@ pub struct Registration {
     ttl_minutes: u64,
     nonce: Zeroizing<String>,
     time: String,
-    url: String,
+    url: ServerUrl,
     verify_tls: bool,
     passphrase_prompt: String,
     send_passphrase: bool,
@@ -473,12 +449,16 @@ impl Registration {
                 value: excerpt(&time),
             });
         }
-        let url = required("url")?;
-        let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) || url.contains('|') {
+        let url = ServerUrl::parse(&required("url")?)?;
+        // A `|` would make the signed scope ambiguous; a query or fragment would swallow the
+        // endpoint paths appended to the base URL.
+        if url.as_str().contains('|')
+            || url.url().query().is_some()
+            || url.url().fragment().is_some()
+        {
             return Err(ContainerError::Invalid {
                 field: "url",
-                value: excerpt(&url),
+                value: excerpt(url.as_str()),
             });
         }
         let ttl_minutes = match optional("ttl")?.trim() {
@@ -536,8 +516,8 @@ impl Registration {
     pub fn issuer(&self) -> &str {
         &self.issuer
     }
-    /// The server's base URL (every endpoint is under it).
-    pub fn server_url(&self) -> &str {
+    /// The server's base URL (every endpoint is under it), as the transport reads it.
+    pub fn server_url(&self) -> &ServerUrl {
         &self.url
     }
     /// Check TLS certificates (`ssl_verify=True`).
@@ -593,7 +573,7 @@ impl Registration {
                 });
             }
         }
-        let scope = endpoint_url(&self.url, path::FINALIZE);
+        let scope = endpoint_url(self.url.as_str(), path::FINALIZE);
         let message = Zeroizing::new(register_message(
             &self.nonce,
             &self.time,
@@ -684,8 +664,9 @@ pub struct Container {
     pub serial: String,
     /// Who registered it (the QR's `issuer`).
     pub issuer: String,
-    /// The server's base URL.
-    pub server_url: String,
+    /// The server's base URL, as the transport reads it (also the origin every push token of
+    /// the container must have).
+    pub server_url: ServerUrl,
     /// Check TLS certificates.
     pub verify_tls: bool,
     /// The phone's P-384 key.
@@ -826,7 +807,7 @@ pub struct IdentifiedToken {
 
 impl Container {
     fn scope(&self, op: Operation) -> String {
-        endpoint_url(&self.server_url, op.path())
+        endpoint_url(self.server_url.as_str(), op.path())
     }
 
     fn post(&self, url: String, params: Vec<(String, String)>) -> Request {
@@ -841,7 +822,7 @@ impl Container {
     /// The request for a one-time challenge for `op`.
     pub fn challenge_request(&self, op: Operation) -> Request {
         self.post(
-            endpoint_url(&self.server_url, path::CHALLENGE),
+            endpoint_url(self.server_url.as_str(), path::CHALLENGE),
             vec![
                 ("container_serial".into(), self.serial.clone()),
                 ("scope".into(), self.scope(op)),
@@ -1112,6 +1093,15 @@ impl AddedToken {
     /// True for a PUSH token (enrol it through [`crate::push::privacyidea::Enrolment`]).
     pub fn is_push(&self) -> bool {
         self.tokentype == "push"
+    }
+
+    /// A PUSH token's server (its enrolment URI's `url`, where the phone enrols, polls and
+    /// answers) as the transport reads it; why not, when it has none or it is refused.
+    pub fn push_server(&self) -> Result<ServerUrl, String> {
+        // The enrolment's own reading of the URI (its time is not looked at here).
+        crate::push::privacyidea::Enrolment::parse(&self.uri, 0)
+            .map(|e| e.server_url().clone())
+            .map_err(|e| e.to_string())
     }
 
     /// The OTP account an OTP token's URI holds: `daypassword` is a TOTP with its period

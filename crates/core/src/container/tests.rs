@@ -1,5 +1,6 @@
 use super::*;
 use crate::rng::SystemRng;
+use crate::server_url::ServerUrl;
 
 const QR: &str = "pia://container/SMPH0008F19E?issuer=privacyIDEA&ttl=10&nonce=8e1afc836697758b55388f9f441d256097c976f9&time=2026-12-01T21%3A17%3A26.235976%2B00%3A00&url=http%3A//127.0.0.1%3A5066/&serial=SMPH0008F19E&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=False&passphrase=&send_passphrase=False";
 const MADE: u64 = 1_796_159_846; // 2026-12-01T21:17:26Z
@@ -121,7 +122,7 @@ fn container(policies: Policies) -> Container {
     Container {
         serial: "SMPH1".into(),
         issuer: "privacyIDEA".into(),
-        server_url: "https://pi.example/".into(),
+        server_url: ServerUrl::parse("https://pi.example/").unwrap(),
         verify_tls: true,
         key: ContainerKey::generate(&SystemRng::new()).unwrap(),
         policies,
@@ -314,29 +315,64 @@ fn echoed_values_map_the_servers_serial_to_the_offered_account() {
 
 #[test]
 fn origins_compare_scheme_host_and_port() {
-    assert!(same_origin(
+    let same = |a: &str, b: &str| {
+        ServerUrl::parse(a)
+            .unwrap()
+            .same_origin(&ServerUrl::parse(b).unwrap())
+    };
+    assert!(same(
         "https://PI.example.com/ttype/push",
         "https://pi.example.com:443/"
     ));
-    assert!(same_origin(
+    assert!(same(
         "http://127.0.0.1:5066/ttype/push",
         "http://127.0.0.1:5066/"
     ));
-    assert!(!same_origin(
-        "http://127.0.0.1:5066/",
-        "http://127.0.0.1:5067/"
-    ));
-    assert!(!same_origin(
-        "http://pi.example.com/",
-        "https://pi.example.com/"
-    ));
-    assert!(!same_origin(
-        "https://pi.example.com@evil.example/",
-        "https://pi.example.com/"
-    ));
-    assert!(!same_origin("ftp://pi/", "ftp://pi/"));
+    assert!(!same("http://127.0.0.1:5066/", "http://127.0.0.1:5067/"));
+    assert!(!same("http://pi.example.com/", "https://pi.example.com/"));
+    // Credentials in a URL are refused, not read past (a host before an `@` is no host).
+    assert!(ServerUrl::parse("https://pi.example.com@evil.example/").is_err());
+    assert!(ServerUrl::parse("ftp://pi/").is_err());
     assert_eq!(
-        origin("https://u:p@Host.example:8443/x?y"),
-        Some("https://host.example:8443".into())
+        ServerUrl::parse("https://Host.example:8443/x?y")
+            .unwrap()
+            .origin(),
+        "https://host.example:8443"
     );
+}
+
+/// `http://B\@A/`: the transport talks to B, a split at `/ ? #` and the last `@` reads A. Such
+/// an address is refused at register with a typed error, before any request; so are user
+/// information and control characters, and a query that would swallow the endpoint paths.
+#[test]
+fn an_ambiguous_server_address_is_refused_at_register() {
+    use crate::server_url::{Ambiguity, ServerUrlError};
+    let with_url = |url: &str| QR.replace("url=http%3A//127.0.0.1%3A5066/", &format!("url={url}"));
+    for (url, why) in [
+        (
+            "http%3A//127.0.0.2%3A5066%5C%40127.0.0.1%3A5066/",
+            Ambiguity::Backslash,
+        ),
+        (
+            "http%3A//127.0.0.2%40127.0.0.1%3A5066/",
+            Ambiguity::UserInfo,
+        ),
+        ("http%3A//u%3Ap%40127.0.0.1%3A5066/", Ambiguity::UserInfo),
+        ("http%3A//127.0.0.1%3A5066/%0A", Ambiguity::ControlCharacter),
+        ("http%3A//127.0.0.1%09%3A5066/", Ambiguity::ControlCharacter),
+    ] {
+        assert_eq!(
+            Registration::parse(&with_url(url), MADE).unwrap_err(),
+            ContainerError::Url(ServerUrlError::Ambiguous(why)),
+            "{url}"
+        );
+    }
+    assert!(matches!(
+        Registration::parse(&with_url("http%3A//127.0.0.1%3A5066/%3Fx%3D1"), MADE),
+        Err(ContainerError::Invalid { field: "url", .. })
+    ));
+    // What is kept is the transport's reading; the text is signed as the server gave it.
+    let r = Registration::parse(&with_url("http%3A//127.0.0.1%3A5066/pi"), MADE).unwrap();
+    assert_eq!(r.server_url().origin(), "http://127.0.0.1:5066");
+    assert_eq!(r.server_url().as_str(), "http://127.0.0.1:5066/pi");
 }

@@ -109,6 +109,34 @@ impl PushAccount {
     pub fn requires_unlock(&self) -> bool {
         self.require_pin || self.force_unlock.is_some()
     }
+
+    /// What polling while the vault is locked needs of this account (`docs/push.md`, "Push
+    /// while locked"): the serial, the server's URL and key, the TLS flag, the name shown in
+    /// the notification, and the phone key that signs the poll (privacyIDEA signs polls and
+    /// answers with the one key). `None` for an account that requires the user's presence to
+    /// approve ([`PushAccount::requires_unlock`]): its phone key never leaves the vault, since
+    /// whoever holds it could approve without that presence. The push-service token and the
+    /// enrolment time stay in the vault.
+    pub fn for_polling(&self) -> Option<PushAccount> {
+        if self.requires_unlock() {
+            return None;
+        }
+        Some(PushAccount {
+            protocol: self.protocol.clone(),
+            serial: self.serial.clone(),
+            issuer: self.issuer.clone(),
+            label: self.label.clone(),
+            url: self.url.clone(),
+            verify_tls: self.verify_tls,
+            poll_only: false,
+            require_pin: false,
+            force_unlock: None,
+            phone_key: self.phone_key.clone(),
+            server_key: self.server_key.clone(),
+            push_token: String::new(),
+            enrolled_at: 0,
+        })
+    }
 }
 
 /// A decline's reason, sent only when the server's signed capabilities allow it.
@@ -159,7 +187,8 @@ pub enum Answer {
 /// A challenge whose server signature (and capabilities signature, where present) checked
 /// out: only such a challenge is shown or answered. Made by a protocol's poll parsing (or
 /// read back from the vault, where it is stored encrypted while it waits for an answer).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Equality compares what it says, not where it came from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Challenge {
     serial: String,
     nonce: String,
@@ -170,7 +199,28 @@ pub struct Challenge {
     options: Option<Vec<String>>,
     decline_reasons: bool,
     received_at: u64,
+    /// The challenge as the server sent it (its JSON), kept in memory only, so that one
+    /// verified with keys from the platform's storage can be verified again with the vault's
+    /// ([`PushProtocol::verify`]) before the vault takes it.
+    #[serde(skip)]
+    signed: Option<String>,
 }
+
+impl PartialEq for Challenge {
+    fn eq(&self, other: &Self) -> bool {
+        self.serial == other.serial
+            && self.nonce == other.nonce
+            && self.title == other.title
+            && self.question == other.question
+            && self.url == other.url
+            && self.verify_tls == other.verify_tls
+            && self.options == other.options
+            && self.decline_reasons == other.decline_reasons
+            && self.received_at == other.received_at
+    }
+}
+
+impl Eq for Challenge {}
 
 impl Challenge {
     /// The token it is for.
@@ -217,6 +267,10 @@ impl Challenge {
     /// True once [`Challenge::expires_at`] has passed.
     pub fn is_expired(&self, now: u64) -> bool {
         now > self.expires_at()
+    }
+    /// The challenge as the server sent it, while this process holds it (never stored).
+    pub fn signed(&self) -> Option<&str> {
+        self.signed.as_deref()
     }
 }
 
@@ -459,6 +513,15 @@ pub trait PushProtocol {
 
     /// The signed request that asks the server for `account`'s open challenges.
     fn poll(&self, account: &PushAccount, now: u64) -> Result<Request, PollError>;
+
+    /// Verifies a challenge as the server sent it ([`Challenge::signed`]) with `account`'s
+    /// server key, as [`PushProtocol::read_poll`] does for each one of a reply.
+    fn verify(
+        &self,
+        account: &PushAccount,
+        signed: &str,
+        received_at: u64,
+    ) -> Result<Challenge, ChallengeError>;
 
     /// Reads a poll reply, verifying every challenge; `received_at` is now.
     fn read_poll(

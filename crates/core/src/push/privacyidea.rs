@@ -168,7 +168,7 @@ pub struct Enrolment {
     serial: String,
     label: String,
     issuer: String,
-    url: String,
+    url: crate::server_url::ServerUrl,
     ttl_minutes: u64,
     scanned_at: u64,
     credential: Zeroizing<String>,
@@ -255,14 +255,14 @@ impl Enrolment {
                 value: excerpt(&v),
             });
         }
-        let url = required("url")?;
-        let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
-            return Err(EnrolError::Invalid {
+        // Read as the transport reads it; an address two readers could take for two hosts is
+        // refused (crate::server_url).
+        let url = crate::server_url::ServerUrl::parse(&required("url")?).map_err(|e| {
+            EnrolError::Invalid {
                 field: "url",
-                value: excerpt(&url),
-            });
-        }
+                value: e.to_string(),
+            }
+        })?;
         let serial = required("serial")?;
         if serial.contains('|') {
             return Err(EnrolError::Invalid {
@@ -346,6 +346,10 @@ impl Enrolment {
     }
     /// Where the enrolment goes.
     pub fn url(&self) -> &str {
+        self.url.as_str()
+    }
+    /// [`Enrolment::url`] as the transport reads it.
+    pub fn server_url(&self) -> &crate::server_url::ServerUrl {
         &self.url
     }
     /// Check TLS certificates for the enrolment request.
@@ -393,7 +397,7 @@ impl Enrolment {
             .to_owned();
         let request = Request {
             method: Method::Post,
-            url: self.url.clone(),
+            url: self.url.as_str().to_owned(),
             params: vec![
                 (
                     "enrollment_credential".to_owned(),
@@ -469,7 +473,7 @@ impl PendingEnrolment {
             serial: e.serial,
             issuer: e.issuer,
             label: e.label,
-            url: e.url,
+            url: e.url.as_str().to_owned(),
             verify_tls: e.verify_tls,
             poll_only: e.poll_only,
             require_pin: e.require_pin,
@@ -621,6 +625,7 @@ pub fn verify_challenge(
         options,
         decline_reasons,
         received_at,
+        signed: Some(c.to_string()),
     })
 }
 
@@ -651,6 +656,17 @@ impl PushProtocol for PrivacyIdea {
             ],
             verify_tls: account.verify_tls,
         })
+    }
+
+    fn verify(
+        &self,
+        account: &PushAccount,
+        signed: &str,
+        received_at: u64,
+    ) -> Result<Challenge, ChallengeError> {
+        let c: Value =
+            serde_json::from_str(signed).map_err(|_| ChallengeError::Missing("nonce"))?;
+        verify_challenge(account, &c, received_at)
     }
 
     fn read_poll(

@@ -8,9 +8,10 @@ use serde::{Deserialize, Serialize};
 
 use super::model::Account;
 use super::{Vault, VaultError};
-use crate::container::{Container, OfferedOtp, ReportedToken, SyncReply, same_origin};
+use crate::container::{AddedToken, Container, OfferedOtp, ReportedToken, SyncReply};
 use crate::push::PushAccount;
 use crate::rng::{Rng, uuid};
+use crate::server_url::ServerUrl;
 
 /// A token of a container as the vault holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -116,14 +117,61 @@ impl Vault {
     }
 
     /// The push accounts the initial transfer of container `c` reports by serial: enrolled
-    /// from the container's own server (same origin) and managed by no container. Automatic:
-    /// it tells that server only serials it issued.
+    /// from the container's own server (the same origin, both as the transport reads them)
+    /// and managed by no container. Automatic: it tells that server only serials it issued.
     fn transferable_push(&self, c: &StoredContainer) -> Vec<&PushAccount> {
         self.db
             .push_accounts
             .iter()
-            .filter(|p| same_origin(&p.url, &c.container.server_url))
+            .filter(|p| on_server(&p.url, &c.container.server_url))
             .filter(|p| !self.managed_anywhere(Some(&p.serial), None))
+            .collect()
+    }
+
+    /// Why container `c` may not take the token `a` of its sync's `add`, if it may not: a
+    /// PUSH token on another server than the container's, or whose serial names a push
+    /// account of this vault that the container does not hold (a container never replaces
+    /// or takes over an account it does not hold; a serial alone never makes it its own).
+    fn refuse_add(&self, c: &StoredContainer, a: &AddedToken) -> Option<String> {
+        if !a.is_push() {
+            return None;
+        }
+        let server = &c.container.server_url;
+        match a.push_server() {
+            Err(why) => return Some(why),
+            Ok(url) if !url.same_origin(server) => {
+                return Some(format!(
+                    "the push token is on another server ({}), not the container's ({})",
+                    url.origin(),
+                    server.origin()
+                ));
+            }
+            Ok(_) => {}
+        }
+        let held = c
+            .tokens
+            .iter()
+            .any(|t| t.account.is_none() && t.serial == a.serial);
+        if self.push_account(&a.serial).is_some() && !held {
+            return Some(format!(
+                "this device has a push account {} that the container does not manage; it is left as it is (remove it to take the container's)",
+                a.serial
+            ));
+        }
+        None
+    }
+
+    /// The PUSH tokens of a sync's reply that the container may take, to be enrolled (through
+    /// [`crate::push::privacyidea::Enrolment`]) before [`Vault::apply_container_sync`]: the
+    /// others are skipped there, with the reason, and nothing is sent for them.
+    pub fn container_push_to_enrol<'r>(&self, reply: &'r SyncReply) -> Vec<&'r AddedToken> {
+        let Some(c) = self.container(&reply.serial) else {
+            return Vec::new();
+        };
+        reply
+            .add
+            .iter()
+            .filter(|a| a.is_push() && self.refuse_add(c, a).is_none())
             .collect()
     }
 
@@ -277,8 +325,16 @@ impl Vault {
         let mut push = push;
         let mut news: Vec<(String, String, New)> = Vec::new();
         for a in &reply.add {
+            if let Some(why) = self.refuse_add(&self.db.containers[ci], a) {
+                report.skipped.push((a.serial.clone(), why));
+                continue;
+            }
             if a.is_push() {
-                match push.iter().position(|p| p.serial == a.serial) {
+                let own = |p: &PushAccount| {
+                    p.serial == a.serial
+                        && on_server(&p.url, &self.db.containers[ci].container.server_url)
+                };
+                match push.iter().position(own) {
                     Some(i) => news.push((
                         a.serial.clone(),
                         a.tokentype.clone(),
@@ -497,6 +553,12 @@ impl Vault {
     }
 }
 
+/// True when the push account URL `url` is on `server` (the same origin as the transport reads
+/// both; an address it cannot read is on no server).
+fn on_server(url: &str, server: &ServerUrl) -> bool {
+    ServerUrl::parse(url).is_ok_and(|u| u.same_origin(server))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -510,7 +572,7 @@ mod tests {
         v.add_container(Container {
             serial: "SMPH1".into(),
             issuer: "privacyIDEA".into(),
-            server_url: "https://pi.example/".into(),
+            server_url: ServerUrl::parse("https://pi.example.com/").unwrap(),
             verify_tls: true,
             key: ContainerKey::generate(&rng).unwrap(),
             policies: Policies::default(),
@@ -711,6 +773,137 @@ mod tests {
         assert_eq!(r.skipped.len(), 2, "{:?}", r.skipped);
     }
 
+    // -- Origin: a container takes only what is its own.
+
+    fn pipush(serial: &str, server: &str) -> String {
+        format!(
+            "otpauth://pipush/{serial}?url={server}ttype/push&enrollment_credential=x&serial={serial}"
+        )
+    }
+
+    /// A PUSH token of another server than the container's is neither enrolled nor taken,
+    /// whatever the caller enrolled: skipped with the reason.
+    #[test]
+    fn a_push_token_on_another_server_is_skipped() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let mut other = crate::vault::tests::push::push_account();
+        other.url = "https://other.example/ttype/push".into();
+        let elsewhere = pipush(&other.serial, "https%3A//other.example/");
+        let ambiguous = pipush("PIPU2", "https%3A//other.example%5C%40pi.example.com/");
+        let r = reply(
+            &[&elsewhere, &ambiguous, TOTP],
+            serde_json::json!([]),
+            Policies::default(),
+        );
+        assert!(v.container_push_to_enrol(&r).is_empty());
+        let report = v.apply_container_sync(&r, vec![other], 10, &rng).unwrap();
+        assert_eq!(report.added, vec![("TOTP1".to_owned(), "totp".to_owned())]);
+        assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
+        assert!(
+            report.skipped[0]
+                .1
+                .contains("another server (https://other.example)"),
+            "{:?}",
+            report.skipped
+        );
+        assert!(
+            report.skipped[1].1.contains("backslash"),
+            "{:?}",
+            report.skipped
+        );
+        assert!(v.push_accounts().is_empty());
+        assert_eq!(v.container_report("SMPH1").unwrap().len(), 1);
+        // Its own server's PUSH token is enrolled and taken.
+        let own = crate::vault::tests::push::push_account();
+        let here = pipush(&own.serial, "https%3A//pi.example.com/");
+        let r = reply(
+            &[&here],
+            serde_json::json!([{"serial": "TOTP1", "tokentype": "totp"}]),
+            Policies::default(),
+        );
+        assert_eq!(v.container_push_to_enrol(&r).len(), 1);
+        let report = v
+            .apply_container_sync(&r, vec![own.clone()], 20, &rng)
+            .unwrap();
+        assert_eq!(report.added, vec![(own.serial.clone(), "push".to_owned())]);
+        assert!(v.managed_push_account(&own.serial).is_some());
+    }
+
+    /// A push account the container does not hold, with the serial of a token the sync adds,
+    /// is left as it is (not replaced, not taken over, not removed later); one it holds is
+    /// replaced by the re-keyed enrolment.
+    #[test]
+    fn a_container_never_replaces_or_takes_over_a_push_account_it_does_not_hold() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let mine = crate::vault::tests::push::push_account();
+        v.add_push_account(mine.clone());
+        let mut enrolled = mine.clone();
+        enrolled.enrolled_at = 99;
+        let same_serial = pipush(&mine.serial, "https%3A//pi.example.com/");
+        let r = reply(&[&same_serial], serde_json::json!([]), Policies::default());
+        assert!(v.container_push_to_enrol(&r).is_empty());
+        let report = v
+            .apply_container_sync(&r, vec![enrolled.clone()], 10, &rng)
+            .unwrap();
+        assert!(report.added.is_empty());
+        assert!(
+            report.skipped[0].1.contains("does not manage"),
+            "{:?}",
+            report.skipped
+        );
+        assert_eq!(v.push_account(&mine.serial), Some(&mine), "not replaced");
+        assert!(
+            v.managed_push_account(&mine.serial).is_none(),
+            "not taken over"
+        );
+        // The serial in `update` does not make it the container's either, and a sync that
+        // no longer lists it removes nothing.
+        let upd = serde_json::json!([{"serial": mine.serial, "tokentype": "push"}]);
+        let report = v
+            .apply_container_sync(&reply(&[], upd, Policies::default()), vec![], 20, &rng)
+            .unwrap();
+        assert!(report.updated.is_empty() && report.joined.is_empty());
+        let report = v
+            .apply_container_sync(
+                &reply(&[], serde_json::json!([]), Policies::default()),
+                vec![],
+                30,
+                &rng,
+            )
+            .unwrap();
+        assert!(report.removed.is_empty());
+        assert_eq!(v.push_account(&mine.serial), Some(&mine));
+        // Once the user removed it, the container's copy is taken; later re-keys replace it.
+        v.remove_push_account(&mine.serial).unwrap();
+        let report = v
+            .apply_container_sync(&r, vec![enrolled.clone()], 40, &rng)
+            .unwrap();
+        assert_eq!(report.added.len(), 1);
+        assert_eq!(v.push_account(&mine.serial).unwrap().enrolled_at, 99);
+        let mut rekeyed = enrolled;
+        rekeyed.enrolled_at = 100;
+        v.apply_container_sync(&r, vec![rekeyed], 50, &rng).unwrap();
+        assert_eq!(v.push_account(&mine.serial).unwrap().enrolled_at, 100);
+        assert_eq!(v.push_accounts().len(), 1);
+    }
+
+    /// The initial transfer reports by serial only push accounts whose server is the
+    /// container's as the transport reads it.
+    #[test]
+    fn the_initial_transfer_reports_only_push_accounts_of_the_transports_host() {
+        let (mut v, _, _, _) = transfer_vault(true);
+        // Another server's push account whose URL a naive split would read as this server's.
+        let mut sneaky = crate::vault::tests::push::push_account();
+        sneaky.serial = "PIPUB".into();
+        sneaky.url = "https://other.example\\@pi.example.com/ttype/push".into();
+        v.add_push_account(sneaky);
+        let sent = v.container_sync_tokens("SMPH1", &[], 59).unwrap();
+        let serials: Vec<&str> = sent.report.iter().map(|r| r.serial.as_str()).collect();
+        assert_eq!(serials, vec!["PIPU0001A2B3"]);
+    }
+
     // -- The initial transfer (policy initially_add_tokens_to_container).
 
     const SECRET: &str = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
@@ -721,7 +914,7 @@ mod tests {
         v.add_container(Container {
             serial: "SMPH1".into(),
             issuer: "privacyIDEA".into(),
-            server_url: "https://pi.example.com/".into(),
+            server_url: ServerUrl::parse("https://pi.example.com/").unwrap(),
             verify_tls: true,
             key: ContainerKey::generate(&rng).unwrap(),
             policies: Policies {

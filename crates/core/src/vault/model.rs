@@ -310,17 +310,28 @@ struct PushAccountDto {
     label: String,
     url: String,
     verify_tls: bool,
-    #[serde(default)]
+    // Left out when empty, so the keyring's copy (`PushAccount::for_polling`) holds only
+    // what polling needs; a vault's account always has its push token.
+    #[serde(default, skip_serializing_if = "is_false")]
     poll_only: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_false")]
     require_pin: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     force_unlock: Option<String>,
     phone_key: Zeroizing<String>,
     server_key: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     push_token: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     enrolled_at: u64,
+}
+
+fn is_false(b: &bool) -> bool {
+    !b
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl PushAccountDto {
@@ -396,7 +407,7 @@ impl ContainerDto {
         ContainerDto {
             serial: c.serial.clone(),
             issuer: c.issuer.clone(),
-            server_url: c.server_url.clone(),
+            server_url: c.server_url.as_str().to_owned(),
             verify_tls: c.verify_tls,
             key: Zeroizing::new(base64::engine::general_purpose::STANDARD.encode(c.key.scalar())),
             policies: c.policies,
@@ -419,7 +430,9 @@ impl ContainerDto {
                 key: ContainerKey::from_scalar(&scalar).ok()?,
                 serial: self.serial,
                 issuer: self.issuer,
-                server_url: self.server_url,
+                // Read as at registration: an address the transport could read two ways is
+                // not a container's (docs/containers.md, "Origin").
+                server_url: crate::server_url::ServerUrl::parse(&self.server_url).ok()?,
                 verify_tls: self.verify_tls,
                 policies: self.policies,
                 registered_at: self.registered_at,

@@ -175,11 +175,17 @@ impl Vault {
         })
     }
 
-    /// What polling needs while this vault is locked ([`PushKeyring`]): the push accounts,
-    /// the challenges waiting and the nonces answered.
+    /// What polling needs while this vault is locked ([`PushKeyring`]): the push accounts
+    /// that do not require the user's presence, each with only what a poll needs
+    /// ([`PushAccount::for_polling`]), the challenges waiting and the nonces answered.
     pub fn push_keyring(&self) -> PushKeyring {
         PushKeyring {
-            accounts: self.db.push_accounts.clone(),
+            accounts: self
+                .db
+                .push_accounts
+                .iter()
+                .filter_map(PushAccount::for_polling)
+                .collect(),
             pending: self.db.push_pending.clone(),
             answered: self
                 .db
@@ -192,16 +198,30 @@ impl Vault {
 
     /// Takes over the challenges `keyring` received while the vault was locked: each one of
     /// a push account of this vault, neither answered nor pending here, becomes pending (with
-    /// its first receipt time, so it expires as it would have). Returns how many.
+    /// its first receipt time, so it expires as it would have), once it verified again with
+    /// this vault's server key as a poll of the vault verifies it: keys read from the
+    /// platform's storage vouch for nothing the vault has not checked itself. Returns how
+    /// many were taken.
     pub fn adopt_pending(&mut self, keyring: &PushKeyring, now: u64) -> usize {
         self.prune_answered(now);
         let mut adopted = 0;
         for c in &keyring.pending {
             let known = self.is_answered(c.nonce())
                 || self.db.push_pending.iter().any(|p| p.nonce() == c.nonce());
-            let ours = self.push_account(c.serial()).is_some();
-            if ours && !known && !c.is_expired(now) {
-                self.db.push_pending.push(c.clone());
+            if known || c.is_expired(now) {
+                continue;
+            }
+            let Some(account) = self.push_account(c.serial()) else {
+                continue;
+            };
+            let verified = match (protocol(account), c.signed()) {
+                (Some(p), Some(signed)) => p.verify(account, signed, c.received_at()),
+                _ => continue,
+            };
+            if let Ok(fresh) = verified
+                && fresh == *c
+            {
+                self.db.push_pending.push(fresh);
                 adopted += 1;
             }
         }
@@ -401,7 +421,9 @@ fn read_round<E: std::error::Error + 'static>(
 pub const MAX_KEYRING_BYTES: usize = 1024 * 1024;
 
 /// What polling needs while the vault is locked (`docs/push.md`, "Push while locked"): the
-/// push accounts (phone key, serial, URL, server key) and, in memory only, the challenges
+/// push accounts that do not require the user's presence, with only what a poll needs (phone
+/// key, serial, URL, server key, the name shown: [`PushAccount::for_polling`]) and, in memory
+/// only, the challenges
 /// received since and the nonces answered before. Its bytes ([`PushKeyring::to_bytes`]: the
 /// accounts only) are kept in the platform's secure storage by the app, apart from the
 /// password-protected vault. The vault stays the record: [`Vault::push_keyring`] makes one,
@@ -426,8 +448,13 @@ impl PushKeyring {
         if bytes.len() > MAX_KEYRING_BYTES {
             return Err(Corruption::DatabaseJson);
         }
+        // A copy written by an earlier version may hold more: what the vault would not put
+        // there now is not taken (the app then writes the copy again).
         Ok(PushKeyring {
-            accounts: super::model::push_accounts_from_json(bytes)?,
+            accounts: super::model::push_accounts_from_json(bytes)?
+                .iter()
+                .filter_map(PushAccount::for_polling)
+                .collect(),
             pending: Vec::new(),
             answered: Vec::new(),
         })

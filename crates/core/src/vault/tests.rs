@@ -496,10 +496,93 @@ pub(super) mod push {
         assert!(empty.read_poll_replies::<Offline>(vec![], 100).is_ok());
     }
 
+    /// The test account without `pin`/`app_force_unlock`: one the keyring may hold.
+    fn pollable_account() -> PushAccount {
+        PushAccount {
+            require_pin: false,
+            force_unlock: None,
+            ..push_account()
+        }
+    }
+
+    /// The keyring holds only accounts that do not require the user's presence, and of those
+    /// only what a poll needs: no push-service token; a copy written before (with a
+    /// presence-requiring account's key in it) is read without it.
+    #[test]
+    fn the_keyring_holds_no_presence_token_and_only_what_polling_needs() {
+        let mut v = vault_with(0);
+        v.add_push_account(push_account());
+        let mut open = pollable_account();
+        open.serial = "PIPU0PEN".into();
+        open.push_token = "fcm-token-of-this-phone".into();
+        v.add_push_account(open.clone());
+        let ring = v.push_keyring();
+        let serials: Vec<&str> = ring.accounts().iter().map(|a| a.serial.as_str()).collect();
+        assert_eq!(serials, ["PIPU0PEN"]);
+        let bytes = ring.to_bytes();
+        let text = String::from_utf8_lossy(&bytes);
+        assert!(!text.contains("PIPU0001A2B3"), "{text}");
+        assert!(!text.contains("fcm-token-of-this-phone"));
+        assert_eq!(ring.accounts()[0].phone_key, open.phone_key);
+        assert_eq!(ring.accounts()[0].server_key, open.server_key);
+        assert_eq!(ring.accounts()[0].url, open.url);
+        // The figure: what one account's entry holds.
+        let entry: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        let fields: Vec<&String> = entry[0].as_object().unwrap().keys().collect();
+        println!(
+            "keyring copy: {} bytes for 1 of 2 push accounts (the other requires presence); fields {fields:?}",
+            bytes.len()
+        );
+        // An older copy with every account, the presence-requiring one included.
+        let old = super::super::model::push_accounts_to_json(v.push_accounts());
+        let read = PushKeyring::from_bytes(&old).unwrap();
+        assert!(read.same_accounts(&ring));
+        assert_ne!(
+            read.to_bytes().as_slice(),
+            old.as_slice(),
+            "the app writes it again"
+        );
+    }
+
+    /// A challenge the keyring took (verified with keys read from the platform's storage) is
+    /// verified again with the vault's server key before the vault takes it: a stored copy
+    /// whose server key was replaced cannot slip a forged sign-in into the vault.
+    #[test]
+    fn challenges_from_the_keyring_are_verified_again_with_the_vaults_server_key() {
+        let mut v = vault_with(0);
+        v.add_push_account(pollable_account());
+        // Someone with write access to the storage swaps the server key for their own.
+        let forger = push_account().phone_key;
+        let forged_key = ServerKey::from_pkcs1_der(&forger.public_pkcs1_der().unwrap()).unwrap();
+        let mut stored: Value = serde_json::from_slice(&v.push_keyring().to_bytes()).unwrap();
+        stored[0]["server_key"] = json!(forged_key.to_base64());
+        let mut ring = PushKeyring::from_bytes(stored.to_string().as_bytes()).unwrap();
+        let a = pollable_account();
+        let message = crate::push::privacyidea::challenge_message(
+            "F1", &a.url, &a.serial, "Approve?", "Sign-in", "1", None,
+        );
+        let forged = json!({"nonce": "F1", "url": a.url, "serial": a.serial,
+            "question": "Approve?", "title": "Sign-in", "sslverify": "1",
+            "signature": forger.sign(message.as_bytes()).unwrap()});
+        let body = json!({"result": {"status": true, "value": [forged]}}).to_string();
+        let round: PollRound<Offline> = ring
+            .read_poll_replies(vec![(a.serial.clone(), Ok(body.into_bytes()))], 100)
+            .unwrap();
+        assert_eq!(round.new.len(), 1, "the keyring's own check passes");
+        assert_eq!(v.adopt_pending(&ring, 101), 0, "the vault's does not");
+        assert!(v.pending_challenges(101).is_empty());
+        // The server's own challenges, from an untouched copy, are taken.
+        let mut genuine = v.push_keyring();
+        genuine
+            .read_poll_replies::<Offline>(vec![(a.serial.clone(), Ok(poll_reply()))], 100)
+            .unwrap();
+        assert_eq!(v.adopt_pending(&genuine, 101), 4);
+    }
+
     #[test]
     fn a_push_keyring_polls_while_the_vault_is_locked_and_hands_back_what_it_got() {
         let mut v = vault_with(0);
-        v.add_push_account(push_account());
+        v.add_push_account(pollable_account());
         // One challenge answered before the vault locked: never new again.
         v.read_poll_reply("PIPU0001A2B3", &poll_reply(), 100)
             .unwrap();
@@ -513,7 +596,10 @@ pub(super) mod push {
         // Stored (accounts only, keys included) and read back, as the app does at start.
         let stored = v.push_keyring().to_bytes();
         let mut ring = PushKeyring::from_bytes(&stored).unwrap();
-        assert_eq!(ring.accounts(), &[push_account()]);
+        assert_eq!(
+            ring.accounts(),
+            &[pollable_account().for_polling().unwrap()]
+        );
         assert!(!format!("{ring:?}").contains("MII"));
         // The vault's in-memory keyring knows the answered nonce; a fresh one from storage
         // does not (pending bookkeeping is not stored), so the app keeps the live one.
@@ -531,14 +617,14 @@ pub(super) mod push {
         assert_eq!(ring.pending_challenges(130).len(), 4);
         // Taken back on unlock: only what the vault did not know, never the answered one.
         let mut fresh = vault_with(0);
-        fresh.add_push_account(push_account());
+        fresh.add_push_account(pollable_account());
         assert_eq!(fresh.adopt_pending(&ring, 131), 4);
         assert_eq!(v.adopt_pending(&ring, 131), 0);
         assert!(v.is_answered(&first));
         assert_eq!(v.pending_challenges(131).len(), vault_pending);
         // Expired ones are not taken (2 minutes after their receipt).
         let mut late = vault_with(0);
-        late.add_push_account(push_account());
+        late.add_push_account(pollable_account());
         assert_eq!(late.adopt_pending(&ring, 130 + 121), 0);
         // Hostile stored bytes are refused, not panicked on.
         assert!(PushKeyring::from_bytes(b"[{").is_err());

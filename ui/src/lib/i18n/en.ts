@@ -176,7 +176,7 @@ export const en = {
   "settings.lockOnBackground": "Lock when the app goes to the background",
   "settings.biometrics": "Unlock with biometrics",
   "settings.pushWhileLocked": "Receive sign-in requests while locked",
-  "settings.pushWhileLockedHint": "The keys that check sign-in requests are kept in {store}, apart from your vault, so requests arrive while the vault is locked. Approving still needs your password or biometrics.",
+  "settings.pushWhileLockedHint": "The keys of push accounts that do not ask for a device unlock are kept in {store}, apart from your vault, so their requests arrive while the vault is locked: any program that can read {store} can approve their sign-ins without your password. Turn this off to keep every key in the vault (requests then arrive only while it is unlocked).",
   "settings.keepInTray": "Keep running in the system tray when the window is closed",
   "settings.pushLockedUnavailable": "This device has no secure key storage (such as GNOME Keyring), so sign-in requests arrive only while the vault is unlocked.",
   "settings.changePassword": "Change password",

@@ -177,7 +177,7 @@ export const sv: Record<MessageKey, string> = {
   "settings.lockOnBackground": "Lås när appen går till bakgrunden",
   "settings.biometrics": "Lås upp med biometri",
   "settings.pushWhileLocked": "Ta emot inloggningsförfrågningar när valvet är låst",
-  "settings.pushWhileLockedHint": "Nycklarna som kontrollerar inloggningsförfrågningar förvaras i {store}, skilt från ditt valv, så förfrågningar kommer fram när valvet är låst. Att godkänna kräver fortfarande ditt lösenord eller biometri.",
+  "settings.pushWhileLockedHint": "Nycklarna till push-konton som inte kräver upplåsning av enheten förvaras i {store}, skilt från ditt valv, så att deras förfrågningar kommer fram när valvet är låst: ett program som kan läsa {store} kan godkänna deras inloggningar utan ditt lösenord. Stäng av detta för att ha alla nycklar i valvet (förfrågningar kommer då bara fram när det är upplåst).",
   "settings.keepInTray": "Fortsätt köras i systemfältet när fönstret stängs",
   "settings.pushLockedUnavailable": "Den här enheten har ingen säker nyckellagring (som GNOME-nyckelring), så inloggningsförfrågningar kommer bara fram när valvet är upplåst.",
   "settings.changePassword": "Byt lösenord",
