@@ -640,6 +640,37 @@ mod tests {
     }
 
     #[test]
+    fn a_stored_container_with_an_ambiguous_address_is_dropped_and_its_accounts_kept() {
+        let rng = SystemRng::new();
+        let mut v = vault();
+        let forbid = Policies {
+            disable_client_token_deletion: true,
+            ..Policies::default()
+        };
+        v.apply_container_sync(
+            &reply(&[TOTP], serde_json::json!([]), forbid),
+            vec![],
+            10,
+            &rng,
+        )
+        .unwrap();
+        let id = v.accounts()[0].id.clone();
+        // As a vault written before addresses were read once could hold it.
+        let mut json: serde_json::Value = serde_json::from_slice(&v.db.to_json()).unwrap();
+        json["containers"][0]["server_url"] = "http://evil.example\\@pi.example.com/".into();
+        let db = super::super::model::Database::from_json(json.to_string().as_bytes())
+            .expect("the vault still opens");
+        assert!(db.containers.is_empty());
+        assert_eq!(db.accounts.len(), 1);
+        assert_eq!(db.accounts[0].id, id);
+        assert_eq!(db.accounts[0].otp, v.accounts()[0].otp);
+        // A damaged key is still a damaged vault.
+        json["containers"][0]["server_url"] = "https://pi.example.com/".into();
+        json["containers"][0]["key"] = "not base64!".into();
+        assert!(super::super::model::Database::from_json(json.to_string().as_bytes()).is_err());
+    }
+
+    #[test]
     fn policies_deletion_export_and_storage() {
         let rng = SystemRng::new();
         let mut v = vault();

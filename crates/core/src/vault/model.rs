@@ -232,10 +232,16 @@ impl Database {
         }
         let mut containers = Vec::with_capacity(dto.containers.len());
         for (i, c) in dto.containers.into_iter().enumerate() {
-            containers.push(
-                c.into_stored()
-                    .ok_or(Corruption::Container { position: i + 1 })?,
-            );
+            // A container registered before addresses were read once (docs/containers.md,
+            // "Origin") may hold one the transport could read two ways: that container is not
+            // loaded (its accounts stay, as the user's own), rather than the whole vault
+            // refusing to open over it.
+            if let Some(stored) = c
+                .into_stored()
+                .map_err(|()| Corruption::Container { position: i + 1 })?
+            {
+                containers.push(stored);
+            }
         }
         Ok(Database {
             containers,
@@ -418,21 +424,25 @@ impl ContainerDto {
         }
     }
 
-    fn into_stored(self) -> Option<StoredContainer> {
+    /// The stored container; `Ok(None)` for one whose address the transport could read two
+    /// ways (not a container's, docs/containers.md "Origin"); `Err` for a damaged key.
+    fn into_stored(self) -> Result<Option<StoredContainer>, ()> {
         use base64::Engine as _;
         let scalar = Zeroizing::new(
             base64::engine::general_purpose::STANDARD
                 .decode(self.key.as_bytes())
-                .ok()?,
+                .map_err(|_| ())?,
         );
-        Some(StoredContainer {
+        let key = ContainerKey::from_scalar(&scalar).map_err(|_| ())?;
+        let Ok(server_url) = crate::server_url::ServerUrl::parse(&self.server_url) else {
+            return Ok(None);
+        };
+        Ok(Some(StoredContainer {
             container: Container {
-                key: ContainerKey::from_scalar(&scalar).ok()?,
+                key,
                 serial: self.serial,
                 issuer: self.issuer,
-                // Read as at registration: an address the transport could read two ways is
-                // not a container's (docs/containers.md, "Origin").
-                server_url: crate::server_url::ServerUrl::parse(&self.server_url).ok()?,
+                server_url,
                 verify_tls: self.verify_tls,
                 policies: self.policies,
                 registered_at: self.registered_at,
@@ -442,7 +452,7 @@ impl ContainerDto {
             initial_transfer_done: self
                 .initial_transfer_done
                 .unwrap_or(self.last_sync.is_some()),
-        })
+        }))
     }
 }
 
