@@ -37,11 +37,9 @@ pub enum RunError {
 }
 
 /// Reads the config and builds everything a run needs, without listening (`--check-config`).
-pub fn check(path: &std::path::Path) -> Result<(config::Config, server::Relay), RunError> {
-    let config = config::load(path)?;
-    let again = config::load(path)?;
-    let relay = server::Relay::new(again)?;
-    Ok((config, relay))
+pub fn check(path: &std::path::Path) -> Result<(), RunError> {
+    server::Relay::new(config::load(path)?)?;
+    Ok(())
 }
 
 /// Serves until SIGTERM or SIGINT, then lets deliveries in flight finish for at most

@@ -8,6 +8,7 @@
 #[path = "../../../tests/cli/privacyidea.rs"]
 mod privacyidea;
 mod support;
+use privacyidea::venv;
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,9 @@
 //! test that prints throughput, p99 latency and the relay's memory.
 
 mod support;
+#[allow(dead_code)]
+#[path = "../../../tests/venv.rs"]
+mod venv;
 
 use std::process::Command;
 use std::sync::Arc;

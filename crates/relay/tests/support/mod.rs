@@ -41,7 +41,11 @@ impl Relay {
     pub fn start(dir: &Path, config: &str) -> Relay {
         let path = dir.join("relay.toml");
         std::fs::write(&path, config).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_twofold-relay"))
+        // TWOFOLD_RELAY_BIN: another build of the relay (a release build for the load figures).
+        let bin = std::env::var_os("TWOFOLD_RELAY_BIN")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_twofold-relay")));
+        let mut child = Command::new(bin)
             .arg("--config")
             .arg(&path)
             .stdin(Stdio::null())
@@ -401,39 +405,8 @@ static VENV: Mutex<()> = Mutex::new(());
 /// the target directory and reused while the pins stay the same.
 pub fn venv() -> Result<PathBuf, String> {
     let _held = VENV.lock().unwrap_or_else(|p| p.into_inner());
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("relay-venv");
-    let venv = root.join("venv");
-    let marker = root.join("installed.txt");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(REQUIREMENTS) {
-        return Ok(venv);
-    }
-    let _ = std::fs::remove_dir_all(&root);
-    std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-    let run = |cmd: &mut Command, what: &str| -> Result<(), String> {
-        let out = cmd.output().map_err(|e| format!("{what}: {e}"))?;
-        if out.status.success() {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what} failed: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
-        }
-    };
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        "python3 -m venv (Debian needs the python3-venv package)",
-    )?;
-    let req = root.join("requirements.txt");
-    std::fs::write(&req, REQUIREMENTS).map_err(|e| e.to_string())?;
-    run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--disable-pip-version-check", "-q", "-r"])
-            .arg(&req),
-        "pip install http_ece cryptography PyJWT (PyPI)",
-    )?;
-    std::fs::write(&marker, REQUIREMENTS).map_err(|e| e.to_string())?;
-    Ok(venv)
+    // The crate root provides `venv` (tests/venv.rs), once per test binary.
+    crate::venv::pinned_venv("relay-venv", REQUIREMENTS).map(|(venv, _)| venv)
 }
 
 /// Runs `tests/independent.py` on a list of tasks.
