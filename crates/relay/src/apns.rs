@@ -121,13 +121,10 @@ impl Apns {
                 .header("content-type", "application/json")
                 .body(body.clone());
             async move {
-                let response = match request.send().await {
-                    Ok(r) => r,
-                    Err(e) => return deliver::transport_failure(&e, "APNs"),
+                let (status, headers, reply) = match deliver::send(request, "APNs").await {
+                    Ok(answer) => answer,
+                    Err(step) => return step,
                 };
-                let status = response.status();
-                let headers = response.headers().clone();
-                let reply = deliver::read_capped(response).await;
                 if status.is_success() {
                     return Step::Done(Outcome::Delivered);
                 }

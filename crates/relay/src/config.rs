@@ -161,6 +161,14 @@ fn base_url(path: &Path, what: &str, text: &str) -> Result<Url, ConfigError> {
     Ok(url)
 }
 
+/// A P-256 private key in PKCS#8 PEM (the VAPID key, an APNs `.p8` key).
+fn p256_key(path: &Path) -> Result<SigningKey, ConfigError> {
+    let pem = read(path)?;
+    let pem = std::str::from_utf8(&pem).map_err(|_| invalid(path, "not PEM"))?;
+    SigningKey::from_pkcs8_pem(pem)
+        .map_err(|_| invalid(path, "not a P-256 private key in PKCS#8 PEM"))
+}
+
 /// Reads and checks the config file and every file it names.
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let text = read(path)?;
@@ -176,11 +184,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let webpush = match file.webpush {
         None => None,
         Some(w) => {
-            let key_path = dir.join(&w.vapid_private_key);
-            let pem = read(&key_path)?;
-            let pem = std::str::from_utf8(&pem).map_err(|_| invalid(&key_path, "not PEM"))?;
-            let key = SigningKey::from_pkcs8_pem(pem)
-                .map_err(|_| invalid(&key_path, "not a P-256 private key in PKCS#8 PEM"))?;
+            let key = p256_key(&dir.join(&w.vapid_private_key))?;
             if !(w.subject.starts_with("mailto:") || w.subject.starts_with("https://")) {
                 return Err(invalid(
                     path,
@@ -219,11 +223,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let apns = match file.apns {
         None => None,
         Some(a) => {
-            let key_path = dir.join(&a.key);
-            let pem = read(&key_path)?;
-            let pem = std::str::from_utf8(&pem).map_err(|_| invalid(&key_path, "not PEM"))?;
-            let key = SigningKey::from_pkcs8_pem(pem)
-                .map_err(|_| invalid(&key_path, "not a P-256 private key in PKCS#8 PEM (.p8)"))?;
+            let key = p256_key(&dir.join(&a.key))?;
             let ca_pem = match &a.ca_file {
                 None => None,
                 Some(ca) => {

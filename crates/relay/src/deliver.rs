@@ -125,6 +125,21 @@ pub fn transport_failure(err: &reqwest::Error, service: &str) -> Step {
     }
 }
 
+/// Sends one attempt: the status, headers and capped reply, or the step a transport failure
+/// leads to.
+pub async fn send(
+    request: reqwest::RequestBuilder,
+    service: &str,
+) -> Result<(reqwest::StatusCode, reqwest::header::HeaderMap, Vec<u8>), Step> {
+    let response = request
+        .send()
+        .await
+        .map_err(|e| transport_failure(&e, service))?;
+    let status = response.status();
+    let headers = response.headers().clone();
+    Ok((status, headers, read_capped(response).await))
+}
+
 /// Reads at most [`MAX_REPLY_BYTES`] of a reply.
 pub async fn read_capped(mut response: reqwest::Response) -> Vec<u8> {
     let mut out = Vec::new();

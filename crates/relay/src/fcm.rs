@@ -156,22 +156,17 @@ impl Fcm {
                         return Step::Done(Outcome::Refused(reason));
                     }
                 };
-                let response = match self
+                let request = self
                     .client
                     .post(self.send_url.clone())
                     .timeout(timeout)
                     .bearer_auth(bearer)
                     .header("content-type", "application/json")
-                    .body(body)
-                    .send()
-                    .await
-                {
-                    Ok(r) => r,
-                    Err(e) => return deliver::transport_failure(&e, "FCM"),
+                    .body(body);
+                let (status, headers, reply) = match deliver::send(request, "FCM").await {
+                    Ok(answer) => answer,
+                    Err(step) => return step,
                 };
-                let status = response.status();
-                let headers = response.headers().clone();
-                let reply = deliver::read_capped(response).await;
                 if status.is_success() {
                     return Step::Done(Outcome::Delivered);
                 }

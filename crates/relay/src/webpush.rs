@@ -126,13 +126,10 @@ impl WebPush {
                 .header("authorization", authorization.as_str())
                 .body(body.clone());
             async move {
-                let response = match request.send().await {
-                    Ok(r) => r,
-                    Err(e) => return deliver::transport_failure(&e, "the push service"),
+                let (status, headers, _) = match deliver::send(request, "the push service").await {
+                    Ok(answer) => answer,
+                    Err(step) => return step,
                 };
-                let status = response.status();
-                let headers = response.headers().clone();
-                drop(deliver::read_capped(response).await);
                 if status.is_success() {
                     Step::Done(Outcome::Delivered)
                 } else if status == reqwest::StatusCode::NOT_FOUND

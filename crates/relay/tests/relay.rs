@@ -275,13 +275,7 @@ async fn webpush_decrypted_by_http_ece() {
     let venv = venv_or_skip!("webpush_decrypted_by_http_ece");
     let dir = tempfile::tempdir().unwrap();
     let vapid_public = write_vapid(dir.path());
-    let mut receiver = StandIn::start(StandInOptions {
-        responder: responder(|_| reply(StatusCode::CREATED, "")),
-        tls: None,
-        gated: false,
-        capture: true,
-    })
-    .await;
+    let mut receiver = StandIn::plain(responder(|_| reply(StatusCode::CREATED, ""))).await;
     let relay = Relay::start(dir.path(), &webpush_config(true, 20.0));
     let client = client();
     let endpoint = format!("http://{}/wpush/v2/gAAAAABsecretpath", receiver.addr);
@@ -355,29 +349,24 @@ async fn webpush_statuses_retries_and_redirects() {
     write_vapid(dir.path());
     let calls = Arc::new(AtomicUsize::new(0));
     let seen = calls.clone();
-    let mut service = StandIn::start(StandInOptions {
-        responder: responder(move |r| {
-            let path = r.uri.path().to_string();
-            match path.as_str() {
-                "/gone" => reply(StatusCode::GONE, ""),
-                "/unknown" => reply(StatusCode::NOT_FOUND, ""),
-                // 503 on the first try, 201 on the second.
-                "/flaky" => {
-                    if seen.fetch_add(1, Ordering::SeqCst) == 0 {
-                        reply(StatusCode::SERVICE_UNAVAILABLE, "")
-                    } else {
-                        reply(StatusCode::CREATED, "")
-                    }
+    let mut service = StandIn::plain(responder(move |r| {
+        let path = r.uri.path().to_string();
+        match path.as_str() {
+            "/gone" => reply(StatusCode::GONE, ""),
+            "/unknown" => reply(StatusCode::NOT_FOUND, ""),
+            // 503 on the first try, 201 on the second.
+            "/flaky" => {
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    reply(StatusCode::SERVICE_UNAVAILABLE, "")
+                } else {
+                    reply(StatusCode::CREATED, "")
                 }
-                "/down" => reply(StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(200_000)),
-                "/refuses" => reply(StatusCode::BAD_REQUEST, ""),
-                _ => reply(StatusCode::CREATED, ""),
             }
-        }),
-        tls: None,
-        gated: false,
-        capture: true,
-    })
+            "/down" => reply(StatusCode::INTERNAL_SERVER_ERROR, "x".repeat(200_000)),
+            "/refuses" => reply(StatusCode::BAD_REQUEST, ""),
+            _ => reply(StatusCode::CREATED, ""),
+        }
+    }))
     .await;
     let redirector = StandIn::start(StandInOptions {
         responder: responder(|_| reply(StatusCode::CREATED, "")),
@@ -421,16 +410,11 @@ async fn webpush_statuses_retries_and_redirects() {
 
     // A redirect is not followed: the relay reports the 3xx and the target sees nothing.
     let target = format!("http://{}/elsewhere", redirector.addr);
-    let mut redirecting = StandIn::start(StandInOptions {
-        responder: responder(move |_| Reply {
-            status: StatusCode::TEMPORARY_REDIRECT,
-            headers: vec![("location", target.clone())],
-            body: String::new(),
-        }),
-        tls: None,
-        gated: false,
-        capture: true,
-    })
+    let mut redirecting = StandIn::plain(responder(move |_| Reply {
+        status: StatusCode::TEMPORARY_REDIRECT,
+        headers: vec![("location", target.clone())],
+        body: String::new(),
+    }))
     .await;
     let device = webpush_device(&format!("http://{}/moved", redirecting.addr));
     let (status, reply) = push(&client, &relay.base, &device.token, &data).await;
@@ -457,8 +441,7 @@ async fn fcm_v1_with_a_service_account() {
     let venv = venv_or_skip!("fcm_v1_with_a_service_account");
     let dir = tempfile::tempdir().unwrap();
     let key = independent(&venv, json!([{"op": "rsa_key"}])).remove(0);
-    let mut fcm = StandIn::start(StandInOptions {
-        responder: responder(|r| match r.uri.path() {
+    let mut fcm = StandIn::plain(responder(|r| match r.uri.path() {
             "/oauth2/token" => reply(
                 StatusCode::OK,
                 json!({"access_token": "ya29.test-access", "expires_in": 3599, "token_type": "Bearer"})
@@ -478,11 +461,7 @@ async fn fcm_v1_with_a_service_account() {
                 }
             }
             _ => reply(StatusCode::NOT_FOUND, ""),
-        }),
-        tls: None,
-        gated: false,
-        capture: true,
-    })
+        }))
     .await;
     let token_uri = format!("http://{}/oauth2/token", fcm.addr);
     std::fs::write(

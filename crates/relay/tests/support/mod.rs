@@ -297,6 +297,17 @@ impl StandIn {
         }
     }
 
+    /// A plain-HTTP stand-in that keeps each request.
+    pub async fn plain(responder: Responder) -> StandIn {
+        StandIn::start(StandInOptions {
+            responder,
+            tls: None,
+            gated: false,
+            capture: true,
+        })
+        .await
+    }
+
     /// The next captured request (a minute at most).
     pub async fn next(&mut self) -> Captured {
         tokio::time::timeout(Duration::from_secs(60), self.requests.recv())
