@@ -732,10 +732,19 @@ async fn load_on_loopback() {
     latencies.sort();
     let pct = |p: f64| latencies[((sent as f64 * p).ceil() as usize).clamp(1, sent) - 1];
     let rss_after = relay.rss_kib();
+    let cpu = relay.cpu_seconds();
+    let relay_build = if std::env::var_os("TWOFOLD_RELAY_BIN").is_some() {
+        "TWOFOLD_RELAY_BIN"
+    } else if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
     println!(
-        "relay load ({} build): {sent} Web Push messages in {:.2} s on loopback, 64 at a time: \
-         {:.0} messages/s; latency p50 {:.1} ms, p99 {:.1} ms; relay VmRSS at rest {:.1} MiB \
-         after start, {:.1} MiB after the load",
+        "relay load (relay: {relay_build} build; client and receiver: {} build, in one process): \
+         {sent} Web Push messages in {:.2} s on loopback, 64 at a time: {:.0} messages/s; \
+         latency p50 {:.1} ms, p99 {:.1} ms; the relay used {cpu:.2} s of CPU ({:.0} messages \
+         per CPU second); relay VmRSS at rest {:.1} MiB after start, {:.1} MiB after the load",
         if cfg!(debug_assertions) {
             "debug"
         } else {
@@ -745,6 +754,7 @@ async fn load_on_loopback() {
         sent as f64 / elapsed.as_secs_f64(),
         pct(0.50).as_secs_f64() * 1000.0,
         pct(0.99).as_secs_f64() * 1000.0,
+        sent as f64 / cpu.max(0.01),
         rss_start as f64 / 1024.0,
         rss_after as f64 / 1024.0,
     );

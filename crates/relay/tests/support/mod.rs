@@ -107,6 +107,17 @@ impl Relay {
             .unwrap()
     }
 
+    /// The CPU time the relay has used (user + system), from /proc/<pid>/stat.
+    pub fn cpu_seconds(&self) -> f64 {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap();
+        // After the command name in parentheses: state is field 3, utime 14, stime 15.
+        let rest = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+        // USER_HZ is 100 on Linux.
+        ticks as f64 / 100.0
+    }
+
     /// Sends SIGTERM to the relay (its PID only).
     pub fn signal_term(&self) {
         let status = Command::new("kill")
