@@ -32,6 +32,8 @@ struct File {
     max_body_bytes: usize,
     #[serde(default)]
     allow_private_endpoints: bool,
+    /// A file holding a secret privacyIDEA's gateway must send as `Authorization: Bearer`.
+    bearer_token_file: Option<PathBuf>,
     /// How long 429, 5xx and connection failures are retried (at most 20).
     #[serde(default = "default_retry")]
     retry_seconds: f64,
@@ -93,6 +95,8 @@ pub struct Config {
     pub listen: SocketAddr,
     pub max_body_bytes: usize,
     pub allow_private_endpoints: bool,
+    /// Requests to /privacyidea/push must carry `Authorization: Bearer <this>`.
+    pub bearer_token: Option<zeroize::Zeroizing<Vec<u8>>>,
     pub retry: Duration,
     pub webpush: Option<WebPushConfig>,
     pub fcm: Option<FcmConfig>,
@@ -181,6 +185,21 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
     if !(0.0..=MAX_RETRY.as_secs_f64()).contains(&file.retry_seconds) {
         return Err(invalid(path, "retry_seconds: between 0 and 20"));
     }
+    let bearer_token = match &file.bearer_token_file {
+        None => None,
+        Some(f) => {
+            let token_path = dir.join(f);
+            let text = zeroize::Zeroizing::new(read(&token_path)?);
+            let token = text.trim_ascii();
+            if token.len() < 16 || !token.iter().all(|b| b.is_ascii_graphic()) {
+                return Err(invalid(
+                    &token_path,
+                    "the bearer token must be 16 or more printable characters without spaces",
+                ));
+            }
+            Some(zeroize::Zeroizing::new(token.to_vec()))
+        }
+    };
     let webpush = match file.webpush {
         None => None,
         Some(w) => {
@@ -249,6 +268,7 @@ pub fn load(path: &Path) -> Result<Config, ConfigError> {
         listen: file.listen,
         max_body_bytes: file.max_body_bytes,
         allow_private_endpoints: file.allow_private_endpoints,
+        bearer_token,
         retry: Duration::from_secs_f64(file.retry_seconds),
         webpush,
         fcm,

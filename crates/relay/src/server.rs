@@ -28,6 +28,7 @@ const DEFAULT_TTL: u32 = 120;
 /// Everything a request needs; built once from the config, shared by all requests.
 pub struct Relay {
     pub max_body_bytes: usize,
+    pub bearer_token: Option<zeroize::Zeroizing<Vec<u8>>>,
     pub retry: Duration,
     pub webpush: Option<WebPush>,
     pub fcm: Option<Fcm>,
@@ -60,6 +61,7 @@ impl Relay {
             .map_err(StartError::Client)?;
         Ok(Self {
             max_body_bytes: config.max_body_bytes,
+            bearer_token: config.bearer_token,
             retry: config.retry,
             webpush,
             fcm,
@@ -140,8 +142,24 @@ fn is_json(headers: &HeaderMap) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/json"))
 }
 
+/// Whether the request carries the configured bearer token (always, when none is configured).
+fn authorized(relay: &Relay, headers: &HeaderMap) -> bool {
+    let Some(expected) = &relay.bearer_token else {
+        return true;
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "))
+        .unwrap_or_default();
+    bool::from(subtle::ConstantTimeEq::ct_eq(given, expected.as_slice()))
+}
+
 async fn push(State(relay): State<Arc<Relay>>, headers: HeaderMap, body: Body) -> Response {
     let arrived = Instant::now();
+    if !authorized(&relay, &headers) {
+        relay.metrics.record("none", "unauthorized", None);
+        return error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
     let too_large = || {
         error(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -59,9 +59,15 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
     }));
     let dir = tempfile::tempdir().unwrap();
     write_vapid(dir.path());
+    // Only privacyIDEA may use the relay: the gateway sends the bearer token as a header.
+    std::fs::write(
+        dir.path().join("token"),
+        "pi-gateway-token-0123456789abcdef\n",
+    )
+    .unwrap();
     let relay = Relay::start(
         dir.path(),
-        "listen = \"127.0.0.1:0\"\nallow_private_endpoints = true\n\
+        "listen = \"127.0.0.1:0\"\nallow_private_endpoints = true\nbearer_token_file = \"token\"\n\
          [webpush]\nvapid_private_key = \"vapid.pem\"\nsubject = \"mailto:admin@example.org\"\n",
     );
 
@@ -78,6 +84,7 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
             "option.TIMEOUT": "25",
             "option.device_token": "{phone}",
             "option.data": "{message}",
+            "header.Authorization": "Bearer pi-gateway-token-0123456789abcdef",
         }),
     );
     pi.admin_json(

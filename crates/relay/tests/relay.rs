@@ -759,3 +759,66 @@ async fn load_on_loopback() {
         rss_after as f64 / 1024.0,
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bearer_token_when_configured() {
+    let dir = tempfile::tempdir().unwrap();
+    write_vapid(dir.path());
+    std::fs::write(dir.path().join("token"), "s3cret-relay-token-0123456789\n").unwrap();
+    let config = format!(
+        "bearer_token_file = \"token\"\n{}",
+        webpush_config(false, 20.0)
+    );
+    let relay = Relay::start(dir.path(), &config);
+    let client = client();
+    let unknown = json!({"v": 1, "kind": "sms", "token": "x"}).to_string();
+    let body = json!({"device_token": unknown, "data": challenge()}).to_string();
+    for given in [
+        None,
+        Some("Bearer wrong-token-0123456789xx"),
+        Some("s3cret-relay-token-0123456789"),
+    ] {
+        let mut r = client
+            .post(format!("{}/privacyidea/push", relay.base))
+            .header("content-type", "application/json")
+            .body(body.clone());
+        if let Some(value) = given {
+            r = r.header("authorization", value);
+        }
+        let r = r.send().await.unwrap();
+        assert_eq!(r.status(), 401, "{given:?}");
+    }
+    // The right token gets past the check (to the device token's 400).
+    let r = client
+        .post(format!("{}/privacyidea/push", relay.base))
+        .header("content-type", "application/json")
+        .header("authorization", "Bearer s3cret-relay-token-0123456789")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    // /health stays open for load balancers.
+    let health = client
+        .get(format!("{}/health", relay.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+
+    // A short token is refused at start.
+    std::fs::write(dir.path().join("short"), "abc").unwrap();
+    let path = dir.path().join("short.toml");
+    std::fs::write(
+        &path,
+        "listen = \"127.0.0.1:0\"\nbearer_token_file = \"short\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_twofold-relay"))
+        .arg("--check-config")
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("16 or more"));
+}
