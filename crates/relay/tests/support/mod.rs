@@ -332,30 +332,24 @@ pub fn responder(f: impl Fn(&Captured) -> Reply + Send + Sync + 'static) -> Resp
     Arc::new(f)
 }
 
-/// POSTs `total` bytes to the relay with chunked transfer encoding (no length announced)
-/// and returns the status line's code.
-pub async fn post_chunked(addr: SocketAddr, total: usize) -> u16 {
+/// Sends a POST's head with `framing` (a `Content-Length` or `Transfer-Encoding` line) and
+/// `body`, then waits, still sending nothing more, for the status line's code. What was sent
+/// is all read by the relay when it answers, so its close cannot reset the answer away.
+pub async fn post_raw(addr: SocketAddr, framing: &str, body: &[u8]) -> u16 {
     use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-    let stream = tokio::net::TcpStream::connect(addr).await.unwrap();
-    let (mut read, mut write) = stream.into_split();
-    let writer = tokio::spawn(async move {
-        let head = "POST /privacyidea/push HTTP/1.1\r\nHost: relay\r\n\
-                    Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
-        write.write_all(head.as_bytes()).await?;
-        let chunk = format!("10000\r\n{}\r\n", " ".repeat(0x10000));
-        for _ in 0..total / 0x10000 {
-            write.write_all(chunk.as_bytes()).await?;
-        }
-        write.write_all(b"0\r\n\r\n").await
-    });
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let head = format!(
+        "POST /privacyidea/push HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n{framing}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(body).await.unwrap();
     let mut answer = Vec::new();
     let mut buf = [0u8; 4096];
     while !answer.windows(4).any(|w| w == b"\r\n\r\n") {
-        let n = read.read(&mut buf).await.unwrap();
+        let n = stream.read(&mut buf).await.unwrap();
         assert!(n > 0, "the relay closed without an answer");
         answer.extend_from_slice(&buf[..n]);
     }
-    writer.abort();
     let head = String::from_utf8_lossy(&answer);
     head.split(' ').nth(1).unwrap().parse().unwrap()
 }
