@@ -120,11 +120,8 @@ impl Relay {
 
     /// Sends SIGTERM to the relay (its PID only).
     pub fn signal_term(&self) {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.pid().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
+        let pid = rustix::process::Pid::from_raw(self.pid() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     }
 
     /// Waits for the relay to exit.
