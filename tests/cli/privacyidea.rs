@@ -12,6 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
+#[path = "../venv.rs"]
+pub mod venv;
+use venv::{pinned_venv, run};
+
 const REQUIREMENTS: &str = include_str!("../privacyidea/requirements.txt");
 pub const ADMIN_PASSWORD: &str = "admin-test-password";
 pub const PIN: &str = "1234";
@@ -39,54 +43,16 @@ impl Drop for PiServer {
     }
 }
 
-fn run(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let out = cmd
-        .output()
-        .map_err(|e| format!("{what}: cannot start: {e}"))?;
-    if !out.status.success() {
-        return Err(format!(
-            "{what} failed ({}): {}{}",
-            out.status,
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        ));
-    }
-    Ok(())
-}
-
 /// Held while the venv and the server template are checked or made.
 static SETUP: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// The venv with privacyIDEA, made once and reused while the pinned requirements stay the same.
+/// The venv with privacyIDEA, made once and reused while the pinned requirements stay the same;
+/// a new venv makes the server template again.
 fn venv() -> Result<PathBuf, String> {
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR")).join("privacyidea-3.14");
-    let venv = root.join("venv");
-    let marker = root.join("installed.txt");
-    if std::fs::read_to_string(&marker).ok().as_deref() == Some(REQUIREMENTS) {
-        return Ok(venv);
+    let (venv, made) = pinned_venv("privacyidea-3.14", REQUIREMENTS)?;
+    if made {
+        let _ = std::fs::remove_dir_all(venv.with_file_name("template"));
     }
-    let started = Instant::now();
-    let _ = std::fs::remove_dir_all(&venv);
-    let _ = std::fs::remove_dir_all(root.join("template"));
-    std::fs::create_dir_all(&root).map_err(|e| e.to_string())?;
-    run(
-        Command::new("python3").args(["-m", "venv"]).arg(&venv),
-        "python3 -m venv (Debian needs the python3-venv package)",
-    )?;
-    let req = root.join("requirements.txt");
-    std::fs::write(&req, REQUIREMENTS).map_err(|e| e.to_string())?;
-    run(
-        Command::new(venv.join("bin/pip"))
-            .args(["install", "--disable-pip-version-check", "-q", "-r"])
-            .arg(&req),
-        "pip install privacyidea==3.14",
-    )?;
-    std::fs::write(&marker, REQUIREMENTS).map_err(|e| e.to_string())?;
-    println!(
-        "privacyIDEA 3.14 installed into {} in {:.1} s",
-        venv.display(),
-        started.elapsed().as_secs_f64()
-    );
     Ok(venv)
 }
 

@@ -1,0 +1,174 @@
+//! The real privacyIDEA 3.14 (the CLI suite's fixture, `tests/cli/privacyidea.rs`) with an HTTP
+//! gateway pointing at the real twofold-relay on 127.0.0.1: trigger → privacyIDEA's gateway
+//! POST → the relay → a Web Push receiver; Python's http_ece decrypts, and the challenge's
+//! signature is checked with the app's own `verify_challenge` against the server's key.
+//! Named `privacyidea_3_14_*`: `tests/run` runs it in its real-server step.
+
+#[allow(dead_code)]
+#[path = "../../../tests/cli/privacyidea.rs"]
+mod privacyidea;
+mod support;
+use privacyidea::venv;
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use serde_json::{Value, json};
+use support::*;
+use twofold_core::push::PhoneKey;
+use twofold_core::push::privacyidea::{Enrolment, verify_challenge};
+use twofold_core::rng::SystemRng;
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+#[test]
+fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
+    if std::env::var_os("TWOFOLD_SKIP_PRIVACYIDEA").is_some() {
+        println!(
+            "SKIPPED privacyidea_3_14_gateway_to_the_relay_to_web_push: TWOFOLD_SKIP_PRIVACYIDEA is set"
+        );
+        return;
+    }
+    let venv = match venv() {
+        Ok(v) => v,
+        Err(reason) => {
+            println!("SKIPPED privacyidea_3_14_gateway_to_the_relay_to_web_push: {reason}");
+            return;
+        }
+    };
+    let pi = privacyidea::PiServer::start().unwrap_or_else(|e| panic!("privacyIDEA fixture: {e}"));
+    pi.configure();
+
+    // The stand-in Web Push service and the relay. The stand-in runs on its own runtime: the
+    // fixture's client is blocking.
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut receiver = runtime.block_on(StandIn::start(StandInOptions {
+        responder: responder(|_| reply(StatusCode::CREATED, "")),
+        tls: None,
+        gated: false,
+        capture: true,
+    }));
+    let dir = tempfile::tempdir().unwrap();
+    write_vapid(dir.path());
+    // Only privacyIDEA may use the relay: the gateway sends the bearer token as a header.
+    std::fs::write(
+        dir.path().join("token"),
+        "pi-gateway-token-0123456789abcdef\n",
+    )
+    .unwrap();
+    let relay = Relay::start(
+        dir.path(),
+        "listen = \"127.0.0.1:0\"\nallow_private_endpoints = true\nbearer_token_file = \"token\"\n\
+         [webpush]\nvapid_private_key = \"vapid.pem\"\nsubject = \"mailto:admin@example.org\"\n",
+    );
+
+    // privacyIDEA's gateway, as docs/relay.md tells an administrator to set it up.
+    pi.admin_json(
+        "/smsgateway",
+        json!({
+            "name": "twofold-relay",
+            "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
+            "option.URL": format!("{}/privacyidea/push", relay.base),
+            "option.HTTP_METHOD": "POST",
+            "option.SEND_DATA_AS_JSON": "yes",
+            "option.ALLOW_PUSH": "yes",
+            "option.TIMEOUT": "25",
+            "option.device_token": "{phone}",
+            "option.data": "{message}",
+            "header.Authorization": "Bearer pi-gateway-token-0123456789abcdef",
+        }),
+    );
+    pi.admin_json(
+        "/policy/push-enrol",
+        json!({"scope": "enrollment", "realm": "", "active": true, "action": format!(
+            "push_firebase_configuration=twofold-relay, push_registration_url={}/ttype/push, \
+             push_ttl=10, push_ssl_verify=0", pi.base)}),
+    );
+
+    // The phone's enrolment with its Web Push subscription as the push token.
+    let device = webpush_device(&format!("http://{}/wpush/v2/alice-phone", receiver.addr));
+    let (qr, serial) = pi.enrol_token("alice");
+    let enrolment = Enrolment::parse(&qr, now()).unwrap();
+    let key = PhoneKey::generate_bits(&SystemRng::new(), 2048).unwrap();
+    let pending = enrolment.start(key, Some(&device.token), now()).unwrap();
+    let request = pending.request();
+    let reply = reqwest::blocking::Client::new()
+        .post(&request.url)
+        .form(&request.params)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    let account = pending.finish(&reply, now()).unwrap();
+    assert_eq!(pi.token_info(&serial)["rollout_state"], "enrolled");
+
+    // Trigger: privacyIDEA posts to the relay, which delivers to the device.
+    let mut figures = Vec::new();
+    for _ in 0..3 {
+        let started = Instant::now();
+        let (tx, triggered) = pi.trigger("alice");
+        let got = runtime.block_on(receiver.next());
+        let delivered = started.elapsed();
+        let message = triggered["detail"]["message"].as_str().unwrap_or("");
+        assert!(!message.contains("polling feature"), "{triggered}");
+        figures.push(delivered.as_secs_f64() * 1000.0);
+        assert_eq!(got.uri.path(), "/wpush/v2/alice-phone");
+        assert_eq!(got.header("content-encoding"), "aes128gcm");
+        let plain = independent(
+            &venv,
+            json!([{"op": "decrypt", "body": b64(&got.body), "private_key": b64(&device.private), "auth": b64(&device.auth)}]),
+        );
+        let challenge: Value =
+            serde_json::from_str(plain[0]["plaintext"].as_str().unwrap()).unwrap();
+        // The app's own check: privacyIDEA's signature over every field, with the server's key.
+        let verified = verify_challenge(&account, &challenge, now())
+            .unwrap_or_else(|e| panic!("{e}: {challenge}"));
+        assert_eq!(verified.serial(), serial);
+        assert_eq!(challenge["serial"], serial.as_str());
+        assert!(
+            challenge["question"]
+                .as_str()
+                .unwrap()
+                .starts_with("Sign-in to")
+        );
+        assert_eq!(pi.challenge_status(&tx), "pending");
+    }
+    figures.sort_by(f64::total_cmp);
+    let log = relay.log.lock().unwrap().join("\n");
+    assert!(
+        !log.contains("Sign-in to") && !log.contains("alice-phone"),
+        "{log}"
+    );
+    assert!(log.contains("delivered"), "{log}");
+    // The relay's own part: from the gateway's POST to the push service's answer (its log).
+    let mut relay_ms: Vec<u64> = log
+        .lines()
+        .filter(|l| l.contains("delivered"))
+        .filter_map(|l| {
+            l.split("ms=")
+                .nth(1)?
+                .split_whitespace()
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    relay_ms.sort_unstable();
+    println!(
+        "privacyIDEA 3.14 trigger → gateway POST → twofold-relay → Web Push receiver: median of 3 \
+         {:.0} ms (min {:.0}, max {:.0}); the relay's part (POST arrived → receiver answered): {relay_ms:?} ms",
+        figures[1], figures[0], figures[2]
+    );
+    drop(relay);
+    drop(receiver);
+    runtime.shutdown_timeout(Duration::from_secs(5));
+}
