@@ -10,6 +10,7 @@ mod real_app;
 mod scan;
 mod sync;
 mod vault;
+mod waiting;
 mod webdav;
 
 use std::process::{Command, Output};
