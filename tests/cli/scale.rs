@@ -52,6 +52,22 @@ fn measured(c: &Command) -> (Output, f64, Duration) {
     (o, kib / 1024.0, took)
 }
 
+/// `twofold import FILE` of an encrypted export (password `pw`), measured.
+fn import_encrypted(vault: &Path, file: &Path) -> (Output, f64, Duration) {
+    let password = vault.with_file_name("file-password");
+    std::fs::write(&password, "pw\n").unwrap();
+    measured(&cmd(
+        vault,
+        Some("pw"),
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--import-password-file",
+            password.to_str().unwrap(),
+        ],
+    ))
+}
+
 fn mib(path: &Path) -> f64 {
     std::fs::metadata(path).unwrap().len() as f64 / (1024.0 * 1024.0)
 }
@@ -120,19 +136,8 @@ fn a_2fas_file_of_separators_is_refused_in_bounded_memory() {
         format!(r#"{{"schemaVersion":4,"services":[],"servicesEncrypted":"{separators}"}}"#),
     )
     .unwrap();
-    let password = v.with_file_name("file-password");
-    std::fs::write(&password, "pw\n").unwrap();
     let before = std::fs::read(&v).unwrap();
-    let (o, peak, took) = measured(&cmd(
-        &v,
-        Some("pw"),
-        &[
-            "import",
-            file.to_str().unwrap(),
-            "--import-password-file",
-            password.to_str().unwrap(),
-        ],
-    ));
+    let (o, peak, took) = import_encrypted(&v, &file);
     eprintln!(
         "2FAS file of separators ({:.0} MiB): {took:?}, peak {peak:.0} MiB",
         mib(&file)
@@ -196,18 +201,7 @@ fn an_authy_store_of_100000_tokens_is_refused_before_deriving_keys() {
         ),
     )
     .unwrap();
-    let password = v.with_file_name("file-password");
-    std::fs::write(&password, "pw\n").unwrap();
-    let (o, peak, took) = measured(&cmd(
-        &v,
-        Some("pw"),
-        &[
-            "import",
-            file.to_str().unwrap(),
-            "--import-password-file",
-            password.to_str().unwrap(),
-        ],
-    ));
+    let (o, peak, took) = import_encrypted(&v, &file);
     eprintln!(
         "Authy store of 100,000 encrypted tokens ({:.1} MiB): {took:?}, peak {peak:.0} MiB",
         mib(&file)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use twofold_core::payload::{self, Payload};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::store::{self, Save};
-use twofold_core::vault::{AddOutcome, KdfParams, Vault, file};
+use twofold_core::vault::{AddOutcome, AddReport, KdfParams, Vault, file};
 use twofold_core::{AccountEntry, scan};
 use zeroize::Zeroizing;
 
@@ -241,15 +241,7 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     for e in &accounts {
         warn_short_secret(&e.account);
     }
-    let report = opened.change(|vault| {
-        let report = vault.add_all(accounts, now(None), &SystemRng::new())?;
-        let save = if report.added_count() > 0 {
-            SAVE
-        } else {
-            Save::No
-        };
-        Ok((report, save))
-    })?;
+    let report = add_all(&mut opened, accounts)?;
     for (name, outcome) in &report.outcomes {
         match outcome {
             AddOutcome::Added(id) => println!("added {id} {}", display(name)),
@@ -261,6 +253,19 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
         eprintln!("warning: not added: {}", terminal_safe(&f.to_string()));
     }
     Ok(())
+}
+
+/// Adds the entries to the vault as the file holds it now; saves only when one was added.
+fn add_all(opened: &mut Opened, entries: Vec<AccountEntry>) -> Result<AddReport, CliError> {
+    opened.change(|vault| {
+        let report = vault.add_all(entries, now(None), &SystemRng::new())?;
+        let save = if report.added_count() > 0 {
+            SAVE
+        } else {
+            Save::No
+        };
+        Ok((report, save))
+    })
 }
 
 pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
@@ -413,16 +418,7 @@ pub fn import(
         }
         r => r?,
     };
-    let entries = report.entries;
-    let added = ctx.open()?.change(|vault| {
-        let added = vault.add_all(entries, now(None), &SystemRng::new())?;
-        let save = if added.added_count() > 0 {
-            SAVE
-        } else {
-            Save::No
-        };
-        Ok((added, save))
-    })?;
+    let added = add_all(&mut ctx.open()?, report.entries)?;
     let imported = added.added_count();
     let skipped: Vec<SkippedJson> = report
         .skipped
