@@ -148,6 +148,7 @@ fn a_2fas_file_of_separators_is_refused_in_bounded_memory() {
     assert_eq!(std::fs::read(&v).unwrap(), before);
     // It took 828 MiB: a slice for every separator.
     assert!(peak < 5.0 * mib(&file), "peak {peak:.0} MiB");
+    std::fs::remove_file(&file).unwrap();
 }
 
 #[test]
@@ -177,6 +178,7 @@ fn a_json_file_of_millions_of_values_is_refused_before_parsing() {
     assert!(line.contains("JSON values"), "{line}");
     // A parsed number takes 32 bytes: 16 times the file, before the cap.
     assert!(peak < 3.0 * mib(&file), "peak {peak:.0} MiB");
+    std::fs::remove_file(&file).unwrap();
 }
 
 #[test]
@@ -210,4 +212,5 @@ fn an_authy_store_of_100000_tokens_is_refused_before_deriving_keys() {
     assert!(line.contains("100000 key derivations"), "{line}");
     assert!(took < HANG);
     assert!(peak < 16.0 * mib(&file) + 64.0, "peak {peak:.0} MiB");
+    std::fs::remove_file(&file).unwrap();
 }
