@@ -4,12 +4,13 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use twofold_core::migration::BatchProgress;
 use twofold_core::rng::SystemRng;
+use twofold_core::vault::store::{self, RefreshError};
 use twofold_core::vault::{KdfParams, Vault, file};
 use zeroize::Zeroizing;
 
@@ -104,6 +105,9 @@ pub struct Inner {
 
 /// How long a change waits for another writer (the CLI) to finish with the vault file.
 pub const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How many times [`AppState::begin_background_change`] lets a command go first.
+const BACKGROUND_ATTEMPTS: usize = 8;
 
 /// The shell's state, managed by Tauri.
 #[derive(Debug)]
@@ -320,33 +324,75 @@ impl AppState {
     /// accounts and none is lost. Hold the returned lock until [`AppState::save_vault`].
     pub fn begin_change(&self, inner: &mut Inner) -> AppResult<file::VaultLock> {
         inner.vault()?;
-        let path = self.vault_path();
-        let lock = file::lock(&path, WRITER_WAIT)?;
-        let now = file::current(&path)?;
-        if now.is_some() && now != inner.loaded {
-            self.reload(inner)?;
-        }
+        let lock = file::lock(&self.vault_path(), WRITER_WAIT)?;
+        self.refresh(inner)?;
         Ok(lock)
     }
 
-    /// Replaces the open vault by the file's current content (same master key). When the file
-    /// was re-keyed elsewhere (a password change in the CLI), the app locks: unlock again.
+    /// [`AppState::begin_change`] for a change made in the background (the push poller),
+    /// which holds neither lock yet: the file's writer lock is waited for *without* the
+    /// state's lock, so no command (nor the UI) waits behind a CLI's save. The state is then
+    /// taken only if it is free: a command holding it may itself be waiting for the file lock,
+    /// so the file lock is let go, the command is waited for, and both are tried again.
+    pub fn begin_background_change(&self) -> AppResult<(file::VaultLock, MutexGuard<'_, Inner>)> {
+        let path = self.vault_path();
+        for _ in 0..BACKGROUND_ATTEMPTS {
+            let lock = file::lock(&path, WRITER_WAIT)?;
+            match self.inner.try_lock() {
+                Ok(mut inner) => {
+                    self.refresh(&mut inner)?;
+                    return Ok((lock, inner));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    drop(lock);
+                    drop(self.get()?);
+                }
+                Err(TryLockError::Poisoned(_)) => {
+                    drop(lock);
+                    // Locks the vault and answers `Locked`.
+                    drop(self.get()?);
+                }
+            }
+        }
+        Err(file::FileError::Busy(path).into())
+    }
+
+    /// Brings the open vault up to the file when another writer saved since this app last
+    /// read or wrote it (the core's [`store::refresh`]: one `stat` when nothing changed).
+    /// When the file was re-keyed elsewhere (a password change in the CLI), the app locks:
+    /// unlock again.
+    fn refresh(&self, inner: &mut Inner) -> AppResult<()> {
+        let path = self.vault_path();
+        let vault = inner.vault.as_mut().ok_or_else(AppError::locked)?;
+        match store::refresh(&path, vault, &mut inner.loaded) {
+            // A vault file removed meanwhile: the save that follows reports it.
+            Ok(_) | Err(RefreshError::Removed(_)) => Ok(()),
+            Err(RefreshError::File(e)) => Err(e.into()),
+            Err(RefreshError::Reopen(_)) => Err(self.rekeyed(inner)),
+        }
+    }
+
+    fn rekeyed(&self, inner: &mut Inner) -> AppError {
+        inner.lock();
+        AppError::new(
+            ErrorKind::Locked,
+            "the vault was changed elsewhere with another password; unlock it again",
+        )
+    }
+
+    /// Replaces the open vault by the file's current content (same master key), whatever the
+    /// file's stamp says: after a failed save, so the vault in memory holds nothing that is
+    /// not on disk.
     fn reload(&self, inner: &mut Inner) -> AppResult<()> {
-        let bytes = file::read(&self.vault_path())?;
+        let (bytes, now) = file::read_fingerprinted(&self.vault_path())?;
         let vault = inner.vault()?;
         match vault.reload(&bytes) {
             Ok(fresh) => {
                 inner.vault = Some(fresh);
-                inner.loaded = Some(file::Fingerprint::of(&bytes));
+                inner.loaded = Some(now);
                 Ok(())
             }
-            Err(_) => {
-                inner.lock();
-                Err(AppError::new(
-                    ErrorKind::Locked,
-                    "the vault was changed elsewhere with another password; unlock it again",
-                ))
-            }
+            Err(_) => Err(self.rekeyed(inner)),
         }
     }
 

@@ -697,3 +697,87 @@ fn the_idle_lock_runs_under_the_app_set_up() {
     assert_eq!(event["reason"], "idle");
     assert_eq!(s.kind("push_pending", json!({})), "Locked");
 }
+
+/// Issue 18: the poller reads the vault file only when another program changed it, and waits
+/// for the file's writer lock (held by the CLI) without holding the state's lock, so the app
+/// goes on serving meanwhile and the poll completes once the CLI is done.
+#[test]
+fn the_poller_reads_only_a_changed_file_and_waits_for_the_cli_without_the_state() {
+    use crate::push::PushService;
+    use crate::push::poller::poll_blocking;
+    use std::time::Duration;
+    use twofold_core::vault::{Vault, file};
+    let server = fake_server();
+    let s = shell().unlocked();
+    enrol(&s, account(&server.url, false));
+    let state = s.app.state::<AppState>();
+    let service = s.app.state::<PushService>();
+    let path = s.dir.path().join("vault.json");
+
+    // Polls of an unchanged file cost a `stat`: this thread reads no vault file.
+    let reads = file::reads_on_this_thread();
+    for _ in 0..3 {
+        poll_blocking(&state, &service).expect("poll");
+    }
+    assert_eq!(
+        file::reads_on_this_thread(),
+        reads,
+        "an unchanged file was read"
+    );
+
+    // Another program saves: the next poll reads the file once and has its account.
+    {
+        let _cli = file::lock(&path, Duration::from_secs(5)).expect("lock");
+        let bytes = std::fs::read(&path).expect("read");
+        let mut v = Vault::open(&bytes, b"correct horse").expect("open");
+        let uri = format!(
+            "otpauth://totp/CLI:by%20the%20cli?secret={}",
+            "JBSWY3DPEHPK3PXP"
+        );
+        v.add(
+            twofold_core::uri::parse(&uri).expect("uri"),
+            1,
+            &twofold_core::rng::SystemRng::new(),
+        )
+        .expect("add");
+        let sealed = v
+            .to_bytes(&twofold_core::rng::SystemRng::new())
+            .expect("seal");
+        file::write_atomic(&path, &sealed, false).expect("write");
+    }
+    poll_blocking(&state, &service).expect("poll");
+    assert_eq!(file::reads_on_this_thread(), reads + 1);
+    let accounts = s.ok("accounts_list", json!({}));
+    assert_eq!(accounts[0]["name"], "by the cli", "{accounts}");
+    poll_blocking(&state, &service).expect("poll");
+    assert_eq!(file::reads_on_this_thread(), reads + 1);
+
+    // The CLI holds the writer lock while a sign-in arrives.
+    let cli = file::lock(&path, Duration::from_secs(5)).expect("lock");
+    server.reply(poll_reply(vec![challenge(
+        &server.url,
+        "W1",
+        "While the CLI writes?",
+    )]));
+    let served = server.requests().len();
+    let handle = s.app.handle().clone();
+    let poller = std::thread::spawn(move || {
+        poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>())
+            .map(|report| report.new.len())
+    });
+    // Its request was answered: the poller is past the network, on its way to the file lock.
+    while server.requests().len() == served {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // The app serves meanwhile: the state is not held by the poller waiting for the CLI (it
+    // was, for up to 10 s, and then the poll failed as "in use").
+    assert_eq!(s.ok("accounts_list", json!({}))[0]["name"], "by the cli");
+    drop(cli);
+    let new = poller
+        .join()
+        .expect("poller")
+        .expect("the poll after the CLI");
+    assert_eq!(new, 1);
+    let saved = Vault::open(&std::fs::read(&path).expect("read"), b"correct horse").expect("open");
+    assert_eq!(saved.pending_challenges(unix_now()).len(), 1);
+}

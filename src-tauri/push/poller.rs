@@ -105,13 +105,14 @@ fn begin_report(
 }
 
 /// Polls every push account now (blocking: HTTP), verifies and stores what arrives, and
-/// reports what to show. The state's lock is not held while the requests travel. Fails only
-/// when every account's poll failed; either way the service's poll status says how it went.
+/// reports what to show. The state's lock is not held while the requests travel, nor while
+/// the vault file's writer lock is waited for ([`AppState::begin_background_change`]); the
+/// vault file is read again only when another program changed it. Fails only when every
+/// account's poll failed; either way the service's poll status says how it went.
 pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollReport> {
     let requests = state.get()?.vault()?.poll_requests(unix_now());
     let replies = twofold_http::poll_all(requests);
-    let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
+    let (writer, mut inner) = state.begin_background_change()?;
     let now = unix_now();
     let read = inner.vault_mut()?.read_poll_replies(replies, now);
     // A container's push token with news (a new challenge; a poll the server refused, as it

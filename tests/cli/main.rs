@@ -7,10 +7,12 @@ mod hardening;
 mod privacyidea;
 mod push;
 mod real_app;
+mod scale;
 mod scan;
 mod sync;
 mod sync_trust;
 mod vault;
+mod waiting;
 mod webdav;
 
 use std::process::{Command, Output};

@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::args::ContainerCommand;
 use crate::error::CliError;
 use crate::output::{print_json, terminal_safe};
-use crate::vault::{Context, save};
+use crate::vault::{Context, SAVE};
 
 pub fn run(ctx: &Context, command: ContainerCommand) -> Result<(), CliError> {
     match command {
@@ -275,27 +275,28 @@ fn register(
             terminal_safe(registration.server_url().host())
         );
     }
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     // A mistyped --offer fails before anything is sent.
     for id in offer {
-        vault.check_offerable(id)?;
+        opened.vault.check_offerable(id)?;
     }
     let container = finalize(registration, device_info, true)?;
     let serial = container.serial.clone();
     let server_url = container.server_url.as_str().to_owned();
-    vault.add_container(container);
+    opened.vault.add_container(container);
     // Registered on the server: keep the key even if the first sync fails.
-    save(&path, &vault, false)?;
-    if !offer.is_empty() && !vault.initial_transfer_open(&serial) {
+    opened.save()?;
+    if !offer.is_empty() && !opened.vault.initial_transfer_open(&serial) {
         eprintln!(
             "note: the server does not ask for this device's tokens (initially_add_tokens_to_container is off); nothing offered"
         );
     }
-    let sync = sync_one(&mut vault, &serial, offer);
+    let sync = sync_one(&mut opened.vault, &serial, offer);
     if sync.is_ok() {
-        save(&path, &vault, false)?;
+        opened.save()?;
     }
-    let policies = vault
+    let policies = opened
+        .vault
         .container(&serial)
         .map(|c| c.container.policies)
         .unwrap_or_default();
@@ -325,17 +326,18 @@ fn register(
 }
 
 fn sync(ctx: &Context, serial: Option<&str>, json: bool) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     let serials: Vec<String> = match serial {
         Some(s) => {
-            if vault.container(s).is_none() {
+            if opened.vault.container(s).is_none() {
                 return Err(CliError::Nothing(format!(
                     "no container {s:?} in the vault"
                 )));
             }
             vec![s.to_owned()]
         }
-        None => vault
+        None => opened
+            .vault
             .containers()
             .iter()
             .map(|c| c.container.serial.clone())
@@ -344,11 +346,11 @@ fn sync(ctx: &Context, serial: Option<&str>, json: bool) -> Result<(), CliError>
     let mut reports = Vec::new();
     let mut failed = 0;
     for s in &serials {
-        let r = sync_one(&mut vault, s, &[]).map_err(|e| e.to_string());
+        let r = sync_one(&mut opened.vault, s, &[]).map_err(|e| e.to_string());
         failed += usize::from(r.is_err());
         reports.push(ReportJson::new(s, r));
     }
-    save(&path, &vault, false)?;
+    opened.save()?;
     if json {
         print_json(&reports)?;
     } else {
@@ -376,7 +378,7 @@ struct ContainerJson<'a> {
 }
 
 fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open()?.vault;
     let list: Vec<ContainerJson> = vault
         .containers()
         .iter()
@@ -418,8 +420,8 @@ struct TransferJson {
 }
 
 fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
-    let container = stored(&vault, serial)?;
+    let mut opened = ctx.open()?;
+    let container = stored(&opened.vault, serial)?;
     if !container.policies.container_client_rollover {
         return Err(ContainerError::Forbidden("container_client_rollover (not set)").into());
     }
@@ -447,12 +449,12 @@ fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(
         );
     }
     let renewed = finalize(registration, false, false)?;
-    vault.add_container(renewed);
+    opened.vault.add_container(renewed);
     // The old key stopped working: the new one is kept whatever the sync does.
-    save(&path, &vault, false)?;
-    let report = sync_one(&mut vault, serial, &[]);
+    opened.save()?;
+    let report = sync_one(&mut opened.vault, serial, &[]);
     if report.is_ok() {
-        save(&path, &vault, false)?;
+        opened.save()?;
     }
     let out = ReportJson::new(serial, report.map_err(|e| e.to_string()));
     if json {
@@ -477,8 +479,8 @@ struct UnregisterJson<'a> {
 }
 
 fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
-    let container = stored(&vault, serial)?;
+    let mut opened = ctx.open()?;
+    let container = stored(&opened.vault, serial)?;
     if container.policies.disable_client_container_unregister {
         return Err(ContainerError::Forbidden("disable_client_container_unregister").into());
     }
@@ -494,8 +496,8 @@ fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
         Err(CliError::Container(e)) if e.is_unregistered() => {}
         Err(e) => return Err(e),
     }
-    let removed = vault.remove_container(serial)?;
-    save(&path, &vault, false)?;
+    // After the exchange, on the vault as it is now (another command may have saved meanwhile).
+    let removed = opened.change(|vault| Ok((vault.remove_container(serial)?, SAVE)))?;
     let removed_tokens: Vec<String> = removed.tokens.into_iter().map(|t| t.serial).collect();
     if json {
         print_json(&UnregisterJson {

@@ -37,6 +37,9 @@ pub enum CliError {
     /// The vault file could not be read or written.
     #[error("{}{}", .0, file_hint(.0))]
     File(#[from] FileError),
+    /// Another process changed the vault in a way this command cannot follow.
+    #[error(transparent)]
+    Refresh(#[from] twofold_core::vault::store::RefreshError),
     /// The export could not be imported.
     #[error("{}{}", .0, import_hint(.0))]
     Import(#[from] ImportError),
@@ -94,10 +97,8 @@ pub enum CliError {
 fn file_hint(e: &FileError) -> &'static str {
     match e {
         FileError::NotFound(_) => " (create one with `twofold init`)",
-        FileError::Exists(_)
-        | FileError::Io { .. }
-        | FileError::Busy(_)
-        | FileError::Changed(_) => "",
+        FileError::Changed(_) => " (run the command again)",
+        FileError::Exists(_) | FileError::Io { .. } | FileError::Busy(_) => "",
     }
 }
 
@@ -140,6 +141,7 @@ impl CliError {
             | CliError::Scan(_)
             | CliError::Vault(_)
             | CliError::File(_)
+            | CliError::Refresh(_)
             | CliError::Password(_)
             | CliError::Nothing(_)
             | CliError::Enrol(_)

@@ -11,7 +11,7 @@ use twofold_http::{check_url, poll_all, send_body};
 use crate::args::{PushCommand, ReasonArg};
 use crate::error::CliError;
 use crate::output::{print_json, terminal_safe};
-use crate::vault::{Context, save};
+use crate::vault::{Context, SAVE};
 
 pub fn run(ctx: &Context, command: PushCommand) -> Result<(), CliError> {
     match command {
@@ -42,7 +42,7 @@ fn enroll(ctx: &Context, uri: &str) -> Result<(), CliError> {
     let enrolment = Enrolment::parse(uri, scanned_at)?;
     // Refused before the key is made or anything is sent: plain HTTP to another machine.
     check_url(enrolment.url())?;
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     for w in enrolment.warnings() {
         eprintln!("warning: {}", terminal_safe(&w.to_string()));
     }
@@ -53,13 +53,13 @@ fn enroll(ctx: &Context, uri: &str) -> Result<(), CliError> {
     let serial = account.serial.clone();
     let issuer = account.issuer.clone();
     let unlock = account.requires_unlock();
-    if vault.add_push_account(account) {
+    // The server answered: the account goes into the vault as it is now.
+    if opened.change(|vault| Ok((vault.add_push_account(account), SAVE)))? {
         eprintln!(
             "note: {} was enrolled before; the new enrolment replaces it",
             terminal_safe(&serial)
         );
     }
-    save(&path, &vault, false)?;
     println!(
         "enrolled {} ({})",
         terminal_safe(&serial),
@@ -82,9 +82,11 @@ struct ChallengeJson<'a> {
 }
 
 fn poll(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
-    let replies = poll_all(vault.poll_requests(SystemClock.now()));
-    let round = vault.read_poll_replies(replies, SystemClock.now())?;
+    let mut opened = ctx.open()?;
+    let replies = poll_all(opened.vault.poll_requests(SystemClock.now()));
+    // The replies are read into the vault as it is after the requests, under the lock.
+    let round =
+        opened.change(|vault| Ok((vault.read_poll_replies(replies, SystemClock.now())?, SAVE)))?;
     for (serial, r) in &round.rejected {
         eprintln!(
             "warning: {}: refused a sign-in request: {r}",
@@ -98,8 +100,7 @@ fn poll(ctx: &Context, json: bool) -> Result<(), CliError> {
             terminal_safe(&e.to_string())
         );
     }
-    save(&path, &vault, false)?;
-    let pending = vault.pending_challenges(SystemClock.now());
+    let pending = opened.vault.pending_challenges(SystemClock.now());
     if json {
         let list: Vec<ChallengeJson> = pending
             .iter()
@@ -139,14 +140,20 @@ struct AnswerJson {
 }
 
 fn answer_cmd(ctx: &Context, nonce: &str, answer: Answer, json: bool) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     let approve = matches!(answer, Answer::Accept { .. });
-    let pending = vault.prepare_answer(nonce, answer, SystemClock.now())?;
+    let pending = opened
+        .vault
+        .prepare_answer(nonce, answer, SystemClock.now())?;
     let body = send_body(pending.request())?;
     // The vault is saved whatever the reply: the answer reached the server, so its nonce is
     // spent (and logged) even when the server refused it.
-    let outcome = vault.finish_answer(&pending, &body, None, SystemClock.now());
-    save(&path, &vault, false)?;
+    let outcome = opened.change(|vault| {
+        Ok((
+            vault.finish_answer(&pending, &body, None, SystemClock.now()),
+            SAVE,
+        ))
+    })?;
     let outcome = outcome?;
     if json {
         print_json(&AnswerJson {
@@ -180,7 +187,7 @@ struct PushAccountJson<'a> {
 }
 
 fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open()?.vault;
     if json {
         let list: Vec<PushAccountJson> = vault
             .push_accounts()

@@ -15,7 +15,7 @@ use zeroize::Zeroizing;
 use crate::args::KdfChoice;
 use crate::error::CliError;
 use crate::output::{print_json, terminal_safe};
-use crate::vault::{Context, kdf, prompt, save};
+use crate::vault::{Context, SAVE, kdf, prompt};
 
 #[derive(Serialize)]
 struct SyncJson {
@@ -122,14 +122,16 @@ pub fn run(
     kdf_choice: KdfChoice,
     json: bool,
 ) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     if off {
-        vault.clear_sync();
-        save(&path, &vault, false)?;
+        opened.change(|vault| {
+            vault.clear_sync();
+            Ok(((), SAVE))
+        })?;
         println!("sync is off; the accounts stay in this vault");
         return Ok(());
     }
-    let (target, login) = choose(&vault, choice)?;
+    let (target, login) = choose(&opened.vault, choice)?;
     let rng = SystemRng::new();
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -145,7 +147,14 @@ pub fn run(
         };
         Ok((pass, params))
     };
-    let report = twofold_sync::run(&mut vault, &target, store.as_mut(), &mut ask, now_ms, &rng)?;
+    let report = twofold_sync::run(
+        &mut opened.vault,
+        &target,
+        store.as_mut(),
+        &mut ask,
+        now_ms,
+        &rng,
+    )?;
     for w in &report.warnings {
         eprintln!(
             "warning: {}: {}; left out",
@@ -153,8 +162,8 @@ pub fn run(
             terminal_safe(&w.reason)
         );
     }
-    vault.set_sync_credentials(login);
-    save(&path, &vault, false)?;
+    opened.vault.set_sync_credentials(login);
+    opened.save()?;
     if json {
         print_json(&SyncJson {
             target: report.target,

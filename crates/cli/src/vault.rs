@@ -1,12 +1,18 @@
 //! The "With a vault" commands: open (password from the environment, a file or a prompt),
 //! change, and save atomically only when the whole command succeeded.
+//!
+//! Opening takes no lock: a save replaces the file by a rename, so a reader always sees one
+//! whole version, and commands that only read never wait for a writer. A change takes the
+//! vault's writer lock only around itself ([`Opened::change`], the core's
+//! [`store::change`]): never while a prompt waits for the person or a request for a server.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
 use twofold_core::payload::{self, Payload};
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::{AddOutcome, KdfParams, Vault, file};
+use twofold_core::vault::store::{self, Save};
+use twofold_core::vault::{AddOutcome, AddReport, KdfParams, Vault, file};
 use twofold_core::{AccountEntry, scan};
 use zeroize::Zeroizing;
 
@@ -18,9 +24,51 @@ use crate::output::{AccountJson, print_json, terminal_safe};
 pub struct Context {
     vault: Option<PathBuf>,
     password_file: Option<PathBuf>,
-    /// The vault's lock, taken by the first `open` and held until the process ends, so that a
-    /// command's read, change and save are one step for every other writer.
-    lock: std::cell::OnceCell<file::VaultLock>,
+}
+
+/// The vault as one command opened it (read and unlocked without any lock), and the
+/// fingerprint of the file it was read from or last saved as.
+pub(crate) struct Opened {
+    pub(crate) path: PathBuf,
+    pub(crate) vault: Vault,
+    loaded: Option<file::Fingerprint>,
+}
+
+/// Saves with the previous version kept as `<vault>.bak`: every change but a password change.
+pub(crate) const SAVE: Save = Save::Yes(file::Backup::KeepPrevious);
+
+impl Opened {
+    /// One change under the writer lock: the vault is brought up to what the file holds now
+    /// (another process may have saved since it was opened), `apply` changes it, and it is
+    /// saved when `apply` says so. Nothing another process saved is lost.
+    pub(crate) fn change<T>(
+        &mut self,
+        apply: impl FnOnce(&mut Vault) -> Result<(T, Save), CliError>,
+    ) -> Result<T, CliError> {
+        store::change(
+            &self.path,
+            file::LOCK_WAIT,
+            &mut self.vault,
+            &mut self.loaded,
+            &SystemRng::new(),
+            apply,
+        )
+    }
+
+    /// Saves the vault as this command changed it since it was opened, under the writer lock
+    /// and only if no other process saved in between ([`file::FileError::Changed`] then: run
+    /// the command again). For commands whose change cannot be applied again to a newer vault.
+    pub(crate) fn save(&mut self) -> Result<(), CliError> {
+        let lock = file::lock(&self.path, file::LOCK_WAIT)?;
+        let bytes = self.vault.to_bytes(&SystemRng::new())?;
+        self.loaded = Some(file::write_if_unchanged(
+            &lock,
+            &bytes,
+            self.loaded.as_ref(),
+            file::Backup::KeepPrevious,
+        )?);
+        Ok(())
+    }
 }
 
 impl Context {
@@ -28,7 +76,6 @@ impl Context {
         Context {
             vault,
             password_file,
-            lock: std::cell::OnceCell::new(),
         }
     }
 
@@ -59,26 +106,21 @@ impl Context {
         prompt("Vault password: ", confirm)
     }
 
-    /// Takes the vault's lock (waiting up to [`file::LOCK_WAIT`] for another writer) unless
-    /// this process holds it already.
-    fn lock(&self, path: &Path) -> Result<(), CliError> {
-        if self.lock.get().is_none() {
-            let held = file::lock(path, file::LOCK_WAIT)?;
-            let _ = self.lock.set(held);
-        }
-        Ok(())
-    }
-
-    pub(crate) fn open(&self) -> Result<(PathBuf, Vault), CliError> {
+    /// Reads and unlocks the vault, asking for the password if need be: no lock is taken,
+    /// so neither a reader nor a person at the prompt keeps another command waiting.
+    pub(crate) fn open(&self) -> Result<Opened, CliError> {
         let path = self.path()?;
         if !path.exists() {
-            // No lock file is left beside a vault that does not exist.
             return Err(file::FileError::NotFound(path).into());
         }
-        self.lock(&path)?;
-        let bytes = file::read(&path)?;
         let password = self.password(false)?;
-        Ok((path, Vault::open(&bytes, password.as_bytes())?))
+        let (bytes, loaded) = file::read_fingerprinted(&path)?;
+        let vault = Vault::open(&bytes, password.as_bytes())?;
+        Ok(Opened {
+            path,
+            vault,
+            loaded: Some(loaded),
+        })
     }
 }
 
@@ -125,22 +167,6 @@ pub(crate) fn kdf(choice: KdfChoice) -> Result<KdfParams, CliError> {
     }
 }
 
-pub(crate) fn save(path: &Path, vault: &Vault, create_new: bool) -> Result<(), CliError> {
-    save_with(path, vault, create_new, file::Backup::KeepPrevious)
-}
-
-/// Encrypts (which refuses a vault too large to open again) and writes atomically.
-fn save_with(
-    path: &Path,
-    vault: &Vault,
-    create_new: bool,
-    backup: file::Backup,
-) -> Result<(), CliError> {
-    let bytes = vault.to_bytes(&SystemRng::new())?;
-    file::write_with(path, &bytes, create_new, backup)?;
-    Ok(())
-}
-
 pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     let path = ctx.path()?;
     if path.exists() {
@@ -161,8 +187,10 @@ pub fn init(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
         source,
     })?;
     // Two `init`s at once: the second finds the first's vault, under the lock.
-    ctx.lock(&path)?;
-    save(&path, &vault, true)?;
+    let lock = file::lock(&path, file::LOCK_WAIT)?;
+    // Encrypting refuses a vault too large to open again.
+    let bytes = vault.to_bytes(&SystemRng::new())?;
+    file::write_with(lock.vault(), &bytes, true, file::Backup::KeepPrevious)?;
     println!("created {}", path.display());
     Ok(())
 }
@@ -209,19 +237,16 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
         // Nothing to add: fail without touching the vault.
         return Err(CliError::entries(&failures));
     }
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     for e in &accounts {
         warn_short_secret(&e.account);
     }
-    let report = vault.add_all(accounts, now(None), &SystemRng::new())?;
+    let report = add_all(&mut opened, accounts)?;
     for (name, outcome) in &report.outcomes {
         match outcome {
             AddOutcome::Added(id) => println!("added {id} {}", display(name)),
             AddOutcome::Duplicate(id) => println!("already in the vault: {id} {}", display(name)),
         }
-    }
-    if report.added_count() > 0 {
-        save(&path, &vault, false)?;
     }
     // The accounts that could be read were added; the others are reported, not dropped.
     for f in failures {
@@ -230,8 +255,21 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
     Ok(())
 }
 
+/// Adds the entries to the vault as the file holds it now; saves only when one was added.
+fn add_all(opened: &mut Opened, entries: Vec<AccountEntry>) -> Result<AddReport, CliError> {
+    opened.change(|vault| {
+        let report = vault.add_all(entries, now(None), &SystemRng::new())?;
+        let save = if report.added_count() > 0 {
+            SAVE
+        } else {
+            Save::No
+        };
+        Ok((report, save))
+    })
+}
+
 pub fn list(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open()?.vault;
     if json {
         let list: Vec<AccountJson> = vault
             .accounts()
@@ -253,7 +291,7 @@ pub fn code(
     at: Option<u64>,
     json: bool,
 ) -> Result<(), CliError> {
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open()?.vault;
     let q = query.map(str::to_lowercase);
     let matching: Vec<_> = vault
         .accounts()
@@ -293,17 +331,15 @@ pub fn code(
 }
 
 pub fn next(ctx: &Context, id: &str) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
-    let code = vault.next_hotp(id, now(None))?;
-    save(&path, &vault, false)?;
+    let code = ctx
+        .open()?
+        .change(|vault| Ok((vault.next_hotp(id, now(None))?, SAVE)))?;
     println!("{code}");
     Ok(())
 }
 
 pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
-    let removed = vault.remove(id)?;
-    save(&path, &vault, false)?;
+    let removed = ctx.open()?.change(|vault| Ok((vault.remove(id)?, SAVE)))?;
     println!(
         "removed {} {}",
         removed.id,
@@ -313,7 +349,7 @@ pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
 }
 
 pub fn passwd(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
-    let (path, mut vault) = ctx.open()?;
+    let mut opened = ctx.open()?;
     let new =
         match std::env::var_os("TWOFOLD_NEW_PASSWORD") {
             Some(p) => Zeroizing::new(p.into_string().map_err(|_| {
@@ -326,8 +362,11 @@ pub fn passwd(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     }
     // A new master key re-encrypts everything; the previous version (`.bak`, old key, old
     // password) is removed so that nothing beside the vault opens with the old password.
-    vault.set_password(new.as_bytes(), kdf(choice)?, &SystemRng::new())?;
-    save_with(&path, &vault, false, file::Backup::Remove)?;
+    let params = kdf(choice)?;
+    opened.change(|vault| {
+        vault.set_password(new.as_bytes(), params, &SystemRng::new())?;
+        Ok(((), Save::Yes(file::Backup::Remove)))
+    })?;
     println!("password changed");
     Ok(())
 }
@@ -379,8 +418,7 @@ pub fn import(
         }
         r => r?,
     };
-    let (vault_path, mut vault) = ctx.open()?;
-    let added = vault.add_all(report.entries, now(None), &SystemRng::new())?;
+    let added = add_all(&mut ctx.open()?, report.entries)?;
     let imported = added.added_count();
     let skipped: Vec<SkippedJson> = report
         .skipped
@@ -394,9 +432,6 @@ pub fn import(
             reason: format!("already in the vault (id {id})"),
         }))
         .collect();
-    if imported > 0 {
-        save(&vault_path, &vault, false)?;
-    }
     let out = ImportJson { imported, skipped };
     if json {
         print_json(&out)?;
@@ -430,7 +465,7 @@ pub fn export(
             names.join(", ")
         ))
     })?;
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open()?.vault;
     let export_password = match (format.is_encrypted(), password_file) {
         (false, _) => None,
         (true, Some(f)) => Some(read_password_file(f)?),

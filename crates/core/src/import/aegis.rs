@@ -42,6 +42,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
         Value::String(text) => {
             let password = password.ok_or(ImportError::PasswordRequired)?;
             let content = decrypt(header, text, password)?;
+            common::json_bounded(&content, FORMAT)?;
             let content: Value = serde_json::from_slice(&content)
                 .map_err(|_| malformed(FORMAT, "the decrypted vault is not JSON"))?;
             convert(&content)

@@ -47,6 +47,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let plain = decrypt(bytes, password)?;
+    common::json_bounded(&plain, FORMAT)?;
     let file: Value = serde_json::from_slice(&plain)
         .map_err(|_| malformed(FORMAT, "the decrypted backup is not JSON"))?;
     let entries = file

@@ -6,6 +6,8 @@
 //! secret under PBKDF2-HMAC-SHA1(backup password, `salt` as UTF-8, 1,000 iterations).
 //! Convert: TOTP, SHA-1, the file's digits, period 30 unless stated.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::Value;
 
 use zeroize::Zeroizing;
@@ -25,6 +27,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
     let prefs = android_prefs::strings(bytes, FORMAT)?;
     let data =
         android_prefs::get(&prefs, KEY).ok_or_else(|| malformed(FORMAT, "no Authy token list"))?;
+    common::json_bounded(data.as_bytes(), FORMAT)?;
     let tokens: Value =
         serde_json::from_str(data).map_err(|_| malformed(FORMAT, "the token list is not JSON"))?;
     let tokens = tokens
@@ -38,11 +41,36 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
         (true, None) => return Err(ImportError::PasswordRequired),
         (_, p) => p,
     };
+    // One key derivation a salt (each costs about a millisecond; a file naming a new salt for
+    // each of 100,000 tokens asked for a minute and a half): counted and capped before any.
+    let salts: HashSet<&str> = tokens
+        .iter()
+        .filter(encrypted)
+        .map(|t| str_field(t, "salt"))
+        .collect();
+    if password.is_some() && salts.len() > super::MAX_KEY_DERIVATIONS {
+        return Err(malformed(
+            FORMAT,
+            format!(
+                "it asks for {} key derivations (one for each salt); at most {} are done",
+                salts.len(),
+                super::MAX_KEY_DERIVATIONS
+            ),
+        ));
+    }
+    drop(salts);
     // Decrypt every encrypted secret; when none opens, the password is wrong.
+    let mut keys: HashMap<&str, Zeroizing<[u8; 32]>> = HashMap::new();
     let mut secrets = Vec::with_capacity(tokens.len());
     for token in tokens {
         secrets.push(match (encrypted(&token), password) {
-            (true, Some(p)) => Some(decrypt(token, p)),
+            (true, Some(p)) => {
+                let salt = str_field(token, "salt");
+                let key = keys
+                    .entry(salt)
+                    .or_insert_with(|| crypto::pbkdf2(false, p, salt.as_bytes(), ITERATIONS));
+                Some(decrypt(token, key))
+            }
             _ => None,
         });
     }
@@ -65,15 +93,9 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
     Ok(report)
 }
 
-/// The Base32 text of one token's encrypted secret.
-fn decrypt(token: &Value, password: &[u8]) -> Result<Zeroizing<Vec<u8>>, ()> {
+/// The Base32 text of one token's encrypted secret, with the key of its salt.
+fn decrypt(token: &Value, key: &[u8; 32]) -> Result<Zeroizing<Vec<u8>>, ()> {
     let sealed = crypto::base64(str_field(token, "encryptedSecret")).ok_or(())?;
-    let key = crypto::pbkdf2(
-        false,
-        password,
-        str_field(token, "salt").as_bytes(),
-        ITERATIONS,
-    );
     let plain = crypto::aes_cbc_open(&key[..], &[0; 16], &sealed).map_err(|_| ())?;
     // A wrong key passes the padding check one time in 256: Base32 text is the real test.
     let text = std::str::from_utf8(&plain).map_err(|_| ())?;
@@ -168,6 +190,34 @@ mod tests {
                 .len(),
             1
         );
+    }
+
+    #[test]
+    fn one_derivation_a_salt_and_a_cap_on_their_count() {
+        // Many tokens of one salt: one derivation, every secret opens.
+        let sealed = seal(b"pw", "shared", B32);
+        let tokens: Vec<String> = (0..3000)
+            .map(|i| {
+                format!(r#"{{"encryptedSecret":"{sealed}","salt":"shared","name":"user{i}"}}"#)
+            })
+            .collect();
+        let report = import(
+            file(&format!("[{}]", tokens.join(","))).as_bytes(),
+            Some(b"pw"),
+        )
+        .unwrap();
+        assert_eq!(report.entries.len(), 3000);
+        // One salt more than the cap: refused before any derivation, the count named.
+        let tokens: Vec<String> = (0..=super::super::MAX_KEY_DERIVATIONS)
+            .map(|i| format!(r#"{{"encryptedSecret":"{sealed}","salt":"s{i}","name":"u{i}"}}"#))
+            .collect();
+        let e = import(
+            file(&format!("[{}]", tokens.join(","))).as_bytes(),
+            Some(b"pw"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("2001 key derivations"), "{e}");
     }
 
     #[test]

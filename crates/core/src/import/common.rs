@@ -22,9 +22,16 @@ pub(super) fn text(bytes: &[u8], format: Format) -> Result<&str, ImportError> {
         .map_err(|_| malformed(format, "the file is not UTF-8 text"))
 }
 
-/// The file as JSON.
+/// The file as JSON, refused before parsing when it holds more than [`MAX_JSON_VALUES`].
 pub(super) fn json(bytes: &[u8], format: Format) -> Result<Value, ImportError> {
-    serde_json::from_str(text(bytes, format)?).map_err(|e| {
+    json_text(text(bytes, format)?, format)
+}
+
+/// JSON text (a whole file, or a document inside one), refused before parsing when it holds
+/// more than [`MAX_JSON_VALUES`] values.
+pub(super) fn json_text(text: &str, format: Format) -> Result<Value, ImportError> {
+    json_bounded(text.as_bytes(), format)?;
+    serde_json::from_str(text).map_err(|e| {
         // Only the error's category: its message could quote the content.
         let what = match e.classify() {
             serde_json::error::Category::Eof => "truncated",
@@ -33,6 +40,44 @@ pub(super) fn json(bytes: &[u8], format: Format) -> Result<Value, ImportError> {
         };
         malformed(format, format!("not valid JSON ({what})"))
     })
+}
+
+/// Refuses JSON text of more than [`MAX_JSON_VALUES`] values, before it is parsed.
+pub(super) fn json_bounded(text: &[u8], format: Format) -> Result<(), ImportError> {
+    if json_values(text) > MAX_JSON_VALUES {
+        return Err(malformed(
+            format,
+            format!(
+                "it holds more than {MAX_JSON_VALUES} JSON values; no export of at most {MAX_ENTRIES} accounts does"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// An upper bound of the number of values in JSON text, in one pass without allocating:
+/// every value but the first follows a `,`, a `[` or a `:` outside strings.
+pub(super) fn json_values(text: &[u8]) -> usize {
+    let mut count = 1;
+    let mut in_string = false;
+    let mut escaped = false;
+    for &b in text {
+        if in_string {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_string = false,
+                _ => {}
+            }
+        } else {
+            match b {
+                b'"' => in_string = true,
+                b',' | b'[' | b':' => count += 1,
+                _ => {}
+            }
+        }
+    }
+    count
 }
 
 /// A string field, `""` when absent, null or not a string.
@@ -146,6 +191,13 @@ pub(super) fn label(issuer: &str, name: &str, index: usize) -> String {
 /// The most accounts taken from one file: the vault's own limit (`docs/vault.md`, "Limits");
 /// further entries are reported as skipped.
 pub const MAX_ENTRIES: usize = 100_000;
+/// The most entries listed as skipped, one by one; one more line says that the list stops
+/// there. A hostile file of millions of empty entries must not cost a report line each.
+pub const MAX_SKIPPED: usize = MAX_ENTRIES;
+/// The most JSON values (objects, arrays, numbers, strings...) in one file, counted before it
+/// is parsed: forty per account of the largest file. A parsed value takes about 32 bytes
+/// whatever its text, so `[0,0,0,...]` would cost sixteen times the file's size.
+pub const MAX_JSON_VALUES: usize = 40 * MAX_ENTRIES;
 /// The longest note taken: 64 KiB. Apps keep a line or a paragraph there; a 60 MB note made
 /// a vault that no longer opened.
 pub const MAX_NOTE_BYTES: usize = 64 * 1024;
@@ -186,10 +238,18 @@ impl ImportReport {
         });
         match result {
             Ok(e) => self.entries.push(e),
-            Err(reason) => self.skipped.push(Skipped {
+            Err(reason) if self.skipped.len() < MAX_SKIPPED => self.skipped.push(Skipped {
                 entry: cap_label(entry),
                 reason,
             }),
+            Err(_) if self.skipped.len() == MAX_SKIPPED => self.skipped.push(Skipped {
+                entry: "later entries".to_owned(),
+                reason: format!(
+                    "more than {MAX_SKIPPED} entries could not be taken; the rest are not listed"
+                ),
+            }),
+            // Listed once above: a file of millions of bad entries costs no memory a piece.
+            Err(_) => {}
         }
     }
 }
@@ -216,4 +276,30 @@ pub(super) fn array<'a>(
     v.get(key)
         .and_then(Value::as_array)
         .ok_or_else(|| malformed(format, format!("no {key} array")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_values_are_counted_outside_strings_and_capped_before_parsing() {
+        assert_eq!(json_values(b"0"), 1);
+        assert_eq!(json_values(br#"{"a":[1,2,{}],"b":"x,y:[\",z"}"#), 7);
+        let many = format!("[{}0]", "0,".repeat(MAX_JSON_VALUES));
+        let e = json(many.as_bytes(), Format::TwoFas)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("JSON values"), "{e}");
+    }
+
+    #[test]
+    fn skipped_entries_are_listed_up_to_the_cap() {
+        let mut report = ImportReport::default();
+        for i in 0..MAX_SKIPPED + 10 {
+            report.push(format!("entry {i}"), Err("bad".to_owned()));
+        }
+        assert_eq!(report.skipped.len(), MAX_SKIPPED + 1);
+        assert!(report.skipped[MAX_SKIPPED].reason.contains("not listed"));
+    }
 }

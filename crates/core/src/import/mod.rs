@@ -189,6 +189,11 @@ pub fn detect(bytes: &[u8]) -> Option<Format> {
     };
     let text = text.trim_start_matches('\u{feff}').trim();
     if text.starts_with('{') || text.starts_with('[') {
+        // A parsed value costs about 32 bytes whatever its text: too many, and the file is
+        // not an export (the importer named with --format says why).
+        if common::json_values(text.as_bytes()) > common::MAX_JSON_VALUES {
+            return None;
+        }
         let value: serde_json::Value = serde_json::from_str(text).ok()?;
         return detect_json(&value);
     }
@@ -253,6 +258,12 @@ fn detect_json(value: &serde_json::Value) -> Option<Format> {
         _ => None,
     }
 }
+
+/// The most password-based key derivations one file may ask for (formats that derive a key per
+/// entry, such as Authy's, one per salt): each takes about a millisecond on a laptop, a few on
+/// a phone, so the cap keeps an import to seconds; real files need one per account, and
+/// hundreds of accounts at most.
+pub const MAX_KEY_DERIVATIONS: usize = 2_000;
 
 /// The largest file imported: 64 MiB, the largest vault ([`crate::vault::MAX_FILE_BYTES`]).
 /// Real exports are kilobytes (100,000 accounts of JSON take about 30 MB); a larger file could

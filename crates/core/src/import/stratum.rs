@@ -47,6 +47,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
         // CBC has no tag: a wrong key shows as bad padding or as bytes that are not JSON.
         let plain =
             crypto::aes_cbc_open(&key[..], iv, sealed).map_err(|_| ImportError::WrongPassword)?;
+        common::json_bounded(&plain, FORMAT)?;
         let file: Value = serde_json::from_slice(&plain).map_err(|_| ImportError::WrongPassword)?;
         return convert(&file);
     }

@@ -52,6 +52,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
 }
 
 fn convert_list(data: &str) -> Result<ImportReport, ImportError> {
+    common::json_bounded(data.as_bytes(), FORMAT)?;
     let entries: Value =
         serde_json::from_str(data).map_err(|_| malformed(FORMAT, "the code list is not JSON"))?;
     let entries = entries

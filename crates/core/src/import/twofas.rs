@@ -30,6 +30,7 @@ pub(super) fn import(bytes: &[u8], password: Option<&[u8]>) -> Result<ImportRepo
     }
     let password = password.ok_or(ImportError::PasswordRequired)?;
     let plain = decrypt(encrypted, str_field(&file, "reference"), password)?;
+    common::json_bounded(&plain, FORMAT)?;
     let services: Value = serde_json::from_slice(&plain)
         .map_err(|_| malformed(FORMAT, "the decrypted services are not JSON"))?;
     let services = services
@@ -46,8 +47,12 @@ struct Sealed {
 }
 
 fn split(text: &str, what: &str) -> Result<Sealed, ImportError> {
-    let parts: Vec<&str> = text.split(':').collect();
-    let [data, salt, iv] = parts[..] else {
+    // At most four pieces: a field of millions of separators costs nothing (it took a slice
+    // for each, 16 bytes a byte of the file).
+    let mut parts = text.splitn(4, ':');
+    let (Some(data), Some(salt), Some(iv), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
         return Err(malformed(FORMAT, format!("{what} is not data:salt:iv")));
     };
     let decode = |p: &str| {
@@ -150,6 +155,16 @@ mod tests {
     use super::*;
     use crate::Kind;
     use base64::Engine;
+
+    #[test]
+    fn a_field_of_separators_is_malformed_without_a_slice_each() {
+        let colons = ":".repeat(1 << 20);
+        let file = format!(r#"{{"schemaVersion":4,"services":[],"servicesEncrypted":"{colons}"}}"#);
+        let e = import(file.as_bytes(), Some(b"pw"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not data:salt:iv"), "{e}");
+    }
 
     fn services() -> String {
         format!(

@@ -56,14 +56,11 @@ fn read_lines(bytes: &[u8], format: Format) -> Result<ImportReport, ImportError>
         let result = uri::parse(line)
             .map_err(|e| e.to_string())
             .map(|account| with_ente_metadata(AccountEntry::new(account), line));
-        match result {
-            Ok(Some(e)) => report.entries.push(e),
-            Ok(None) => report.skipped.push(Skipped {
-                entry,
-                reason: "in Ente Auth's trash".to_owned(),
-            }),
-            Err(reason) => report.skipped.push(Skipped { entry, reason }),
-        }
+        // Through the report's own caps (entries per file, label and note sizes).
+        report.push(
+            entry,
+            result.and_then(|e| e.ok_or_else(|| "in Ente Auth's trash".to_owned())),
+        );
     }
     if !any {
         return Err(malformed(format, "the file holds no URI"));
@@ -135,10 +132,7 @@ fn read_migration_lines(lines: &[(usize, &str)], report: &mut ImportReport) -> u
         let batch = match migration::parse_uri(line) {
             Ok(batch) => batch,
             Err(e) => {
-                report.skipped.push(Skipped {
-                    entry: format!("line {number}"),
-                    reason: e.to_string(),
-                });
+                report.push(format!("line {number}"), Err(e.to_string()));
                 continue;
             }
         };
@@ -154,13 +148,10 @@ fn read_migration_lines(lines: &[(usize, &str)], report: &mut ImportReport) -> u
         }
         for (i, entry) in batch.entries.into_iter().enumerate() {
             let name = format!("line {number}, account {}", i + 1);
-            match entry {
-                Ok(account) => report.entries.push(AccountEntry::new(account)),
-                Err(e) => report.skipped.push(Skipped {
-                    entry: name,
-                    reason: e.to_string(),
-                }),
-            }
+            report.push(
+                name,
+                entry.map(AccountEntry::new).map_err(|e| e.to_string()),
+            );
         }
     }
     for p in progress.values().filter(|p| !p.is_complete()) {

@@ -1,6 +1,8 @@
 //! The vault's OTP accounts and groups: add (one, or a batch with a report), edit, remove,
 //! advance an HOTP counter, and list them for an export.
 
+use std::collections::HashMap;
+
 use crate::otp::{Code, Generator, Kind};
 use crate::rng::{Rng, uuid};
 use crate::{AccountEntry, OtpAccount};
@@ -28,6 +30,42 @@ pub struct AccountUpdate {
     pub groups: Option<Vec<String>>,
     /// New position in the list.
     pub order: Option<u32>,
+}
+
+/// The vault's accounts by issuer and name, its groups by name and the next display order:
+/// built once per [`Vault::add_all`], so each entry costs a lookup, not a pass over the vault.
+struct AddIndex {
+    by_name: HashMap<(String, String), Vec<usize>>,
+    groups: HashMap<String, String>,
+    next_order: u32,
+}
+
+impl AddIndex {
+    fn of(vault: &Vault) -> AddIndex {
+        let mut by_name: HashMap<(String, String), Vec<usize>> = HashMap::new();
+        for (i, a) in vault.db.accounts.iter().enumerate() {
+            by_name
+                .entry((a.otp.issuer.clone(), a.otp.name.clone()))
+                .or_default()
+                .push(i);
+        }
+        let mut groups = HashMap::new();
+        for g in &vault.db.groups {
+            // The first group of a name wins, as a search from the start finds it.
+            groups.entry(g.name.clone()).or_insert_with(|| g.id.clone());
+        }
+        AddIndex {
+            by_name,
+            groups,
+            next_order: vault
+                .db
+                .accounts
+                .iter()
+                .map(|a| a.order.saturating_add(1))
+                .max()
+                .unwrap_or(0),
+        }
+    }
 }
 
 /// What [`Vault::add_all`] did with each entry, in the order given.
@@ -92,24 +130,7 @@ impl Vault {
         now: u64,
         rng: &dyn Rng,
     ) -> Result<AddOutcome, VaultError> {
-        // Names first: they are not secret and usually differ, so the constant-time secret
-        // comparison runs only for real candidates (10,000 imports: 1 s before, see benches).
-        if let Some(existing) = self.db.accounts.iter().find(|a| {
-            a.otp.name == otp.name && a.otp.issuer == otp.issuer && a.otp.secret == otp.secret
-        }) {
-            return Ok(AddOutcome::Duplicate(existing.id.clone()));
-        }
-        let order = self
-            .db
-            .accounts
-            .iter()
-            .map(|a| a.order + 1)
-            .max()
-            .unwrap_or(0);
-        let account = Account::new(uuid(rng)?, otp, order, now);
-        let id = account.id.clone();
-        self.db.accounts.push(account);
-        Ok(AddOutcome::Added(id))
+        self.add_with_metadata(AccountEntry::new(otp), now, rng)
     }
 
     /// Adds an account with its metadata (imports), group names created as needed.
@@ -119,36 +140,69 @@ impl Vault {
         now: u64,
         rng: &dyn Rng,
     ) -> Result<AddOutcome, VaultError> {
-        let outcome = self.add(entry.account, now, rng)?;
-        if let AddOutcome::Added(id) = &outcome {
-            let mut group_ids = Vec::new();
-            for name in &entry.groups {
-                group_ids.push(self.group_id(name, rng)?);
-            }
-            if let Some(a) = self.db.accounts.iter_mut().find(|a| &a.id == id) {
-                a.note = entry.note;
-                a.favorite = entry.favorite;
-                a.groups = group_ids;
-            }
-        }
-        Ok(outcome)
+        let mut index = AddIndex::of(self);
+        self.insert(&mut index, entry, now, rng)
     }
 
     /// Adds every entry with its metadata, in order, and reports what became of each; an
     /// entry already in the vault (or earlier in `entries`) is a duplicate, not an error.
+    /// Linear in the vault and the entries: the accounts and groups are indexed once (an
+    /// import of 100,000 accounts, `docs/cli.md` "Scale").
     pub fn add_all(
         &mut self,
         entries: impl IntoIterator<Item = AccountEntry>,
         now: u64,
         rng: &dyn Rng,
     ) -> Result<AddReport, VaultError> {
+        let mut index = AddIndex::of(self);
         let mut report = AddReport::default();
         for entry in entries {
             let name = entry.account.display_name();
-            let outcome = self.add_with_metadata(entry, now, rng)?;
+            let outcome = self.insert(&mut index, entry, now, rng)?;
             report.outcomes.push((name, outcome));
         }
         Ok(report)
+    }
+
+    fn insert(
+        &mut self,
+        index: &mut AddIndex,
+        entry: AccountEntry,
+        now: u64,
+        rng: &dyn Rng,
+    ) -> Result<AddOutcome, VaultError> {
+        let otp = entry.account;
+        let key = (otp.issuer.clone(), otp.name.clone());
+        // Names first: they are not secret and usually differ, so the constant-time secret
+        // comparison runs only for the accounts of the same issuer and name.
+        let same_name = index.by_name.entry(key).or_default();
+        if let Some(&i) = same_name
+            .iter()
+            .find(|&&i| self.db.accounts[i].otp.secret == otp.secret)
+        {
+            return Ok(AddOutcome::Duplicate(self.db.accounts[i].id.clone()));
+        }
+        let mut account = Account::new(uuid(rng)?, otp, index.next_order, now);
+        let mut group_ids = Vec::with_capacity(entry.groups.len());
+        for name in &entry.groups {
+            let id = match index.groups.get(name) {
+                Some(id) => id.clone(),
+                None => {
+                    let id = self.group_id(name, rng)?;
+                    index.groups.insert(name.clone(), id.clone());
+                    id
+                }
+            };
+            group_ids.push(id);
+        }
+        account.note = entry.note;
+        account.favorite = entry.favorite;
+        account.groups = group_ids;
+        let id = account.id.clone();
+        same_name.push(self.db.accounts.len());
+        self.db.accounts.push(account);
+        index.next_order = index.next_order.saturating_add(1);
+        Ok(AddOutcome::Added(id))
     }
 
     pub(super) fn group_id(&mut self, name: &str, rng: &dyn Rng) -> Result<String, VaultError> {

@@ -78,8 +78,9 @@ pub fn lock_path(path: &Path) -> PathBuf {
 pub const LOCK_WAIT: Duration = Duration::from_secs(30);
 
 /// The held advisory lock of one vault (`flock` on `<vault>.lock`, exclusive). Released when
-/// dropped (or when the process ends, however it ends). Every read-modify-write of a vault
-/// holds it from the read to the write.
+/// dropped (or when the process ends, however it ends). Every change of a vault holds it from
+/// the (re)read to the write, and only then: never across a prompt or a network exchange
+/// ([`super::store`]). Readers never take it.
 #[derive(Debug)]
 pub struct VaultLock {
     _file: File,
@@ -133,43 +134,145 @@ pub fn lock(path: &Path, wait: Duration) -> Result<VaultLock, FileError> {
     }
 }
 
-/// What a vault file held when it was read or last written: SHA-256 of its bytes. The app
-/// keeps the fingerprint of what it loaded and passes it to [`write_if_unchanged`], so a save
-/// never overwrites a change another program made in between.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub struct Fingerprint([u8; 32]);
+/// What a vault file held when it was read or last written: SHA-256 of its bytes, and when
+/// known the file's [`Stamp`] at that moment. The app keeps the fingerprint of what it loaded
+/// and passes it to [`write_if_unchanged`], so a save never overwrites a change another
+/// program made in between. Two fingerprints are equal when the bytes are: the stamp only
+/// lets [`look`] tell "unchanged" from one `stat`, without reading the file.
+#[derive(Clone, Copy)]
+pub struct Fingerprint {
+    hash: [u8; 32],
+    stamp: Option<Stamp>,
+}
+
+impl PartialEq for Fingerprint {
+    fn eq(&self, other: &Fingerprint) -> bool {
+        self.hash == other.hash
+    }
+}
+
+impl Eq for Fingerprint {}
 
 impl Fingerprint {
-    /// The fingerprint of a file's bytes.
+    /// The fingerprint of a file's bytes (no stamp: the next [`look`] reads the file once).
     pub fn of(bytes: &[u8]) -> Fingerprint {
-        let mut out = [0u8; 32];
-        out.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
-        Fingerprint(out)
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(ring::digest::digest(&ring::digest::SHA256, bytes).as_ref());
+        Fingerprint { hash, stamp: None }
+    }
+
+    fn stamped(bytes: &[u8], stamp: Stamp) -> Fingerprint {
+        Fingerprint {
+            stamp: Some(stamp),
+            ..Fingerprint::of(bytes)
+        }
     }
 }
 
 impl std::fmt::Debug for Fingerprint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hex: String = self.0[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let hex: String = self.hash[..8].iter().map(|b| format!("{b:02x}")).collect();
         write!(f, "Fingerprint({hex}…)")
+    }
+}
+
+/// What `stat` says of a file: size, modification time and, on Unix, device, inode and change
+/// time. Every save replaces the vault by a new file (atomic rename), so a save by any writer
+/// changes the inode and the times; a stamp equal to the one recorded with a [`Fingerprint`]
+/// means the file was not replaced since, and need not be read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Stamp {
+    len: u64,
+    modified: Option<std::time::SystemTime>,
+    #[cfg(unix)]
+    unix: (u64, u64, i64, i64),
+}
+
+impl Stamp {
+    fn of(m: &fs::Metadata) -> Stamp {
+        Stamp {
+            len: m.len(),
+            modified: m.modified().ok(),
+            #[cfg(unix)]
+            unix: {
+                use std::os::unix::fs::MetadataExt;
+                (m.dev(), m.ino(), m.ctime(), m.ctime_nsec())
+            },
+        }
     }
 }
 
 /// Reads a vault file.
 pub fn read(path: &Path) -> Result<Vec<u8>, FileError> {
-    match fs::read(path) {
+    read_fingerprinted(path).map(|(bytes, _)| bytes)
+}
+
+/// Reads a vault file with its fingerprint, stamped from the open handle (the stamp of the
+/// bytes read, whatever replaces the file meanwhile). No lock is needed: saves replace the
+/// file by a rename, so a reader always gets one whole version.
+pub fn read_fingerprinted(path: &Path) -> Result<(Vec<u8>, Fingerprint), FileError> {
+    let mut f = match File::open(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(FileError::NotFound(path.to_owned()))
+            return Err(FileError::NotFound(path.to_owned()));
         }
-        r => r.map_err(io("cannot read", path)),
-    }
+        r => r.map_err(io("cannot read", path))?,
+    };
+    READS.with(|r| r.set(r.get() + 1));
+    let stamp = Stamp::of(&f.metadata().map_err(io("cannot read", path))?);
+    let mut bytes = Vec::with_capacity(usize::try_from(stamp.len).unwrap_or(0));
+    std::io::Read::read_to_end(&mut f, &mut bytes).map_err(io("cannot read", path))?;
+    let fingerprint = Fingerprint::stamped(&bytes, stamp);
+    Ok((bytes, fingerprint))
+}
+
+thread_local! {
+    static READS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// How many times this thread has read a vault file whole: what tests count to check that an
+/// unchanged file is not read again.
+pub fn reads_on_this_thread() -> u64 {
+    READS.with(std::cell::Cell::get)
 }
 
 /// The fingerprint of the file at `path` now; `None` when there is no file.
 pub fn current(path: &Path) -> Result<Option<Fingerprint>, FileError> {
-    match read(path) {
-        Ok(bytes) => Ok(Some(Fingerprint::of(&bytes))),
+    match read_fingerprinted(path) {
+        Ok((_, fingerprint)) => Ok(Some(fingerprint)),
         Err(FileError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// What [`look`] found.
+#[derive(Debug)]
+pub enum Look {
+    /// The file holds what was known (its fingerprint, stamped as the file is now).
+    Same(Fingerprint),
+    /// The file holds other bytes: here they are, with their fingerprint.
+    Changed(Vec<u8>, Fingerprint),
+    /// There is no file.
+    Missing,
+}
+
+/// Whether the file at `path` still holds `known`: one `stat` when `known` carries a stamp
+/// and the file's is the same; the file is read and hashed only when the stamp differs (or
+/// was never taken). A poll every few seconds costs a `stat`, not a read of the vault.
+pub fn look(path: &Path, known: Option<&Fingerprint>) -> Result<Look, FileError> {
+    let stamp = match fs::metadata(path) {
+        Ok(m) => Stamp::of(&m),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Look::Missing),
+        Err(e) => return Err(io("cannot read", path)(e)),
+    };
+    if let Some(k) = known
+        && k.stamp == Some(stamp)
+    {
+        return Ok(Look::Same(*k));
+    }
+    match read_fingerprinted(path) {
+        Ok((_, now)) if Some(&now) == known => Ok(Look::Same(now)),
+        Ok((bytes, now)) => Ok(Look::Changed(bytes, now)),
+        Err(FileError::NotFound(_)) => Ok(Look::Missing),
         Err(e) => Err(e),
     }
 }
@@ -259,7 +362,8 @@ pub enum Backup {
 /// Saves `bytes` as the vault at `path`: temp file, fsync, backup of the previous version,
 /// rename, fsync of the directory. Killed at any moment, `path` holds the old or the new
 /// content. `create_new` refuses to replace an existing vault. Callers hold the vault's
-/// [`lock`] (the CLI does for the whole command); [`write_if_unchanged`] checks it too.
+/// [`lock`] around their change ([`super::store::change`]); [`write_if_unchanged`] checks that
+/// the file is still the one they read.
 pub fn write_atomic(path: &Path, bytes: &[u8], create_new: bool) -> Result<(), FileError> {
     write_with(path, bytes, create_new, Backup::KeepPrevious)
 }
@@ -308,11 +412,15 @@ pub fn write_if_unchanged(
     backup: Backup,
 ) -> Result<Fingerprint, FileError> {
     let path = lock.vault();
+    // Read and hashed here, not judged by its stamp: a save never overwrites a change,
+    // however close in time the two saves were.
     if current(path)?.as_ref() != expected {
         return Err(FileError::Changed(path.to_owned()));
     }
     write_with(path, bytes, expected.is_none(), backup)?;
-    Ok(Fingerprint::of(bytes))
+    // Stamped as written, under the lock: the next look at an unchanged file is one `stat`.
+    let stamp = fs::metadata(path).map_err(io("cannot read", path))?;
+    Ok(Fingerprint::stamped(bytes, Stamp::of(&stamp)))
 }
 
 /// Writes an export (or any file of secrets that is not a vault) at `path`: no backup of what

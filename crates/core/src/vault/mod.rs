@@ -15,6 +15,7 @@ mod format;
 pub mod kdf;
 mod model;
 mod push;
+pub mod store;
 mod sync;
 
 use base64::Engine as _;
