@@ -70,6 +70,14 @@ impl Context {
     }
 
     pub(crate) fn open(&self) -> Result<(PathBuf, Vault), CliError> {
+        self.open_with_password()
+            .map(|(path, vault, _)| (path, vault))
+    }
+
+    /// [`Context::open`], also returning the password that opened it (asked once).
+    pub(crate) fn open_with_password(
+        &self,
+    ) -> Result<(PathBuf, Vault, Zeroizing<String>), CliError> {
         let path = self.path()?;
         if !path.exists() {
             // No lock file is left beside a vault that does not exist.
@@ -78,11 +86,12 @@ impl Context {
         self.lock(&path)?;
         let bytes = file::read(&path)?;
         let password = self.password(false)?;
-        Ok((path, Vault::open(&bytes, password.as_bytes())?))
+        let vault = Vault::open(&bytes, password.as_bytes())?;
+        Ok((path, vault, password))
     }
 }
 
-fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
+pub(crate) fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
     let cannot = |e: &dyn std::fmt::Display| {
         CliError::Password(format!(
             "cannot read the password file {}: {e}",

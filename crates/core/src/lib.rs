@@ -9,6 +9,7 @@
 //! - `crypto` (private): the AEADs and key derivations that import, export and the vault share.
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
 //! - [`container`]: privacyIDEA token containers (register, sync, rollover, unregister), sans-IO.
+//! - [`backup`]: a backup or export compared with the vault (restore drill, `backup check`).
 //! - [`sync`]: end-to-end encrypted sync between devices (CRDT merge, sealed replicas), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
@@ -16,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod backup;
 pub mod clock;
 pub mod container;
 pub(crate) mod crypto;
