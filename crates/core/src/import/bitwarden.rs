@@ -405,14 +405,7 @@ mod tests {
     #[test]
     fn password_protected_json() {
         let file = protected(b"pw").to_string();
-        assert_eq!(super::super::detect(file.as_bytes()), Some(FORMAT));
-        let report = import(file.as_bytes(), Some(b"pw")).unwrap();
-        assert_eq!(report.entries[0].account.secret.expose(), RAW);
-        super::super::test_support::assert_password_handling(
-            |pw| import(file.as_bytes(), pw),
-            b"pw",
-            1,
-        );
+        super::super::test_support::assert_encrypted_file(file.as_bytes(), FORMAT, 1);
     }
 
     #[test]

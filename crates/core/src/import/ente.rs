@@ -112,7 +112,7 @@ fn decrypt(
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::{B32, RAW};
+    use super::super::test_support::B32;
     use super::*;
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
@@ -145,14 +145,7 @@ mod tests {
     #[test]
     fn encrypted_export_round_trip_and_passwords() {
         let file = encrypted(b"pw", &text(), 1 << 20, 1);
-        assert_eq!(super::super::detect(file.as_bytes()), Some(FORMAT));
-        let report = import(file.as_bytes(), Some(b"pw")).unwrap();
-        assert_eq!(report.entries[0].account.secret.expose(), RAW);
-        super::super::test_support::assert_password_handling(
-            |pw| import(file.as_bytes(), pw),
-            b"pw",
-            2,
-        );
+        super::super::test_support::assert_encrypted_file(file.as_bytes(), FORMAT, 2);
     }
 
     #[test]

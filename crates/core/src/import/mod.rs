@@ -308,6 +308,16 @@ pub(crate) mod test_support {
     /// Raw bytes of the test secret.
     pub const RAW: &[u8] = b"Hello!\xde\xad\xbe\xef";
 
+    /// An encrypted file of `format` with the password `pw` is detected as such, opens into
+    /// `entries` entries (the first with [`RAW`] as its secret), and handles wrong and missing
+    /// passwords ([`assert_password_handling`]).
+    pub fn assert_encrypted_file(file: &[u8], format: super::Format, entries: usize) {
+        assert_eq!(super::detect(file), Some(format));
+        let report = super::import(file, Some(format), Some(b"pw")).unwrap();
+        assert_eq!(report.entries[0].account.secret.expose(), RAW);
+        assert_password_handling(|pw| super::import(file, Some(format), pw), b"pw", entries);
+    }
+
     /// An encrypted file opens with `right` into `entries` entries, a wrong password is
     /// `WrongPassword`, and no password is `PasswordRequired`.
     pub fn assert_password_handling(
