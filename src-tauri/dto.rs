@@ -364,9 +364,10 @@ impl Default for Settings {
     }
 }
 
-/// The last automatic or manual backup.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
+/// The last automatic or manual backup, its restore drill, and the changes no backup holds.
+/// Kept in `settings.json`, so it outlives a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
 #[cfg_attr(test, derive(ts_rs::TS))]
 pub struct BackupStatus {
     /// Unix seconds of the last backup that succeeded.
@@ -376,6 +377,40 @@ pub struct BackupStatus {
     pub last_error: Option<String>,
     /// The file the last successful backup wrote.
     pub last_path: Option<String>,
+    /// The restore drill of the last backup written: the file read back, opened with the
+    /// vault's key and compared with the vault. `null` before the first.
+    pub check: Option<BackupCheck>,
+    /// Changes saved since the last verified backup, export or sync: what a lost phone
+    /// would lose now.
+    pub changes_since_backup: u32,
+}
+
+/// What the restore drill found in a backup just written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct BackupCheck {
+    /// Accounts the backup holds.
+    pub accounts: u32,
+    /// It restores every account of the vault exactly.
+    pub verified: bool,
+    /// Accounts of the vault it lacks.
+    pub missing: u32,
+    /// Accounts of the vault it holds differently.
+    pub different: u32,
+    /// Why it could not be opened at all (damaged); `null` when it opened.
+    pub error: Option<String>,
+}
+
+/// Which step of an automatic backup failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum BackupFailure {
+    /// The file could not be written.
+    Write,
+    /// It was written, but reading it back does not restore the vault (the restore drill).
+    Check,
 }
 
 /// The phone's position (phones only; desktop answers `LocationUnavailable`).
@@ -521,6 +556,8 @@ pub struct VaultLockedPayload {
 pub struct BackupFailedPayload {
     /// What went wrong (names the path, never a secret).
     pub message: String,
+    /// Writing failed, or the written backup failed its restore drill.
+    pub kind: BackupFailure,
 }
 
 /// The `vault-locked` event's name.

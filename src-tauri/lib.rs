@@ -20,6 +20,8 @@ pub mod tray;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
+mod tests_backup;
+#[cfg(test)]
 mod tests_container;
 #[cfg(test)]
 mod tests_docs;

@@ -8,13 +8,14 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
+use twofold_core::backup;
 use twofold_core::migration::BatchProgress;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::store::{self, RefreshError};
 use twofold_core::vault::{KdfParams, Vault, file};
 use zeroize::Zeroizing;
 
-use crate::dto::{BackupStatus, LockReason, Settings};
+use crate::dto::{BackupCheck, BackupStatus, LockReason, Settings};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::platform::Device;
 
@@ -75,6 +76,9 @@ pub struct Prefs {
     /// Push prompts of these accounts (by serial) are not shown until then (Unix seconds).
     /// Not secret, so kept here rather than in the vault.
     pub push_muted: BTreeMap<String, u64>,
+    /// The last backup, its restore drill, and the changes since the last verified backup,
+    /// export or sync (no secret: counts, a time, a path).
+    pub backup: BackupStatus,
 }
 
 /// The mutable part of the state.
@@ -88,8 +92,6 @@ pub struct Inner {
     pub migration: Option<BatchProgress>,
     /// The last user activity (`touch`, unlock, changes).
     pub last_activity: Instant,
-    /// The last backup.
-    pub backup: BackupStatus,
     /// When the vault password was last entered (unlock, create, change): approving a
     /// sign-in that requires device authentication needs it recent.
     pub password_at: Option<Instant>,
@@ -120,6 +122,13 @@ pub struct AppState {
     device: DeviceSlot,
     copy_seq: AtomicU64,
     clipboard_clear_ms: AtomicU64,
+    /// The last backup failure was its restore drill, not writing it (read without the
+    /// state's lock by the `backup-failed` event).
+    drill_failed: AtomicBool,
+    /// Tests only: runs on a backup between writing it and the restore drill (a disk that
+    /// damages what it stores).
+    #[cfg(test)]
+    pub backup_fault: Mutex<Option<fn(&Path)>>,
 }
 
 /// The dialogs and clipboard, set once at start-up (the app: the plugins; tests: a fake).
@@ -170,7 +179,6 @@ impl AppState {
                 prefs,
                 migration: None,
                 last_activity: Instant::now(),
-                backup: BackupStatus::default(),
                 password_at: None,
                 notified: HashSet::new(),
                 copied: None,
@@ -181,6 +189,9 @@ impl AppState {
             device: DeviceSlot::default(),
             copy_seq: AtomicU64::new(0),
             clipboard_clear_ms: AtomicU64::new(CLIPBOARD_CLEAR_SECS * 1000),
+            drill_failed: AtomicBool::new(false),
+            #[cfg(test)]
+            backup_fault: Mutex::new(None),
         }
     }
 
@@ -451,26 +462,21 @@ impl AppState {
         };
         inner.loaded = Some(fingerprint);
         inner.last_activity = Instant::now();
-        let Some(folder) = inner.prefs.settings.backup_folder.clone() else {
-            return Ok(None);
+        let status = &mut inner.prefs.backup;
+        status.changes_since_backup = status.changes_since_backup.saturating_add(1);
+        let failure = match inner.prefs.settings.backup_folder.clone() {
+            Some(folder) => {
+                self.record_backup(inner, write_backup(Path::new(&folder), bytes, unix_now()))
+            }
+            None => None,
         };
-        Ok(match write_backup(Path::new(&folder), bytes, unix_now()) {
-            Ok(path) => {
-                inner.backup = BackupStatus {
-                    last_ok_at: Some(unix_now()),
-                    last_error: None,
-                    last_path: Some(path.display().to_string()),
-                };
-                None
-            }
-            Err(e) => {
-                inner.backup.last_error = Some(e.message.clone());
-                Some(e.message)
-            }
-        })
+        self.save_backup_status(inner);
+        Ok(failure)
     }
 
-    /// Copies the vault file, as encrypted on disk, into the backup folder now.
+    /// Copies the vault file, as encrypted on disk, into the backup folder now, and runs the
+    /// restore drill on it. A backup that fails the drill is no error here: the status says
+    /// what is wrong.
     pub fn backup_now(&self, inner: &mut Inner) -> AppResult<BackupStatus> {
         let folder = inner
             .prefs
@@ -479,20 +485,68 @@ impl AppState {
             .clone()
             .ok_or_else(|| AppError::invalid("choose a backup folder in the settings first"))?;
         let bytes = file::read(&self.vault_path())?;
-        match write_backup(Path::new(&folder), &bytes, unix_now()) {
-            Ok(path) => {
-                inner.backup = BackupStatus {
-                    last_ok_at: Some(unix_now()),
-                    last_error: None,
-                    last_path: Some(path.display().to_string()),
-                };
-                Ok(inner.backup.clone())
-            }
-            Err(e) => {
-                inner.backup.last_error = Some(e.message.clone());
-                Err(e)
-            }
+        let written = write_backup(Path::new(&folder), &bytes, unix_now());
+        let write_failed = written.as_ref().err().cloned();
+        self.record_backup(inner, written);
+        self.save_backup_status(inner);
+        match write_failed {
+            Some(e) => Err(e),
+            None => Ok(inner.prefs.backup.clone()),
         }
+    }
+
+    /// Records a backup just written (or why it was not): reads it back, opens it with the
+    /// vault's key and compares it with the vault (the restore drill). A verified backup
+    /// leaves no change outside a backup. Returns the failure's message, if any.
+    fn record_backup(&self, inner: &mut Inner, written: AppResult<PathBuf>) -> Option<String> {
+        let path = match written {
+            Ok(path) => path,
+            Err(e) => {
+                inner.prefs.backup.last_error = Some(e.message.clone());
+                self.drill_failed.store(false, Ordering::Relaxed);
+                return Some(e.message);
+            }
+        };
+        #[cfg(test)]
+        if let Some(fault) = *self.backup_fault.lock().unwrap_or_else(|p| p.into_inner()) {
+            fault(&path);
+        }
+        let check = match &inner.vault {
+            Some(vault) => drill(vault, &path),
+            None => BackupCheck {
+                error: Some("the vault was locked before the backup could be checked".into()),
+                ..BackupCheck::default()
+            },
+        };
+        let failure = (!check.verified).then(|| drill_failure(&path, &check));
+        self.drill_failed
+            .store(failure.is_some(), Ordering::Relaxed);
+        let status = &mut inner.prefs.backup;
+        status.last_ok_at = Some(unix_now());
+        status.last_error = None;
+        status.last_path = Some(path.display().to_string());
+        if check.verified {
+            status.changes_since_backup = 0;
+        }
+        status.check = Some(check);
+        failure
+    }
+
+    /// True when the last backup failure was its restore drill (the file was written).
+    pub fn last_backup_failure_was_drill(&self) -> bool {
+        self.drill_failed.load(Ordering::Relaxed)
+    }
+
+    /// Every change so far is in a verified export or synced to the other devices.
+    pub fn mark_backed_up(&self, inner: &mut Inner) {
+        inner.prefs.backup.changes_since_backup = 0;
+        self.save_backup_status(inner);
+    }
+
+    /// Writes the backup status with the settings. Best effort: the status only informs, and
+    /// the next save writes it again; the vault and the backup are already on disk.
+    fn save_backup_status(&self, inner: &Inner) {
+        let _ = self.save_prefs(&inner.prefs);
     }
 
     /// The app is in the foreground (the push poller runs only then).
@@ -612,6 +666,44 @@ impl Inner {
 /// Why the vault is locked, for the `vault-locked` event.
 pub fn reason(reason: LockReason) -> crate::dto::VaultLockedPayload {
     crate::dto::VaultLockedPayload { reason }
+}
+
+/// The restore drill: the backup at `path` read back from disk, opened with `vault`'s key and
+/// compared with it account by account (the core's `backup::check`, as `twofold backup check`).
+pub fn drill(vault: &Vault, path: &Path) -> BackupCheck {
+    let outcome = file::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| backup::check(&bytes, vault, None).map_err(|e| e.to_string()));
+    match outcome {
+        Ok(c) => BackupCheck {
+            accounts: u32::try_from(c.matching + c.different.len() + c.extra.len())
+                .unwrap_or(u32::MAX),
+            verified: c.restores_everything(),
+            missing: u32::try_from(c.missing.len()).unwrap_or(u32::MAX),
+            different: u32::try_from(c.different.len()).unwrap_or(u32::MAX),
+            error: None,
+        },
+        Err(error) => BackupCheck {
+            error: Some(error),
+            ..BackupCheck::default()
+        },
+    }
+}
+
+/// The `backup-failed` message of a backup that failed its drill (no secret: counts, a path).
+fn drill_failure(path: &Path, check: &BackupCheck) -> String {
+    match &check.error {
+        Some(e) => format!(
+            "the backup {} was written but does not open again: {e}",
+            path.display()
+        ),
+        None => format!(
+            "the backup {} does not restore the vault: {} account(s) missing, {} different",
+            path.display(),
+            check.missing,
+            check.different
+        ),
+    }
 }
 
 /// `YYYYMMDD-HHMMSS` (UTC) of Unix seconds.

@@ -627,6 +627,8 @@ impl Job<'_> {
             inner.vault = Some(copy);
             let backup_failure = state.save_vault(&mut inner, &writer)?;
             inner.last_activity = idle_since;
+            // Synced: every change is on the other devices too.
+            state.mark_backed_up(&mut inner);
             return Ok(Some((report, backup_failure, inner.loaded)));
         }
         let (mut copy, copied) = {
@@ -648,6 +650,7 @@ impl Job<'_> {
         let backup_failure =
             state.write_sealed(&mut inner, &writer, &sealed, file::Backup::KeepPrevious)?;
         inner.last_activity = idle_since;
+        state.mark_backed_up(&mut inner);
         Ok(Some((report, backup_failure, inner.loaded)))
     }
 }

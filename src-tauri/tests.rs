@@ -1277,6 +1277,8 @@ fn typescript_bindings_are_current() {
         Language::decl(),
         Settings::decl(),
         BackupStatus::decl(),
+        BackupCheck::decl(),
+        BackupFailure::decl(),
         LocationView::decl(),
         PlaceView::decl(),
         Permission::decl(),

@@ -66,7 +66,7 @@ fn export(
     format: ExportFormat,
     path: &Path,
     password: Option<&[u8]>,
-) -> AppResult<()> {
+) -> AppResult<bool> {
     use twofold_core::export::{self as core_export, ExportError, ExportFormat as Core};
     let format: Core = format.into();
     let out = core_export::export(
@@ -82,7 +82,14 @@ fn export(
         other => AppError::internal(other.to_string()),
     })?;
     twofold_core::vault::file::write_export(path, &out.bytes)?;
-    Ok(())
+    // The export read back and compared with the vault, as the restore drill does: true
+    // when it brings every account back (a Google export cannot hold Steam accounts).
+    let restores = twofold_core::vault::file::read(path)
+        .ok()
+        .map(Zeroizing::new)
+        .and_then(|bytes| twofold_core::backup::check(&bytes, vault, password).ok())
+        .is_some_and(|c| c.restores_everything());
+    Ok(restores)
 }
 
 /// Writes the vault's accounts in `format` (`password` for the encrypted format) to the file
@@ -118,12 +125,15 @@ pub async fn export_file(
         return Ok(None);
     };
     check_target(&path, state.dir())?;
-    let inner = state.get()?;
-    export(
+    let mut inner = state.get()?;
+    let restores = export(
         inner.vault()?,
         format,
         &path,
         password.as_ref().map(|p| p.as_bytes()),
     )?;
+    if restores {
+        state.mark_backed_up(&mut inner);
+    }
     Ok(Some(path.display().to_string()))
 }

@@ -15,8 +15,8 @@ fn describe(f: Format) -> (&'static str, bool) {
         Format::Aegis => ("Aegis Authenticator", true),
         Format::TwoFas => ("2FAS Authenticator", true),
         Format::AndOtp => ("andOTP", true),
-        Format::Bitwarden => ("Bitwarden (JSON or CSV)", false),
-        Format::Ente => ("Ente Auth (plain text)", false),
+        Format::Bitwarden => ("Bitwarden (JSON, password-protected JSON or CSV)", true),
+        Format::Ente => ("Ente Auth (plain text or encrypted)", true),
         Format::FreeOtpPlus => ("FreeOTP+ (JSON)", false),
         Format::Proton => ("Proton Authenticator", false),
         Format::GoogleMigration => (

@@ -115,5 +115,5 @@ pub async fn backup_now(state: State<'_, AppState>) -> AppResult<BackupStatus> {
 /// The last backup's outcome.
 #[tauri::command]
 pub async fn backup_status(state: State<'_, AppState>) -> AppResult<BackupStatus> {
-    Ok(state.get()?.backup.clone())
+    Ok(state.get()?.prefs.backup.clone())
 }

@@ -1,6 +1,7 @@
 //! End-to-end tests of the `twofold` binary: the "Without a vault" part of
 //! `docs/cli.md`, run as a user or a script runs it.
 
+mod backup;
 mod code;
 mod container;
 mod hardening;

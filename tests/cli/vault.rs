@@ -279,6 +279,61 @@ fn import_encrypted_aegis_from_the_conformance_corpus() {
     assert_eq!(list(&v).len(), 7);
 }
 
+/// The encrypted Ente Auth and Bitwarden exports made by independent implementations
+/// (`crates/core/tests/vectors/import/`): a wrong password exits 3 and leaves the vault alone,
+/// `--format ente` / `--format bitwarden` and `auto` take them with the right one.
+#[test]
+fn import_encrypted_ente_and_bitwarden_exports() {
+    let vectors =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../crates/core/tests/vectors/import");
+    let expected: Value =
+        serde_json::from_slice(&std::fs::read(vectors.join("expected.json")).unwrap()).unwrap();
+    for (file, format, password) in [
+        ("ente-encrypted.json", "ente", "ente_password"),
+        (
+            "bitwarden-encrypted-pbkdf2.json",
+            "bitwarden",
+            "bitwarden_password",
+        ),
+        (
+            "bitwarden-encrypted-argon2id.json",
+            "auto",
+            "bitwarden_password",
+        ),
+    ] {
+        let v = new_vault(&format!("enc-{file}"));
+        let path = vectors.join(file);
+        let pf = v.with_file_name("import-pw.txt");
+        std::fs::write(&pf, "wrong\n").unwrap();
+        let before = std::fs::read(&v).unwrap();
+        let args = [
+            "import",
+            path.to_str().unwrap(),
+            "--format",
+            format,
+            "--import-password-file",
+            pf.to_str().unwrap(),
+            "--json",
+        ];
+        assert_error(&run(&v, Some("pw"), &args), 3);
+        assert_eq!(std::fs::read(&v).unwrap(), before, "{file}");
+        std::fs::write(&pf, format!("{}\n", expected[password].as_str().unwrap())).unwrap();
+        let o = run(&v, Some("pw"), &args);
+        assert!(o.status.success(), "{file}: {}", crate::stderr(&o));
+        let r: Value = serde_json::from_str(&stdout(&o)).unwrap();
+        assert_eq!(r["imported"], 4, "{file}: {r}");
+        let names: Vec<String> = list(&v)
+            .iter()
+            .map(|a| a["name"].as_str().unwrap().to_owned())
+            .collect();
+        assert_eq!(
+            names,
+            ["alice@example.com", "bob", "carol", "dave"],
+            "{file}"
+        );
+    }
+}
+
 #[test]
 fn export_round_trips_through_import_in_every_format() {
     let v = new_vault("export-src");

@@ -105,6 +105,11 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         export_password_file: Option<PathBuf>,
     },
+    /// Check a backup or export against the vault: accounts missing, extra or different.
+    Backup {
+        #[command(subcommand)]
+        command: BackupCommand,
+    },
     /// Push sign-in approvals (privacyIDEA PUSH tokens).
     Push {
         #[command(subcommand)]
@@ -145,6 +150,24 @@ pub enum Command {
         #[arg(required = true, value_name = "IMAGE")]
         images: Vec<PathBuf>,
         /// Print `[{"file": ..., "text": ...}]`.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BackupCommand {
+    /// Compare a backup or export (any format `import` reads, or a Twofold vault backup) with
+    /// the vault by issuer, name, type, parameters and secret, never printing a secret. Exit
+    /// 1 when an account of the vault is missing from it or different in it.
+    Check {
+        /// The backup or export.
+        file: PathBuf,
+        /// A file whose first line is the backup's password (else the vault password).
+        #[arg(long, value_name = "FILE")]
+        import_password_file: Option<PathBuf>,
+        /// Print `{"missing": [ACCOUNT], "extra": [ACCOUNT], "different": [{"id", "fields"}],
+        /// "matching": N}`.
         #[arg(long)]
         json: bool,
     },

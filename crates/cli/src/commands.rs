@@ -27,6 +27,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => crate::vault::code(&ctx, query.as_deref(), at, json),
         Command::Scan { images, json } => scan(&images, json),
         Command::Push { command } => crate::push::run(&ctx, command),
+        Command::Backup {
+            command:
+                crate::args::BackupCommand::Check {
+                    file,
+                    import_password_file,
+                    json,
+                },
+        } => crate::backup::check(&ctx, &file, import_password_file.as_deref(), json),
         Command::Container { command } => crate::container::run(&ctx, command),
         Command::Sync {
             folder,

@@ -43,6 +43,12 @@ pub enum CliError {
     /// The export could not be imported.
     #[error("{}{}", .0, import_hint(.0))]
     Import(#[from] ImportError),
+    /// A backup could not be read for `backup check`.
+    #[error("{}{}", .0, backup_hint(.0))]
+    Backup(#[from] twofold_core::backup::CheckError),
+    /// `backup check`: the backup lacks accounts of the vault or holds them differently.
+    #[error("{0}")]
+    BackupIncomplete(String),
     /// No password could be had.
     #[error("{0}")]
     Password(String),
@@ -103,6 +109,14 @@ fn file_hint(e: &FileError) -> &'static str {
 }
 
 /// The CLI's own hint after the core's words.
+fn backup_hint(e: &twofold_core::backup::CheckError) -> &'static str {
+    match e {
+        twofold_core::backup::CheckError::Import(i) => import_hint(i),
+        twofold_core::backup::CheckError::Vault(_) => "",
+    }
+}
+
+/// The CLI's own hint after the core's words.
 fn import_hint(e: &ImportError) -> &'static str {
     match e {
         ImportError::UnknownFormat => "; name it with --format",
@@ -127,6 +141,7 @@ impl CliError {
             CliError::Import(ImportError::WrongPassword) => 3,
             CliError::Sync(SyncError::WrongPassphrase) => 3,
             CliError::WebDavLogin(_) => 3,
+            CliError::Backup(e) if e.is_wrong_password() => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
             CliError::Open(OpenError::DeviceKeyRejected)
             | CliError::Import(
@@ -142,6 +157,8 @@ impl CliError {
             | CliError::Vault(_)
             | CliError::File(_)
             | CliError::Refresh(_)
+            | CliError::Backup(_)
+            | CliError::BackupIncomplete(_)
             | CliError::Password(_)
             | CliError::Nothing(_)
             | CliError::Enrol(_)

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod args;
+mod backup;
 mod commands;
 mod container;
 mod error;

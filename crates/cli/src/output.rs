@@ -6,7 +6,8 @@ use twofold_core::OtpAccount;
 /// An account as every `--json` listing shows it; no secret.
 #[derive(Debug, Serialize)]
 pub struct AccountJson<'a> {
-    pub id: String,
+    /// The vault's id; `null` for an account that is not in the vault (`backup check`'s extra).
+    pub id: Option<String>,
     pub issuer: &'a str,
     pub name: &'a str,
     #[serde(rename = "type")]
@@ -27,7 +28,7 @@ impl<'a> AccountJson<'a> {
     pub fn new(id: String, account: &'a OtpAccount, code: Option<String>) -> Self {
         let kind = account.params.kind();
         AccountJson {
-            id,
+            id: Some(id),
             issuer: &account.issuer,
             name: &account.name,
             otp_type: kind.type_name(),

@@ -109,6 +109,11 @@ impl Context {
     /// Reads and unlocks the vault, asking for the password if need be: no lock is taken,
     /// so neither a reader nor a person at the prompt keeps another command waiting.
     pub(crate) fn open(&self) -> Result<Opened, CliError> {
+        self.open_with_password().map(|(opened, _)| opened)
+    }
+
+    /// [`Context::open`], also returning the password that opened it (asked once).
+    pub(crate) fn open_with_password(&self) -> Result<(Opened, Zeroizing<String>), CliError> {
         let path = self.path()?;
         if !path.exists() {
             return Err(file::FileError::NotFound(path).into());
@@ -116,15 +121,18 @@ impl Context {
         let password = self.password(false)?;
         let (bytes, loaded) = file::read_fingerprinted(&path)?;
         let vault = Vault::open(&bytes, password.as_bytes())?;
-        Ok(Opened {
-            path,
-            vault,
-            loaded: Some(loaded),
-        })
+        Ok((
+            Opened {
+                path,
+                vault,
+                loaded: Some(loaded),
+            },
+            password,
+        ))
     }
 }
 
-fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
+pub(crate) fn read_password_file(f: &Path) -> Result<Zeroizing<String>, CliError> {
     let cannot = |e: &dyn std::fmt::Display| {
         CliError::Password(format!(
             "cannot read the password file {}: {e}",

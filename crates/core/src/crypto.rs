@@ -105,6 +105,98 @@ pub(crate) fn argon2id(
     Some(key)
 }
 
+/// True when an Argon2id derivation of an imported file stays within the vault's own caps
+/// ([`KdfParams::MAX_MEMORY_KIB`], 1 GiB, and [`KdfParams::MAX_WORK_KIB`], memory × passes of
+/// 4 GiB): one rule for the vault and for every export Twofold opens. Checked before deriving.
+///
+/// [`KdfParams::MAX_MEMORY_KIB`]: crate::vault::KdfParams::MAX_MEMORY_KIB
+/// [`KdfParams::MAX_WORK_KIB`]: crate::vault::KdfParams::MAX_WORK_KIB
+pub(crate) fn argon2_within_caps(memory_kib: u64, iterations: u64) -> bool {
+    use crate::vault::KdfParams;
+    memory_kib <= u64::from(KdfParams::MAX_MEMORY_KIB)
+        && memory_kib.saturating_mul(iterations) <= KdfParams::MAX_WORK_KIB
+}
+
+/// Why a libsodium secretstream did not open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StreamError {
+    /// The Poly1305 tag did not match: a wrong key, or damaged data.
+    Mac,
+    /// The message opened but is not tagged final: the stream was cut short.
+    NotFinal,
+}
+
+/// Opens a libsodium `crypto_secretstream_xchacha20poly1305` stream of one message (tag
+/// byte, ciphertext, 16-byte Poly1305 tag after the 24-byte `header`), which must carry the
+/// FINAL tag: how Ente Auth encrypts a whole export in one push.
+pub(crate) fn secretstream_open_final(
+    key: &[u8; 32],
+    header: &[u8],
+    sealed: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, StreamError> {
+    use crypto_secretstream::{Header, Key, PullStream, Tag};
+    let header = Header::try_from(header).map_err(|_| StreamError::Mac)?;
+    let mut stream = PullStream::init(header, &Key::from(*key));
+    let mut buffer = Zeroizing::new(sealed.to_vec());
+    match stream.pull(&mut *buffer, &[]) {
+        Ok(Tag::Final) => Ok(buffer),
+        Ok(_) => Err(StreamError::NotFinal),
+        Err(_) => Err(StreamError::Mac),
+    }
+}
+
+/// Seals `plain` as one FINAL secretstream message under `key` with a given `header`, for
+/// building Ente Auth test files (libsodium draws the header itself; tests fix it).
+#[cfg(test)]
+pub(crate) fn secretstream_seal_final(key: &[u8; 32], header: [u8; 24], plain: &[u8]) -> Vec<u8> {
+    use crypto_secretstream::{Key, PushStream, Tag};
+    struct Fixed([u8; 24]);
+    impl rand_core::RngCore for Fixed {
+        fn next_u32(&mut self) -> u32 {
+            unimplemented!()
+        }
+        fn next_u64(&mut self) -> u64 {
+            unimplemented!()
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            dest.copy_from_slice(&self.0[..dest.len()]);
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+    impl rand_core::CryptoRng for Fixed {}
+    let (_, mut stream) = PushStream::init(Fixed(header), &Key::from(*key));
+    let mut buffer = plain.to_vec();
+    stream.push(&mut buffer, &[], Tag::Final).unwrap();
+    buffer
+}
+
+/// HMAC-SHA-256 (RFC 2104) of `data` checked against `tag` in constant time.
+pub(crate) fn hmac_sha256_verify(key: &[u8], data: &[u8], tag: &[u8]) -> Result<(), TagMismatch> {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    ring::hmac::verify(&key, data, tag).map_err(|_| TagMismatch)
+}
+
+/// HMAC-SHA-256 of `data`, for building Bitwarden test files.
+#[cfg(test)]
+pub(crate) fn hmac_sha256(key: &[u8], data: &[u8]) -> Vec<u8> {
+    let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, key);
+    ring::hmac::sign(&key, data).as_ref().to_vec()
+}
+
+/// HKDF-Expand (RFC 5869 §2.3) with SHA-256 of a 32-byte pseudorandom key into 32 bytes.
+pub(crate) fn hkdf_sha256_expand(prk: &[u8], info: &[u8]) -> Zeroizing<[u8; 32]> {
+    let prk = ring::hkdf::Prk::new_less_safe(ring::hkdf::HKDF_SHA256, prk);
+    let mut out = Zeroizing::new([0u8; 32]);
+    // 32 bytes is within HKDF-SHA-256's 255 × 32, so expand and fill cannot fail.
+    if let Ok(okm) = prk.expand(&[info], ring::hkdf::HKDF_SHA256) {
+        let _ = okm.fill(&mut out[..]);
+    }
+    out
+}
+
 /// AES-256-CBC decryption with PKCS#7 padding; a padding error is reported like a wrong key.
 pub(crate) fn aes_cbc_open(
     key: &[u8],

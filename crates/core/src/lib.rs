@@ -10,6 +10,7 @@
 //! - [`push`]: push sign-in approvals (privacyIDEA PUSH), sans-IO.
 //! - [`container`]: privacyIDEA token containers (register, sync, rollover, unregister), sans-IO.
 //! - [`server_url`]: a server's address as the HTTP transport reads it (origin checks).
+//! - [`backup`]: a backup or export compared with the vault (restore drill, `backup check`).
 //! - [`sync`]: end-to-end encrypted sync between devices (CRDT merge, sealed replicas), sans-IO.
 //!
 //! Secrets live in [`Secret`], which zeroizes on drop and never prints.
@@ -17,6 +18,7 @@
 #![deny(missing_docs)]
 
 pub mod account;
+pub mod backup;
 pub mod clock;
 pub mod container;
 pub(crate) mod crypto;

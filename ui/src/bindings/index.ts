@@ -345,7 +345,41 @@ lastError: string | null,
 /**
  * The file the last successful backup wrote.
  */
-lastPath: string | null, };
+lastPath: string | null, 
+/**
+ * The restore drill of the last backup written: the file read back, opened with the
+ * vault's key and compared with the vault. `null` before the first.
+ */
+check: BackupCheck | null, 
+/**
+ * Changes saved since the last verified backup, export or sync: what a lost phone
+ * would lose now.
+ */
+changesSinceBackup: number, };
+
+export type BackupCheck = { 
+/**
+ * Accounts the backup holds.
+ */
+accounts: number, 
+/**
+ * It restores every account of the vault exactly.
+ */
+verified: boolean, 
+/**
+ * Accounts of the vault it lacks.
+ */
+missing: number, 
+/**
+ * Accounts of the vault it holds differently.
+ */
+different: number, 
+/**
+ * Why it could not be opened at all (damaged); `null` when it opened.
+ */
+error: string | null, };
+
+export type BackupFailure = "write" | "check";
 
 export type LocationView = { 
 /**
@@ -421,7 +455,11 @@ export type BackupFailedPayload = {
 /**
  * What went wrong (names the path, never a secret).
  */
-message: string, };
+message: string, 
+/**
+ * Writing failed, or the written backup failed its restore drill.
+ */
+kind: BackupFailure, };
 
 export type PushAccountView = { 
 /**

@@ -37,6 +37,8 @@ export const app = $state({
   /** A core error not handled by the screen that caused it, shown in an alert until dismissed. */
   error: null as AppError | null,
   backupFailure: null as string | null,
+  /** Whether the failure was writing the backup or its restore drill. */
+  backupFailureKind: "write" as "write" | "check",
   migration: null as MigrationProgress | null,
   /** Message after an add: duplicates, push enrolment. */
   addNotice: [] as string[],

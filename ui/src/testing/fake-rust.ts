@@ -57,6 +57,10 @@ export interface FakeConfig {
   saveFolder?: string | null;
   /** What the folder dialog (backup_folder_choose) answers; null: cancelled. */
   pickFolder?: string | null;
+  /** The backup status Rust keeps in settings.json (the last backup, its drill, the changes). */
+  backup?: Partial<BackupStatus>;
+  /** The restore drill of the next backup finds it damaged (a disk that alters what it stores). */
+  drillFails?: boolean;
   /** What the folder dialog of sync_folder_choose answers (default /home/me/Sync); null: cancelled. */
   syncFolder?: string | null;
   /**
@@ -193,7 +197,8 @@ export function installFake(): void {
     unlocked: cfg.unlocked ?? false,
     entries: [] as Entry[],
     settings: { ...DEFAULT_SETTINGS, language: cfg.language ?? "en", ...cfg.settings } as Settings,
-    backup: { lastOkAt: null, lastError: null, lastPath: null } as BackupStatus,
+    backup: { lastOkAt: null, lastError: null, lastPath: null, check: null, changesSinceBackup: 0, ...cfg.backup } as BackupStatus,
+    drillFails: cfg.drillFails ?? false,
     scans: [...(cfg.scans ?? [{ uri: "otpauth://totp/Example:alice%40example.com?secret=JBSWY3DPEHPK3PXP&issuer=Example" }])],
     migrations: new Map<number, Set<number>>(),
     calls: [] as string[],
@@ -308,6 +313,7 @@ export function installFake(): void {
       container: null, managedBy: null, deletable: true,
     };
     state.entries.push({ view, secret });
+    state.backup.changesSinceBackup += 1;
     result.added.push(view);
   }
   const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null, pushPreview: null, containerPreview: null });
@@ -794,7 +800,16 @@ export function installFake(): void {
       if (folder!.includes("readonly")) {
         state.backup = { ...state.backup, lastError: `cannot write ${folder}: permission denied` };
         void emit("backup-failed", { message: state.backup.lastError });
-      } else state.backup = { lastOkAt: Math.floor(Date.now() / 1000), lastError: null, lastPath: `${folder}/twofold-backup.json` };
+      } else {
+        // The restore drill: the backup read back and compared with the vault.
+        const check = state.drillFails
+          ? { accounts: 0, verified: false, missing: 0, different: 0, error: "its checksum does not match (the file was altered or damaged)" }
+          : { accounts: state.entries.length, verified: true, missing: 0, different: 0, error: null };
+        state.backup = {
+          lastOkAt: Math.floor(Date.now() / 1000), lastError: null, lastPath: `${folder}/twofold-backup.json`, check,
+          changesSinceBackup: check.verified ? 0 : state.backup.changesSinceBackup,
+        };
+      }
       return state.backup;
     },
     backup_status: () => state.backup,

@@ -54,6 +54,7 @@ mod battlenet;
 mod bitwarden;
 mod common;
 mod duo;
+mod ente;
 mod freeotp;
 mod java_serial;
 mod proton;
@@ -73,9 +74,9 @@ pub enum Format {
     TwoFas,
     /// andOTP backup, plain, encrypted or old encrypted (`andotp`).
     AndOtp,
-    /// Bitwarden JSON or CSV export (`bitwarden`).
+    /// Bitwarden JSON or CSV export, plain or password-protected (`bitwarden`).
     Bitwarden,
-    /// Ente Auth plain text export (`ente`).
+    /// Ente Auth export, plain text or encrypted (`ente`).
     Ente,
     /// FreeOTP+ JSON export (`freeotp-plus`).
     FreeOtpPlus,
@@ -240,10 +241,11 @@ fn detect_json(value: &serde_json::Value) -> Option<Format> {
         Value::Object(_) if has("header") && has("db") => Some(Format::Aegis),
         Value::Object(_) if has("schemaVersion") && has("services") => Some(Format::TwoFas),
         Value::Object(_) if has("items") && has("encrypted") => Some(Format::Bitwarden),
+        Value::Object(_) if has("passwordProtected") && has("data") => Some(Format::Bitwarden),
         Value::Object(_) if has("tokens") && has("tokenOrder") => Some(Format::FreeOtpPlus),
         Value::Object(_) if has("Authenticators") => Some(Format::Stratum),
         Value::Object(_) if has("accounts") || has("shared_secret") => Some(Format::Steam),
-        Value::Object(_) if has("kdfParams") && has("encryptedData") => Some(Format::Ente),
+        Value::Object(_) if ente::is_encrypted(value) => Some(Format::Ente),
         Value::Object(_) if has("entries") && has("version") => Some(Format::Proton),
         Value::Array(items) => {
             let first = items.first()?;
@@ -291,8 +293,8 @@ pub fn import(
         Format::Aegis => aegis::import(bytes, password),
         Format::TwoFas => twofas::import(bytes, password),
         Format::AndOtp => andotp::import(bytes, password),
-        Format::Bitwarden => bitwarden::import(bytes),
-        Format::Ente => uri_list::import_ente(bytes),
+        Format::Bitwarden => bitwarden::import(bytes, password),
+        Format::Ente => ente::import(bytes, password),
         Format::Proton => proton::import(bytes),
         Format::GoogleMigration => uri_list::import_migration(bytes),
         Format::OtpauthList => uri_list::import_list(bytes),
@@ -316,6 +318,16 @@ pub(crate) mod test_support {
     pub const B32: &str = "JBSWY3DPEHPK3PXP";
     /// Raw bytes of the test secret.
     pub const RAW: &[u8] = b"Hello!\xde\xad\xbe\xef";
+
+    /// An encrypted file of `format` with the password `pw` is detected as such, opens into
+    /// `entries` entries (the first with [`RAW`] as its secret), and handles wrong and missing
+    /// passwords ([`assert_password_handling`]).
+    pub fn assert_encrypted_file(file: &[u8], format: super::Format, entries: usize) {
+        assert_eq!(super::detect(file), Some(format));
+        let report = super::import(file, Some(format), Some(b"pw")).unwrap();
+        assert_eq!(report.entries[0].account.secret.expose(), RAW);
+        assert_password_handling(|pw| super::import(file, Some(format), pw), b"pw", entries);
+    }
 
     /// An encrypted file opens with `right` into `entries` entries, a wrong password is
     /// `WrongPassword`, and no password is `PasswordRequired`.

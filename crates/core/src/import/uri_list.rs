@@ -27,16 +27,9 @@ pub(super) fn import_list(bytes: &[u8]) -> Result<ImportReport, ImportError> {
     read_lines(bytes, Format::OtpauthList)
 }
 
-/// Ente Auth's plain export: URIs whose `codeDisplay` holds pinned, trashed, tags and note.
+/// Ente Auth's plain export (also what its encrypted export holds, see [`super::ente`]): URIs
+/// whose `codeDisplay` holds pinned, trashed, tags and note.
 pub(super) fn import_ente(bytes: &[u8]) -> Result<ImportReport, ImportError> {
-    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
-        && value.get("kdfParams").is_some()
-    {
-        return Err(malformed(
-            Format::Ente,
-            "encrypted Ente Auth exports are not supported yet; export as plain text",
-        ));
-    }
     read_lines(bytes, Format::Ente)
 }
 
@@ -230,11 +223,6 @@ mod tests {
         assert_eq!(e.note, "n");
         assert_eq!(report.skipped.len(), 1);
         assert!(report.skipped[0].reason.contains("trash"));
-        let encrypted = br#"{"version":1,"kdfParams":{},"encryptedData":"","encryptionNonce":""}"#;
-        assert!(matches!(
-            import_ente(encrypted),
-            Err(ImportError::Malformed { .. })
-        ));
     }
 
     fn account(name: &str) -> OtpAccount {

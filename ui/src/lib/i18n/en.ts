@@ -208,6 +208,13 @@ export const en = {
   "settings.backupNow": "Back up now",
   "settings.backupLastOk": "Last backup: {time}",
   "settings.backupNever": "No backup yet.",
+  "settings.backupVerified": "Last backup: {time}, {n} accounts, verified",
+  "settings.backupVerifiedOne": "Last backup: {time}, 1 account, verified",
+  "settings.backupNotRestoring": "Last backup: {time}. It does not bring everything back: {missing} accounts missing, {different} different. Back up now, or choose another folder.",
+  "settings.backupUnreadable": "Last backup: {time}. It does not open again: {message}. Back up now, or choose another folder.",
+  "settings.changesNone": "Every change is in a backup, an export or a sync.",
+  "settings.changesOutsideOne": "1 change not in any backup",
+  "settings.changesOutside": "{n} changes not in any backup",
   "settings.backupLastError": "Last backup failed: {message}",
   "settings.backupsOff": "Backups are off until you choose a folder.",
   "settings.appearance": "Appearance",
@@ -266,6 +273,7 @@ export const en = {
   "sync.turnedOff": "Sync is off",
 
   "backup.failed": "Automatic backup failed: {message}",
+  "backup.checkFailed": "The newest backup would not restore your accounts: {message}",
   "backup.dismiss": "Dismiss",
 
   "common.error": "Something went wrong",

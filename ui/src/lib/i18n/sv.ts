@@ -209,6 +209,13 @@ export const sv: Record<MessageKey, string> = {
   "settings.backupNow": "Säkerhetskopiera nu",
   "settings.backupLastOk": "Senaste säkerhetskopia: {time}",
   "settings.backupNever": "Ingen säkerhetskopia än.",
+  "settings.backupVerified": "Senaste säkerhetskopia: {time}, {n} konton, kontrollerad",
+  "settings.backupVerifiedOne": "Senaste säkerhetskopia: {time}, 1 konto, kontrollerad",
+  "settings.backupNotRestoring": "Senaste säkerhetskopia: {time}. Den återställer inte allt: {missing} konton saknas, {different} skiljer sig. Säkerhetskopiera nu eller välj en annan mapp.",
+  "settings.backupUnreadable": "Senaste säkerhetskopia: {time}. Den går inte att öppna igen: {message}. Säkerhetskopiera nu eller välj en annan mapp.",
+  "settings.changesNone": "Alla ändringar finns i en säkerhetskopia, en export eller en synkronisering.",
+  "settings.changesOutsideOne": "1 ändring finns inte i någon säkerhetskopia",
+  "settings.changesOutside": "{n} ändringar finns inte i någon säkerhetskopia",
   "settings.backupLastError": "Senaste säkerhetskopieringen misslyckades: {message}",
   "settings.backupsOff": "Säkerhetskopior är avstängda tills du väljer en mapp.",
   "settings.appearance": "Utseende",
@@ -267,6 +274,7 @@ export const sv: Record<MessageKey, string> = {
   "sync.turnedOff": "Synkroniseringen är av",
 
   "backup.failed": "Automatisk säkerhetskopiering misslyckades: {message}",
+  "backup.checkFailed": "Den senaste säkerhetskopian skulle inte återställa dina konton: {message}",
   "backup.dismiss": "Stäng",
 
   "common.error": "Något gick fel",
