@@ -8,6 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 use twofold_core::rng::SystemRng;
+use twofold_core::vault::file::FileError;
 use twofold_core::vault::{SyncCredentials, Vault};
 use twofold_sync::{RunError, Target, WebDavTarget};
 use zeroize::Zeroizing;
@@ -115,6 +116,10 @@ fn choose(
     Ok((Target::WebDav(dav), login))
 }
 
+/// How many times one `twofold sync` runs when other processes keep saving the vault while it
+/// talks to the target; then it fails cleanly (exit 1, nothing lost).
+const SYNC_ATTEMPTS: u32 = 3;
+
 pub fn run(
     ctx: &Context,
     choice: Choice<'_>,
@@ -147,14 +152,29 @@ pub fn run(
         };
         Ok((pass, params))
     };
-    let report = twofold_sync::run(
-        &mut opened.vault,
-        &target,
-        store.as_mut(),
-        &mut ask,
-        now_ms,
-        &rng,
-    )?;
+    // The sync talks to the target without the vault's lock; when another process saved the
+    // vault meanwhile, the sync runs again on top of that (merging is idempotent, and what
+    // this run wrote to the target is merged back), so neither change is lost.
+    let mut attempt = 1;
+    let report = loop {
+        let report = twofold_sync::run(
+            &mut opened.vault,
+            &target,
+            store.as_mut(),
+            &mut ask,
+            now_ms,
+            &rng,
+        )?;
+        opened.vault.set_sync_credentials(login.clone());
+        match opened.save() {
+            Ok(()) => break report,
+            Err(CliError::File(FileError::Changed(_))) if attempt < SYNC_ATTEMPTS => {
+                attempt += 1;
+                opened.refresh()?;
+            }
+            Err(e) => return Err(e),
+        }
+    };
     for w in &report.warnings {
         eprintln!(
             "warning: {}: {}; left out",
@@ -162,8 +182,6 @@ pub fn run(
             terminal_safe(&w.reason)
         );
     }
-    opened.vault.set_sync_credentials(login);
-    opened.save()?;
     if json {
         print_json(&SyncJson {
             target: report.target,

@@ -55,6 +55,13 @@ impl Opened {
         )
     }
 
+    /// Brings the vault up to what the file holds now, when another process saved since it
+    /// was opened or last saved here (one `stat` when nothing changed).
+    pub(crate) fn refresh(&mut self) -> Result<(), CliError> {
+        store::refresh(&self.path, &mut self.vault, &mut self.loaded)?;
+        Ok(())
+    }
+
     /// Saves the vault as this command changed it since it was opened, under the writer lock
     /// and only if no other process saved in between ([`file::FileError::Changed`] then: run
     /// the command again). For commands whose change cannot be applied again to a newer vault.
