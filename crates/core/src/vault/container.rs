@@ -639,8 +639,8 @@ mod tests {
         assert_eq!(v.container("SMPH1").unwrap().container.last_sync, Some(30));
     }
 
-    #[test]
-    fn a_stored_container_with_an_ambiguous_address_is_dropped_and_its_accounts_kept() {
+    /// A vault whose container manages one TOTP account and forbids deleting it; its id.
+    fn vault_with_a_managed_totp() -> (Vault, String) {
         let rng = SystemRng::new();
         let mut v = vault();
         let forbid = Policies {
@@ -655,6 +655,12 @@ mod tests {
         )
         .unwrap();
         let id = v.accounts()[0].id.clone();
+        (v, id)
+    }
+
+    #[test]
+    fn a_stored_container_with_an_ambiguous_address_is_dropped_and_its_accounts_kept() {
+        let (v, id) = vault_with_a_managed_totp();
         // As a vault written before addresses were read once could hold it.
         let mut json: serde_json::Value = serde_json::from_slice(&v.db.to_json()).unwrap();
         json["containers"][0]["server_url"] = "http://evil.example\\@pi.example.com/".into();
@@ -673,19 +679,7 @@ mod tests {
     #[test]
     fn policies_deletion_export_and_storage() {
         let rng = SystemRng::new();
-        let mut v = vault();
-        let forbid = Policies {
-            disable_client_token_deletion: true,
-            ..Policies::default()
-        };
-        v.apply_container_sync(
-            &reply(&[TOTP], serde_json::json!([]), forbid),
-            vec![],
-            10,
-            &rng,
-        )
-        .unwrap();
-        let id = v.accounts()[0].id.clone();
+        let (mut v, id) = vault_with_a_managed_totp();
         assert_eq!(
             v.remove(&id).unwrap_err(),
             VaultError::ManagedDeletion("SMPH1".into())
