@@ -150,7 +150,7 @@ pub async fn account_delete<R: Runtime>(
 ) -> AppResult<()> {
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    inner.vault_mut()?.remove(&id)?;
+    inner.vault_mut()?.remove(&id, crate::state::unix_now())?;
     let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     Ok(())

@@ -486,7 +486,7 @@ fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
         Err(CliError::Container(e)) if e.is_unregistered() => {}
         Err(e) => return Err(e),
     }
-    let removed = vault.remove_container(serial)?;
+    let removed = vault.remove_container(serial, now())?;
     save(&path, &vault, false)?;
     let removed_tokens: Vec<String> = removed.tokens.into_iter().map(|t| t.serial).collect();
     if json {

@@ -302,7 +302,7 @@ pub fn next(ctx: &Context, id: &str) -> Result<(), CliError> {
 
 pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
     let (path, mut vault) = ctx.open()?;
-    let removed = vault.remove(id)?;
+    let removed = vault.remove(id, now(None))?;
     save(&path, &vault, false)?;
     println!(
         "removed {} {}",

@@ -218,7 +218,7 @@ pub fn run(
     let local = vault.sync_local();
     let outcome = sync::sync(&mut membership, &local, &files, now_ms, rng)?;
     store.put(&outcome.write, membership.device, rng)?;
-    vault.apply_synced(&outcome.accounts, now_ms / 1000, rng)?;
+    vault.apply_synced(&outcome.accounts, &outcome.removed_by, now_ms / 1000, rng)?;
     vault.set_sync(&stored_target, &membership);
     let mut warnings = listing.warnings;
     warnings.extend(outcome.warnings);

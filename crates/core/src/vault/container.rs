@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::Account;
+use super::removed::RemovedBy;
 use super::{Vault, VaultError};
 use crate::container::{Container, OfferedOtp, ReportedToken, SyncReply, same_origin};
 use crate::push::PushAccount;
@@ -346,7 +347,7 @@ impl Vault {
             }
             match &t.account {
                 Some(id) => {
-                    self.db.accounts.retain(|a| &a.id != id);
+                    self.discard_account(id, RemovedBy::Container(reply.serial.clone()), now);
                 }
                 None => {
                     let _ = self.drop_push_account(&t.serial);
@@ -411,7 +412,7 @@ impl Vault {
                 }
                 New::Push(account) => {
                     if let Some(id) = old.and_then(|t| t.account.as_ref()) {
-                        self.db.accounts.retain(|a| &a.id != id);
+                        self.discard_account(id, RemovedBy::Container(reply.serial.clone()), now);
                     }
                     self.add_push_account(account);
                     tokens.push(ContainerToken {
@@ -446,8 +447,12 @@ impl Vault {
     }
 
     /// Removes a container and every account and push account it manages (after the server
-    /// unregistered it).
-    pub fn remove_container(&mut self, serial: &str) -> Result<StoredContainer, VaultError> {
+    /// unregistered it) at `now`; its accounts stay restorable for 30 days.
+    pub fn remove_container(
+        &mut self,
+        serial: &str,
+        now: u64,
+    ) -> Result<StoredContainer, VaultError> {
         let i = self
             .db
             .containers
@@ -457,7 +462,9 @@ impl Vault {
         let c = self.db.containers.remove(i);
         for t in &c.tokens {
             match &t.account {
-                Some(id) => self.db.accounts.retain(|a| &a.id != id),
+                Some(id) => {
+                    self.discard_account(id, RemovedBy::Container(serial.to_owned()), now);
+                }
                 None => {
                     let _ = self.drop_push_account(&t.serial);
                 }
@@ -594,7 +601,7 @@ mod tests {
         .unwrap();
         let id = v.accounts()[0].id.clone();
         assert_eq!(
-            v.remove(&id).unwrap_err(),
+            v.remove(&id, 1_700_000_100).unwrap_err(),
             VaultError::ManagedDeletion("SMPH1".into())
         );
         // Export marks it; sync never takes it.
@@ -619,7 +626,7 @@ mod tests {
             &rng,
         )
         .unwrap();
-        v.remove(&id).unwrap();
+        v.remove(&id, 1_700_000_100).unwrap();
         assert!(v.container_report("SMPH1").unwrap().is_empty());
         // Unregistered: the container and its tokens leave.
         v.apply_container_sync(
@@ -629,7 +636,7 @@ mod tests {
             &rng,
         )
         .unwrap();
-        v.remove_container("SMPH1").unwrap();
+        v.remove_container("SMPH1", 1_700_000_100).unwrap();
         assert!(v.accounts().is_empty() && v.containers().is_empty());
     }
 

@@ -15,6 +15,7 @@ mod format;
 pub mod kdf;
 mod model;
 mod push;
+mod removed;
 mod sync;
 
 use base64::Engine as _;
@@ -31,6 +32,7 @@ pub use push::{
     ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, MAX_KEYRING_BYTES, PollFailed, PollFailure,
     PollNews, PollReplies, PollRound, PushKeyring,
 };
+pub use removed::{REMOVED_KEEP_SECS, REMOVED_MAX, Removed, RemovedBy};
 
 use crate::rng::{Rng, uuid};
 use format::{Slot, SlotKdf, wrap};
