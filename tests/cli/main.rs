@@ -7,6 +7,7 @@ mod hardening;
 mod privacyidea;
 mod push;
 mod real_app;
+mod removed;
 mod scan;
 mod sync;
 mod sync_trust;

@@ -312,6 +312,58 @@ pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// One recently removed account in `removed --json` (the CLI contract's shape).
+#[derive(serde::Serialize)]
+struct RemovedJson<'a> {
+    id: &'a str,
+    issuer: &'a str,
+    name: &'a str,
+    removed_at: u64,
+    by: &'a str,
+}
+
+pub fn removed(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let (_, vault) = ctx.open()?;
+    let removed = vault.removed(now(None));
+    if json {
+        let list: Vec<RemovedJson> = removed
+            .iter()
+            .map(|r| RemovedJson {
+                id: &r.account.id,
+                issuer: &r.account.otp.issuer,
+                name: &r.account.otp.name,
+                removed_at: r.removed_at,
+                by: r.by.label(),
+            })
+            .collect();
+        print_json(&list)?;
+    } else {
+        for r in removed {
+            println!(
+                "{}  {}  removed at {} by {}",
+                r.account.id,
+                terminal_safe(&r.account.otp.display_name()),
+                r.removed_at,
+                terminal_safe(r.by.label())
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn restore(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let (path, mut vault) = ctx.open()?;
+    let restored = vault.restore(id, now(None))?;
+    let line = format!(
+        "restored {} {}",
+        restored.id,
+        terminal_safe(&restored.otp.display_name())
+    );
+    save(&path, &vault, false)?;
+    println!("{line}");
+    Ok(())
+}
+
 pub fn passwd(ctx: &Context, choice: KdfChoice) -> Result<(), CliError> {
     let (path, mut vault) = ctx.open()?;
     let new =
