@@ -1264,6 +1264,8 @@ fn typescript_bindings_are_current() {
         OtpKind::decl(),
         OtpAlgorithm::decl(),
         AccountView::decl(),
+        RemovedByKind::decl(),
+        RemovedView::decl(),
         CodeView::decl(),
         MigrationProgress::decl(),
         AddResult::decl(),

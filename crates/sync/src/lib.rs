@@ -160,6 +160,8 @@ pub struct Report {
     pub received: usize,
     /// Accounts this sync added, removed or changed in the vault.
     pub changed: usize,
+    /// Of those, the accounts this sync removed (kept among the vault's recently removed).
+    pub removed: usize,
     /// Files left out, each with why.
     pub warnings: Vec<Warning>,
 }
@@ -227,6 +229,7 @@ pub fn run(
         devices: outcome.devices,
         received: outcome.received,
         changed: outcome.changed,
+        removed: outcome.removed_by.len(),
         warnings,
     })
 }
