@@ -267,6 +267,18 @@ export const en = {
 
   "backup.failed": "Automatic backup failed: {message}",
   "backup.dismiss": "Dismiss",
+  "removed.title": "Recently removed",
+  "removed.intro": "Accounts removed in the last 30 days, here, by a sync or by an organization, can be restored with their secret. After 30 days they are gone for good.",
+  "removed.none": "Nothing was removed in the last 30 days.",
+  "removed.when": "Removed {time} by {who}",
+  "removed.byThisDevice": "this device",
+  "removed.bySync": "another device (sync, device {device})",
+  "removed.byContainer": "the organization's container {serial}",
+  "removed.restore": "Restore",
+  "removed.restoreNamed": "Restore {name}",
+  "removed.restored": "{name} is back",
+  "removed.syncNotice": "A sync removed {count} accounts from this device. You can restore them for 30 days in Settings → Recently removed.",
+  "removed.show": "Show",
 
   "common.error": "Something went wrong",
   "common.cancel": "Cancel",

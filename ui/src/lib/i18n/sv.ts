@@ -268,6 +268,18 @@ export const sv: Record<MessageKey, string> = {
 
   "backup.failed": "Automatisk säkerhetskopiering misslyckades: {message}",
   "backup.dismiss": "Stäng",
+  "removed.title": "Nyligen borttagna",
+  "removed.intro": "Konton som tagits bort de senaste 30 dagarna, här, av en synkning eller av en organisation, kan återställas med sin hemlighet. Efter 30 dagar är de borta för gott.",
+  "removed.none": "Inget har tagits bort de senaste 30 dagarna.",
+  "removed.when": "Borttaget {time} av {who}",
+  "removed.byThisDevice": "den här enheten",
+  "removed.bySync": "en annan enhet (synkning, enhet {device})",
+  "removed.byContainer": "organisationens container {serial}",
+  "removed.restore": "Återställ",
+  "removed.restoreNamed": "Återställ {name}",
+  "removed.restored": "{name} är tillbaka",
+  "removed.syncNotice": "En synkning tog bort {count} konton från den här enheten. Du kan återställa dem i 30 dagar under Inställningar → Nyligen borttagna.",
+  "removed.show": "Visa",
 
   "common.error": "Något gick fel",
   "common.cancel": "Avbryt",
