@@ -188,5 +188,10 @@ fn removed_lists_newest_first_and_restore_keeps_the_account_whole() {
         6
     );
     assert_eq!(removed(&v).len(), 1);
+
+    // `removed` only reads: it answers while another writer holds the vault's lock.
+    let held = twofold_core::vault::file::lock(&v.0, std::time::Duration::from_secs(5)).unwrap();
+    assert_eq!(removed(&v).len(), 1);
+    drop(held);
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -76,6 +76,21 @@ impl Context {
             return Err(file::FileError::NotFound(path).into());
         }
         self.lock(&path)?;
+        self.read(path)
+    }
+
+    /// Opens the vault to read only, without the writer lock (the contract's "Waiting": a
+    /// command that only reads never waits for a writer): a save replaces the file atomically,
+    /// so the bytes read are one whole version.
+    pub(crate) fn open_to_read(&self) -> Result<Vault, CliError> {
+        let path = self.path()?;
+        if !path.exists() {
+            return Err(file::FileError::NotFound(path).into());
+        }
+        Ok(self.read(path)?.1)
+    }
+
+    fn read(&self, path: PathBuf) -> Result<(PathBuf, Vault), CliError> {
         let bytes = file::read(&path)?;
         let password = self.password(false)?;
         Ok((path, Vault::open(&bytes, password.as_bytes())?))
@@ -323,7 +338,7 @@ struct RemovedJson<'a> {
 }
 
 pub fn removed(ctx: &Context, json: bool) -> Result<(), CliError> {
-    let (_, vault) = ctx.open()?;
+    let vault = ctx.open_to_read()?;
     let removed = vault.removed(now(None));
     if json {
         let list: Vec<RemovedJson> = removed
