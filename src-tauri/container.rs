@@ -549,7 +549,9 @@ pub async fn unregister(
     .await?;
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    let removed = inner.vault_mut()?.remove_container(serial)?;
+    let removed = inner
+        .vault_mut()?
+        .remove_container(serial, crate::state::unix_now())?;
     let backup = state.save_vault(&mut inner, &writer)?;
     service.record(serial, None);
     Ok((

@@ -195,6 +195,39 @@ pub struct AddResult {
     pub container_preview: Option<ContainerPreview>,
 }
 
+/// Who removed an account (Settings → Recently removed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum RemovedByKind {
+    /// The user, on this device.
+    ThisDevice,
+    /// A sync: another device's removal (`RemovedView.byId` is its sync device id).
+    Sync,
+    /// A token container (`RemovedView.byId` is its serial).
+    Container,
+}
+
+/// An account removed in the last 30 days, without its secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct RemovedView {
+    /// Its id (the same when restored).
+    pub id: String,
+    /// The service.
+    pub issuer: String,
+    /// The account name at the service.
+    pub name: String,
+    /// When it was removed, Unix seconds.
+    #[cfg_attr(test, ts(type = "number"))]
+    pub removed_at: u64,
+    /// Who removed it.
+    pub by: RemovedByKind,
+    /// The sync device id or the container serial; `null` for this device.
+    pub by_id: Option<String>,
+}
+
 /// An account typed in by hand.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -145,7 +145,8 @@ impl From<VaultError> for AppError {
             VaultError::NotHotp
             | VaultError::CounterOverflow
             | VaultError::TooLarge { .. }
-            | VaultError::NotOfferable { .. } => ErrorKind::InvalidInput,
+            | VaultError::NotOfferable { .. }
+            | VaultError::AlreadyPresent(_) => ErrorKind::InvalidInput,
             VaultError::ManagedDeletion(_) => ErrorKind::Forbidden,
             VaultError::Rng(_)
             | VaultError::Kdf(_)

@@ -58,6 +58,8 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         accounts::hotp_next,
         accounts::account_update,
         accounts::account_delete,
+        accounts::removed_list,
+        accounts::account_restore,
         accounts::account_qr_svg,
         accounts::code_copy,
         accounts::touch,

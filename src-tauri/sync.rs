@@ -63,6 +63,7 @@ struct Record {
     last_attempt_at: Option<u64>,
     devices: u32,
     last_changed: u32,
+    last_removed: u32,
     problems: Vec<SyncProblem>,
     last_error: Option<SyncFailure>,
 }
@@ -322,6 +323,8 @@ fn status_with(
         last_attempt_at: record.last_attempt_at.filter(|_| on),
         devices: if on { record.devices } else { 0 },
         last_changed: if on { record.last_changed } else { 0 },
+        last_removed: if on { record.last_removed } else { 0 },
+        many_removed: on && record.last_removed > crate::dto::MANY_REMOVED,
         problems: if on { record.problems } else { Vec::new() },
         last_error: record.last_error.filter(|_| on),
     })
@@ -510,6 +513,7 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         last_attempt_at: Some(now),
         devices: u32::try_from(report.devices).unwrap_or(u32::MAX),
         last_changed: u32::try_from(report.changed).unwrap_or(u32::MAX),
+        last_removed: u32::try_from(report.removed).unwrap_or(u32::MAX),
         problems: report
             .warnings
             .iter()
@@ -665,6 +669,7 @@ fn run_and_record(state: &AppState, service: &SyncService) -> AppResult<Done> {
         service.update_record(|r| {
             r.last_attempt_at = Some(now);
             r.last_changed = 0;
+            r.last_removed = 0;
             r.last_error = Some(SyncFailure {
                 kind: e.kind,
                 message: e.message.clone(),

@@ -584,6 +584,15 @@ fn manual_accounts_hotp_and_edits() {
         s.ok("accounts_list", json!({})).as_array().map(Vec::len),
         Some(1)
     );
+    // Kept among the recently removed, by this device, and restorable with its counter.
+    let removed = s.ok("removed_list", json!({}));
+    assert_eq!(removed[0]["id"], id.as_str());
+    assert_eq!(removed[0]["by"], "thisDevice");
+    assert_eq!(removed[0]["byId"], Value::Null);
+    let back = s.ok("account_restore", json!({ "id": id }));
+    assert_eq!(back["counter"], 1);
+    assert_eq!(s.ok("removed_list", json!({})), json!([]));
+    s.ok("account_delete", json!({ "id": id }));
 
     // The changes are on disk.
     s.ok("vault_lock", json!({}));
@@ -1264,6 +1273,8 @@ fn typescript_bindings_are_current() {
         OtpKind::decl(),
         OtpAlgorithm::decl(),
         AccountView::decl(),
+        RemovedByKind::decl(),
+        RemovedView::decl(),
         CodeView::decl(),
         MigrationProgress::decl(),
         AddResult::decl(),

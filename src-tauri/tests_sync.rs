@@ -844,3 +844,125 @@ fn choosing_a_target_and_setting_up_need_the_password_again() {
     a.password_entered_ago(61);
     a.ok("sync_now", json!({}));
 }
+
+/// Recently removed (docs/ipc.md, `removed_list`, `account_restore`): a member (a vault synced
+/// as the CLI does) removes four accounts; the app's sync takes them out, says so
+/// (`lastRemoved`, `manyRemoved`), and lists them as removed by that device; a restore brings
+/// one back with its secret, and it reaches the member again: the restore wins over the removal.
+#[test]
+fn a_sync_that_removes_many_says_so_and_a_restore_comes_back_everywhere() {
+    const MORE: [&str; 3] = [
+        "otpauth://totp/Shop:me?secret=GEZDGNBVGY3TQOJQGEZDGNBV&issuer=Shop",
+        "otpauth://totp/Mail:me?secret=MFRGGZDFMZTWQ2LKNNWG23TP&issuer=Mail",
+        "otpauth://totp/Cloud:me?secret=JBSWY3DPEHPK3PXPJBSWY3DP&issuer=Cloud",
+    ];
+    let folder = tempfile::tempdir().expect("folder");
+    let cli_dir = tempfile::tempdir().expect("cli dir");
+    let cli = cli_vault(cli_dir.path(), &[GITHUB, BANK, MORE[0], MORE[1], MORE[2]]);
+    cli_sync(&cli, "cli password", folder.path(), true);
+
+    let a = app();
+    assert_eq!(a.ok("removed_list", json!({})), json!([]));
+    choose(&a, folder.path());
+    let on = a.ok("sync_setup", json!({ "passphrase": PASS }));
+    assert_eq!(on["lastRemoved"], 0);
+    assert_eq!(on["manyRemoved"], false);
+    assert_eq!(issuers(&a).len(), 5);
+    let bank_code = a
+        .ok("codes_now", json!({}))
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| {
+            a.ok("accounts_list", json!({}))
+                .as_array()
+                .expect("list")
+                .iter()
+                .any(|x| x["id"] == c["id"] && x["issuer"] == "Bank")
+        })
+        .expect("bank code")["code"]
+        .clone();
+
+    // The member removes all but GitHub.
+    let member_device = {
+        let _lock = file::lock(&cli, Duration::from_secs(5)).expect("lock");
+        let mut vault =
+            Vault::open(&file::read(&cli).expect("read"), b"cli password").expect("open");
+        let gone: Vec<String> = vault
+            .accounts()
+            .iter()
+            .filter(|x| x.otp.issuer != "GitHub")
+            .map(|x| x.id.clone())
+            .collect();
+        for id in gone {
+            vault.remove(&id, crate::state::unix_now()).expect("remove");
+        }
+        let device = vault
+            .sync_membership()
+            .expect("member")
+            .expect("membership")
+            .device
+            .to_hex();
+        file::write_atomic(
+            &cli,
+            &vault.to_bytes(&SystemRng::new()).expect("seal"),
+            false,
+        )
+        .expect("save");
+        device
+    };
+    cli_sync(&cli, "cli password", folder.path(), false);
+
+    let synced = a.ok("sync_now", json!({}));
+    assert_eq!(synced["lastRemoved"], 4, "{synced}");
+    assert_eq!(synced["manyRemoved"], true);
+    assert_eq!(issuers(&a), ["GitHub"]);
+    let removed = a.ok("removed_list", json!({}));
+    let removed = removed.as_array().expect("removed");
+    assert_eq!(removed.len(), 4);
+    for r in removed {
+        assert_eq!(r["by"], "sync");
+        assert_eq!(r["byId"], member_device.as_str());
+        assert!(r["removedAt"].as_u64().is_some_and(|t| t > 1_700_000_000));
+        assert!(r.get("secret").is_none());
+    }
+    let bank = removed
+        .iter()
+        .find(|r| r["issuer"] == "Bank")
+        .expect("bank")["id"]
+        .clone();
+
+    let back = a.ok("account_restore", json!({ "id": bank }));
+    assert_eq!(
+        (back["id"].clone(), back["issuer"].clone()),
+        (bank.clone(), json!("Bank"))
+    );
+    assert_eq!(
+        a.kind("account_restore", json!({ "id": bank })),
+        "InvalidInput"
+    );
+    assert_eq!(
+        a.kind("account_restore", json!({ "id": "nope" })),
+        "NotFound"
+    );
+    assert_eq!(
+        a.ok("removed_list", json!({})).as_array().map(Vec::len),
+        Some(3)
+    );
+    let code = a
+        .ok("codes_now", json!({}))
+        .as_array()
+        .expect("codes")
+        .iter()
+        .find(|c| c["id"] == bank)
+        .expect("restored code")["code"]
+        .clone();
+    assert_eq!(code, bank_code, "the same secret");
+
+    // Synced back to the member, which had removed it.
+    a.ok("sync_now", json!({}));
+    cli_sync(&cli, "cli password", folder.path(), false);
+    assert_eq!(cli_issuers(&cli), ["Bank", "GitHub"]);
+    let vault = Vault::open(&file::read(&cli).expect("read"), b"cli password").expect("open");
+    assert!(vault.account(bank.as_str().expect("id")).is_some());
+}

@@ -5,12 +5,14 @@ use std::time::Instant;
 use tauri::{AppHandle, Emitter, Manager, Runtime, State};
 use twofold_core::otp::{Code, Generator, time_step};
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::{Account, AccountUpdate, Vault};
+use twofold_core::vault::{Account, AccountUpdate, RemovedBy, Vault};
 use zeroize::Zeroizing;
 
-use crate::dto::{AccountPatch, AccountView, CodeView, EVENT_CLIPBOARD_CLEARED};
+use crate::dto::{
+    AccountPatch, AccountView, CodeView, EVENT_CLIPBOARD_CLEARED, RemovedByKind, RemovedView,
+};
 use crate::error::{AppError, AppResult};
-use crate::state::{AppState, unix_now_ms};
+use crate::state::{AppState, unix_now, unix_now_ms};
 
 /// An account without its secret.
 pub(crate) fn view(vault: &Vault, a: &Account) -> AccountView {
@@ -150,10 +152,58 @@ pub async fn account_delete<R: Runtime>(
 ) -> AppResult<()> {
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    inner.vault_mut()?.remove(&id)?;
+    inner.vault_mut()?.remove(&id, crate::state::unix_now())?;
     let backup = state.save_vault(&mut inner, &writer)?;
     super::report_backup(&app, backup);
     Ok(())
+}
+
+/// The accounts removed in the last 30 days (here, by a sync or by a token container), newest
+/// first: Settings → Recently removed.
+#[tauri::command]
+pub async fn removed_list(state: State<'_, AppState>) -> AppResult<Vec<RemovedView>> {
+    let inner = state.get()?;
+    let vault = inner.vault()?;
+    Ok(vault
+        .removed(unix_now())
+        .into_iter()
+        .map(|r| {
+            let (by, by_id) = match &r.by {
+                RemovedBy::ThisDevice => (RemovedByKind::ThisDevice, None),
+                RemovedBy::Sync(d) => (RemovedByKind::Sync, Some(d.clone())),
+                RemovedBy::Container(s) => (RemovedByKind::Container, Some(s.clone())),
+            };
+            RemovedView {
+                id: r.account.id.clone(),
+                issuer: r.account.otp.issuer.clone(),
+                name: r.account.otp.name.clone(),
+                removed_at: r.removed_at,
+                by,
+                by_id,
+            }
+        })
+        .collect())
+}
+
+/// Brings a removed account back with its secret and settings; it syncs like any change and
+/// wins over the removal it undoes (docs/vault.md, "Recently removed").
+#[tauri::command]
+pub async fn account_restore<R: Runtime>(
+    app: AppHandle<R>,
+    state: State<'_, AppState>,
+    id: String,
+) -> AppResult<AccountView> {
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
+    let vault = inner.vault_mut()?;
+    vault.restore(&id, unix_now())?;
+    let restored = vault
+        .account(&id)
+        .map(|a| view(vault, a))
+        .ok_or_else(|| AppError::from(twofold_core::vault::VaultError::NotFound(id.clone())))?;
+    let backup = state.save_vault(&mut inner, &writer)?;
+    super::report_backup(&app, backup);
+    Ok(restored)
 }
 
 /// The account's `otpauth://` URI as an SVG QR code, to scan it with another phone. It shows

@@ -88,11 +88,19 @@ pub struct SyncStatus {
     pub devices: u32,
     /// Accounts the last sync added, changed or removed here.
     pub last_changed: u32,
+    /// Of those, the accounts it removed (all in Settings → Recently removed): the app says
+    /// so when more than [`MANY_REMOVED`].
+    pub last_removed: u32,
+    /// `last_removed` is more than [`MANY_REMOVED`]: show the notice.
+    pub many_removed: bool,
     /// Files the last sync left out, each with why.
     pub problems: Vec<SyncProblem>,
     /// Why the last sync failed; `null` when it succeeded.
     pub last_error: Option<SyncFailure>,
 }
+
+/// A sync that removes more than this many accounts here is told in a notice.
+pub const MANY_REMOVED: u32 = 3;
 
 /// The `sync-status` event's name (payload `SyncStatus`): a sync finished or failed.
 pub const EVENT_SYNC_STATUS: &str = "sync-status";

@@ -8,6 +8,7 @@ mod hardening;
 mod privacyidea;
 mod push;
 mod real_app;
+mod removed;
 mod scale;
 mod scan;
 mod sync;

@@ -74,6 +74,18 @@ pub enum Command {
         /// The account's id.
         id: String,
     },
+    /// List the accounts removed in the last 30 days (here, by a sync or by a container),
+    /// newest first.
+    Removed {
+        /// Print a JSON array of `{"id", "issuer", "name", "removed_at", "by"}`.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Bring back a removed account with its secret and settings (it syncs like any change).
+    Restore {
+        /// The removed account's id.
+        id: String,
+    },
     /// Change the vault password ($TWOFOLD_NEW_PASSWORD or a prompt).
     Passwd {
         /// How to choose the Argon2id parameters of the new password.

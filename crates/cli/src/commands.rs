@@ -59,6 +59,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         Command::List { json } => crate::vault::list(&ctx, json),
         Command::Next { id } => crate::vault::next(&ctx, &id),
         Command::Remove { id } => crate::vault::remove(&ctx, &id),
+        Command::Removed { json } => crate::vault::removed(&ctx, json),
+        Command::Restore { id } => crate::vault::restore(&ctx, &id),
         Command::Passwd { kdf } => crate::vault::passwd(&ctx, kdf),
         Command::Import {
             file,

@@ -497,7 +497,7 @@ fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
         Err(e) => return Err(e),
     }
     // After the exchange, on the vault as it is now (another command may have saved meanwhile).
-    let removed = opened.change(|vault| Ok((vault.remove_container(serial)?, SAVE)))?;
+    let removed = opened.change(|vault| Ok((vault.remove_container(serial, now())?, SAVE)))?;
     let removed_tokens: Vec<String> = removed.tokens.into_iter().map(|t| t.serial).collect();
     if json {
         print_json(&UnregisterJson {

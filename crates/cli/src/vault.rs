@@ -354,12 +354,67 @@ pub fn next(ctx: &Context, id: &str) -> Result<(), CliError> {
 }
 
 pub fn remove(ctx: &Context, id: &str) -> Result<(), CliError> {
-    let removed = ctx.open()?.change(|vault| Ok((vault.remove(id)?, SAVE)))?;
+    let removed = ctx
+        .open()?
+        .change(|vault| Ok((vault.remove(id, now(None))?, SAVE)))?;
     println!(
         "removed {} {}",
         removed.id,
         terminal_safe(&removed.otp.display_name())
     );
+    Ok(())
+}
+
+/// One recently removed account in `removed --json` (the CLI contract's shape).
+#[derive(serde::Serialize)]
+struct RemovedJson<'a> {
+    id: &'a str,
+    issuer: &'a str,
+    name: &'a str,
+    removed_at: u64,
+    by: &'a str,
+}
+
+pub fn removed(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let vault = ctx.open()?.vault;
+    let removed = vault.removed(now(None));
+    if json {
+        let list: Vec<RemovedJson> = removed
+            .iter()
+            .map(|r| RemovedJson {
+                id: &r.account.id,
+                issuer: &r.account.otp.issuer,
+                name: &r.account.otp.name,
+                removed_at: r.removed_at,
+                by: r.by.label(),
+            })
+            .collect();
+        print_json(&list)?;
+    } else {
+        for r in removed {
+            println!(
+                "{}  {}  removed at {} by {}",
+                r.account.id,
+                terminal_safe(&r.account.otp.display_name()),
+                r.removed_at,
+                terminal_safe(r.by.label())
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn restore(ctx: &Context, id: &str) -> Result<(), CliError> {
+    let line = ctx.open()?.change(|vault| {
+        let restored = vault.restore(id, now(None))?;
+        let line = format!(
+            "restored {} {}",
+            restored.id,
+            terminal_safe(&restored.otp.display_name())
+        );
+        Ok((line, SAVE))
+    })?;
+    println!("{line}");
     Ok(())
 }
 

@@ -3,7 +3,8 @@
 //! converge to one; merging a state with itself or with any older state of any device changes
 //! nothing (so a stale copy can undo no removal); HOTP counters never go back. With clocks
 //! skewed near the 24-hour bound (`docs/sync.md`, "Time"), no device merges or adopts a stamp
-//! beyond it, and a local edit made after any sync sticks.
+//! beyond it, and a local edit made after any sync sticks. A restore of a removed account (the
+//! vault's recently removed, `docs/vault.md`) wins over the removal it undoes on every device.
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -18,6 +19,7 @@ enum Op {
     Edit { pick: usize, seed: u8 },
     Remove { pick: usize },
     Next { pick: usize, by: u64 },
+    Restore { pick: usize },
     Sync { from: usize },
 }
 
@@ -27,6 +29,7 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any::<usize>(), any::<u8>()).prop_map(|(pick, seed)| Op::Edit { pick, seed }),
         1 => any::<usize>().prop_map(|pick| Op::Remove { pick }),
         1 => (any::<usize>(), 1u64..5).prop_map(|(pick, by)| Op::Next { pick, by }),
+        1 => any::<usize>().prop_map(|pick| Op::Restore { pick }),
         3 => (0..DEVICES).prop_map(|from| Op::Sync { from }),
     ]
 }
@@ -53,6 +56,8 @@ struct Device {
     skew_ms: u64,
     published: Vec<State>,
     added: usize,
+    /// What left the vault (removed here or by a sync), as the vault's recently removed keeps it.
+    removed: Vec<(String, AccountEntry, u32)>,
 }
 
 impl Device {
@@ -64,6 +69,7 @@ impl Device {
             skew_ms,
             published: Vec::new(),
             added: 0,
+            removed: Vec::new(),
         }
     }
 
@@ -77,12 +83,20 @@ impl Device {
         if let Some(seen) = self.state.max_stamp() {
             self.clock.observe(&seen, now);
         }
-        self.vault = self
-            .state
-            .visible()
-            .into_iter()
-            .map(|v| (v.id, v.entry, v.order))
-            .collect();
+        let before = std::mem::replace(
+            &mut self.vault,
+            self.state
+                .visible()
+                .into_iter()
+                .map(|v| (v.id, v.entry, v.order))
+                .collect(),
+        );
+        for gone in before {
+            if !self.vault.iter().any(|(id, _, _)| *id == gone.0) {
+                self.removed.retain(|(id, _, _)| *id != gone.0);
+                self.removed.push(gone);
+            }
+        }
         self.published.push(self.state.clone());
         merged
     }
@@ -118,7 +132,18 @@ fn run(ops: &[(usize, Op)], skews: [u64; DEVICES]) -> Vec<Device> {
                 let dev = &mut devices[*d];
                 if !dev.vault.is_empty() {
                     let n = pick % dev.vault.len();
-                    dev.vault.remove(n);
+                    let gone = dev.vault.remove(n);
+                    dev.removed.retain(|(id, _, _)| *id != gone.0);
+                    dev.removed.push(gone);
+                }
+            }
+            Op::Restore { pick } => {
+                let dev = &mut devices[*d];
+                if !dev.removed.is_empty() {
+                    let back = dev.removed.remove(pick % dev.removed.len());
+                    if !dev.vault.iter().any(|(id, _, _)| *id == back.0) {
+                        dev.vault.push(back);
+                    }
                 }
             }
             Op::Next { pick, by } => {
@@ -258,5 +283,69 @@ proptest! {
             let got: Vec<String> = dev.vault.iter().map(|(_, e, _)| e.account.name.clone()).collect();
             prop_assert_eq!(got, want);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 200,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/sync_properties.proptest-regressions"
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// One device removes an account, another (or the same) sees the removal and restores it:
+    /// whatever the clocks (the remover up to the 24-hour bound ahead) and whatever came
+    /// before, the restore's stamp is newer than the tombstone, so every device that merges
+    /// the restorer's state, in any order, shows the account again.
+    #[test]
+    fn a_restore_wins_over_the_removal_it_undoes_on_every_device(
+        ops in prop::collection::vec((0..DEVICES, op()), 0..30),
+        skews in prop::array::uniform3(prop_oneof![
+            Just(0u64),
+            Just(MAX_AHEAD_MS - 1_000),
+            0u64..MAX_AHEAD_MS,
+        ]),
+        remover in 0..DEVICES,
+        restorer in 0..DEVICES,
+        order in Just([0usize, 1, 2]).prop_shuffle(),
+    ) {
+        let mut devices = run(&ops, skews);
+        let now = 3_000_000;
+        // A fresh account, known to every device.
+        devices[0].vault.push(("x".into(), account(42, false), 99));
+        devices[0].sync(None, now);
+        for d in 1..DEVICES {
+            let s = devices[0].published.last().cloned();
+            devices[d].sync(s.as_ref(), now);
+        }
+        // The remover removes it and syncs; the restorer takes that in and restores it.
+        let pos = devices[remover].vault.iter().position(|(id, _, _)| id == "x");
+        prop_assume!(pos.is_some());
+        let gone = devices[remover].vault.remove(pos.unwrap_or(0));
+        devices[remover].removed.push(gone);
+        devices[remover].sync(None, now + 10);
+        let tomb = devices[remover].published.last().cloned();
+        devices[restorer].sync(tomb.as_ref(), now + 20);
+        prop_assert!(!devices[restorer].vault.iter().any(|(id, _, _)| id == "x"));
+        let back = devices[restorer].removed.iter().position(|(id, _, _)| id == "x");
+        prop_assert!(back.is_some(), "the removal is among the restorer's recently removed");
+        let back = devices[restorer].removed.remove(back.unwrap_or(0));
+        devices[restorer].vault.push(back);
+        devices[restorer].sync(None, now + 30);
+        let restored = devices[restorer].published.last().cloned().unwrap_or_default();
+        let t = restored.records()["x"].version.as_ref().map(|v| v.stamp);
+        let covers = tomb.as_ref().and_then(|s| s.records()["x"].removed).map(|t| t.covers);
+        prop_assert!(t > covers, "the restore's stamp is newer than what the removal covers");
+        // Every device, whatever it holds and in whatever order it merges, shows it again.
+        for &d in &order {
+            let s = restored.clone();
+            devices[d].sync(Some(&s), now + 40);
+            prop_assert!(devices[d].vault.iter().any(|(id, _, _)| id == "x"), "device {} lost the restore", d);
+        }
+        let finals: Vec<&State> = devices.iter().map(|d| &d.state).collect();
+        let all = join(&[finals[order[0]], finals[order[1]], finals[order[2]]]);
+        prop_assert!(all.visible().iter().any(|v| v.id == "x"));
     }
 }

@@ -160,6 +160,8 @@ pub struct Report {
     pub received: usize,
     /// Accounts this sync added, removed or changed in the vault.
     pub changed: usize,
+    /// Of those, the accounts this sync removed (kept among the vault's recently removed).
+    pub removed: usize,
     /// Files left out, each with why.
     pub warnings: Vec<Warning>,
 }
@@ -218,7 +220,7 @@ pub fn run(
     let local = vault.sync_local();
     let outcome = sync::sync(&mut membership, &local, &files, now_ms, rng)?;
     store.put(&outcome.write, membership.device, rng)?;
-    vault.apply_synced(&outcome.accounts, now_ms / 1000, rng)?;
+    vault.apply_synced(&outcome.accounts, &outcome.removed_by, now_ms / 1000, rng)?;
     vault.set_sync(&stored_target, &membership);
     let mut warnings = listing.warnings;
     warnings.extend(outcome.warnings);
@@ -227,6 +229,7 @@ pub fn run(
         devices: outcome.devices,
         received: outcome.received,
         changed: outcome.changed,
+        removed: outcome.removed_by.len(),
         warnings,
     })
 }

@@ -117,6 +117,34 @@ managedBy: string | null,
  */
 deletable: boolean, };
 
+export type RemovedByKind = "thisDevice" | "sync" | "container";
+
+export type RemovedView = { 
+/**
+ * Its id (the same when restored).
+ */
+id: string, 
+/**
+ * The service.
+ */
+issuer: string, 
+/**
+ * The account name at the service.
+ */
+name: string, 
+/**
+ * When it was removed, Unix seconds.
+ */
+removedAt: number, 
+/**
+ * Who removed it.
+ */
+by: RemovedByKind, 
+/**
+ * The sync device id or the container serial; `null` for this device.
+ */
+byId: string | null, };
+
 export type CodeView = { 
 /**
  * The account's id.
@@ -763,6 +791,15 @@ devices: number,
  * Accounts the last sync added, changed or removed here.
  */
 lastChanged: number, 
+/**
+ * Of those, the accounts it removed (all in Settings → Recently removed): the app says
+ * so when more than [`MANY_REMOVED`].
+ */
+lastRemoved: number, 
+/**
+ * `last_removed` is more than [`MANY_REMOVED`]: show the notice.
+ */
+manyRemoved: boolean, 
 /**
  * Files the last sync left out, each with why.
  */

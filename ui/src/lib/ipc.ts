@@ -6,6 +6,7 @@ import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
   ExportFormat, ImportFormat, ImportReportView, ManualAccount, PassphraseStrength, Permission, PermissionView, Settings, SyncStatus, UiLocale,
   VaultLockedPayload, ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
+  RemovedView,
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
@@ -53,6 +54,10 @@ export const ipc = {
   pushPollStatus: () => call<PushPollStatus>("push_poll_status"),
   accountUpdate: (id: string, patch: AccountPatch) => call<AccountView>("account_update", { id, patch }),
   accountDelete: (id: string) => call<void>("account_delete", { id }),
+  /** The accounts removed in the last 30 days (here, by a sync, by a container), newest first. */
+  removedList: () => call<RemovedView[]>("removed_list"),
+  /** Brings a removed account back; it syncs and wins over the removal it undoes. */
+  accountRestore: (id: string) => call<AccountView>("account_restore", { id }),
   /** AuthRequired unless the password was entered within the last minute (then vaultUnlock). */
   accountQrSvg: (id: string) => call<string>("account_qr_svg", { id }),
   /** Rust copies the current code and clears it after 30 s, on lock and on exit. */

@@ -8,7 +8,7 @@ export type {
   SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView, PassphraseStrength,
   Permission, PermissionState, PermissionView, UiLocale, PlaceView,
   ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView, ContainerTokenView,
-  ContainerTransfer, ContainerView, ContainerWarning,
+  ContainerTransfer, ContainerView, ContainerWarning, RemovedByKind, RemovedView,
 } from "../bindings";
 export type { OtpAlgorithm as Algorithm } from "../bindings";
 export { DEFAULT_SETTINGS, ERROR_KINDS } from "../bindings";

@@ -10,7 +10,7 @@ import { MIN_SCORE, passwordScore } from "./fake-strength";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
   ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncProblem, SyncStatus, UiLocale,
-  ContainerPolicies, ContainerPreview, ContainerSyncView, ContainerView,
+  ContainerPolicies, ContainerPreview, ContainerSyncView, ContainerView, RemovedByKind, RemovedView,
 } from "../lib/types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
@@ -196,6 +196,8 @@ export function installFake(): void {
     password: cfg.vaultPassword ?? null as string | null,
     unlocked: cfg.unlocked ?? false,
     entries: [] as Entry[],
+    /** docs/vault.md "Recently removed": what left the vault, newest last, with who removed it. */
+    removed: [] as { entry: Entry; removedAt: number; by: RemovedByKind; byId: string | null }[],
     settings: { ...DEFAULT_SETTINGS, language: cfg.language ?? "en", ...cfg.settings } as Settings,
     backup: { lastOkAt: null, lastError: null, lastPath: null, check: null, changesSinceBackup: 0, ...cfg.backup } as BackupStatus,
     drillFails: cfg.drillFails ?? false,
@@ -232,7 +234,7 @@ export function installFake(): void {
     sync: {
       state: cfg.syncOn ? "on" : "off", target: cfg.syncOn ? { kind: "folder", place: cfg.syncFolder ?? "/home/me/Sync", user: null } : null,
       creating: false, running: false, lastSyncAt: cfg.syncOn ? nowSecsAtStart() - 300 : null, lastAttemptAt: null,
-      devices: cfg.syncOn ? cfg.syncSet?.devices ?? 1 : 0, lastChanged: 0, problems: cfg.syncOn ? cfg.syncSet?.problems ?? [] : [],
+      devices: cfg.syncOn ? cfg.syncSet?.devices ?? 1 : 0, lastChanged: 0, lastRemoved: 0, manyRemoved: false, problems: cfg.syncOn ? cfg.syncSet?.problems ?? [] : [],
       lastError: null,
     } as SyncStatus,
     /** docs/containers.md: the container QR code read and shown for confirmation, not sent. */
@@ -746,6 +748,25 @@ export function installFake(): void {
       const e = find(String(a.id));
       if (!e.view.deletable) fail("Forbidden", `the account is managed by ${e.view.managedBy}; its server forbids deleting it`);
       state.entries = state.entries.filter((x) => x !== e);
+      state.removed = state.removed.filter((r) => r.entry.view.id !== e.view.id);
+      state.removed.push({ entry: e, removedAt: nowSecs(), by: "thisDevice", byId: null });
+    },
+    removed_list: (): RemovedView[] => {
+      needUnlocked();
+      return state.removed
+        .filter((r) => r.removedAt > nowSecs() - 30 * 86400)
+        .map((r) => ({ id: r.entry.view.id, issuer: r.entry.view.issuer, name: r.entry.view.name, removedAt: r.removedAt, by: r.by, byId: r.byId }))
+        .reverse();
+    },
+    account_restore: (a) => {
+      needUnlocked();
+      const id = String(a.id);
+      if (state.entries.some((x) => x.view.id === id)) fail("InvalidInput", `account "${id}" is in the vault already`);
+      const r = state.removed.find((x) => x.entry.view.id === id && x.removedAt > nowSecs() - 30 * 86400);
+      if (!r) fail("NotFound", `no account with id "${id}"`);
+      state.removed = state.removed.filter((x) => x !== r);
+      state.entries.push(r!.entry);
+      return r!.entry.view;
     },
     account_qr_svg: (a) => {
       needUnlocked();
@@ -861,7 +882,7 @@ export function installFake(): void {
       for (const uri of cfg.syncSet?.accounts ?? []) changed += addUri(uri).added.length;
       state.sync = {
         ...state.sync, state: "on", creating: false, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(),
-        devices: cfg.syncSet ? cfg.syncSet.devices ?? 1 : 0, lastChanged: changed, problems: cfg.syncSet?.problems ?? [], lastError: null,
+        devices: cfg.syncSet ? cfg.syncSet.devices ?? 1 : 0, lastChanged: changed, lastRemoved: 0, manyRemoved: false, problems: cfg.syncSet?.problems ?? [], lastError: null,
       };
       void emit("sync-status", state.sync);
       return state.sync;
@@ -869,7 +890,7 @@ export function installFake(): void {
     sync_now: () => {
       needUnlocked();
       if (state.sync.state !== "on") fail("InvalidInput", "sync is off: choose a folder first");
-      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), lastChanged: 0, lastError: null };
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), lastChanged: 0, lastRemoved: 0, manyRemoved: false, lastError: null };
       void emit("sync-status", state.sync);
       return state.sync;
     },
@@ -877,7 +898,7 @@ export function installFake(): void {
       needUnlocked();
       state.sync = {
         state: "off", target: null, creating: false, running: false, lastSyncAt: null, lastAttemptAt: null, devices: 0,
-        lastChanged: 0, problems: [], lastError: null,
+        lastChanged: 0, lastRemoved: 0, manyRemoved: false, problems: [], lastError: null,
       };
       return state.sync;
     },
@@ -921,12 +942,23 @@ export function installFake(): void {
     /** Another device's account arrives with a background sync: sync-status with lastChanged. */
     syncArrives: (uri: string) => {
       const changed = addUri(uri).added.length;
-      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastChanged: changed, lastError: null };
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastChanged: changed, lastRemoved: 0, manyRemoved: false, lastError: null };
+      return emit("sync-status", state.sync);
+    },
+    /** Another device removed accounts: a background sync takes them out (docs/ipc.md, manyRemoved above 3). */
+    syncRemoves: (issuers: string[], device: string) => {
+      const gone = state.entries.filter((e) => issuers.includes(e.view.issuer));
+      state.entries = state.entries.filter((e) => !gone.includes(e));
+      for (const entry of gone) state.removed.push({ entry, removedAt: nowSecs(), by: "sync", byId: device });
+      state.sync = {
+        ...state.sync, lastSyncAt: nowSecs(), lastChanged: gone.length, lastRemoved: gone.length,
+        manyRemoved: gone.length > 3, lastError: null,
+      };
       return emit("sync-status", state.sync);
     },
     /** A background sync fails (the folder went away). */
     syncFails: (kind: ErrorKind, message: string) => {
-      state.sync = { ...state.sync, lastAttemptAt: nowSecs(), lastChanged: 0, lastError: { kind, message } };
+      state.sync = { ...state.sync, lastAttemptAt: nowSecs(), lastChanged: 0, lastRemoved: 0, manyRemoved: false, lastError: { kind, message } };
       return emit("sync-status", state.sync);
     },
   };

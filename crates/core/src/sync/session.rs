@@ -106,6 +106,9 @@ pub struct Outcome {
     pub accounts: Vec<Visible>,
     /// How many accounts this sync added, removed or changed in the vault.
     pub changed: usize,
+    /// The accounts of the vault this sync removed, each with the device whose removal it was
+    /// (the author of the tombstone), for the vault's recently removed.
+    pub removed_by: BTreeMap<String, DeviceId>,
     /// Other devices whose data was merged.
     pub devices: usize,
     /// Files merged.
@@ -252,6 +255,15 @@ pub fn sync(
     }
     let accounts = m.state.visible();
     let changed = count_changes(local, &accounts);
+    let shown: std::collections::BTreeSet<&str> = accounts.iter().map(|v| v.id.as_str()).collect();
+    let removed_by = local
+        .iter()
+        .filter(|(id, _, _)| !shown.contains(id.as_str()))
+        .filter_map(|(id, _, _)| {
+            let t = m.state.records().get(id)?.removed?;
+            Some((id.clone(), t.stamp.device))
+        })
+        .collect();
     seen.remove(&m.device);
     m.seen = seen;
     m.generation += 1;
@@ -259,6 +271,7 @@ pub fn sync(
     Ok(Outcome {
         accounts,
         changed,
+        removed_by,
         devices: devices.len(),
         received,
         warnings,

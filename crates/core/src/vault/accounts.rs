@@ -10,6 +10,7 @@ use crate::{AccountEntry, OtpAccount};
 use super::Vault;
 use super::error::VaultError;
 use super::model::{Account, AddOutcome, Group};
+use super::removed::RemovedBy;
 
 /// The export group that marks an account a token container manages.
 pub const MANAGED_GROUP_PREFIX: &str = "Managed: ";
@@ -226,13 +227,15 @@ impl Vault {
             .ok_or_else(|| VaultError::NotFound(id.to_owned()))
     }
 
-    /// Removes an account; returns it.
+    /// Removes an account at `now`; returns it. It stays restorable for 30 days
+    /// ([`Vault::restore`]).
     /// An account a token container manages is refused while its server forbids deleting
     /// container tokens ([`VaultError::ManagedDeletion`]).
-    pub fn remove(&mut self, id: &str) -> Result<Account, VaultError> {
-        let i = self.position(id)?;
+    pub fn remove(&mut self, id: &str, now: u64) -> Result<Account, VaultError> {
+        self.position(id)?;
         self.release_managed(id)?;
-        Ok(self.db.accounts.remove(i))
+        self.discard_account(id, RemovedBy::ThisDevice, now)
+            .ok_or_else(|| VaultError::NotFound(id.to_owned()))
     }
 
     /// Every account as an export entry: the OTP account, note, favourite and group names.

@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::Account;
+use super::removed::RemovedBy;
 use super::{Vault, VaultError};
 use crate::container::{AddedToken, Container, OfferedOtp, ReportedToken, SyncReply};
 use crate::push::PushAccount;
@@ -402,7 +403,7 @@ impl Vault {
             }
             match &t.account {
                 Some(id) => {
-                    self.db.accounts.retain(|a| &a.id != id);
+                    self.discard_account(id, RemovedBy::Container(reply.serial.clone()), now);
                 }
                 None => {
                     let _ = self.drop_push_account(&t.serial);
@@ -467,7 +468,7 @@ impl Vault {
                 }
                 New::Push(account) => {
                     if let Some(id) = old.and_then(|t| t.account.as_ref()) {
-                        self.db.accounts.retain(|a| &a.id != id);
+                        self.discard_account(id, RemovedBy::Container(reply.serial.clone()), now);
                     }
                     self.add_push_account(account);
                     tokens.push(ContainerToken {
@@ -502,8 +503,12 @@ impl Vault {
     }
 
     /// Removes a container and every account and push account it manages (after the server
-    /// unregistered it).
-    pub fn remove_container(&mut self, serial: &str) -> Result<StoredContainer, VaultError> {
+    /// unregistered it) at `now`; its accounts stay restorable for 30 days.
+    pub fn remove_container(
+        &mut self,
+        serial: &str,
+        now: u64,
+    ) -> Result<StoredContainer, VaultError> {
         let i = self
             .db
             .containers
@@ -513,7 +518,9 @@ impl Vault {
         let c = self.db.containers.remove(i);
         for t in &c.tokens {
             match &t.account {
-                Some(id) => self.db.accounts.retain(|a| &a.id != id),
+                Some(id) => {
+                    self.discard_account(id, RemovedBy::Container(serial.to_owned()), now);
+                }
                 None => {
                     let _ = self.drop_push_account(&t.serial);
                 }
@@ -681,7 +688,7 @@ mod tests {
         let rng = SystemRng::new();
         let (mut v, id) = vault_with_a_managed_totp();
         assert_eq!(
-            v.remove(&id).unwrap_err(),
+            v.remove(&id, 1_700_000_100).unwrap_err(),
             VaultError::ManagedDeletion("SMPH1".into())
         );
         // Export marks it; sync never takes it.
@@ -706,7 +713,7 @@ mod tests {
             &rng,
         )
         .unwrap();
-        v.remove(&id).unwrap();
+        v.remove(&id, 1_700_000_100).unwrap();
         assert!(v.container_report("SMPH1").unwrap().is_empty());
         // Unregistered: the container and its tokens leave.
         v.apply_container_sync(
@@ -716,7 +723,7 @@ mod tests {
             &rng,
         )
         .unwrap();
-        v.remove_container("SMPH1").unwrap();
+        v.remove_container("SMPH1", 1_700_000_100).unwrap();
         assert!(v.accounts().is_empty() && v.containers().is_empty());
     }
 

@@ -79,6 +79,14 @@ pub enum Corruption {
         /// What is wrong with it.
         reason: StoredAccountError,
     },
+    /// A recently removed account of the database cannot be read.
+    #[error("removed account {position}: {reason}")]
+    RemovedAccount {
+        /// Its place among the removed accounts, from 1.
+        position: usize,
+        /// What is wrong with it.
+        reason: StoredAccountError,
+    },
     /// A token container of the database cannot be read.
     #[error("token container {position} cannot be read")]
     Container {
@@ -126,6 +134,9 @@ pub enum VaultError {
     /// No account with that id.
     #[error("no account with id {0:?}")]
     NotFound(String),
+    /// A restore of an account that is in the vault already.
+    #[error("account {0:?} is in the vault already")]
+    AlreadyPresent(String),
     /// `next` on an account that is not HOTP.
     #[error("only HOTP accounts have a counter to advance")]
     NotHotp,

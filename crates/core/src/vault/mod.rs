@@ -15,6 +15,7 @@ mod format;
 pub mod kdf;
 mod model;
 mod push;
+mod removed;
 pub mod store;
 mod sync;
 
@@ -32,6 +33,7 @@ pub use push::{
     ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, MAX_KEYRING_BYTES, PollFailed, PollFailure,
     PollNews, PollReplies, PollRound, PushKeyring,
 };
+pub use removed::{REMOVED_KEEP_SECS, REMOVED_MAX, Removed, RemovedBy};
 
 use crate::rng::{Rng, uuid};
 use format::{Slot, SlotKdf, wrap};

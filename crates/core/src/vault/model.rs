@@ -6,6 +6,7 @@ use zeroize::Zeroizing;
 
 use super::container::{ContainerToken, StoredContainer};
 use super::error::{Corruption, StoredAccountError, StoredPushAccountError};
+use super::removed::{Removed, RemovedBy};
 use crate::container::{Container, ContainerKey, Policies};
 use crate::otp::{Algorithm, Kind, OtpParams};
 use crate::push::{Activity, AnsweredNonce, Challenge, PhoneKey, PushAccount, ServerKey};
@@ -84,6 +85,8 @@ pub(crate) struct Database {
     pub containers: Vec<StoredContainer>,
     /// The WebDAV login for the sync target, if it needs one.
     pub sync_credentials: Option<SyncCredentials>,
+    /// Accounts removed in the last 30 days, oldest first (`super::removed`).
+    pub removed: Vec<Removed>,
 }
 
 /// The login to a WebDAV sync target (HTTP Basic), kept in the encrypted vault so later syncs
@@ -166,6 +169,16 @@ struct DatabaseDto {
     sync_credentials: Option<SyncCredentials>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     containers: Vec<ContainerDto>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    removed: Vec<RemovedDto>,
+}
+
+/// A recently removed account as stored: the account's own form, when and by whom.
+#[derive(Serialize, Deserialize)]
+struct RemovedDto {
+    account: AccountDto,
+    removed_at: u64,
+    by: RemovedBy,
 }
 
 impl Database {
@@ -190,9 +203,19 @@ impl Database {
                 .iter()
                 .map(ContainerDto::from_stored)
                 .collect(),
+            removed: self
+                .removed
+                .iter()
+                .map(|r| RemovedDto {
+                    account: to_dto(&r.account),
+                    removed_at: r.removed_at,
+                    by: r.by.clone(),
+                })
+                .collect(),
         };
         // Room for everything up front: an RSA-4096 phone key is about 3.2 KB in base64.
         let capacity = 512 * (self.accounts.len() + 1)
+            + 640 * self.removed.len()
             + 8192 * self.push_accounts.len()
             + 1024 * (self.push_pending.len() + self.push_activity.len())
             + 256 * self.push_answered.len()
@@ -243,7 +266,19 @@ impl Database {
                 containers.push(stored);
             }
         }
+        let mut removed = Vec::with_capacity(dto.removed.len());
+        for (i, r) in dto.removed.into_iter().enumerate() {
+            removed.push(Removed {
+                account: from_dto(r.account).map_err(|reason| Corruption::RemovedAccount {
+                    position: i + 1,
+                    reason,
+                })?,
+                removed_at: r.removed_at,
+                by: r.by,
+            });
+        }
         Ok(Database {
+            removed,
             containers,
             accounts,
             groups: dto.groups,

@@ -2,11 +2,14 @@
 //! accounts as the sync state sees them, and taking the merged accounts back. Push accounts
 //! never take part.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use super::model::{Account, SyncCredentials, SyncSettings};
+use super::removed::RemovedBy;
 use super::{Vault, VaultError};
 use crate::AccountEntry;
 use crate::rng::Rng;
-use crate::sync::{Membership, SyncError, Visible};
+use crate::sync::{DeviceId, Membership, SyncError, Visible};
 
 impl Vault {
     /// The sync target (`folder:<path>` or `webdav:<URL>`), if sync is set up.
@@ -61,10 +64,13 @@ impl Vault {
     }
 
     /// Makes the OTP accounts what the merge says: edits kept by id (icon, creation and use
-    /// times stay), new ones added with their synced id, the others removed.
+    /// times stay), new ones added with their synced id, the others removed, each kept
+    /// restorable for 30 days as removed by the device `removed_by` names for its id (the
+    /// removal's author, [`crate::sync::Outcome::removed_by`]).
     pub fn apply_synced(
         &mut self,
         merged: &[Visible],
+        removed_by: &BTreeMap<String, DeviceId>,
         now: u64,
         rng: &dyn Rng,
     ) -> Result<(), VaultError> {
@@ -95,7 +101,20 @@ impl Vault {
             account.order = v.order;
             accounts.push(account);
         }
-        self.db.accounts = accounts;
+        let old = std::mem::replace(&mut self.db.accounts, accounts);
+        let kept: BTreeSet<&str> = self.db.accounts.iter().map(|a| a.id.as_str()).collect();
+        let gone: Vec<(Account, RemovedBy)> = old
+            .into_iter()
+            .filter(|a| !kept.contains(a.id.as_str()))
+            .map(|a| {
+                let by = removed_by
+                    .get(&a.id)
+                    .map_or_else(|| "unknown".to_owned(), DeviceId::to_hex);
+                (a, RemovedBy::Sync(by))
+            })
+            .collect();
+        self.record_removed_all(gone, now);
+        self.prune_removed(now);
         Ok(())
     }
 }

@@ -37,4 +37,9 @@ export function t(key: MessageKey, params?: Record<string, string | number>): st
   return format(catalogues[i18n.locale][key] ?? en[key], params);
 }
 
+/** A date and time (Unix seconds) in the current locale, as the settings screens show them. */
+export function formatTime(secs: number): string {
+  return new Intl.DateTimeFormat(i18n.locale === "sv" ? "sv-SE" : "en-GB", { dateStyle: "medium", timeStyle: "short" }).format(secs * 1000);
+}
+
 export type { MessageKey };
