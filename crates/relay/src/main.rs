@@ -38,8 +38,10 @@ fn main() -> ExitCode {
     let Some(path) = args.config else {
         return ExitCode::FAILURE;
     };
+    // Colours only on a terminal: journald and log files get plain `key=value` fields.
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
