@@ -96,10 +96,15 @@ describe("the permission reasons are the platform's (issue 11)", () => {
       });
     }
   });
-  test("the iOS usage strings in the README say the same", () => {
+  test("iOS: Info.ios.plist (merged by the Tauri CLI) says the same, and nothing is left to edit by hand", () => {
+    const plist = read("Info.ios.plist");
+    expect(plist).toContain(`<key>NSCameraUsageDescription</key>\n\t<string>${en["perm.cameraWhy"]}</string>`);
+    expect(plist).toContain(`<key>NSLocationWhenInUseUsageDescription</key>\n\t<string>${en["perm.locationWhy"]}</string>`);
+    expect(plist).toMatch(/<key>UIBackgroundModes<\/key>\s*<array>\s*<string>remote-notification<\/string>/);
+    expect(read("Entitlements.ios.plist")).toMatch(/<key>aps-environment<\/key>\s*<string>development<\/string>/);
+    expect(read("src-tauri/build.rs")).toContain("tauri_plugin::mobile::update_entitlements");
     const readme = read("README.md");
-    expect(readme).toContain(`<key>NSCameraUsageDescription</key>\n<string>${en["perm.cameraWhy"]}</string>`);
-    expect(readme).toContain(`<key>NSLocationWhenInUseUsageDescription</key>\n<string>${en["perm.locationWhy"]}</string>`);
+    expect(readme).not.toMatch(/add the usage strings to|edit .*Info\.plist/i);
   });
   test("the location reason says truthfully that it stays on the device", () => {
     expect(en["perm.locationWhy"]).toMatch(/stays on this device, in the encrypted activity log, and is never sent/);
