@@ -11,9 +11,7 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use twofold_core::container::{
-    Container, ContainerError, ContainerKey, Operation, Registration, is_registration_uri,
-};
+use twofold_core::container::{Container, ContainerError, ContainerKey, Operation, Registration};
 use twofold_core::push::privacyidea::Enrolment;
 use twofold_core::push::{PhoneKey, PushAccount, Request};
 use twofold_core::rng::SystemRng;
@@ -85,22 +83,18 @@ impl ContainerService {
     }
 }
 
-/// True for a `pia://container/` registration QR code.
-pub fn is_container_uri(text: &str) -> bool {
-    is_registration_uri(text)
-}
-
 /// Sends a request; privacyIDEA puts its errors in the body, so any status is read by the core.
 fn send(request: &Request) -> AppResult<Vec<u8>> {
     twofold_http::check_url(&request.url).map_err(http_error)?;
     twofold_http::send_body(request).map_err(http_error)
 }
 
-/// Reads a `pia://container/` QR code and keeps it for [`register`]: nothing is sent. Refuses
-/// one whose server address breaks the transport's rules. A new preview replaces the one before.
-pub fn preview(service: &ContainerService, uri: Zeroizing<String>) -> AppResult<ContainerPreview> {
-    let registration = Registration::parse(&uri, unix_now())?;
-    drop(uri);
+/// Keeps a read `pia://container/` QR code for [`register`]: nothing is sent. Refuses one
+/// whose server address breaks the transport's rules. A new preview replaces the one before.
+pub fn preview(
+    service: &ContainerService,
+    registration: Registration,
+) -> AppResult<ContainerPreview> {
     let url = twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
     let mut warnings = Vec::new();
     if !registration.verify_tls() {

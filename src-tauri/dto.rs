@@ -171,28 +171,39 @@ pub struct MigrationProgress {
     pub missing: Vec<u32>,
 }
 
-/// What adding a URI, a typed account or a scanned image did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "camelCase")]
+/// What adding a URI, a typed account or a scanned image did: one outcome, tagged by `kind`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "camelCase")]
 #[cfg_attr(test, derive(ts_rs::TS))]
-pub struct AddResult {
-    /// The accounts added.
-    pub added: Vec<AccountView>,
-    /// Names of accounts already in the vault (not added again).
-    pub duplicates: Vec<String>,
-    /// Accounts of an export that could not be read, with the reason.
-    pub skipped: Vec<ImportSkip>,
-    /// Progress through a multi-QR Google Authenticator export; `null` otherwise.
-    pub migration: Option<MigrationProgress>,
-    /// The serial of a confirmed privacyIDEA push enrolment (`push_enrol_confirm`); `null`
-    /// otherwise.
-    pub push_enrolment: Option<String>,
-    /// A privacyIDEA push enrolment QR code was read: nothing is sent until the user
-    /// confirms it (`push_enrol_confirm` with its id); `null` otherwise.
-    pub push_preview: Option<PushEnrolPreview>,
+pub enum AddResult {
+    /// OTP accounts were read (and those not in the vault yet added).
+    Added {
+        /// The accounts added.
+        added: Vec<AccountView>,
+        /// Names of accounts already in the vault (not added again).
+        duplicates: Vec<String>,
+        /// Accounts of an export that could not be read, with the reason.
+        skipped: Vec<ImportSkip>,
+        /// Progress through a multi-QR Google Authenticator export; `null` otherwise.
+        migration: Option<MigrationProgress>,
+    },
+    /// A privacyIDEA push enrolment QR code was read: nothing is sent until the user confirms
+    /// it (`push_enrol_confirm` with its id).
+    PushPreview {
+        /// What the confirmation screen shows.
+        preview: PushEnrolPreview,
+    },
+    /// A confirmed privacyIDEA push enrolment (`push_enrol_confirm`) is in the vault.
+    PushEnrolled {
+        /// The new push token's serial.
+        serial: String,
+    },
     /// A privacyIDEA container registration QR code was read: nothing is sent until the user
-    /// confirms it (`container_register` with its id); `null` otherwise.
-    pub container_preview: Option<ContainerPreview>,
+    /// confirms it (`container_register` with its id).
+    ContainerPreview {
+        /// What the confirmation screen shows.
+        preview: ContainerPreview,
+    },
 }
 
 /// Who removed an account (Settings → Recently removed).

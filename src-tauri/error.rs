@@ -170,7 +170,14 @@ impl From<FileError> for AppError {
 
 impl From<PayloadError> for AppError {
     fn from(e: PayloadError) -> Self {
-        Self::invalid(e.to_string())
+        match e {
+            // As when read by their own commands (push_enrol_preview, container_preview).
+            PayloadError::PushEnrolment(e) => e.into(),
+            PayloadError::ContainerRegistration(e) => e.into(),
+            PayloadError::Uri(_) | PayloadError::Migration(_) | PayloadError::NotAlone(_) => {
+                Self::invalid(e.to_string())
+            }
+        }
     }
 }
 

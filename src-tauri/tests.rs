@@ -354,6 +354,7 @@ fn first_run_create_add_lock_unlock() {
     );
 
     let added = s.ok("add_uri", json!({ "uri": URI }));
+    assert_eq!(added["kind"], "added");
     assert_eq!(added["added"].as_array().map(Vec::len), Some(1));
     assert_eq!(added["added"][0]["issuer"], "ACME Co");
     assert_eq!(added["added"][0]["name"], "alice@example.com");
@@ -426,6 +427,42 @@ fn secrets_never_reach_the_webview() {
         assert!(!text.contains("GEZDGNBVGY3TQOJQ"), "{text}");
         assert!(!text.to_lowercase().contains("secret"), "{text}");
     }
+}
+
+/// The app's `add_uri` does with each text of `tests/scan_kinds.txt` what `twofold add` does
+/// (tests/cli/vault.rs `add_sorts_each_text_as_the_app_does`): one classifier, in the core.
+#[test]
+fn add_uri_sorts_each_text_as_the_cli_does() {
+    let s = shell().unlocked();
+    let mut seen = 0;
+    for line in include_str!("../tests/scan_kinds.txt").lines() {
+        let Some((outcome, text)) = line.split_once('\t') else {
+            continue;
+        };
+        if outcome.starts_with('#') {
+            continue;
+        }
+        seen += 1;
+        let before = s.ok("accounts_list", json!({})).as_array().map(Vec::len);
+        let got = match s.call("add_uri", json!({ "uri": text })) {
+            Ok(r) if r["kind"] == "added" => {
+                assert_eq!(r["added"].as_array().map(Vec::len), Some(1), "{text}");
+                "accounts"
+            }
+            Ok(r) if r["kind"] == "pushPreview" => "push",
+            Ok(r) if r["kind"] == "containerPreview" => "container",
+            Ok(r) => panic!("{text}: {r}"),
+            Err(e) => {
+                assert_eq!(e["kind"], "InvalidInput", "{text}: {e}");
+                "refused"
+            }
+        };
+        assert_eq!(got, outcome, "{text}");
+        let after = s.ok("accounts_list", json!({})).as_array().map(Vec::len);
+        let grew = usize::from(got == "accounts");
+        assert_eq!(after, before.map(|n| n + grew), "{text}");
+    }
+    assert_eq!(seen, 13, "every case of tests/scan_kinds.txt");
 }
 
 #[test]

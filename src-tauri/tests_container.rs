@@ -351,8 +351,10 @@ fn policies(delete: bool, unregister: bool, rollover: bool) -> Value {
 /// Registers the server's container through the paste path: preview, then register.
 fn register(s: &Shell, srv: &Server) -> Value {
     let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
-    let preview = &added["containerPreview"];
-    assert_eq!(added["added"], json!([]));
+    assert_eq!(added["kind"], "containerPreview");
+    let preview = &added["preview"];
+    // A preview, nothing added.
+    assert_eq!(added.get("added"), None);
     s.ok("container_register", json!({ "id": preview["id"] }))
 }
 
@@ -525,7 +527,7 @@ fn unregister_forbidden_and_passphrase_asked() {
         "add_uri",
         json!({ "uri": qr(&srv.base, Some("Your university PIN")) }),
     );
-    let preview = &added["containerPreview"];
+    let preview = &added["preview"];
     assert_eq!(preview["passphrasePrompt"], "Your university PIN");
     assert_eq!(
         s.kind("container_register", json!({ "id": preview["id"] })),
@@ -794,7 +796,7 @@ fn register_offers_only_the_ticked_accounts_to_the_initial_transfer() {
     };
     let (uni_id, mail_id) = (id_of("ACME"), id_of("Mail"));
     let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
-    let id = added["containerPreview"]["id"].clone();
+    let id = added["preview"]["id"].clone();
     // An id that is no account: refused before anything is sent.
     assert_eq!(
         s.kind("container_register", json!({ "id": id, "offer": ["nope"] })),
@@ -849,7 +851,7 @@ fn register_offers_only_the_ticked_accounts_to_the_initial_transfer() {
     let added = s.ok("add_uri", json!({ "uri": qr(&srv.base, None) }));
     let done = s.ok(
         "container_register",
-        json!({ "id": added["containerPreview"]["id"], "offer": [mail_id] }),
+        json!({ "id": added["preview"]["id"], "offer": [mail_id] }),
     );
     assert_eq!(done["sync"]["joined"], json!([]));
     assert!(srv.srv.lock().expect("server").offered[0].is_empty());

@@ -418,8 +418,9 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
 
     // Pasted: a preview for the confirmation screen, and nothing sent.
     let before = std::fs::read(&vault_file).expect("vault");
-    let preview =
-        s.ok("add_uri", json!({ "uri": enrolment_qr(&server.url) }))["pushPreview"].clone();
+    let pasted = s.ok("add_uri", json!({ "uri": enrolment_qr(&server.url) }));
+    assert_eq!(pasted["kind"], "pushPreview");
+    let preview = pasted["preview"].clone();
     assert_eq!(preview["host"], "127.0.0.1");
     assert_eq!(preview["issuer"], "ACME");
     assert_eq!(preview["label"], SERIAL);
@@ -452,14 +453,18 @@ fn a_scanned_pipush_qr_enrols_and_a_refused_one_saves_nothing() {
     }));
     let png = crate::tests::qr_png(&enrolment_qr(&server.url));
     let scanned = s.ok_raw("scan_image", &png, &[]);
-    assert_eq!(scanned["pushEnrolment"], Value::Null);
+    // A preview, not an enrolment.
+    assert_eq!(scanned["kind"], "pushPreview");
+    assert_eq!(scanned.get("serial"), None);
     assert_eq!(server.requests().len(), 1, "sent before the confirmation");
     let added = s.ok(
         "push_enrol_confirm",
-        json!({ "id": scanned["pushPreview"]["id"] }),
+        json!({ "id": scanned["preview"]["id"] }),
     );
-    assert_eq!(added["pushEnrolment"], SERIAL);
-    assert_eq!(added["added"], json!([]));
+    assert_eq!(added["kind"], "pushEnrolled");
+    assert_eq!(added["serial"], SERIAL);
+    // An enrolment, no OTP account added.
+    assert_eq!(added.get("added"), None);
     let sent = server.requests();
     assert!(
         sent[1].starts_with("POST /ttype/push ") && sent[1].contains("enrollment_credential="),

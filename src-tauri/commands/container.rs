@@ -2,6 +2,7 @@
 //! `src-tauri/container.rs`.
 
 use tauri::{AppHandle, Runtime, State};
+use twofold_core::container::Registration;
 use zeroize::Zeroizing;
 
 use crate::container::{self, ContainerService};
@@ -9,7 +10,7 @@ use crate::dto::{
     ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
 };
 use crate::error::AppResult;
-use crate::state::AppState;
+use crate::state::{AppState, unix_now};
 
 /// Reads a `pia://container/` QR code for the confirmation screen: server, issuer, whether a
 /// passphrase is asked and the server's prompt. Sends nothing.
@@ -18,7 +19,9 @@ pub async fn container_preview(
     service: State<'_, ContainerService>,
     uri: Zeroizing<String>,
 ) -> AppResult<ContainerPreview> {
-    container::preview(&service, uri)
+    let registration = Registration::parse(&uri, unix_now())?;
+    drop(uri);
+    container::preview(&service, registration)
 }
 
 /// Registers the previewed container the user confirmed, then syncs it the first time;

@@ -2,6 +2,7 @@
 //! `src-tauri/push/`.
 
 use tauri::{AppHandle, Runtime, State};
+use twofold_core::push::privacyidea::Enrolment;
 use zeroize::Zeroizing;
 
 use crate::dto::{
@@ -173,7 +174,9 @@ pub async fn push_enrol_preview(
     service: State<'_, PushService>,
     uri: Zeroizing<String>,
 ) -> AppResult<PushEnrolPreview> {
-    enrol::preview(&service, uri)
+    let enrolment = Enrolment::parse(&uri, unix_now())?;
+    drop(uri);
+    enrol::preview(&service, enrolment)
 }
 
 /// Enrols the previewed QR code the user confirmed (the only way a push enrolment is sent).

@@ -3,57 +3,45 @@
 use tauri::{AppHandle, Runtime, State};
 use twofold_core::migration::BatchProgress;
 use twofold_core::otp::{Kind, OtpParams};
-use twofold_core::payload::{self, Entries, Payload};
+use twofold_core::payload::{self, Accounts, Entries, Scanned};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::Vault;
 use twofold_core::{AccountEntry, OtpAccount, Secret, scan};
 use zeroize::Zeroizing;
 
 use super::accounts::view;
-use crate::dto::{AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
+use crate::dto::{AccountView, AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, Inner, unix_now};
 
-/// Adds the accounts to the vault and records in `result` which were added and which were
-/// there already.
+/// Adds the accounts to the vault: the views of those added and the names of those that
+/// were there already.
 fn add_accounts(
     vault: &mut Vault,
     accounts: Vec<AccountEntry>,
-    result: &mut AddResult,
-) -> AppResult<()> {
+) -> AppResult<(Vec<AccountView>, Vec<String>)> {
     let report = vault.add_all(accounts, unix_now(), &SystemRng::new())?;
-    result.added.extend(
-        report
-            .added()
-            .filter_map(|id| vault.account(id))
-            .map(|a| view(vault, a)),
-    );
-    result
-        .duplicates
-        .extend(report.duplicates().map(|(name, _)| name.to_owned()));
-    Ok(())
+    let added = report
+        .added()
+        .filter_map(|id| vault.account(id))
+        .map(|a| view(vault, a))
+        .collect();
+    let duplicates = report
+        .duplicates()
+        .map(|(name, _)| name.to_owned())
+        .collect();
+    Ok((added, duplicates))
 }
 
-/// Adds what the payloads hold. Every payload is read before the vault changes, so a bad one
-/// adds nothing.
-fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<AddResult> {
+/// Adds the accounts read (every QR code was read before the vault changes, so a bad one
+/// adds nothing) and follows a multi-QR export.
+fn add_read(inner: &mut Inner, read: Accounts) -> AppResult<AddResult> {
     inner.vault()?;
-    let mut accounts: Vec<AccountEntry> = Vec::new();
-    let mut result = AddResult::default();
-    let mut batches = Vec::new();
-    for text in texts {
-        match payload::parse(text)? {
-            Payload::Account(a) => accounts.push(AccountEntry::new(a)),
-            Payload::Migration(batch) => batches.push(batch),
-            // Enrolled by `add_texts` before this point, one at a time.
-            Payload::PushEnrolment(_) => {
-                return Err(AppError::invalid(
-                    "a push enrolment QR code must be scanned on its own",
-                ));
-            }
-        }
-    }
-    for batch in batches {
+    let Accounts { accounts, exports } = read;
+    let mut accounts: Vec<AccountEntry> = accounts.into_iter().map(AccountEntry::new).collect();
+    let mut skipped = Vec::new();
+    let mut migration = None;
+    for batch in exports {
         let progress = match inner.migration.take() {
             Some(mut p) => match p.add(&batch) {
                 Ok(_) => p,
@@ -64,7 +52,7 @@ fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<Add
         };
         if batch.batch_size > 1 {
             let missing = progress.missing();
-            result.migration = Some(MigrationProgress {
+            migration = Some(MigrationProgress {
                 batch_id: batch.batch_id,
                 batch_size: progress.batch_size(),
                 received: (0..progress.batch_size())
@@ -79,83 +67,70 @@ fn add_payloads(inner: &mut Inner, texts: &[Zeroizing<String>]) -> AppResult<Add
         let batch_number = batch.batch_index + 1;
         let read = Entries::from(batch);
         accounts.extend(read.accounts.into_iter().map(|(_, a)| AccountEntry::new(a)));
-        result
-            .skipped
-            .extend(read.failures.into_iter().map(|f| ImportSkip {
-                name: format!(
-                    "account {} of QR code {batch_number} of the export",
-                    f.position
-                ),
-                reason: f.error.to_string(),
-            }));
+        skipped.extend(read.failures.into_iter().map(|f| ImportSkip {
+            name: format!(
+                "account {} of QR code {batch_number} of the export",
+                f.position
+            ),
+            reason: f.error.to_string(),
+        }));
     }
-    add_accounts(inner.vault_mut()?, accounts, &mut result)?;
-    Ok(result)
+    let (added, duplicates) = add_accounts(inner.vault_mut()?, accounts)?;
+    Ok(AddResult::Added {
+        added,
+        duplicates,
+        skipped,
+        migration,
+    })
 }
 
 /// Adds, saves when something was added, and reports a failed automatic backup.
 fn add_and_save<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
-    texts: &[Zeroizing<String>],
+    read: Accounts,
 ) -> AppResult<AddResult> {
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    let result = add_payloads(&mut inner, texts)?;
-    if !result.added.is_empty() {
+    let result = add_read(&mut inner, read)?;
+    if matches!(&result, AddResult::Added { added, .. } if !added.is_empty()) {
         let backup = state.save_vault(&mut inner, &writer)?;
         super::report_backup(app, backup);
     }
     Ok(result)
 }
 
-/// Adds what the texts hold; a privacyIDEA push enrolment (which must come alone) is read
-/// for the confirmation screen, not sent.
+/// Adds what the texts hold, each read once by the core's classifier (as in the CLI); a
+/// privacyIDEA push enrolment or container registration (which must come alone) is read for
+/// its confirmation screen, not sent.
 async fn add_texts<R: Runtime>(
     app: &AppHandle<R>,
     state: &AppState,
     texts: Vec<Zeroizing<String>>,
 ) -> AppResult<AddResult> {
-    if let Some(i) = texts
-        .iter()
-        .position(|t| crate::container::is_container_uri(t))
-    {
-        if texts.len() > 1 {
-            return Err(AppError::invalid(
-                "this image holds a container registration QR code among others; scan it on its own",
-            ));
-        }
-        // Nothing is sent before the user confirms (container_register).
-        let mut texts = texts;
-        let service = tauri::Manager::state::<crate::container::ContainerService>(app);
-        return Ok(AddResult {
-            container_preview: Some(crate::container::preview(&service, texts.swap_remove(i))?),
-            ..AddResult::default()
-        });
-    }
-    let push = texts
-        .iter()
-        .position(|t| matches!(payload::parse(t), Ok(Payload::PushEnrolment(_))));
-    match push {
-        Some(i) if texts.len() == 1 => {
-            // Nothing is sent before the user confirms (push_enrol_confirm).
-            let mut texts = texts;
+    let texts: Vec<&str> = texts.iter().map(|t| t.as_str()).collect();
+    match payload::parse_all(&texts, unix_now())? {
+        Scanned::Accounts(read) => add_and_save(app, state, read),
+        // Nothing is sent before the user confirms (push_enrol_confirm).
+        Scanned::PushEnrolment(enrolment) => {
             let service = tauri::Manager::state::<crate::push::PushService>(app);
-            Ok(AddResult {
-                push_preview: Some(crate::push::enrol::preview(&service, texts.swap_remove(i))?),
-                ..AddResult::default()
+            Ok(AddResult::PushPreview {
+                preview: crate::push::enrol::preview(&service, enrolment)?,
             })
         }
-        Some(_) => Err(AppError::invalid(
-            "this image holds a push enrolment QR code among others; scan it on its own",
-        )),
-        None => add_and_save(app, state, &texts),
+        // Nothing is sent before the user confirms (container_register).
+        Scanned::ContainerRegistration(registration) => {
+            let service = tauri::Manager::state::<crate::container::ContainerService>(app);
+            Ok(AddResult::ContainerPreview {
+                preview: crate::container::preview(&service, registration)?,
+            })
+        }
     }
 }
 
 /// A typed or pasted `otpauth://`, `otpauth-migration://` or `steam://` URI, or a privacyIDEA
-/// push enrolment (`otpauth://pipush/...`, `pia://pipush/...`), returned as a preview to
-/// confirm.
+/// push enrolment (`otpauth://pipush/...`, `pia://pipush/...`) or container registration
+/// (`pia://container/...`), returned as a preview to confirm.
 #[tauri::command]
 pub async fn add_uri<R: Runtime>(
     app: AppHandle<R>,
@@ -197,17 +172,17 @@ pub async fn add_manual<R: Runtime>(
     let otp = otp_account(&account)?;
     let mut inner = state.get()?;
     let writer = state.begin_change(&mut inner)?;
-    let mut result = AddResult::default();
-    add_accounts(
-        inner.vault_mut()?,
-        vec![AccountEntry::new(otp)],
-        &mut result,
-    )?;
-    if !result.added.is_empty() {
+    let (added, duplicates) = add_accounts(inner.vault_mut()?, vec![AccountEntry::new(otp)])?;
+    if !added.is_empty() {
         let backup = state.save_vault(&mut inner, &writer)?;
         super::report_backup(&app, backup);
     }
-    Ok(result)
+    Ok(AddResult::Added {
+        added,
+        duplicates,
+        skipped: Vec::new(),
+        migration: None,
+    })
 }
 
 /// Every QR code in a PNG or JPEG image (a file or a pasted screenshot), decoded here. The

@@ -7,19 +7,16 @@ use std::sync::atomic::Ordering;
 use twofold_core::push::PhoneKey;
 use twofold_core::push::privacyidea::{EnrolWarning, Enrolment};
 use twofold_core::rng::SystemRng;
-use zeroize::Zeroizing;
 
 use super::{PushService, http_error};
 use crate::dto::{AddResult, PushEnrolPreview, PushEnrolWarning};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::state::{AppState, unix_now};
 
-/// Reads a `pipush` QR code and keeps it for [`confirm`]: nothing is sent. Refuses one whose
-/// server address breaks the transport's rules (plain HTTP to another machine). A new
-/// preview replaces the one before.
-pub fn preview(service: &PushService, uri: Zeroizing<String>) -> AppResult<PushEnrolPreview> {
-    let enrolment = Enrolment::parse(&uri, unix_now())?;
-    drop(uri);
+/// Keeps a read `pipush` QR code for [`confirm`]: nothing is sent. Refuses one whose server
+/// address breaks the transport's rules (plain HTTP to another machine). A new preview
+/// replaces the one before.
+pub fn preview(service: &PushService, enrolment: Enrolment) -> AppResult<PushEnrolPreview> {
     let url = twofold_http::check_url(enrolment.url()).map_err(http_error)?;
     let mut warnings: Vec<PushEnrolWarning> = enrolment
         .warnings()
@@ -96,11 +93,5 @@ pub async fn confirm(
     let writer = state.begin_change(&mut inner)?;
     inner.vault_mut()?.add_push_account(account);
     let backup = state.save_vault(&mut inner, &writer)?;
-    Ok((
-        AddResult {
-            push_enrolment: Some(serial),
-            ..AddResult::default()
-        },
-        backup,
-    ))
+    Ok((AddResult::PushEnrolled { serial }, backup))
 }

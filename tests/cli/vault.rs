@@ -415,3 +415,39 @@ fn export_round_trips_through_import_in_every_format() {
         1,
     );
 }
+
+/// `twofold add` does with each text of `tests/scan_kinds.txt` what the app's `add_uri` does
+/// (src-tauri/tests.rs `add_uri_sorts_each_text_as_the_cli_does`): one classifier, in the core.
+#[test]
+fn add_sorts_each_text_as_the_app_does() {
+    let v = new_vault("kinds");
+    let mut seen = 0;
+    for line in include_str!("../scan_kinds.txt").lines() {
+        let Some((outcome, text)) = line.split_once('\t') else {
+            continue;
+        };
+        if outcome.starts_with('#') {
+            continue;
+        }
+        seen += 1;
+        let before = list(&v).len();
+        let o = run(&v, Some("pw"), &["add", text]);
+        let got = if o.status.success() {
+            assert!(stdout(&o).starts_with("added "), "{text}: {}", stdout(&o));
+            assert_eq!(list(&v).len(), before + 1, "{text}");
+            "accounts"
+        } else {
+            let err = assert_error(&o, 1);
+            assert_eq!(list(&v).len(), before, "{text}: nothing added");
+            if err.contains("twofold push enroll") {
+                "push"
+            } else if err.contains("twofold container register") {
+                "container"
+            } else {
+                "refused"
+            }
+        };
+        assert_eq!(got, outcome, "{text}");
+    }
+    assert_eq!(seen, 13, "every case of tests/scan_kinds.txt");
+}

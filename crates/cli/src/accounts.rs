@@ -1,13 +1,28 @@
 //! How the CLI reads and names accounts, shared by the commands with and without a vault.
 
-use twofold_core::payload::{Entries, Payload};
+use twofold_core::payload::{self, Accounts, PayloadError, PayloadKind, Scanned};
 use twofold_core::{Clock, FixedClock, OtpAccount, SystemClock};
 
 use crate::error::CliError;
 
-/// The OTP accounts a payload holds; a push enrolment is an error here.
-pub fn entries(payload: Payload) -> Result<Entries, CliError> {
-    payload.into_entries().ok_or(CliError::PushEnrolment)
+/// The OTP accounts the texts of one scan (or one typed URI) hold, each read once by the
+/// core's classifier, as in the app. A push enrolment or a container registration, even a
+/// broken one, is pointed to its own command.
+pub fn read_accounts<T: AsRef<str>>(texts: &[T], scanned_at: u64) -> Result<Accounts, CliError> {
+    let elsewhere = |kind: Option<PayloadKind>| match kind {
+        Some(PayloadKind::PushEnrolment) => Some(CliError::PushEnrolment),
+        Some(PayloadKind::ContainerRegistration) => Some(CliError::ContainerRegistration),
+        Some(PayloadKind::Account | PayloadKind::Migration) | None => None,
+    };
+    match payload::parse_all(texts, scanned_at) {
+        Ok(Scanned::Accounts(accounts)) => Ok(accounts),
+        Ok(Scanned::PushEnrolment(_)) => Err(CliError::PushEnrolment),
+        Ok(Scanned::ContainerRegistration(_)) => Err(CliError::ContainerRegistration),
+        Err(PayloadError::NotAlone(kind)) => {
+            Err(elsewhere(Some(kind)).unwrap_or(CliError::Payload(PayloadError::NotAlone(kind))))
+        }
+        Err(e) => Err(elsewhere(e.kind()).unwrap_or(CliError::Payload(e))),
+    }
 }
 
 /// `--at` if given, else the system clock.

@@ -2,10 +2,10 @@
 
 use std::path::PathBuf;
 
-use twofold_core::payload::{self, Entries};
+use twofold_core::payload::Entries;
 use twofold_core::scan;
 
-use crate::accounts::{entries, now, warn_short_secret};
+use crate::accounts::{now, read_accounts, warn_short_secret};
 use crate::args::{Cli, Command};
 use crate::error::{CliError, scan_failure};
 use crate::output::{AccountJson, ScanJson, print_json};
@@ -78,10 +78,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
 
 fn code(uri: &str, at: Option<u64>, json: bool) -> Result<(), CliError> {
     let now = now(at);
-    if twofold_core::container::is_registration_uri(uri) {
-        return Err(CliError::ContainerRegistration);
-    }
-    let Entries { accounts, failures } = entries(payload::parse(uri)?)?;
+    let Entries { accounts, failures } = read_accounts(&[uri], now)?.into_entries();
     for (_, a) in &accounts {
         warn_short_secret(a);
     }

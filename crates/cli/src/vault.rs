@@ -9,14 +9,14 @@
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use twofold_core::payload::{self, Payload};
+use twofold_core::payload::Entries;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::store::{self, Save};
 use twofold_core::vault::{AddOutcome, AddReport, KdfParams, Vault, file};
 use twofold_core::{AccountEntry, scan};
 use zeroize::Zeroizing;
 
-use crate::accounts::{display, entries, now, warn_short_secret};
+use crate::accounts::{display, now, read_accounts, warn_short_secret};
 use crate::args::KdfChoice;
 use crate::error::CliError;
 use crate::output::{AccountJson, print_json, terminal_safe};
@@ -228,26 +228,19 @@ pub fn add(ctx: &Context, uri: Option<&str>, image: Option<&Path>) -> Result<(),
         }
         (None, None) => return Err(CliError::Nothing("give a URI or --image".into())),
     };
-    let mut accounts = Vec::new();
-    let mut failures = Vec::new();
-    for t in &texts {
-        if twofold_core::container::is_registration_uri(t) {
-            return Err(CliError::ContainerRegistration);
-        }
-        let payload = payload::parse(t)?;
-        if let Payload::Migration(batch) = &payload
-            && batch.batch_size > 1
-        {
-            eprintln!(
-                "note: this is QR code {} of {} of a Google Authenticator export; add the others too",
-                batch.batch_index + 1,
-                batch.batch_size
-            );
-        }
-        let read = entries(payload)?;
-        accounts.extend(read.accounts.into_iter().map(|(_, a)| AccountEntry::new(a)));
-        failures.extend(read.failures);
+    let read = read_accounts(&texts, now(None))?;
+    for batch in read.exports.iter().filter(|b| b.batch_size > 1) {
+        eprintln!(
+            "note: this is QR code {} of {} of a Google Authenticator export; add the others too",
+            batch.batch_index + 1,
+            batch.batch_size
+        );
     }
+    let Entries { accounts, failures } = read.into_entries();
+    let accounts: Vec<AccountEntry> = accounts
+        .into_iter()
+        .map(|(_, a)| AccountEntry::new(a))
+        .collect();
     if accounts.is_empty() {
         // Nothing to add: fail without touching the vault.
         return Err(CliError::entries(&failures));

@@ -99,9 +99,12 @@ proptest! {
     fn parsers_never_panic(s in any::<String>()) {
         let _ = uri::parse(&s);
         let _ = migration::parse_uri(&s);
-        let _ = payload::parse(&s);
-        let _ = payload::parse(&format!("otpauth://totp/{s}"));
-        let _ = payload::parse(&format!("otpauth://hotp/x?secret=JBSWY3DP&{s}"));
+        let _ = payload::parse(&s, 0);
+        let _ = payload::parse(&format!("otpauth://totp/{s}"), 0);
+        let _ = payload::parse(&format!("otpauth://hotp/x?secret=JBSWY3DP&{s}"), 0);
+        let _ = payload::parse(&format!("pia://pipush/{s}"), 0);
+        let _ = payload::parse(&format!("pia://container/{s}"), 0);
+        let _ = payload::parse_all(&[s.as_str(), "otpauth://pipush/x"], 0);
     }
 
     #[test]

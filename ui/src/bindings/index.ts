@@ -189,7 +189,7 @@ received: Array<number>,
  */
 missing: Array<number>, };
 
-export type AddResult = { 
+export type AddResult = { "kind": "added", 
 /**
  * The accounts added.
  */
@@ -205,22 +205,19 @@ skipped: Array<ImportSkip>,
 /**
  * Progress through a multi-QR Google Authenticator export; `null` otherwise.
  */
-migration: MigrationProgress | null, 
+migration: MigrationProgress | null, } | { "kind": "pushPreview", 
 /**
- * The serial of a confirmed privacyIDEA push enrolment (`push_enrol_confirm`); `null`
- * otherwise.
+ * What the confirmation screen shows.
  */
-pushEnrolment: string | null, 
+preview: PushEnrolPreview, } | { "kind": "pushEnrolled", 
 /**
- * A privacyIDEA push enrolment QR code was read: nothing is sent until the user
- * confirms it (`push_enrol_confirm` with its id); `null` otherwise.
+ * The new push token's serial.
  */
-pushPreview: PushEnrolPreview | null, 
+serial: string, } | { "kind": "containerPreview", 
 /**
- * A privacyIDEA container registration QR code was read: nothing is sent until the user
- * confirms it (`container_register` with its id); `null` otherwise.
+ * What the confirmation screen shows.
  */
-containerPreview: ContainerPreview | null, };
+preview: ContainerPreview, };
 
 export type ManualAccount = { 
 /**

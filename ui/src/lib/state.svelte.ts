@@ -205,22 +205,46 @@ export function tick(now: number): void {
 
 /** Handles an AddResult from any of the add commands; returns true when the flow is finished. */
 export async function handleAdded(result: AddResult): Promise<boolean> {
+  switch (result.kind) {
+    // A preview waits for the user's confirmation on the add screen.
+    case "pushPreview":
+      app.addNotice = [];
+      app.pushPreview = result.preview;
+      return false;
+    case "containerPreview":
+      app.addNotice = [];
+      app.pushPreview = null;
+      app.containerPreview = result.preview;
+      return false;
+    // Stay on the add screen so the enrolment's note can be read.
+    case "pushEnrolled":
+      app.addNotice = [t("add.push", { serial: result.serial })];
+      app.pushPreview = null;
+      app.containerPreview = null;
+      app.migration = null;
+      return false;
+    case "added":
+      return accountsAdded(result);
+    default:
+      return result satisfies never;
+  }
+}
+
+/** OTP accounts read: a note on what was added, the next QR code of an export, or back to the list. */
+async function accountsAdded(result: Extract<AddResult, { kind: "added" }>): Promise<boolean> {
   const notes: string[] = [];
   const n = result.added.length;
   if (n) notes.push(n === 1 ? t("add.addedOne") : t("add.addedMany", { count: n }));
   if (result.duplicates.length) notes.push(t("add.duplicates", { names: result.duplicates.join(", ") }));
-  for (const s of result.skipped ?? []) notes.push(t("add.skipped", { name: s.name, reason: s.reason }));
-  if (result.pushEnrolment) notes.push(t("add.push", { serial: result.pushEnrolment }));
+  for (const s of result.skipped) notes.push(t("add.skipped", { name: s.name, reason: s.reason }));
   app.addNotice = notes;
-  app.pushPreview = result.pushPreview ?? null;
-  if (app.pushPreview) return false;
-  app.containerPreview = result.containerPreview ?? null;
-  if (app.containerPreview) return false;
+  app.pushPreview = null;
+  app.containerPreview = null;
   const missing = result.migration && result.migration.missing.length > 0;
   app.migration = missing ? result.migration : null;
   if (missing) return false;
-  // Stay on the add screen when something needs reading (skipped entries, push enrolment).
-  if (result.added.length > 0 && !(result.skipped ?? []).length && !result.pushEnrolment) {
+  // Stay on the add screen when something needs reading (skipped entries).
+  if (result.added.length > 0 && !result.skipped.length) {
     if (notes.length) toast(notes.join(" "), 5000);
     app.firstRun = false;
     app.addKind = null;

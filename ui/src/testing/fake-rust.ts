@@ -17,6 +17,9 @@ import type {
   PushEnrolWarning, PushPollStatus,
 } from "../lib/push-types";
 
+/** The outcome of add commands that read OTP accounts. */
+type AccountsAdded = Extract<AddResult, { kind: "added" }>;
+
 export interface FakeConfig {
   platform?: Platform;
   firstRunDone?: boolean;
@@ -303,7 +306,7 @@ export function installFake(): void {
       });
   }
 
-  function addEntry(m: ManualAccount, secret: Uint8Array, result: AddResult) {
+  function addEntry(m: ManualAccount, secret: Uint8Array, result: AccountsAdded) {
     const dup = state.entries.find(
       (e) => e.view.issuer === m.issuer && e.view.name === m.name && e.secret.join() === secret.join(),
     );
@@ -318,8 +321,8 @@ export function installFake(): void {
     state.backup.changesSinceBackup += 1;
     result.added.push(view);
   }
-  const emptyResult = (): AddResult => ({ added: [], duplicates: [], skipped: [], migration: null, pushEnrolment: null, pushPreview: null, containerPreview: null });
-  function addUri(uri: string): AddResult {
+  const emptyResult = (): AccountsAdded => ({ kind: "added", added: [], duplicates: [], skipped: [], migration: null });
+  function addUri(uri: string): AccountsAdded {
     const r = emptyResult();
     const { manual, secret } = parseUri(uri);
     addEntry(manual, secret, r);
@@ -408,7 +411,7 @@ export function installFake(): void {
         passphrasePrompt: c.passphrasePrompt ?? null, expiresAt: nowSecs() + 600, warnings: [],
       };
       state.containerPreview = preview.id;
-      return { ...emptyResult(), containerPreview: preview };
+      return { kind: "containerPreview", preview };
     }
     if ("push" in script) {
       // docs/ipc-push.md: a pipush QR is read for the confirmation screen; nothing is sent.
@@ -418,7 +421,7 @@ export function installFake(): void {
         serial: script.push, requiresUnlock: false, expiresAt: nowSecs() + 600, warnings: script.warnings ?? ["pollOnly"],
       };
       state.enrolPreview = { id: preview.id, serial: script.push };
-      return { ...emptyResult(), pushPreview: preview };
+      return { kind: "pushPreview", preview };
     }
     const m = script.migration;
     const r = emptyResult();
@@ -629,7 +632,7 @@ export function installFake(): void {
         requiresUnlock: false, enrolledAt: nowSecs(), mutedUntil: null, insecureTls: false,
         container: null, managedBy: null, deletable: true,
       });
-      return { ...emptyResult(), pushEnrolment: p!.serial };
+      return { kind: "pushEnrolled", serial: p!.serial } satisfies AddResult;
     },
     push_enrol_cancel: (a) => {
       if (state.enrolPreview?.id === String(a.id)) state.enrolPreview = null;
@@ -637,11 +640,13 @@ export function installFake(): void {
     push_poll_status: () => state.pollStatus,
     push_enrol_preview: (a) => {
       const serial = /[?&]serial=([^&]+)/.exec(String(a.uri))?.[1] ?? fail("InvalidInput", "not a privacyIDEA push enrolment");
-      return runScript({ push: serial }).pushPreview;
+      const r = runScript({ push: serial });
+      return r.kind === "pushPreview" ? r.preview : fail("Internal", "not a push preview");
     },
     container_preview: (a) => {
       if (!/^pia:\/\/container\//i.test(String(a.uri))) fail("InvalidInput", "not a privacyIDEA container registration URI");
-      return runScript({ container: true }).containerPreview;
+      const r = runScript({ container: true });
+      return r.kind === "containerPreview" ? r.preview : fail("Internal", "not a container preview");
     },
     container_cancel: (a) => {
       if (state.containerPreview === String(a.id)) state.containerPreview = null;

@@ -1,4 +1,5 @@
-//! Any text as a scanned payload: otpauth/steam URIs, migration URIs, push enrolments.
+//! Any text as a scanned payload: otpauth/steam URIs, migration URIs, push enrolments,
+//! container registrations.
 //! Must never panic; whatever parses must write back to itself.
 #![no_main]
 
@@ -7,7 +8,7 @@ use twofold_core::{payload, uri};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    if let Ok(payload::Payload::Account(a)) = payload::parse(text) {
+    if let Ok(payload::Payload::Account(a)) = payload::parse(text, 1_700_000_000) {
         let _ = a.code_at(1_700_000_000);
         let written = uri::write(&a);
         let again = uri::parse(&written).expect("a written URI parses");

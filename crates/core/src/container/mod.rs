@@ -374,17 +374,10 @@ fn valid_serial(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
-/// True for text that is a `pia://container/` registration QR.
+/// True for text that is a `pia://container/` registration QR: the one classifier's answer
+/// ([`crate::payload::PayloadKind::of`]).
 pub fn is_registration_uri(text: &str) -> bool {
-    match split_scheme(text.trim()) {
-        Some((scheme, rest)) => {
-            scheme == "pia"
-                && rest
-                    .get(..10)
-                    .is_some_and(|h| h.eq_ignore_ascii_case("container/"))
-        }
-        None => false,
-    }
+    crate::payload::PayloadKind::of(text) == crate::payload::PayloadKind::ContainerRegistration
 }
 
 impl Registration {
