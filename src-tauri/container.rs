@@ -261,29 +261,19 @@ pub async fn register<R: Runtime>(
 }
 
 fn sync_view(serial: &str, r: AppResult<ContainerSyncReport>) -> ContainerSyncView {
-    match r {
-        Ok(r) => ContainerSyncView {
-            serial: r.serial,
-            added: r.added.into_iter().map(|(s, _)| s).collect(),
-            updated: r.updated,
-            removed: r.removed,
-            joined: r.joined,
-            skipped: r
-                .skipped
-                .into_iter()
-                .map(|(entry, reason)| ContainerSkip { entry, reason })
-                .collect(),
-            error: None,
-        },
-        Err(e) => ContainerSyncView {
-            serial: serial.to_owned(),
-            added: Vec::new(),
-            updated: Vec::new(),
-            removed: Vec::new(),
-            joined: Vec::new(),
-            skipped: Vec::new(),
-            error: Some(e.message),
-        },
+    let (r, error) = ContainerSyncReport::or_failure(serial, r);
+    ContainerSyncView {
+        serial: r.serial,
+        added: r.added.into_iter().map(|(s, _)| s).collect(),
+        updated: r.updated,
+        removed: r.removed,
+        joined: r.joined,
+        skipped: r
+            .skipped
+            .into_iter()
+            .map(|(entry, reason)| ContainerSkip { entry, reason })
+            .collect(),
+        error: error.map(|e| e.message),
     }
 }
 

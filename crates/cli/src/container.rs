@@ -154,33 +154,23 @@ struct ReportJson {
 
 impl ReportJson {
     fn new(serial: &str, r: Result<ContainerSyncReport, String>) -> Self {
-        match r {
-            Ok(r) => ReportJson {
-                serial: r.serial,
-                added: r
-                    .added
-                    .into_iter()
-                    .map(|(serial, kind)| AddedJson { serial, kind })
-                    .collect(),
-                updated: r.updated,
-                removed: r.removed,
-                joined: r.joined,
-                skipped: r
-                    .skipped
-                    .into_iter()
-                    .map(|(entry, reason)| SkippedJson { entry, reason })
-                    .collect(),
-                error: None,
-            },
-            Err(e) => ReportJson {
-                serial: serial.to_owned(),
-                added: Vec::new(),
-                updated: Vec::new(),
-                removed: Vec::new(),
-                joined: Vec::new(),
-                skipped: Vec::new(),
-                error: Some(e),
-            },
+        let (r, error) = ContainerSyncReport::or_failure(serial, r);
+        ReportJson {
+            serial: r.serial,
+            added: r
+                .added
+                .into_iter()
+                .map(|(serial, kind)| AddedJson { serial, kind })
+                .collect(),
+            updated: r.updated,
+            removed: r.removed,
+            joined: r.joined,
+            skipped: r
+                .skipped
+                .into_iter()
+                .map(|(entry, reason)| SkippedJson { entry, reason })
+                .collect(),
+            error,
         }
     }
 

@@ -1,6 +1,10 @@
 //! Why a container operation failed, and the reading of privacyIDEA's result envelope.
 
-use super::*;
+use serde_json::Value;
+
+use super::ContainerKeyError;
+use crate::push::ServerError;
+use crate::server_url::ServerUrlError;
 
 // ---------------------------------------------------------------------------------------------
 // Errors.

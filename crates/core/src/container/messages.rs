@@ -1,7 +1,9 @@
 //! The strings the phone signs, the endpoints' paths and URLs, the client's container dict,
 //! and privacyIDEA's time stamps.
 
-use super::*;
+use serde::Serialize;
+
+use super::{OfferedOtp, ReportedToken};
 
 /// The paths of the phone's endpoints, after the server URL.
 pub mod path {

@@ -47,20 +47,7 @@ pub use registration::{PendingRegistration, Registration};
 pub use reply::{AddedToken, SyncReply, UpdatedToken, read_sync_plaintext};
 pub use runner::{Host, Renewed, Response, Runner};
 
-use std::fmt;
-
-use base64::Engine as _;
-use serde::{Deserialize, Serialize};
-use serde_json::Value;
-use zeroize::Zeroizing;
-
-use crate::push::{Method, Request, ServerError};
-use crate::rng::Rng;
-use crate::server_url::{ServerUrl, ServerUrlError};
-use crate::uri::{MAX_URI_LEN, excerpt, query_pairs, split_scheme};
-use error::{excerpt_long, result_value};
-use registration::valid_serial;
-use reply::b64_any;
+use crate::uri::split_scheme;
 
 /// The registration QR's `ttl` when it has none or ≤ 0, in minutes (privacyIDEA's default).
 pub const DEFAULT_TTL_MINUTES: u64 = 10;

@@ -1,7 +1,23 @@
 //! A registered container and its operations: the challenge, then a sync, a rollover or an
 //! unregister request spending it.
 
-use super::*;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::error::result_value;
+use super::reply::b64_any;
+use super::{
+    ContainerError, ContainerKey, MAX_SYNC_CIPHERTEXT, Policies, SyncKey, SyncReply,
+    aes_gcm16_open, container_dict_client_offering, endpoint_url, is_registration_uri, path,
+    read_sync_plaintext, rollover_message, sync_message, unregister_message,
+};
+use crate::push::{Method, Request};
+use crate::rng::Rng;
+use crate::server_url::ServerUrl;
+use crate::uri::{MAX_URI_LEN, excerpt};
 
 // ---------------------------------------------------------------------------------------------
 // A registered container.

@@ -1,6 +1,9 @@
 //! The client policies privacyIDEA sends with every finalize and sync reply.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::ContainerError;
 
 // ---------------------------------------------------------------------------------------------
 // Policies.

@@ -1,6 +1,18 @@
 //! A scanned `pia://container/` registration QR, and its finalize request.
 
-use super::*;
+use std::fmt;
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::error::{excerpt_long, result_value};
+use super::{
+    Container, ContainerError, ContainerKey, DEFAULT_TTL_MINUTES, Policies, endpoint_url,
+    is_registration_uri, parse_server_time, path, register_message,
+};
+use crate::push::{Method, Request};
+use crate::server_url::ServerUrl;
+use crate::uri::{MAX_URI_LEN, excerpt, query_pairs};
 
 // ---------------------------------------------------------------------------------------------
 // Registration.

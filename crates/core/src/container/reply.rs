@@ -1,6 +1,15 @@
 //! The sync reply: the token list decrypted for the phone's key, capped and read.
 
-use super::*;
+use std::fmt;
+
+use base64::Engine as _;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::registration::valid_serial;
+use super::{ContainerError, IdentifiedToken, MAX_SYNC_TOKENS, OfferedOtp, Policies};
+use crate::server_url::ServerUrl;
+use crate::uri::{MAX_URI_LEN, excerpt, query_pairs, split_scheme};
 
 /// A token the server sent in `add`: a fresh enrolment (a new secret for a token the phone may
 /// hold already).

@@ -12,6 +12,7 @@ use aes_gcm::{AesGcm, Nonce};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::json;
+use zeroize::Zeroizing;
 
 use super::*;
 use crate::clock::FixedClock;
