@@ -1,9 +1,10 @@
-//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core builds
-//! and reads every message (`twofold_core::container`), `twofold-http` carries them off the
-//! async workers, and the vault keeps the containers and their tokens. The app state's lock is
-//! never held during HTTP: a sync reads what it reports, releases the lock, talks to the
-//! server, and applies the checked reply under the vault's writer lock, all or nothing. The
-//! commands in `commands/container.rs` delegate here.
+//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core's
+//! runner (`twofold_core::container::Runner`) runs every sequence and decides what is saved
+//! when a step fails; this shell gives it `twofold-http` off the async workers, the passphrase
+//! typed with the confirmation and the app's vault store, and turns its results into the UI's
+//! views. The app state's lock is taken only inside the runner's reads and changes, never
+//! during HTTP. The preview, one exchange at a time, the failures kept for the views and the
+//! background syncs are the shell's. The commands in `commands/container.rs` delegate here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,6 +1,7 @@
-//! `twofold container ...`: privacyIDEA token containers. The core builds and reads every
-//! message (`twofold_core::container`), `twofold-http` carries them, and the vault keeps the
-//! containers and their tokens (`docs/containers.md`).
+//! `twofold container ...`: privacyIDEA token containers. The core's runner
+//! (`twofold_core::container::Runner`) runs every sequence and decides what is saved when a
+//! step fails; the CLI gives it `twofold-http`, the passphrase prompt and the core's vault
+//! store, and prints the results (`docs/containers.md`, "One runner").
 
 use serde::Serialize;
 use twofold_core::container::{
