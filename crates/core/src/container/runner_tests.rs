@@ -26,6 +26,8 @@ use crate::vault::{KdfParams, Vault, VaultError};
 const QR: &str = "pia://container/SMPH0008F19E?issuer=privacyIDEA&ttl=10&nonce=8e1afc836697758b55388f9f441d256097c976f9&time=2026-12-01T21%3A17%3A26.235976%2B00%3A00&url=http%3A//127.0.0.1%3A5066/&serial=SMPH0008F19E&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=False&passphrase=&send_passphrase=False";
 const SERIAL: &str = "SMPH0008F19E";
 const NOW: u64 = 1_796_159_846 + 5; // 2026-12-01T21:17:31Z
+/// A PUSH token of the container's own server (enrolled through `/ttype/push`).
+const PUSH: &str = "otpauth://pipush/PIPU0001?url=http%3A//127.0.0.1%3A5066/ttype/push&ttl=10&issuer=privacyIDEA&enrollment_credential=9a1c1e4bd1e1f0b2&v=1&serial=PIPU0001&sslverify=0&poll_only=True";
 const TOKEN: &str = "otpauth://totp/TOTP0001?secret=JBSWY3DPEHPK3PXP&issuer=ACME&serial=TOTP0001";
 
 #[derive(Debug)]
@@ -62,6 +64,8 @@ struct Server {
     /// Every request but a finalize answers ERR3001: the container is not registered.
     forgotten: bool,
     on_sync: Option<Box<dyn FnOnce()>>,
+    /// The sync's `add` list (`[TOKEN]` when empty).
+    adds: Vec<&'static str>,
     paths: Vec<String>,
 }
 
@@ -103,8 +107,13 @@ impl Server {
                     .unwrap()
                     .try_into()
                     .unwrap();
+                let adds = if self.adds.is_empty() {
+                    vec![TOKEN]
+                } else {
+                    self.adds.clone()
+                };
                 let plain = json!({"container": {"serial": SERIAL},
-                    "tokens": {"add": [TOKEN], "update": []}})
+                    "tokens": {"add": adds, "update": []}})
                 .to_string();
                 let server = x25519_dalek::StaticSecret::from([7u8; 32]);
                 let shared = server.diffie_hellman(&x25519_dalek::PublicKey::from(client));
@@ -126,6 +135,10 @@ impl Server {
                     "policies": self.policies,
                 }))
             }
+            "/ttype/push" => json!({"result": {"status": false,
+                "error": {"code": 905, "message": "ERR905: the enrolment is refused"}}})
+            .to_string()
+            .into_bytes(),
             _ => panic!("unexpected request {path}"),
         }
     }
@@ -284,4 +297,38 @@ fn a_save_by_another_writer_during_a_sync_is_built_on() {
     assert_eq!(saved.container(SERIAL).unwrap().tokens.len(), 1);
     // The front end's own copy is the saved one too.
     assert_eq!(runner.host().vault.accounts().len(), 2);
+}
+
+/// A sync's token changes are all or nothing: a PUSH token it brings that cannot be enrolled
+/// keeps the TOTP token of the same reply out of the vault too (the registration stays).
+#[test]
+fn a_sync_whose_push_enrolment_fails_changes_no_token() {
+    let rng = SystemRng::new();
+    let clock = FixedClock(NOW);
+    let mut s = server();
+    s.adds = vec![TOKEN, PUSH];
+    let mut runner = Runner::new(front("push-refused", s), &clock, &rng);
+    let registration = Registration::parse(QR, NOW).unwrap();
+    let done = runner.register(registration, None, &[]).unwrap();
+    let err = done.sync.unwrap_err();
+    assert!(
+        matches!(&err, TestError::Other(m) if m.contains("ERR905")),
+        "{err:?}"
+    );
+    let front = runner.into_host();
+    assert_eq!(
+        front.server.borrow().paths,
+        [
+            "/container/register/finalize",
+            "/container/challenge",
+            "/container/synchronize",
+            "/ttype/push"
+        ]
+    );
+    let (saved, _) = reopen(&front.path);
+    let c = saved.container(SERIAL).expect("the registration is kept");
+    assert!(c.tokens.is_empty());
+    assert_eq!(c.container.last_sync, None);
+    assert!(saved.accounts().is_empty());
+    assert!(saved.push_accounts().is_empty());
 }
