@@ -303,6 +303,31 @@ impl Container {
         })
     }
 
+    /// The request of a rollover or an unregister: the challenge's nonce and time signed with
+    /// the container's serial and the operation's scope (`message`: the operation's string).
+    fn signed(
+        &self,
+        challenge: &OpenChallenge,
+        op: Operation,
+        message: fn(&str, &str, &str, &str) -> String,
+    ) -> Result<Request, ContainerError> {
+        let scope = self.scope(op);
+        let message = message(
+            &challenge.nonce,
+            &challenge.time_stamp,
+            &self.serial,
+            &scope,
+        );
+        Ok(self.post(
+            scope.clone(),
+            vec![
+                ("container_serial".into(), self.serial.clone()),
+                ("scope".into(), scope),
+                ("signature".into(), self.key.sign(&message)?),
+            ],
+        ))
+    }
+
     /// The signed rollover request (check [`Policies::container_client_rollover`] first; this
     /// refuses without it).
     pub fn rollover(&self, challenge: &OpenChallenge) -> Result<PendingRollover, ContainerError> {
@@ -312,21 +337,7 @@ impl Container {
                 "container_client_rollover (not set)",
             ));
         }
-        let scope = self.scope(Operation::Rollover);
-        let message = rollover_message(
-            &challenge.nonce,
-            &challenge.time_stamp,
-            &self.serial,
-            &scope,
-        );
-        let request = self.post(
-            scope.clone(),
-            vec![
-                ("container_serial".into(), self.serial.clone()),
-                ("scope".into(), scope),
-                ("signature".into(), self.key.sign(&message)?),
-            ],
-        );
+        let request = self.signed(challenge, Operation::Rollover, rollover_message)?;
         Ok(PendingRollover { request })
     }
 
@@ -341,21 +352,7 @@ impl Container {
                 "disable_client_container_unregister",
             ));
         }
-        let scope = self.scope(Operation::Unregister);
-        let message = unregister_message(
-            &challenge.nonce,
-            &challenge.time_stamp,
-            &self.serial,
-            &scope,
-        );
-        let request = self.post(
-            scope.clone(),
-            vec![
-                ("container_serial".into(), self.serial.clone()),
-                ("scope".into(), scope),
-                ("signature".into(), self.key.sign(&message)?),
-            ],
-        );
+        let request = self.signed(challenge, Operation::Unregister, unregister_message)?;
         Ok(PendingUnregister { request })
     }
 }
