@@ -1,9 +1,10 @@
-//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core builds
-//! and reads every message (`twofold_core::container`), `twofold-http` carries them off the
-//! async workers, and the vault keeps the containers and their tokens. The app state's lock is
-//! never held during HTTP: a sync reads what it reports, releases the lock, talks to the
-//! server, and applies the checked reply under the vault's writer lock, all or nothing. The
-//! commands in `commands/container.rs` delegate here.
+//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core's
+//! runner (`twofold_core::container::Runner`) runs every sequence and decides what is saved
+//! when a step fails; this shell gives it `twofold-http` off the async workers, the passphrase
+//! typed with the confirmation and the app's vault store, and turns its results into the UI's
+//! views. The app state's lock is taken only inside the runner's reads and changes, never
+//! during HTTP. The preview, one exchange at a time, the failures kept for the views and the
+//! background syncs are the shell's. The commands in `commands/container.rs` delegate here.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -11,11 +12,11 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use twofold_core::container::{Container, ContainerError, ContainerKey, Operation, Registration};
-use twofold_core::push::privacyidea::Enrolment;
-use twofold_core::push::{PhoneKey, PushAccount, Request};
+use twofold_core::SystemClock;
+use twofold_core::container::{ContainerError, Host, Registration, Response, Runner};
+use twofold_core::push::Request;
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::{ContainerSyncReport, StoredContainer};
+use twofold_core::vault::{ContainerSyncReport, StoredContainer, Vault};
 use zeroize::Zeroizing;
 
 use crate::dto::{
@@ -25,7 +26,7 @@ use crate::dto::{
 };
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::push::{http_error, off_thread};
-use crate::state::{AppState, unix_now};
+use crate::state::AppState;
 
 /// What the container service keeps beside the vault, managed by Tauri next to the state.
 #[derive(Debug, Default)]
@@ -73,6 +74,14 @@ impl ContainerService {
             .unwrap_or(false)
     }
 
+    /// Keeps when `serial`'s sync was tried and why it failed.
+    fn tried(&self, serial: &str, error: Option<&AppError>) {
+        self.record(serial, error);
+        if let Ok(mut a) = self.attempts.lock() {
+            a.insert(serial.to_owned(), Instant::now());
+        }
+    }
+
     fn record(&self, serial: &str, error: Option<&AppError>) {
         if let Ok(mut f) = self.failures.lock() {
             match error {
@@ -83,10 +92,77 @@ impl ContainerService {
     }
 }
 
-/// Sends a request; privacyIDEA puts its errors in the body, so any status is read by the core.
-fn send(request: &Request) -> AppResult<Vec<u8>> {
-    twofold_http::check_url(&request.url).map_err(http_error)?;
-    twofold_http::send_body(request).map_err(http_error)
+/// The app's side of the core's container runner: `twofold-http` carries the requests off
+/// the async workers, the passphrase is the one the user typed with the confirmation, and each
+/// change of the vault is made under the state's writer lock ([`AppState::begin_change`]:
+/// the vault brought up to the file first) and saved, its failed backup kept for the UI.
+struct App<'s> {
+    state: &'s AppState,
+    passphrase: Option<Zeroizing<String>>,
+    /// The failed backups of the saves so far.
+    backups: Vec<String>,
+}
+
+impl Host for App<'_> {
+    type Error = AppError;
+
+    fn check_url(&self, url: &str) -> AppResult<()> {
+        twofold_http::check_url(url).map_err(http_error)?;
+        Ok(())
+    }
+
+    fn send(&self, request: &Request) -> AppResult<Response> {
+        let reply = twofold_http::send(request).map_err(http_error)?;
+        Ok(Response {
+            status: reply.status,
+            body: reply.body,
+        })
+    }
+
+    fn passphrase(&mut self, prompt: &str) -> AppResult<Zeroizing<String>> {
+        match self.passphrase.take() {
+            Some(p) if !p.is_empty() => Ok(p),
+            _ => Err(ContainerError::PassphraseRequired(prompt.to_owned()).into()),
+        }
+    }
+
+    fn read<T>(&self, read: impl FnOnce(&Vault) -> T) -> AppResult<T> {
+        let inner = self.state.get()?;
+        Ok(read(inner.vault()?))
+    }
+
+    fn change<T>(&mut self, apply: impl FnOnce(&mut Vault) -> AppResult<T>) -> AppResult<T> {
+        let mut inner = self.state.get()?;
+        let writer = self.state.begin_change(&mut inner)?;
+        let out = apply(inner.vault_mut()?)?;
+        self.backups
+            .extend(self.state.save_vault(&mut inner, &writer)?);
+        Ok(out)
+    }
+}
+
+/// Runs `work` on the core's container runner off the async workers (it sends HTTP); the
+/// state's lock is taken only inside each read and change. Returns its result and the failed
+/// backups of its saves.
+async fn run<R: Runtime, T: Send + 'static>(
+    app: &AppHandle<R>,
+    passphrase: Option<Zeroizing<String>>,
+    work: impl FnOnce(&mut Runner<'_, App<'_>>) -> AppResult<T> + Send + 'static,
+) -> AppResult<(T, Vec<String>)> {
+    let app = app.clone();
+    off_thread(move || {
+        let state = app.state::<AppState>();
+        let rng = SystemRng::new();
+        let host = App {
+            state: &state,
+            passphrase,
+            backups: Vec::new(),
+        };
+        let mut runner = Runner::new(host, &SystemClock, &rng);
+        let out = work(&mut runner)?;
+        Ok((out, runner.into_host().backups))
+    })
+    .await
 }
 
 /// Keeps a read `pia://container/` QR code for [`register`]: nothing is sent. Refuses one
@@ -131,26 +207,20 @@ pub fn cancel(service: &ContainerService, id: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Registers the previewed container `id` the user confirmed: a new P-384 key, the finalize
-/// request (with the passphrase when the server asks for one), the vault saved with the
-/// container, then its first sync. `offer`: the OTP accounts the user ticked, offered by
+/// Registers the previewed container `id` the user confirmed through the core's runner: a new
+/// P-384 key, the finalize request (with the passphrase when the server asks for one), the
+/// vault saved with the container, then its first sync (what is saved when a step fails: the
+/// runner's rule, docs/containers.md). `offer`: the OTP accounts the user ticked, offered by
 /// their next two codes if the server's policy `initially_add_tokens_to_container` asks for
 /// this device's tokens (docs/containers.md, "Initial transfer"). The preview is kept when
 /// registering fails, so a wrong passphrase can be typed again.
-pub async fn register(
-    state: &AppState,
+pub async fn register<R: Runtime>(
+    app: &AppHandle<R>,
     service: &ContainerService,
     id: &str,
     passphrase: Option<Zeroizing<String>>,
     offer: &[String],
 ) -> AppResult<(ContainerRegistered, Option<String>)> {
-    {
-        let inner = state.get()?;
-        let vault = inner.vault()?;
-        for account in offer {
-            vault.check_offerable(account)?;
-        }
-    }
     let registration = {
         let slot = ContainerService::lock(&service.pending)?;
         match slot.as_ref() {
@@ -163,21 +233,10 @@ pub async fn register(
             }
         }
     };
-    let secret = match (registration.passphrase_prompt(), passphrase) {
-        (Some(_), Some(p)) if !p.is_empty() => Some(p),
-        (Some(prompt), _) => {
-            return Err(ContainerError::PassphraseRequired(prompt.to_owned()).into());
-        }
-        (None, _) => None,
-    };
     let _busy = service.busy.lock().await;
-    let container = off_thread(move || {
-        twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
-        let key = ContainerKey::generate(&SystemRng::new()).map_err(ContainerError::from)?;
-        let pending =
-            registration.start(key, None, secret.as_ref().map(|s| s.as_str()), unix_now())?;
-        let body = send(pending.request())?;
-        Ok(pending.finish(&body, unix_now())?)
+    let offer = offer.to_vec();
+    let (done, backups) = run(app, passphrase, move |r| {
+        r.register(registration, None, &offer)
     })
     .await?;
     {
@@ -186,53 +245,30 @@ pub async fn register(
             *slot = None;
         }
     }
-    let serial = container.serial.clone();
-    // Registered on the server: keep the key even if the first sync fails.
-    let backup = {
-        let mut inner = state.get()?;
-        let writer = state.begin_change(&mut inner)?;
-        inner.vault_mut()?.add_container(container);
-        state.save_vault(&mut inner, &writer)?
-    };
-    let sync = sync_locked(state, service, &serial, offer).await;
-    let container = view(state, service, &serial)?;
-    let (sync, backup2) = sync_view(&serial, sync);
-    Ok((ContainerRegistered { container, sync }, backup.or(backup2)))
+    let serial = done.container.serial.clone();
+    service.tried(&serial, done.sync.as_ref().err());
+    let container = view(&app.state::<AppState>(), service, &serial)?;
+    let sync = sync_view(&serial, done.sync);
+    Ok((
+        ContainerRegistered { container, sync },
+        backups.into_iter().next(),
+    ))
 }
 
-fn sync_view(
-    serial: &str,
-    r: AppResult<(ContainerSyncReport, Option<String>)>,
-) -> (ContainerSyncView, Option<String>) {
-    match r {
-        Ok((r, backup)) => (
-            ContainerSyncView {
-                serial: r.serial,
-                added: r.added.into_iter().map(|(s, _)| s).collect(),
-                updated: r.updated,
-                removed: r.removed,
-                joined: r.joined,
-                skipped: r
-                    .skipped
-                    .into_iter()
-                    .map(|(entry, reason)| ContainerSkip { entry, reason })
-                    .collect(),
-                error: None,
-            },
-            backup,
-        ),
-        Err(e) => (
-            ContainerSyncView {
-                serial: serial.to_owned(),
-                added: Vec::new(),
-                updated: Vec::new(),
-                removed: Vec::new(),
-                joined: Vec::new(),
-                skipped: Vec::new(),
-                error: Some(e.message),
-            },
-            None,
-        ),
+fn sync_view(serial: &str, r: AppResult<ContainerSyncReport>) -> ContainerSyncView {
+    let (r, error) = ContainerSyncReport::or_failure(serial, r);
+    ContainerSyncView {
+        serial: r.serial,
+        added: r.added.into_iter().map(|(s, _)| s).collect(),
+        updated: r.updated,
+        removed: r.removed,
+        joined: r.joined,
+        skipped: r
+            .skipped
+            .into_iter()
+            .map(|(entry, reason)| ContainerSkip { entry, reason })
+            .collect(),
+        error: error.map(|e| e.message),
     }
 }
 
@@ -292,121 +328,15 @@ pub fn list(state: &AppState, service: &ContainerService) -> AppResult<Vec<Conta
         .collect())
 }
 
-/// The stored container `serial` (a copy: the state's lock is released before any HTTP).
-fn stored(state: &AppState, serial: &str) -> AppResult<Container> {
-    let inner = state.get()?;
-    inner
-        .vault()?
-        .container(serial)
-        .map(|c| c.container.clone())
-        .ok_or_else(|| not_found(serial))
-}
-
-/// Enrols a PUSH token a sync brought, through the push code (RSA key, `/ttype/push`).
-fn enrol_push(uri: &str) -> AppResult<PushAccount> {
-    let enrolment = Enrolment::parse(uri, unix_now())?;
-    twofold_http::check_url(enrolment.url()).map_err(http_error)?;
-    let key = PhoneKey::generate(&SystemRng::new())?;
-    let pending = enrolment.start(key, None, unix_now())?;
-    let body = send(pending.request())?;
-    Ok(pending.finish(&body, unix_now())?)
-}
-
-/// One container's sync with the service's exchange lock held, all or nothing: the vault
-/// changes only once every request (challenge, sync, each PUSH token's enrolment) succeeded.
-/// `offer`: OTP accounts the user chose for the initial transfer (sent only when this sync is
-/// it).
-async fn sync_locked(
-    state: &AppState,
-    service: &ContainerService,
-    serial: &str,
-    offer: &[String],
-) -> AppResult<(ContainerSyncReport, Option<String>)> {
-    let r = sync_inner(state, serial, offer).await;
-    service.record(serial, r.as_ref().err());
-    if let Ok(mut a) = service.attempts.lock() {
-        a.insert(serial.to_owned(), Instant::now());
-    }
-    r
-}
-
-async fn sync_inner(
-    state: &AppState,
-    serial: &str,
-    offer: &[String],
-) -> AppResult<(ContainerSyncReport, Option<String>)> {
-    let (container, sent) = {
-        let inner = state.get()?;
-        let vault = inner.vault()?;
-        let c = vault.container(serial).ok_or_else(|| not_found(serial))?;
-        (
-            c.container.clone(),
-            vault.container_sync_tokens(serial, offer, unix_now())?,
-        )
-    };
-    // Transport failures are the outer error; the protocol's own, the inner one.
-    let exchange = off_thread(move || {
-        let run = || -> AppResult<Result<_, ContainerError>> {
-            let body = send(&container.challenge_request(Operation::Sync))?;
-            let challenge = match container.read_challenge(Operation::Sync, &body) {
-                Ok(c) => c,
-                Err(e) => return Ok(Err(e)),
-            };
-            let pending = container.sync_offering(
-                &challenge,
-                &sent.report,
-                sent.offers,
-                &SystemRng::new(),
-            )?;
-            let body = send(pending.request())?;
-            Ok(pending.finish(&body))
-        };
-        run()
-    })
-    .await?;
-    let reply = match exchange {
-        Ok(r) => r,
-        Err(e) => {
-            if e.is_unregistered() {
-                // Gone from the server: unregistering here is no longer the server's to refuse.
-                let mut inner = state.get()?;
-                let writer = state.begin_change(&mut inner)?;
-                inner.vault_mut()?.container_gone(serial);
-                state.save_vault(&mut inner, &writer)?;
-            }
-            return Err(e.into());
-        }
-    };
-    let push = {
-        // Only the container's own PUSH tokens are enrolled (the others are skipped with the
-        // reason by apply_container_sync): no key goes to another server.
-        let uris: Vec<Zeroizing<String>> = state
-            .get()?
-            .vault()?
-            .container_push_to_enrol(&reply)
-            .into_iter()
-            .map(|a| a.uri.clone())
-            .collect();
-        off_thread(move || uris.iter().map(|u| enrol_push(u)).collect()).await?
-    };
-    let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let report =
-        inner
-            .vault_mut()?
-            .apply_container_sync(&reply, push, unix_now(), &SystemRng::new())?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    Ok((report, backup))
-}
-
-/// Syncs `serial`, or every container; a failed one does not stop the others (its view says
-/// why). Returns the reports and the failed backups' messages.
-pub async fn sync(
-    state: &AppState,
+/// Syncs `serial`, or every container, through the core's runner; a failed one does not stop
+/// the others (its view says why). Returns the reports and the failed backups' messages.
+pub async fn sync<R: Runtime>(
+    app: &AppHandle<R>,
     service: &ContainerService,
     serial: Option<&str>,
 ) -> AppResult<(Vec<ContainerSyncView>, Vec<String>)> {
     let serials: Vec<String> = {
+        let state = app.state::<AppState>();
         let inner = state.get()?;
         let vault = inner.vault()?;
         match serial {
@@ -424,46 +354,35 @@ pub async fn sync(
     let _busy = service.busy.lock().await;
     let mut views = Vec::new();
     let mut backups = Vec::new();
-    for s in &serials {
-        let (view, backup) = sync_view(s, sync_locked(state, service, s, &[]).await);
-        views.push(view);
-        backups.extend(backup);
+    for s in serials {
+        let serial = s.clone();
+        let (r, saved) = match run(app, None, move |r| Ok(r.sync(&serial, &[]))).await {
+            Ok((r, saved)) => (r, saved),
+            Err(e) => (Err(e), Vec::new()),
+        };
+        service.tried(&s, r.as_ref().err());
+        views.push(sync_view(&s, r));
+        backups.extend(saved);
     }
     Ok((views, backups))
-}
-
-/// Asks the server for a rollover of `serial` (allowed by its policy): the new registration
-/// QR code's text. The exchange lock must be held.
-async fn rollover_uri(state: &AppState, serial: &str) -> AppResult<String> {
-    let container = stored(state, serial)?;
-    if !container.policies.container_client_rollover {
-        return Err(ContainerError::Forbidden("container_client_rollover (not set)").into());
-    }
-    off_thread(move || {
-        let body = send(&container.challenge_request(Operation::Rollover))?;
-        let challenge = container.read_challenge(Operation::Rollover, &body)?;
-        let pending = container.rollover(&challenge)?;
-        let body = send(pending.request())?;
-        Ok(pending.finish(&body)?)
-    })
-    .await
 }
 
 /// "Move to a new phone": the `pia://container/` link, and as a QR code, for the other
 /// device. This device's copy keeps working until the other one registers it. Whoever
 /// registers the link takes the container's accounts: the password must have been entered
 /// within the last minute (`AuthRequired`), as for an account's QR code.
-pub async fn transfer(
-    state: &AppState,
+pub async fn transfer<R: Runtime>(
+    app: &AppHandle<R>,
     service: &ContainerService,
     serial: &str,
 ) -> AppResult<ContainerTransfer> {
-    state.get()?.require_recent_password(
+    app.state::<AppState>().get()?.require_recent_password(
         std::time::Instant::now(),
         "moving an organization's accounts to a new phone",
     )?;
     let _busy = service.busy.lock().await;
-    let link = Zeroizing::new(rollover_uri(state, serial).await?);
+    let serial = serial.to_owned();
+    let (link, _) = run(app, None, move |r| r.rollover_uri(&serial)).await?;
     let qr = qrcode::QrCode::new(link.as_bytes())
         .map_err(|e| AppError::internal(format!("cannot draw the QR code: {e}")))?;
     let qr_svg = qr
@@ -477,80 +396,43 @@ pub async fn transfer(
     })
 }
 
-/// Rollover in place: a new key on this device, then a sync (the server re-keys every token).
-pub async fn rollover(
-    state: &AppState,
+/// Rollover in place through the core's runner: a new key on this device (saved at once),
+/// then a sync (the server re-keys every token).
+pub async fn rollover<R: Runtime>(
+    app: &AppHandle<R>,
     service: &ContainerService,
     serial: &str,
 ) -> AppResult<(ContainerSyncView, Option<String>)> {
     let _busy = service.busy.lock().await;
-    let uri = Zeroizing::new(rollover_uri(state, serial).await?);
-    let registration = Registration::parse(&uri, unix_now())?;
-    drop(uri);
-    if registration.serial() != serial {
-        return Err(
-            ContainerError::Response("the rollover QR names another container".into()).into(),
-        );
-    }
-    if let Some(prompt) = registration.passphrase_prompt() {
-        return Err(ContainerError::PassphraseRequired(prompt.to_owned()).into());
-    }
-    let renewed = off_thread(move || {
-        twofold_http::check_url(registration.server_url().as_str()).map_err(http_error)?;
-        let key = ContainerKey::generate(&SystemRng::new()).map_err(ContainerError::from)?;
-        let pending = registration.start(key, None, None, unix_now())?;
-        let body = send(pending.request())?;
-        Ok(pending.finish(&body, unix_now())?)
-    })
-    .await?;
-    // The old key stopped working: the new one is kept whatever the sync does.
-    let backup = {
-        let mut inner = state.get()?;
-        let writer = state.begin_change(&mut inner)?;
-        inner.vault_mut()?.add_container(renewed);
-        state.save_vault(&mut inner, &writer)?
-    };
-    let (view, backup2) = sync_view(serial, sync_locked(state, service, serial, &[]).await);
-    Ok((view, backup.or(backup2)))
+    let owned = serial.to_owned();
+    let (done, backups) = run(app, None, move |r| r.rollover(&owned)).await?;
+    service.tried(serial, done.sync.as_ref().err());
+    Ok((sync_view(serial, done.sync), backups.into_iter().next()))
 }
 
 /// Unregisters `serial` on the server (when its policy allows) and removes it and every
-/// account it manages from this device. Returns the serials removed and the failed backup.
-pub async fn unregister(
-    state: &AppState,
+/// account it manages from this device, through the core's runner. Returns the serials
+/// removed and the failed backup.
+pub async fn unregister<R: Runtime>(
+    app: &AppHandle<R>,
     service: &ContainerService,
     serial: &str,
 ) -> AppResult<(Vec<String>, Option<String>)> {
     let _busy = service.busy.lock().await;
-    let container = stored(state, serial)?;
-    if container.policies.disable_client_container_unregister {
-        return Err(ContainerError::Forbidden("disable_client_container_unregister").into());
+    {
+        let state = app.state::<AppState>();
+        let inner = state.get()?;
+        inner
+            .vault()?
+            .container(serial)
+            .ok_or_else(|| not_found(serial))?;
     }
-    off_thread(move || {
-        let body = send(&container.challenge_request(Operation::Unregister))?;
-        match container.read_challenge(Operation::Unregister, &body) {
-            Ok(ch) => {
-                let pending = container.unregister(&ch)?;
-                let reply = twofold_http::send(pending.request()).map_err(http_error)?;
-                pending.finish_with_status(reply.status, &reply.body)?;
-                Ok(())
-            }
-            // Already unregistered on the server (ERR3001, ERR601).
-            Err(e) if e.is_unregistered() => Ok(()),
-            Err(e) => Err(e.into()),
-        }
-    })
-    .await?;
-    let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let removed = inner
-        .vault_mut()?
-        .remove_container(serial, crate::state::unix_now())?;
-    let backup = state.save_vault(&mut inner, &writer)?;
+    let owned = serial.to_owned();
+    let (removed, backups) = run(app, None, move |r| r.unregister(&owned)).await?;
     service.record(serial, None);
     Ok((
         removed.tokens.into_iter().map(|t| t.serial).collect(),
-        backup,
+        backups.into_iter().next(),
     ))
 }
 
@@ -565,9 +447,8 @@ pub const NUDGE_EVERY: Duration = Duration::from_secs(300);
 /// Syncs `serial` (every container with `None`) and tells the UI (`containers-synced`) and
 /// the backup's failure, if any. Blocking; true when the round ran.
 fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
-    let state = app.state::<AppState>();
     let service = app.state::<ContainerService>();
-    match tauri::async_runtime::block_on(sync(&state, &service, serial)) {
+    match tauri::async_runtime::block_on(sync(app, &service, serial)) {
         Ok((views, backups)) => {
             for b in backups {
                 crate::commands::report_backup(app, Some(b));

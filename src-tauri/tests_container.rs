@@ -41,6 +41,8 @@ struct Srv {
     /// Tokens the server has outside the container (serial, type, otpauth URI), which the
     /// initial transfer may take.
     outside: Vec<(String, String, String)>,
+    /// Forget the container right after finalizing it (an administrator deleted it).
+    forget_after_finalize: bool,
     /// The initial transfer happened (privacyIDEA's `initially_synchronized`).
     initially_synced: bool,
     /// The entries each sync offered by OTP values (no serial), in order.
@@ -242,7 +244,7 @@ fn handle(srv: &Arc<Mutex<Srv>>, base: &str, path: &str, body: &str) -> Value {
                 return err(3002, "ERR3002: wrong passphrase");
             }
             assert!(param(&params, "signature").is_some_and(|v| !v.is_empty()));
-            s.registered = true;
+            s.registered = !s.forget_after_finalize;
             ok(json!({"policies": s.policies}))
         }
         _ if !s.registered => err(3001, "ERR3001: Container is not registered."),
@@ -564,6 +566,40 @@ fn unregister_forbidden_and_passphrase_asked() {
     assert_eq!(
         s.kind("container_sync", json!({ "serial": SERIAL })),
         "NotFound"
+    );
+}
+
+/// The core runner's rule, as the CLI has it: a first sync the server refuses because it no
+/// longer knows the container keeps the registration and that the server forgot it, so
+/// unregistering here is no longer refused.
+#[test]
+fn a_failed_first_sync_keeps_the_registration_and_that_the_server_forgot_it() {
+    let srv = server(policies(true, false, false));
+    srv.with(|s| s.forget_after_finalize = true);
+    let s = shell().unlocked();
+    let done = register(&s, &srv);
+    assert!(
+        done["sync"]["error"]
+            .as_str()
+            .expect("the first sync failed")
+            .contains("3001"),
+        "{done}"
+    );
+    assert_eq!(done["container"]["serial"], SERIAL);
+    assert_eq!(done["container"]["policies"]["unregister"], true);
+    assert_eq!(
+        s.ok("containers_list", json!({}))[0]["policies"]["unregister"],
+        true
+    );
+    s.ok("container_unregister", json!({ "serial": SERIAL }));
+    assert_eq!(s.ok("containers_list", json!({})), json!([]));
+    assert_eq!(
+        srv.paths(),
+        [
+            "/container/register/finalize",
+            "/container/challenge",
+            "/container/challenge"
+        ]
     );
 }
 

@@ -29,14 +29,13 @@ pub async fn container_preview(
 #[tauri::command]
 pub async fn container_register<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     service: State<'_, ContainerService>,
     id: String,
     passphrase: Option<Zeroizing<String>>,
     offer: Option<Vec<String>>,
 ) -> AppResult<ContainerRegistered> {
     let offer = offer.unwrap_or_default();
-    let (done, backup) = container::register(&state, &service, &id, passphrase, &offer).await?;
+    let (done, backup) = container::register(&app, &service, &id, passphrase, &offer).await?;
     super::report_backup(&app, backup);
     Ok(done)
 }
@@ -60,11 +59,10 @@ pub async fn containers_list(
 #[tauri::command]
 pub async fn container_sync<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     service: State<'_, ContainerService>,
     serial: Option<String>,
 ) -> AppResult<Vec<ContainerSyncView>> {
-    let (views, backups) = container::sync(&state, &service, serial.as_deref()).await?;
+    let (views, backups) = container::sync(&app, &service, serial.as_deref()).await?;
     backups
         .into_iter()
         .for_each(|b| super::report_backup(&app, Some(b)));
@@ -75,11 +73,10 @@ pub async fn container_sync<R: Runtime>(
 #[tauri::command]
 pub async fn container_rollover<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     service: State<'_, ContainerService>,
     serial: String,
 ) -> AppResult<ContainerSyncView> {
-    let (view, backup) = container::rollover(&state, &service, &serial).await?;
+    let (view, backup) = container::rollover(&app, &service, &serial).await?;
     super::report_backup(&app, backup);
     Ok(view)
 }
@@ -87,23 +84,22 @@ pub async fn container_rollover<R: Runtime>(
 /// "Move to a new phone": the `pia://container/` link and its QR code for the other device
 /// (`AuthRequired` unless the password was entered within the last minute).
 #[tauri::command]
-pub async fn container_transfer(
-    state: State<'_, AppState>,
+pub async fn container_transfer<R: Runtime>(
+    app: AppHandle<R>,
     service: State<'_, ContainerService>,
     serial: String,
 ) -> AppResult<ContainerTransfer> {
-    container::transfer(&state, &service, &serial).await
+    container::transfer(&app, &service, &serial).await
 }
 
 /// Unregisters the container and removes its accounts from this device; the serials removed.
 #[tauri::command]
 pub async fn container_unregister<R: Runtime>(
     app: AppHandle<R>,
-    state: State<'_, AppState>,
     service: State<'_, ContainerService>,
     serial: String,
 ) -> AppResult<Vec<String>> {
-    let (removed, backup) = container::unregister(&state, &service, &serial).await?;
+    let (removed, backup) = container::unregister(&app, &service, &serial).await?;
     super::report_backup(&app, backup);
     Ok(removed)
 }

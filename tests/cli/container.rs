@@ -342,6 +342,187 @@ fn a_container_without_tls_checks_is_warned_about() {
     let _ = std::fs::remove_dir_all(v.parent().unwrap());
 }
 
+/// What the stand-in privacyIDEA of [`stand_in`] does next.
+#[derive(Default)]
+struct StandIn {
+    /// Every request but a finalize answers ERR3001: the container is not registered.
+    forgotten: bool,
+    /// Run when the next challenge is asked (the CLI holds no vault lock then).
+    on_challenge: Option<Box<dyn FnOnce() + Send>>,
+    /// The request paths, in order.
+    paths: Vec<String>,
+}
+
+/// A stand-in privacyIDEA on 127.0.0.1 for the failure paths: it finalizes a registration
+/// (policy `disable_client_container_unregister` on), hands out challenges, refuses every
+/// sync (ERR905), and once `forgotten` answers ERR3001 as privacyIDEA 3.14 does for a
+/// container it no longer knows. Its address, percent-encoded for a QR.
+fn stand_in(state: std::sync::Arc<std::sync::Mutex<StandIn>>) -> String {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut first = String::new();
+            let _ = reader.read_line(&mut first);
+            let mut length = 0usize;
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                    break;
+                }
+                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = v.trim().parse().unwrap_or(0);
+                }
+            }
+            let mut body = vec![0; length];
+            let _ = reader.read_exact(&mut body);
+            let path = first.split(' ').nth(1).unwrap_or("").to_owned();
+            let hook = {
+                let mut s = state.lock().unwrap();
+                s.paths.push(path.clone());
+                if path == "/container/challenge" {
+                    s.on_challenge.take()
+                } else {
+                    None
+                }
+            };
+            if let Some(hook) = hook {
+                hook();
+            }
+            let forgotten = state.lock().unwrap().forgotten;
+            let error = |code: u32, message: &str| json!({"result": {"status": false, "error": {"code": code, "message": message}}});
+            let reply = match path.as_str() {
+                "/container/register/finalize" => json!({"result": {"status": true, "value": {
+                    "policies": {"container_client_rollover": false,
+                        "initially_add_tokens_to_container": false,
+                        "disable_client_token_deletion": true,
+                        "disable_client_container_unregister": true}}}}),
+                _ if forgotten => error(3001, "ERR3001: Container is not registered."),
+                "/container/challenge" => json!({"result": {"status": true, "value": {
+                    "enc_key_algorithm": "x25519", "nonce": "n1", "transaction_id": "1",
+                    "time_stamp": "2026-12-01T21:17:30.000000+00:00"}}}),
+                _ => error(905, "ERR905: the stand-in refuses this request"),
+            }
+            .to_string();
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
+                reply.len()
+            );
+        }
+    });
+    format!("http%3A//127.0.0.1%3A{port}/")
+}
+
+/// A failed first sync keeps the registration and, when the server says it no longer knows
+/// the container, that too (the core runner's rule): `container unregister` is then no
+/// longer the server's to refuse. The CLI used to save only a successful first sync, so the
+/// vault kept `disable_client_container_unregister` and the container could not be removed.
+#[test]
+fn a_failed_first_sync_keeps_the_registration_and_that_the_server_forgot_it() {
+    let v = new_vault("forgot-first");
+    let state = std::sync::Arc::new(std::sync::Mutex::new(StandIn::default()));
+    let url = stand_in(state.clone());
+    // Finalized, then forgotten before the first sync's challenge.
+    state.lock().unwrap().on_challenge = Some(Box::new({
+        let state = state.clone();
+        move || state.lock().unwrap().forgotten = true
+    }));
+    let o = tw(&v, &["container", "register", &offline_qr(&url, true)]);
+    let err = assert_error(&o, 1);
+    assert!(
+        err.contains("registered, but the first sync failed"),
+        "{err}"
+    );
+    assert!(err.contains("ERR3001"), "{err}");
+    let vault = open(&v);
+    let c = vault.container("SMPH1").expect("the registration is kept");
+    assert!(!c.container.policies.disable_client_container_unregister);
+    let o = tw(&v, &["container", "unregister", "SMPH1", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(open(&v).containers().is_empty());
+    assert_eq!(
+        state.lock().unwrap().paths,
+        [
+            "/container/register/finalize",
+            "/container/challenge",
+            "/container/challenge"
+        ]
+    );
+    let _ = std::fs::remove_dir_all(v.parent().unwrap());
+}
+
+/// Another program saves the vault while `container sync` waits for the server: the sync's
+/// change is made on top of that save (the core's store, as every other command), not
+/// refused with "run the command again"; here the change is that the server forgot the
+/// container. The CLI used to write its own copy only if the file was unchanged: exit 1, the
+/// flag lost.
+#[test]
+fn a_save_by_another_program_during_a_container_sync_is_built_on() {
+    let v = new_vault("concurrent");
+    let state = std::sync::Arc::new(std::sync::Mutex::new(StandIn::default()));
+    let url = stand_in(state.clone());
+    // Registered; the first sync is refused (ERR905): the flag stays on.
+    let err = assert_error(
+        &tw(&v, &["container", "register", &offline_qr(&url, true)]),
+        1,
+    );
+    assert!(err.contains("ERR905"), "{err}");
+    assert!(
+        open(&v)
+            .container("SMPH1")
+            .unwrap()
+            .container
+            .policies
+            .disable_client_container_unregister
+    );
+    // At the next challenge, another twofold adds an account; the server has forgotten.
+    state.lock().unwrap().on_challenge = Some(Box::new({
+        let state = state.clone();
+        let v = v.clone();
+        move || {
+            let o = tw(
+                &v,
+                &[
+                    "add",
+                    "otpauth://totp/Other:bob?secret=JBSWY3DPEHPK3PXP&issuer=Other",
+                ],
+            );
+            assert!(o.status.success(), "{}", stderr(&o));
+            state.lock().unwrap().forgotten = true;
+        }
+    }));
+    let o = tw(&v, &["container", "sync", "--json"]);
+    let err = assert_error(&o, 1);
+    assert!(err.contains("1 of 1 container syncs failed"), "{err}");
+    assert!(!err.contains("run the command again"), "{err}");
+    let report: Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        report[0]["error"].as_str().unwrap().contains("ERR3001"),
+        "{report}"
+    );
+    let vault = open(&v);
+    assert_eq!(
+        vault.accounts().len(),
+        1,
+        "the other program's account is kept"
+    );
+    assert_eq!(vault.accounts()[0].otp.name, "bob");
+    assert!(
+        !vault
+            .container("SMPH1")
+            .unwrap()
+            .container
+            .policies
+            .disable_client_container_unregister,
+        "the server's word is saved"
+    );
+    let _ = std::fs::remove_dir_all(v.parent().unwrap());
+}
+
 #[test]
 fn privacyidea_3_14_containers() {
     if std::env::var_os("TWOFOLD_SKIP_PRIVACYIDEA").is_some() {

@@ -1,13 +1,13 @@
-//! `twofold container ...`: privacyIDEA token containers. The core builds and reads every
-//! message (`twofold_core::container`), `twofold-http` carries them, and the vault keeps the
-//! containers and their tokens (`docs/containers.md`).
+//! `twofold container ...`: privacyIDEA token containers. The core's runner
+//! (`twofold_core::container::Runner`) runs every sequence and decides what is saved when a
+//! step fails; the CLI gives it `twofold-http`, the passphrase prompt and the core's vault
+//! store, and prints the results (`docs/containers.md`, "One runner").
 
 use serde::Serialize;
 use twofold_core::container::{
-    Container, ContainerError, ContainerKey, Operation, Policies, Registration, is_registration_uri,
+    Container, Host, Policies, Registration, Response, Runner, is_registration_uri,
 };
-use twofold_core::push::privacyidea::Enrolment;
-use twofold_core::push::{PhoneKey, PushAccount, Request};
+use twofold_core::push::Request;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{ContainerSyncReport, Vault};
 use twofold_core::{Clock, SystemClock, scan};
@@ -16,7 +16,7 @@ use zeroize::Zeroizing;
 use crate::args::ContainerCommand;
 use crate::error::CliError;
 use crate::output::{print_json, terminal_safe};
-use crate::vault::{Context, SAVE};
+use crate::vault::{Context, Opened, SAVE};
 
 pub fn run(ctx: &Context, command: ContainerCommand) -> Result<(), CliError> {
     match command {
@@ -45,10 +45,48 @@ pub fn run(ctx: &Context, command: ContainerCommand) -> Result<(), CliError> {
     }
 }
 
-/// Sends a request; privacyIDEA puts its errors in the body, so any status is read by the core.
-fn send(request: &Request) -> Result<Vec<u8>, CliError> {
-    twofold_http::check_url(&request.url)?;
-    Ok(twofold_http::send_body(request)?)
+/// The CLI's side of the core's container runner: `twofold-http` carries the requests, the
+/// passphrase comes from `TWOFOLD_CONTAINER_PASSPHRASE` or the terminal, and each change of
+/// the vault goes through the core's store ([`crate::vault::Opened::change`]).
+struct Cli<'o> {
+    opened: &'o mut Opened,
+}
+
+impl Host for Cli<'_> {
+    type Error = CliError;
+
+    fn check_url(&self, url: &str) -> Result<(), CliError> {
+        twofold_http::check_url(url)?;
+        Ok(())
+    }
+
+    fn send(&self, request: &Request) -> Result<Response, CliError> {
+        let reply = twofold_http::send(request)?;
+        Ok(Response {
+            status: reply.status,
+            body: reply.body,
+        })
+    }
+
+    fn passphrase(&mut self, prompt: &str) -> Result<Zeroizing<String>, CliError> {
+        passphrase(prompt)
+    }
+
+    fn read<T>(&self, read: impl FnOnce(&Vault) -> T) -> Result<T, CliError> {
+        Ok(read(&self.opened.vault))
+    }
+
+    fn change<T>(
+        &mut self,
+        apply: impl FnOnce(&mut Vault) -> Result<T, CliError>,
+    ) -> Result<T, CliError> {
+        self.opened.change(|vault| Ok((apply(vault)?, SAVE)))
+    }
+}
+
+/// The runner over this command's vault, the system clock and randomness.
+fn runner<'o>(opened: &'o mut Opened, rng: &'o SystemRng) -> Runner<'o, Cli<'o>> {
+    Runner::new(Cli { opened }, &SystemClock, rng)
 }
 
 fn now() -> u64 {
@@ -90,28 +128,6 @@ fn passphrase(prompt: &str) -> Result<Zeroizing<String>, CliError> {
     })
 }
 
-/// Finalizes a registration QR with a new key: the registered container.
-fn finalize(
-    registration: Registration,
-    device_info: bool,
-    ask: bool,
-) -> Result<Container, CliError> {
-    twofold_http::check_url(registration.server_url().as_str())?;
-    let secret = match registration.passphrase_prompt() {
-        Some(prompt) if ask => Some(passphrase(prompt)?),
-        Some(prompt) => {
-            return Err(ContainerError::PassphraseRequired(prompt.to_owned()).into());
-        }
-        None => None,
-    };
-    let model = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
-    let device = device_info.then_some((twofold_core::container::DEVICE_BRAND, model.as_str()));
-    let key = ContainerKey::generate(&SystemRng::new())?;
-    let pending = registration.start(key, device, secret.as_ref().map(|s| s.as_str()), now())?;
-    let body = send(pending.request())?;
-    Ok(pending.finish(&body, now())?)
-}
-
 #[derive(Serialize)]
 struct AddedJson {
     serial: String,
@@ -139,33 +155,23 @@ struct ReportJson {
 
 impl ReportJson {
     fn new(serial: &str, r: Result<ContainerSyncReport, String>) -> Self {
-        match r {
-            Ok(r) => ReportJson {
-                serial: r.serial,
-                added: r
-                    .added
-                    .into_iter()
-                    .map(|(serial, kind)| AddedJson { serial, kind })
-                    .collect(),
-                updated: r.updated,
-                removed: r.removed,
-                joined: r.joined,
-                skipped: r
-                    .skipped
-                    .into_iter()
-                    .map(|(entry, reason)| SkippedJson { entry, reason })
-                    .collect(),
-                error: None,
-            },
-            Err(e) => ReportJson {
-                serial: serial.to_owned(),
-                added: Vec::new(),
-                updated: Vec::new(),
-                removed: Vec::new(),
-                joined: Vec::new(),
-                skipped: Vec::new(),
-                error: Some(e),
-            },
+        let (r, error) = ContainerSyncReport::or_failure(serial, r);
+        ReportJson {
+            serial: r.serial,
+            added: r
+                .added
+                .into_iter()
+                .map(|(serial, kind)| AddedJson { serial, kind })
+                .collect(),
+            updated: r.updated,
+            removed: r.removed,
+            joined: r.joined,
+            skipped: r
+                .skipped
+                .into_iter()
+                .map(|(entry, reason)| SkippedJson { entry, reason })
+                .collect(),
+            error,
         }
     }
 
@@ -202,55 +208,6 @@ impl ReportJson {
     }
 }
 
-/// Enrols a PUSH token a sync brought, through the push code (RSA key, `/ttype/push`).
-fn enrol_push(uri: &str) -> Result<PushAccount, CliError> {
-    let enrolment = Enrolment::parse(uri, now())?;
-    twofold_http::check_url(enrolment.url())?;
-    let key = PhoneKey::generate(&SystemRng::new())?;
-    let pending = enrolment.start(key, None, now())?;
-    let body = send(pending.request())?;
-    Ok(pending.finish(&body, now())?)
-}
-
-/// One container's sync, all or nothing: the vault changes only once every request
-/// (challenge, sync, the enrolment of each PUSH token) has succeeded. `offer`: the OTP
-/// accounts the user chose for the initial transfer (sent only when this sync is it).
-fn sync_one(
-    vault: &mut Vault,
-    serial: &str,
-    offer: &[String],
-) -> Result<ContainerSyncReport, CliError> {
-    let stored = vault
-        .container(serial)
-        .ok_or_else(|| CliError::Nothing(format!("no container {serial:?} in the vault")))?;
-    let container = stored.container.clone();
-    let sent = vault.container_sync_tokens(serial, offer, now())?;
-    let result = (|| {
-        let body = send(&container.challenge_request(Operation::Sync))?;
-        let challenge = container.read_challenge(Operation::Sync, &body)?;
-        let pending =
-            container.sync_offering(&challenge, &sent.report, sent.offers, &SystemRng::new())?;
-        let body = send(pending.request())?;
-        Ok::<_, CliError>(pending.finish(&body)?)
-    })();
-    let reply = match result {
-        Ok(r) => r,
-        Err(CliError::Container(e)) if e.is_unregistered() => {
-            // Gone from the server: unregistering locally is no longer the server's to refuse.
-            vault.container_gone(serial);
-            return Err(CliError::Container(e));
-        }
-        Err(e) => return Err(e),
-    };
-    // Only the container's own PUSH tokens are enrolled (the others are skipped with the
-    // reason by apply_container_sync): no key goes to another server.
-    let mut push = Vec::new();
-    for a in vault.container_push_to_enrol(&reply) {
-        push.push(enrol_push(&a.uri)?);
-    }
-    Ok(vault.apply_container_sync(&reply, push, now(), &SystemRng::new())?)
-}
-
 #[derive(Serialize)]
 struct RegisterJson {
     serial: String,
@@ -276,36 +233,29 @@ fn register(
         );
     }
     let mut opened = ctx.open()?;
-    // A mistyped --offer fails before anything is sent.
-    for id in offer {
-        opened.vault.check_offerable(id)?;
-    }
-    let container = finalize(registration, device_info, true)?;
-    let serial = container.serial.clone();
-    let server_url = container.server_url.as_str().to_owned();
-    opened.vault.add_container(container);
-    // Registered on the server: keep the key even if the first sync fails.
-    opened.save()?;
-    if !offer.is_empty() && !opened.vault.initial_transfer_open(&serial) {
+    let model = format!("{} {}", std::env::consts::OS, std::env::consts::ARCH);
+    let device = device_info.then_some((twofold_core::container::DEVICE_BRAND, model.as_str()));
+    let rng = SystemRng::new();
+    // A mistyped --offer fails before anything is sent; the registration is saved before the
+    // first sync, and whatever that sync saved stays saved if it fails (the core's rule).
+    let done = runner(&mut opened, &rng).register(registration, device, offer)?;
+    if !offer.is_empty() && !done.initial_transfer {
         eprintln!(
             "note: the server does not ask for this device's tokens (initially_add_tokens_to_container is off); nothing offered"
         );
     }
-    let sync = sync_one(&mut opened.vault, &serial, offer);
-    if sync.is_ok() {
-        opened.save()?;
-    }
+    let serial = done.container.serial.clone();
     let policies = opened
         .vault
         .container(&serial)
         .map(|c| c.container.policies)
         .unwrap_or_default();
-    let failed = sync.as_ref().err().map(ToString::to_string);
+    let failed = done.sync.as_ref().err().map(ToString::to_string);
     let out = RegisterJson {
         serial: serial.clone(),
-        server_url,
+        server_url: done.container.server_url.as_str().to_owned(),
         policies,
-        sync: ReportJson::new(&serial, sync.map_err(|e| e.to_string())),
+        sync: ReportJson::new(&serial, done.sync.map_err(|e| e.to_string())),
     };
     if json {
         print_json(&out)?;
@@ -345,12 +295,15 @@ fn sync(ctx: &Context, serial: Option<&str>, json: bool) -> Result<(), CliError>
     };
     let mut reports = Vec::new();
     let mut failed = 0;
+    let rng = SystemRng::new();
+    let mut runner = runner(&mut opened, &rng);
+    // Each container's sync is saved on its own (the core's rule): a failed one does not undo
+    // the others, and another program's save in between is built on.
     for s in &serials {
-        let r = sync_one(&mut opened.vault, s, &[]).map_err(|e| e.to_string());
+        let r = runner.sync(s, &[]).map_err(|e| e.to_string());
         failed += usize::from(r.is_err());
         reports.push(ReportJson::new(s, r));
     }
-    opened.save()?;
     if json {
         print_json(&reports)?;
     } else {
@@ -421,18 +374,15 @@ struct TransferJson {
 
 fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(), CliError> {
     let mut opened = ctx.open()?;
-    let container = stored(&opened.vault, serial)?;
-    if !container.policies.container_client_rollover {
-        return Err(ContainerError::Forbidden("container_client_rollover (not set)").into());
-    }
-    let body = send(&container.challenge_request(Operation::Rollover))?;
-    let challenge = container.read_challenge(Operation::Rollover, &body)?;
-    let pending = container.rollover(&challenge)?;
-    let body = send(pending.request())?;
-    let uri = pending.finish(&body)?;
+    stored(&opened.vault, serial)?;
+    let rng = SystemRng::new();
+    let mut runner = runner(&mut opened, &rng);
     if transfer {
+        let uri = runner.rollover_uri(serial)?;
         if json {
-            print_json(&TransferJson { uri })?;
+            print_json(&TransferJson {
+                uri: uri.to_string(),
+            })?;
         } else {
             println!("{}", terminal_safe(&uri));
             eprintln!(
@@ -441,22 +391,9 @@ fn rollover(ctx: &Context, serial: &str, transfer: bool, json: bool) -> Result<(
         }
         return Ok(());
     }
-    // In place: this vault finalizes the new QR with a new key, then takes the re-keyed tokens.
-    let registration = Registration::parse(&uri, now())?;
-    if registration.serial() != serial {
-        return Err(
-            ContainerError::Response("the rollover QR names another container".into()).into(),
-        );
-    }
-    let renewed = finalize(registration, false, false)?;
-    opened.vault.add_container(renewed);
-    // The old key stopped working: the new one is kept whatever the sync does.
-    opened.save()?;
-    let report = sync_one(&mut opened.vault, serial, &[]);
-    if report.is_ok() {
-        opened.save()?;
-    }
-    let out = ReportJson::new(serial, report.map_err(|e| e.to_string()));
+    // In place: the new key is saved whatever the sync does (the old one stopped working).
+    let done = runner.rollover(serial)?;
+    let out = ReportJson::new(serial, done.sync.map_err(|e| e.to_string()));
     if json {
         print_json(&out)?;
     } else {
@@ -480,24 +417,9 @@ struct UnregisterJson<'a> {
 
 fn unregister(ctx: &Context, serial: &str, json: bool) -> Result<(), CliError> {
     let mut opened = ctx.open()?;
-    let container = stored(&opened.vault, serial)?;
-    if container.policies.disable_client_container_unregister {
-        return Err(ContainerError::Forbidden("disable_client_container_unregister").into());
-    }
-    let challenge = send(&container.challenge_request(Operation::Unregister))
-        .and_then(|body| Ok(container.read_challenge(Operation::Unregister, &body)?));
-    match challenge {
-        Ok(ch) => {
-            let pending = container.unregister(&ch)?;
-            let reply = twofold_http::send(pending.request())?;
-            pending.finish_with_status(reply.status, &reply.body)?;
-        }
-        // Already unregistered on the server (ERR3001, ERR601).
-        Err(CliError::Container(e)) if e.is_unregistered() => {}
-        Err(e) => return Err(e),
-    }
-    // After the exchange, on the vault as it is now (another command may have saved meanwhile).
-    let removed = opened.change(|vault| Ok((vault.remove_container(serial, now())?, SAVE)))?;
+    stored(&opened.vault, serial)?;
+    let rng = SystemRng::new();
+    let removed = runner(&mut opened, &rng).unregister(serial)?;
     let removed_tokens: Vec<String> = removed.tokens.into_iter().map(|t| t.serial).collect();
     if json {
         print_json(&UnregisterJson {

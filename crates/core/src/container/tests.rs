@@ -1,6 +1,7 @@
 use super::*;
 use crate::rng::SystemRng;
 use crate::server_url::ServerUrl;
+use crate::uri::MAX_URI_LEN;
 
 const QR: &str = "pia://container/SMPH0008F19E?issuer=privacyIDEA&ttl=10&nonce=8e1afc836697758b55388f9f441d256097c976f9&time=2026-12-01T21%3A17%3A26.235976%2B00%3A00&url=http%3A//127.0.0.1%3A5066/&serial=SMPH0008F19E&key_algorithm=secp384r1&hash_algorithm=SHA256&ssl_verify=False&passphrase=&send_passphrase=False";
 const MADE: u64 = 1_796_159_846; // 2026-12-01T21:17:26Z

@@ -67,6 +67,23 @@ pub struct ContainerSyncReport {
     pub skipped: Vec<(String, String)>,
 }
 
+impl ContainerSyncReport {
+    /// A sync's outcome as the front ends show it: the report, and why it failed (a failed
+    /// sync changed nothing: its report for `serial` is empty).
+    pub fn or_failure<E>(serial: &str, outcome: Result<Self, E>) -> (Self, Option<E>) {
+        match outcome {
+            Ok(report) => (report, None),
+            Err(e) => (
+                ContainerSyncReport {
+                    serial: serial.to_owned(),
+                    ..ContainerSyncReport::default()
+                },
+                Some(e),
+            ),
+        }
+    }
+}
+
 impl Vault {
     /// The registered containers.
     pub fn containers(&self) -> &[StoredContainer] {

@@ -24,7 +24,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
 pub use accounts::{AccountUpdate, AddReport, MANAGED_GROUP_PREFIX};
-pub use container::{ContainerSyncReport, ContainerToken, StoredContainer};
+pub use container::{ContainerSyncReport, ContainerSyncTokens, ContainerToken, StoredContainer};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
