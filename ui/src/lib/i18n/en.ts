@@ -365,6 +365,8 @@ export const en = {
   "error.LocationUnavailable": "Location unavailable.",
   "error.AuthRequired": "Enter your vault password again first.",
   "error.WrongSyncPassphrase": "Wrong sync passphrase. Enter the one you chose on your other devices.",
+  "error.SyncNewPassphrase": "Your sync set has a new passphrase: a device was removed from it. Enter the new passphrase.",
+  "error.SyncRemoved": "This device was removed from your sync set. Its accounts stay here; turn sync off, or join again with the new passphrase.",
   "add.containerTitle": "Let your organization manage accounts on this device?",
   "add.containerBody": "{issuer} wants to register this device. Nothing has been sent yet: Twofold registers it with the server below only if you continue.",
   "add.containerSerial": "Container: {serial}",

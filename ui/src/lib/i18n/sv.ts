@@ -366,6 +366,8 @@ export const sv: Record<MessageKey, string> = {
   "error.LocationUnavailable": "Platsen är inte tillgänglig.",
   "error.AuthRequired": "Ange valvets lösenord igen först.",
   "error.WrongSyncPassphrase": "Fel synklösenfras. Ange den du valde på dina andra enheter.",
+  "error.SyncNewPassphrase": "Din synkgrupp har en ny synklösenfras: en enhet togs bort ur den. Ange den nya lösenfrasen.",
+  "error.SyncRemoved": "Den här enheten togs bort ur din synkgrupp. Kontona finns kvar här; stäng av synk, eller gå med igen med den nya lösenfrasen.",
   "add.containerTitle": "Låta din organisation hantera konton på den här enheten?",
   "add.containerBody": "{issuer} vill registrera den här enheten. Ingenting har skickats än: Twofold registrerar den hos servern nedan bara om du fortsätter.",
   "add.containerSerial": "Container: {serial}",
