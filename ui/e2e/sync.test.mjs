@@ -17,9 +17,9 @@ const fakeSync = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
  * Rust asks for the vault password again (within 60 s, as for a plain export) before a sync
  * target is chosen or a sync set created or joined: the section asks, then goes on by itself.
  */
-async function passwordAgain(section, sv = false) {
+async function passwordAgain(section, sv = false, why = sv ? "Synkning skickar alla dina hemligheter" : "Syncing sends all your secrets") {
   const form = section.getByTestId("reauth");
-  await form.getByText(sv ? "Synkning skickar alla dina hemligheter" : "Syncing sends all your secrets").waitFor();
+  await form.getByText(why).waitFor();
   await form.getByLabel(sv ? "Valvets lösenord" : "Vault password").fill(PASSWORD);
   await form.getByRole("button", { name: sv ? "Fortsätt" : "Continue" }).click();
   await form.waitFor({ state: "detached" });
@@ -197,15 +197,6 @@ test("sync already on at start: the status is read from Rust; the desktop's fold
 
 const NEW_PASS = "violet tundra bicycle 7391";
 
-/** Rust asks the vault password again before a device is removed: the form asks, then goes on. */
-async function passwordAgainToRemove(section, sv = false) {
-  const form = section.getByTestId("reauth");
-  await form.getByText(sv ? "Att ta bort en enhet byter synklösenfrasen" : "Removing a device changes the sync passphrase").waitFor();
-  await form.getByLabel(sv ? "Valvets lösenord" : "Vault password").fill(PASSWORD);
-  await form.getByRole("button", { name: sv ? "Fortsätt" : "Continue" }).click();
-  await form.waitFor({ state: "detached" });
-}
-
 const devicesState = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
   devices: window.__twofoldFake.state.syncDevices, rekeys: window.__twofoldFake.state.syncRekeys, calls: window.__twofoldFake.state.calls,
 })));
@@ -255,7 +246,8 @@ for (const sv of [false, true]) {
       await audit(page, `sync remove a device (${lang})`);
       await shot(page, `56-sync-remove-device-light-${lang}`);
       await form.getByRole("button", { name: w("Remove and change the passphrase", "Ta bort och byt lösenfras") }).click();
-      await passwordAgainToRemove(list, sv);
+      // Rust asks the vault password again before a device is removed.
+      await passwordAgain(list, sv, w("Removing a device changes the sync passphrase", "Att ta bort en enhet byter synklösenfrasen"));
       await page.getByTestId("toast").filter({ hasText: w("Cecilia's tablet was removed.", "Cecilia's tablet är borttagen.") }).waitFor();
       await list.getByTestId("sync-device").filter({ hasText: "Cecilia's tablet" }).waitFor({ state: "detached" });
       assert.equal(await list.getByTestId("sync-device").count(), 2);

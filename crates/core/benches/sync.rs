@@ -102,28 +102,22 @@ fn bench(c: &mut Criterion) {
             name: "bench".into(),
             at: 2_000,
         };
-        let sealed = sync::replica::seal_replica(
-            &state,
-            &writer,
-            "k",
-            &key,
-            DeviceId::from_bytes([9; 16]),
-            1,
-            &rng,
-        )
-        .expect("seal");
+        let seal = |state: &State, generation| {
+            sync::replica::seal_replica(
+                state,
+                &writer,
+                "k",
+                &key,
+                DeviceId::from_bytes([9; 16]),
+                generation,
+                &rng,
+            )
+            .expect("seal")
+        };
+        let sealed = seal(&state, 1);
         let mut pruned = state.clone();
         pruned.prune_removed_before(3_000);
-        let after = sync::replica::seal_replica(
-            &pruned,
-            &writer,
-            "k",
-            &key,
-            DeviceId::from_bytes([9; 16]),
-            2,
-            &rng,
-        )
-        .expect("seal");
+        let after = seal(&pruned, 2);
         println!(
             "replica with 1,000 accounts + {removed} removals: {} bytes; after pruning old removals: {} bytes",
             sealed.len(),

@@ -302,7 +302,7 @@ pub fn seal_replica(
         generation,
         nonce: B64.encode(nonce),
     };
-    let mut out = serde_json::to_vec(&header).map_err(|_| ReplicaError::Malformed("header"))?;
+    let header = serde_json::to_vec(&header).map_err(|_| ReplicaError::Malformed("header"))?;
     let writer = Writer {
         name: clean_device_name(&writer.name),
         at: writer.at,
@@ -315,10 +315,7 @@ pub fn seal_replica(
     plain.extend_from_slice(b",\"state\":");
     plain.extend_from_slice(&state);
     plain.push(b'}');
-    let sealed = crypto::aes_gcm_seal_aad(&key.0[..], &nonce, &out, &plain)
-        .ok_or(ReplicaError::Malformed("the state could not be sealed"))?;
-    out.push(b'\n');
-    out.extend_from_slice(B64.encode(sealed).as_bytes());
+    let out = seal_after(header, key, &nonce, &plain)?;
     if out.len() > MAX_REPLICA_BYTES {
         return Err(ReplicaError::TooLarge);
     }
@@ -331,18 +328,56 @@ pub fn replica_header(bytes: &[u8]) -> Result<ReplicaHeader, ReplicaError> {
     if bytes.len() > MAX_REPLICA_BYTES {
         return Err(ReplicaError::TooLarge);
     }
+    let header: ReplicaHeader = header_line(bytes, "header")?;
+    check_format(
+        &header.format,
+        header.version,
+        REPLICA_FORMAT,
+        "not a replica",
+    )?;
+    Ok(header)
+}
+
+/// A sealed file's first line, parsed as its header.
+fn header_line<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+    what: &'static str,
+) -> Result<T, ReplicaError> {
     let line = bytes
         .split(|b| *b == b'\n')
         .next()
         .ok_or(ReplicaError::Malformed("empty"))?;
-    let header: ReplicaHeader =
-        serde_json::from_slice(line).map_err(|_| ReplicaError::Malformed("header"))?;
-    if header.format != REPLICA_FORMAT {
-        return Err(ReplicaError::Malformed("not a replica"));
+    serde_json::from_slice(line).map_err(|_| ReplicaError::Malformed(what))
+}
+
+/// A header's format and version are `expected`'s and this version's.
+fn check_format(
+    format: &str,
+    version: u32,
+    expected: &str,
+    not_it: &'static str,
+) -> Result<(), ReplicaError> {
+    if format != expected {
+        return Err(ReplicaError::Malformed(not_it));
     }
-    if header.version != VERSION {
-        return Err(ReplicaError::UnsupportedVersion(header.version));
+    if version != VERSION {
+        return Err(ReplicaError::UnsupportedVersion(version));
     }
+    Ok(())
+}
+
+/// `header` (its JSON line, the associated data), a newline and the Base64 of `plain` sealed
+/// under `key` with `nonce`: the shape of every sealed file of a target.
+fn seal_after(
+    mut header: Vec<u8>,
+    key: &SyncKey,
+    nonce: &[u8; NONCE_LEN],
+    plain: &[u8],
+) -> Result<Vec<u8>, ReplicaError> {
+    let sealed = crypto::aes_gcm_seal_aad(&key.0[..], nonce, &header, plain)
+        .ok_or(ReplicaError::Malformed("the content could not be sealed"))?;
+    header.push(b'\n');
+    header.extend_from_slice(B64.encode(sealed).as_bytes());
     Ok(header)
 }
 
@@ -361,12 +396,7 @@ pub struct Opened {
 /// Opens a replica with whichever of `keys` (key id, key) sealed it.
 pub fn open_replica(bytes: &[u8], keys: &[(&str, &SyncKey)]) -> Result<Opened, ReplicaError> {
     let header = replica_header(bytes)?;
-    let key = keys
-        .iter()
-        .find(|(id, _)| *id == header.key_id)
-        .map(|(_, k)| *k)
-        .ok_or(ReplicaError::UnknownKey)?;
-    let plain = open_sealed(bytes, key, &header.nonce)?;
+    let plain = open_sealed(bytes, key_named(keys, &header.key_id)?, &header.nonce)?;
     if plain.first() == Some(&b'[') {
         let state = State::from_json(&plain)?;
         return Ok(Opened {
@@ -387,6 +417,14 @@ pub fn open_replica(bytes: &[u8], keys: &[(&str, &SyncKey)]) -> Result<Opened, R
         state,
         writer,
     })
+}
+
+/// The key of `keys` whose id is `id`.
+fn key_named<'k>(keys: &[(&str, &'k SyncKey)], id: &str) -> Result<&'k SyncKey, ReplicaError> {
+    keys.iter()
+        .find(|(k, _)| *k == id)
+        .map(|(_, key)| *key)
+        .ok_or(ReplicaError::UnknownKey)
 }
 
 /// The content after a header line, opened with `key` (the header line's exact bytes are the
@@ -484,7 +522,7 @@ pub fn seal_notice(
         key_id: notice.old_key_id.clone(),
         nonce: B64.encode(nonce),
     };
-    let mut out = serde_json::to_vec(&header).map_err(|_| ReplicaError::Malformed("header"))?;
+    let header = serde_json::to_vec(&header).map_err(|_| ReplicaError::Malformed("header"))?;
     let body = NoticeBody {
         new_key_id: notice.new_key_id.clone(),
         key_check: notice.key_check.clone(),
@@ -493,11 +531,7 @@ pub fn seal_notice(
         at: notice.at,
     };
     let plain = serde_json::to_vec(&body).map_err(|_| ReplicaError::Malformed("notice"))?;
-    let sealed = crypto::aes_gcm_seal_aad(&old_key.0[..], &nonce, &out, &plain)
-        .ok_or(ReplicaError::Malformed("the notice could not be sealed"))?;
-    out.push(b'\n');
-    out.extend_from_slice(B64.encode(sealed).as_bytes());
-    Ok(out)
+    seal_after(header, old_key, &nonce, &plain)
 }
 
 /// The key id a re-key notice claims to retire, read without decrypting.
@@ -509,18 +543,13 @@ fn notice_header(bytes: &[u8]) -> Result<NoticeHeader, ReplicaError> {
     if bytes.len() > MAX_NOTICE_BYTES {
         return Err(ReplicaError::Malformed("larger than any re-key notice"));
     }
-    let line = bytes
-        .split(|b| *b == b'\n')
-        .next()
-        .ok_or(ReplicaError::Malformed("empty"))?;
-    let header: NoticeHeader =
-        serde_json::from_slice(line).map_err(|_| ReplicaError::Malformed("notice header"))?;
-    if header.format != NOTICE_FORMAT {
-        return Err(ReplicaError::Malformed("not a re-key notice"));
-    }
-    if header.version != VERSION {
-        return Err(ReplicaError::UnsupportedVersion(header.version));
-    }
+    let header: NoticeHeader = header_line(bytes, "notice header")?;
+    check_format(
+        &header.format,
+        header.version,
+        NOTICE_FORMAT,
+        "not a re-key notice",
+    )?;
     Ok(header)
 }
 
@@ -529,12 +558,7 @@ fn notice_header(bytes: &[u8]) -> Result<NoticeHeader, ReplicaError> {
 /// device does not hold is [`ReplicaError::UnknownKey`].
 pub fn open_notice(bytes: &[u8], keys: &[(&str, &SyncKey)]) -> Result<RekeyNotice, ReplicaError> {
     let header = notice_header(bytes)?;
-    let key = keys
-        .iter()
-        .find(|(id, _)| *id == header.key_id)
-        .map(|(_, k)| *k)
-        .ok_or(ReplicaError::UnknownKey)?;
-    let plain = open_sealed(bytes, key, &header.nonce)?;
+    let plain = open_sealed(bytes, key_named(keys, &header.key_id)?, &header.nonce)?;
     let body: NoticeBody =
         serde_json::from_slice(&plain).map_err(|_| ReplicaError::Malformed("notice"))?;
     if body.removed.len() > MAX_NOTICE_REMOVED {
