@@ -50,6 +50,11 @@ pub struct Membership {
     /// The key file's id and the key every replica is sealed with; more than one when two
     /// devices created sync sets at once (replicas under each are read; the smallest id writes).
     pub keys: Vec<(String, SyncKey)>,
+    /// The key files of [`Membership::keys`] (by key id) as this device opened or made them:
+    /// a rejoin refuses a passphrase that opens one of them (the old passphrase, which a
+    /// removed device knows, never opens a key of a re-keyed set, even one the removed device
+    /// forged and named in a notice of its own).
+    pub key_files: BTreeMap<String, Vec<u8>>,
     /// Keys a re-key replaced (newest last): replicas under them are never merged again (a
     /// removed device holds them); a re-key made here writes a notice under each, for the
     /// devices that missed an earlier one.
@@ -178,13 +183,17 @@ pub fn join(
         return Err(SyncError::TooManyFiles);
     }
     let mut keys = Vec::new();
+    let mut key_files = BTreeMap::new();
     let mut last_error = None;
     for f in files
         .iter()
         .filter(|f| replica::kind_of(&f.bytes) == FileKind::KeyFile)
     {
         match open_key_file(&f.bytes, passphrase) {
-            Ok(k) => keys.push(k),
+            Ok(k) => {
+                key_files.insert(k.0.clone(), f.bytes.clone());
+                keys.push(k);
+            }
             Err(e) => last_error = Some(e),
         }
     }
@@ -195,6 +204,7 @@ pub fn join(
             None => {
                 let (id, key, bytes) = create_key_file(passphrase, kdf, rng)?;
                 keys.push((id.clone(), key));
+                key_files.insert(id.clone(), bytes.clone());
                 Some(TargetFile {
                     name: format!("key-{id}{SUFFIX}"),
                     bytes,
@@ -208,6 +218,7 @@ pub fn join(
     keys.dedup_by(|a, b| a.0 == b.0);
     let membership = Membership {
         keys,
+        key_files,
         retired: Vec::new(),
         device,
         name: clean_device_name(name),
@@ -458,8 +469,7 @@ fn follow_rekeys(m: &mut Membership, files: &[TargetFile]) -> Result<Vec<Warning
             m.devices.remove(d);
         }
     }
-    let excess = m.retired.len().saturating_sub(MAX_RETIRED_KEYS);
-    m.retired.drain(..excess);
+    m.forget_old_retired();
     Ok(warnings)
 }
 
@@ -481,6 +491,26 @@ pub fn rejoin(
         .iter()
         .find(|n| !m.keys.iter().any(|(id, _)| *id == n.new_key_id))
         .ok_or(SyncError::NewPassphrase)?;
+    // The passphrase of the keys being left (the removed device knows it) is never a new one:
+    // a key file it opens could be the removed device's own, named in a notice it forged under
+    // the old key. Checked against the key files this device kept, and those in the target.
+    let current: Vec<&str> = m.keys.iter().map(|(id, _)| id.as_str()).collect();
+    let old_files = m
+        .key_files
+        .iter()
+        .filter(|(id, _)| current.contains(&id.as_str()))
+        .map(|(_, bytes)| bytes.as_slice())
+        .chain(
+            files
+                .iter()
+                .filter(|f| key_file_id(&f.bytes).is_some_and(|id| current.contains(&id.as_str())))
+                .map(|f| f.bytes.as_slice()),
+        );
+    for bytes in old_files {
+        if open_key_file(bytes, passphrase).is_ok() {
+            return Err(SyncError::NewPassphrase);
+        }
+    }
     let mut opened = None;
     for f in files
         .iter()
@@ -488,6 +518,7 @@ pub fn rejoin(
     {
         match open_key_file(&f.bytes, passphrase) {
             Ok((id, key)) if key_check(&id, &key) == notice.key_check => {
+                m.key_files.insert(id.clone(), f.bytes.clone());
                 opened = Some((id, key));
                 break;
             }
@@ -522,6 +553,7 @@ pub fn rekey(
     removed.sort();
     removed.dedup();
     let check = key_check(&new_id, &new_key);
+    m.key_files.insert(new_id.clone(), key_file.clone());
     let mut out = vec![TargetFile {
         name: format!("key-{new_id}{SUFFIX}"),
         bytes: key_file,
@@ -542,8 +574,7 @@ pub fn rekey(
     }
     let old = std::mem::replace(&mut m.keys, vec![(new_id, new_key)]);
     m.retired.extend(old);
-    let excess = m.retired.len().saturating_sub(MAX_RETIRED_KEYS);
-    m.retired.drain(..excess);
+    m.forget_old_retired();
     m.removed.insert(device);
     m.devices.remove(&device);
     Ok(out)
@@ -587,6 +618,19 @@ impl Membership {
         out
     }
 
+    /// Keeps the newest [`MAX_RETIRED_KEYS`] retired keys, and the key files of the keys kept.
+    fn forget_old_retired(&mut self) {
+        let excess = self.retired.len().saturating_sub(MAX_RETIRED_KEYS);
+        self.retired.drain(..excess);
+        let kept: BTreeSet<&str> = self
+            .keys
+            .iter()
+            .chain(&self.retired)
+            .map(|(id, _)| id.as_str())
+            .collect();
+        self.key_files.retain(|id, _| kept.contains(id.as_str()));
+    }
+
     /// Whether `device` is one this device may remove: another device of the set.
     pub fn removable(&self, device: DeviceId) -> Result<(), SyncError> {
         if device == self.device {
@@ -611,6 +655,9 @@ impl Membership {
 #[derive(Serialize, Deserialize)]
 struct MembershipDto {
     keys: Vec<(String, Zeroizing<String>)>,
+    /// Key files, Base64.
+    #[serde(default)]
+    key_files: BTreeMap<String, String>,
     #[serde(default)]
     retired: Vec<(String, Zeroizing<String>)>,
     device: DeviceId,
@@ -639,6 +686,11 @@ impl Membership {
         };
         let dto = MembershipDto {
             keys: encode(&self.keys),
+            key_files: self
+                .key_files
+                .iter()
+                .map(|(id, bytes)| (id.clone(), B64.encode(bytes)))
+                .collect(),
             retired: encode(&self.retired),
             device: self.device,
             name: self.name.clone(),
@@ -670,8 +722,14 @@ impl Membership {
         if keys.is_empty() {
             return Err(SyncError::Membership);
         }
+        let mut key_files = BTreeMap::new();
+        for (id, b64) in dto.key_files {
+            let bytes = B64.decode(b64).map_err(|_| SyncError::Membership)?;
+            key_files.insert(id, bytes);
+        }
         Ok(Membership {
             keys,
+            key_files,
             retired: decode(dto.retired)?,
             device: dto.device,
             name: clean_device_name(&dto.name),
@@ -1043,6 +1101,52 @@ mod tests {
         let out = try_sync(&mut e, &mut folder, 12_000).unwrap();
         assert!(out.warnings.is_empty(), "{:?}", out.warnings);
         assert_eq!(e.names(), a.names());
+    }
+
+    /// The removed device holds the old key and may still write to the folder: it replaces the
+    /// notice with one of its own naming a key file it wrapped under the OLD passphrase, and
+    /// deletes the old key file. A device that has not rejoined is asked for the new
+    /// passphrase; the old one is refused (it would open the removed device's key), so the
+    /// lure gains nothing but a denial.
+    #[test]
+    fn a_removed_device_cannot_lure_the_others_onto_a_key_under_the_old_passphrase() {
+        let mut folder = Folder::default();
+        let (_a, mut b, c) = three_and_a_removal(&mut folder, b"new pass");
+        let rng = SystemRng::new();
+        let (old_id, old_key) = c.m.keys[0].clone();
+        let (fake_id, fake_key, fake_file) =
+            create_key_file(b"old pass", KdfParams::MIN, &rng).unwrap();
+        let notice = RekeyNotice {
+            old_key_id: old_id.clone(),
+            new_key_id: fake_id.clone(),
+            key_check: key_check(&fake_id, &fake_key),
+            removed: vec![],
+            by: c.m.device,
+            at: 7_000,
+        };
+        folder.put(TargetFile {
+            name: notice_name(&old_id),
+            bytes: seal_notice(&notice, &old_key, &rng).unwrap(),
+        });
+        folder.put(TargetFile {
+            name: format!("key-{fake_id}{SUFFIX}"),
+            bytes: fake_file,
+        });
+        folder.0.remove(&format!("key-{old_id}{SUFFIX}"));
+        assert_eq!(
+            try_sync(&mut b, &mut folder, 8_000).err(),
+            Some(SyncError::NewPassphrase)
+        );
+        assert_eq!(
+            rejoin(&mut b.m, &folder.files(), b"old pass").err(),
+            Some(SyncError::NewPassphrase)
+        );
+        assert_eq!(b.m.keys.len(), 1);
+        assert_eq!(b.m.keys[0].0, old_id, "no key taken");
+        // The membership keeps the key file it joined with, through its JSON too.
+        let back = Membership::from_json(&b.m.to_json()).unwrap();
+        assert_eq!(back.key_files, b.m.key_files);
+        assert!(back.key_files.contains_key(&old_id));
     }
 
     #[test]
