@@ -178,15 +178,42 @@ pub enum Need {
     Rejoin,
 }
 
-/// This device's default name in a sync set: the host name (on a phone, the app names it
-/// from the platform and the user may edit it).
+/// This device's default name in a sync set: the host name; on a phone, whose host name is
+/// `localhost` (no maintained plugin gives Rust the name the user gave the phone), the kind of
+/// device. The user may edit it (the CLI's `--device-name`, the app's Settings → Sync).
 pub fn device_name() -> String {
-    let name = gethostname::gethostname().to_string_lossy().into_owned();
-    let name = sync::replica::clean_device_name(&name);
-    if name.is_empty() {
-        "this device".to_owned()
-    } else {
-        name
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    name_or_kind(&host, std::env::consts::OS)
+}
+
+/// `host`, cleaned, unless it names no device (`localhost`, empty): then the kind of device
+/// that `os` (a [`std::env::consts::OS`]) is.
+fn name_or_kind(host: &str, os: &str) -> String {
+    let name = sync::replica::clean_device_name(host);
+    if !name.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+        return name;
+    }
+    match os {
+        "android" => "Android phone",
+        "ios" => "iPhone",
+        "macos" => "Mac",
+        "windows" => "Windows PC",
+        _ => "this device",
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::name_or_kind;
+
+    #[test]
+    fn a_host_name_is_the_name_and_a_phones_localhost_is_its_kind() {
+        assert_eq!(name_or_kind("anna-laptop\n", "linux"), "anna-laptop");
+        assert_eq!(name_or_kind("localhost", "android"), "Android phone");
+        assert_eq!(name_or_kind("", "ios"), "iPhone");
+        assert_eq!(name_or_kind("", "linux"), "this device");
+        assert!(!super::device_name().is_empty());
     }
 }
 
