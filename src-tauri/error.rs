@@ -55,6 +55,11 @@ pub enum ErrorKind {
     AuthRequired,
     /// The sync passphrase does not open the sync set's key file.
     WrongSyncPassphrase,
+    /// A device was removed and the sync set re-keyed: this device needs the new passphrase
+    /// (`sync_rejoin`); it writes nothing until then.
+    SyncNewPassphrase,
+    /// This device was removed from its sync set (its accounts stay).
+    SyncRemoved,
     Forbidden,
 }
 

@@ -37,11 +37,11 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::rng::{Rng, SystemRng};
 use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
 use twofold_core::vault::{KdfParams, SyncCredentials, Vault, file};
-use twofold_sync::{Listing, RunError, Store, Target, TargetError, WebDavTarget};
+use twofold_sync::{Listing, Need, RunError, Store, Target, TargetError, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::dto::{
-    EVENT_SYNC_STATUS, SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind,
+    EVENT_SYNC_STATUS, SyncDevice, SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind,
     SyncTargetView,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
@@ -249,7 +249,11 @@ pub fn run_error(e: RunError) -> AppError {
             }
             SyncError::KeyFile(KeyFileError::KdfRefused | KeyFileError::Malformed(_))
             | SyncError::Membership => ErrorKind::Corrupt,
-            SyncError::PassphraseNeeded | SyncError::TooManyFiles => ErrorKind::InvalidInput,
+            SyncError::NewPassphrase => ErrorKind::SyncNewPassphrase,
+            SyncError::Removed { .. } => ErrorKind::SyncRemoved,
+            SyncError::PassphraseNeeded | SyncError::TooManyFiles | SyncError::CannotRemove(_) => {
+                ErrorKind::InvalidInput
+            }
             SyncError::KeyFile(KeyFileError::Rng(_))
             | SyncError::Replica(_)
             | SyncError::Rng(_) => ErrorKind::Internal,
@@ -452,15 +456,25 @@ struct Setup {
 
 /// One sync (blocking: the target's I/O): with the pending target and `setup`'s passphrase
 /// when setting up, else with the vault's target. Holds the locks as the module says.
-fn run(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResult<Done> {
+fn run(
+    state: &AppState,
+    service: &SyncService,
+    setup: Option<Setup>,
+    rejoin: Option<Zeroizing<String>>,
+) -> AppResult<Done> {
     let _one = lock(&service.one_at_a_time)?;
     service.running.store(true, Ordering::Relaxed);
-    let result = run_locked(state, service, setup);
+    let result = run_locked(state, service, setup, rejoin);
     service.running.store(false, Ordering::Relaxed);
     result
 }
 
-fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> AppResult<Done> {
+fn run_locked(
+    state: &AppState,
+    service: &SyncService,
+    setup: Option<Setup>,
+    rejoin: Option<Zeroizing<String>>,
+) -> AppResult<Done> {
     let (target, login) = match &setup {
         Some(_) => lock(&service.pending)?
             .as_ref()
@@ -487,6 +501,7 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
         target: &target,
         login: login.as_ref(),
         setup: setup.as_ref(),
+        rejoin: rejoin.as_ref(),
     };
     let mut attempt = 1;
     let (report, backup_failure, saved) = loop {
@@ -507,6 +522,16 @@ fn run_locked(state: &AppState, service: &SyncService, setup: Option<Setup>) -> 
     if setup.is_some() {
         *lock(&service.pending)? = None;
     }
+    record_success(service, &report, backup_failure, saved)
+}
+
+/// Keeps how a successful sync (or the sync of a removal) went, in the status.
+fn record_success(
+    service: &SyncService,
+    report: &twofold_sync::Report,
+    backup_failure: Option<String>,
+    saved: Option<file::Fingerprint>,
+) -> AppResult<Done> {
     let now = unix_now();
     let record = Record {
         last_sync_at: Some(now),
@@ -542,6 +567,8 @@ struct Job<'a> {
     target: &'a Target,
     login: Option<&'a SyncCredentials>,
     setup: Option<&'a Setup>,
+    /// The set's new passphrase, after a re-key (`sync_rejoin`).
+    rejoin: Option<&'a Zeroizing<String>>,
 }
 
 /// A finished attempt: the run's report, the backup's failure, the vault file as saved.
@@ -568,8 +595,12 @@ impl Job<'_> {
             listing: Some(listing),
             writes: Vec::new(),
         };
-        let mut passphrase = |creating: bool| match self.setup {
-            Some(Setup { kdf: None, .. }) if creating => Err(RunError::Passphrase(
+        let mut passphrase = |need: Need| match self.setup {
+            _ if need == Need::Rejoin => self
+                .rejoin
+                .map(|p| (p.clone(), KdfParams::MIN))
+                .ok_or(RunError::Sync(SyncError::NewPassphrase)),
+            Some(Setup { kdf: None, .. }) if need == Need::Create => Err(RunError::Passphrase(
                 "the sync set is gone from this place since it was chosen: choose it again".into(),
             )),
             Some(s) => Ok((s.passphrase.clone(), s.kdf.unwrap_or(KdfParams::MIN))),
@@ -583,6 +614,7 @@ impl Job<'_> {
             self.target,
             &mut prefetched,
             &mut passphrase,
+            None,
             unix_now_ms(),
             rng,
         )
@@ -659,9 +691,14 @@ impl Job<'_> {
     }
 }
 
-/// A sync that is not a setup, its failure kept in the status.
-fn run_and_record(state: &AppState, service: &SyncService) -> AppResult<Done> {
-    let result = run(state, service, None);
+/// A sync that is not a setup (with the set's new passphrase after a re-key: `rejoin`), its
+/// failure kept in the status.
+fn run_and_record(
+    state: &AppState,
+    service: &SyncService,
+    rejoin: Option<Zeroizing<String>>,
+) -> AppResult<Done> {
+    let result = run(state, service, None, rejoin);
     if let Err(e) = &result
         && e.kind != ErrorKind::Locked
     {
@@ -696,12 +733,144 @@ pub fn set_up(
     let creating = lock(&service.pending)?.as_ref().is_some_and(|p| p.creating);
     // A new key file gets calibrated Argon2id parameters; joining reads them from the file.
     let kdf = if creating { Some(state.kdf()?) } else { None };
-    run(state, service, Some(Setup { passphrase, kdf }))
+    run(state, service, Some(Setup { passphrase, kdf }), None)
 }
 
 /// Syncs now (the `sync_now` command).
 pub fn sync_now(state: &AppState, service: &SyncService) -> AppResult<Done> {
-    run_and_record(state, service)
+    run_and_record(state, service, None)
+}
+
+/// Syncs with the set's new passphrase after another device removed one and re-keyed
+/// (`sync_rejoin`): the key a re-key notice under this device's key names, opened with it.
+/// No password again: the target stays, and only a member can have named the key. A wrong
+/// one is `SyncNewPassphrase` again and writes nothing.
+pub fn rejoin(
+    state: &AppState,
+    service: &SyncService,
+    passphrase: Zeroizing<String>,
+) -> AppResult<Done> {
+    if passphrase.is_empty() {
+        return Err(AppError::invalid("enter the sync set's new passphrase"));
+    }
+    run_and_record(state, service, Some(passphrase))
+}
+
+// ---- devices
+
+/// The sync set's devices as of this device's last sync, this one first (`sync_devices`).
+pub fn devices(state: &AppState) -> AppResult<Vec<SyncDevice>> {
+    let inner = state.get()?;
+    let list = inner
+        .vault()?
+        .sync_devices()
+        .ok_or_else(|| AppError::invalid("sync is off"))?
+        .map_err(|e| run_error(e.into()))?;
+    Ok(list.into_iter().map(SyncDevice::from).collect())
+}
+
+/// Renames this device in its sync set (`sync_rename_device`): saved, and sent with the next
+/// sync (the save itself starts one, as any change does). Returns the list and the backup's
+/// failure, if any.
+pub fn rename(state: &AppState, name: &str) -> AppResult<(Vec<SyncDevice>, Option<String>)> {
+    if twofold_core::sync::replica::clean_device_name(name).is_empty() {
+        return Err(AppError::invalid("enter a name for this device"));
+    }
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
+    inner
+        .vault_mut()?
+        .set_sync_device_name(name)
+        .map_err(|e| run_error(e.into()))?;
+    let backup_failure = state.save_vault(&mut inner, &writer)?;
+    drop(inner);
+    Ok((devices(state)?, backup_failure))
+}
+
+/// Removes device `id` from the sync set and re-keys it with `passphrase`, the set's new one
+/// (`sync_remove_device`; `twofold_sync::remove_device`, the CLI's sequence): the password
+/// must have been entered within the last minute (`AuthRequired`, nothing written), and the
+/// passphrase pass the strength rule (`InvalidInput`). The locks are held throughout, as for
+/// a setup.
+pub fn remove_device(
+    state: &AppState,
+    service: &SyncService,
+    id: &str,
+    passphrase: Zeroizing<String>,
+) -> AppResult<Done> {
+    state
+        .get()?
+        .require_recent_password(Instant::now(), "removing a device from the sync set")?;
+    let device: twofold_core::sync::DeviceId = id
+        .parse()
+        .map_err(|e: twofold_core::sync::hlc::BadDeviceId| AppError::invalid(e.to_string()))?;
+    twofold_core::strength::check(&passphrase).map_err(|e| run_error(e.into()))?;
+    let kdf = state.kdf()?;
+    let _one = lock(&service.one_at_a_time)?;
+    service.running.store(true, Ordering::Relaxed);
+    let result = remove_locked(state, service, device, &passphrase, kdf);
+    service.running.store(false, Ordering::Relaxed);
+    result
+}
+
+fn remove_locked(
+    state: &AppState,
+    service: &SyncService,
+    device: twofold_core::sync::DeviceId,
+    passphrase: &str,
+    kdf: KdfParams,
+) -> AppResult<Done> {
+    let (target, mut store) = {
+        let inner = state.get()?;
+        let vault = inner.vault()?;
+        let stored = vault
+            .sync_target()
+            .ok_or_else(|| AppError::invalid("sync is off"))?;
+        let target = Target::parse(stored).map_err(|e| AppError::unsupported(e.to_string()))?;
+        vault
+            .sync_membership()
+            .ok_or_else(|| AppError::invalid("sync is off"))?
+            .and_then(|m| m.removable(device))
+            .map_err(|e| run_error(e.into()))?;
+        let store = open_store(state, &target, None, vault)?;
+        (target, store)
+    };
+    let listing = store.list().map_err(|e| run_error(e.into()))?;
+    let rng = SystemRng::new();
+    let mut inner = state.get()?;
+    let writer = state.begin_change(&mut inner)?;
+    let bytes = file::read(&state.vault_path())?;
+    let mut copy = inner.vault()?.reload(&bytes)?;
+    let mut prefetched = Prefetched {
+        listing: Some(listing),
+        writes: Vec::new(),
+    };
+    let removal = twofold_sync::remove_device(
+        &mut copy,
+        &target,
+        &mut prefetched,
+        device,
+        (passphrase, kdf),
+        unix_now_ms(),
+        &rng,
+    )
+    .map_err(run_error)?;
+    let this = match copy.sync_membership() {
+        Some(Ok(m)) => m.device,
+        _ => return Err(AppError::internal("the re-key left no membership")),
+    };
+    for w in &prefetched.writes {
+        store.put(w, this, &rng).map_err(|e| run_error(e.into()))?;
+    }
+    let idle_since = inner.last_activity;
+    inner.vault = Some(copy);
+    let backup_failure = state.save_vault(&mut inner, &writer)?;
+    inner.last_activity = idle_since;
+    state.mark_backed_up(&mut inner);
+    let saved = inner.loaded;
+    drop(inner);
+    *lock(&service.last_saved)? = saved;
+    record_success(service, &removal.sync, backup_failure, saved)
 }
 
 /// Turns sync off: the vault forgets the target and the sync key (the accounts stay, and so
@@ -798,7 +967,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                 continue;
             }
             seen.due = None;
-            let result = run_and_record(&state, &service);
+            let result = run_and_record(&state, &service, None);
             announce(&app, &result);
         }
     });

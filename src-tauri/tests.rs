@@ -1355,6 +1355,7 @@ fn typescript_bindings_are_current() {
         SyncProblem::decl(),
         SyncFailure::decl(),
         SyncStatus::decl(),
+        SyncDevice::decl(),
         PassphraseStrength::decl(),
         ContainerWarning::decl(),
         ContainerPreview::decl(),

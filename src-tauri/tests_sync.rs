@@ -181,8 +181,8 @@ fn cli_sync(vault_path: &Path, password: &str, folder: &Path, creating: bool) ->
         Vault::open(&file::read(vault_path).expect("read"), password.as_bytes()).expect("open");
     let target = Target::Folder(folder.to_owned());
     let mut store = Folder::new(folder.to_owned());
-    let mut ask = |c: bool| {
-        assert_eq!(c, creating);
+    let mut ask = |need: twofold_sync::Need| {
+        assert_eq!(need == twofold_sync::Need::Create, creating);
         Ok((Zeroizing::new(PASS.to_owned()), KdfParams::MIN))
     };
     let report = twofold_sync::run(
@@ -190,6 +190,7 @@ fn cli_sync(vault_path: &Path, password: &str, folder: &Path, creating: bool) ->
         &target,
         &mut store,
         &mut ask,
+        None,
         crate::state::unix_now_ms(),
         &SystemRng::new(),
     )
@@ -965,4 +966,150 @@ fn a_sync_that_removes_many_says_so_and_a_restore_comes_back_everywhere() {
     assert_eq!(cli_issuers(&cli), ["Bank", "GitHub"]);
     let vault = Vault::open(&file::read(&cli).expect("read"), b"cli password").expect("open");
     assert!(vault.account(bank.as_str().expect("id")).is_some());
+}
+
+/// Devices (docs/ipc.md, `sync_devices`, `sync_rename_device`, `sync_remove_device`,
+/// `sync_rejoin`): three app vaults name themselves and list each other; removing one needs
+/// the password again and a strong new passphrase; afterwards another app's sync is
+/// `SyncNewPassphrase` and writes nothing until `sync_rejoin` gives it the new passphrase,
+/// then keeps what it added meanwhile; the removed app's sync is `SyncRemoved`.
+#[test]
+fn devices_are_named_listed_and_one_is_removed_with_a_rekey() {
+    const NEW: &str = "violet tundra bicycle 7391";
+    let folder = tempfile::tempdir().expect("folder");
+    let (a, b, c) = (app(), app(), app());
+    a.ok("add_uri", json!({ "uri": GITHUB }));
+    for s in [&a, &b, &c] {
+        choose(s, folder.path());
+        s.ok("sync_setup", json!({ "passphrase": PASS }));
+    }
+    assert_eq!(
+        a.kind("sync_rename_device", json!({ "name": " \u{7} " })),
+        "InvalidInput"
+    );
+    for (s, name) in [
+        (&a, "Anna's laptop"),
+        (&b, "Bertil's phone"),
+        (&c, "Cecilia's tablet"),
+    ] {
+        let list = s.ok("sync_rename_device", json!({ "name": name }));
+        assert_eq!(list[0]["name"], name);
+        assert_eq!(list[0]["this"], true);
+        s.ok("sync_now", json!({}));
+    }
+    a.ok("sync_now", json!({}));
+    let list = a.ok("sync_devices", json!({}));
+    let list = list.as_array().expect("devices");
+    assert_eq!(list.len(), 3, "{list:?}");
+    let mut names: Vec<&str> = list
+        .iter()
+        .map(|d| d["name"].as_str().expect("name"))
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["Anna's laptop", "Bertil's phone", "Cecilia's tablet"]
+    );
+    assert!(list[0]["lastSync"].as_u64().is_some());
+    let id_of = |name: &str| {
+        list.iter().find(|d| d["name"] == name).expect("device")["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    };
+    let (a_id, c_id) = (id_of("Anna's laptop"), id_of("Cecilia's tablet"));
+
+    // Removing needs the password within the last minute, a strong passphrase, another
+    // device: nothing is written otherwise.
+    let before = files(folder.path());
+    a.password_entered_ago(61);
+    assert_eq!(
+        a.kind(
+            "sync_remove_device",
+            json!({ "id": c_id, "passphrase": NEW })
+        ),
+        "AuthRequired"
+    );
+    a.ok("vault_unlock", json!({ "password": "correct horse" }));
+    assert_eq!(
+        a.kind(
+            "sync_remove_device",
+            json!({ "id": c_id, "passphrase": "password1" })
+        ),
+        "InvalidInput"
+    );
+    assert_eq!(
+        a.kind(
+            "sync_remove_device",
+            json!({ "id": a_id, "passphrase": NEW })
+        ),
+        "InvalidInput"
+    );
+    assert_eq!(
+        a.kind(
+            "sync_remove_device",
+            json!({ "id": "nope", "passphrase": NEW })
+        ),
+        "InvalidInput"
+    );
+    let key_files = |dir: &Path| {
+        files(dir)
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("key-"))
+            .count()
+    };
+    assert_eq!(key_files(folder.path()), 1);
+    assert_eq!(
+        files(folder.path())
+            .into_iter()
+            .filter(|(n, _)| n.starts_with("rekey-"))
+            .count(),
+        0,
+        "{before:?}"
+    );
+    let done = a.ok(
+        "sync_remove_device",
+        json!({ "id": c_id, "passphrase": NEW }),
+    );
+    assert_eq!(done["state"], "on");
+    assert_eq!(key_files(folder.path()), 2);
+    let listed = a.ok("sync_devices", json!({}));
+    assert_eq!(listed.as_array().expect("devices").len(), 2, "{listed}");
+
+    // B: told the set has a new passphrase; writes nothing; then rejoins and keeps its change.
+    b.ok("add_uri", json!({ "uri": BANK }));
+    let err = b.call("sync_now", json!({})).expect_err("re-keyed");
+    assert_eq!(err["kind"], "SyncNewPassphrase");
+    let status = b.ok("sync_status", json!({}));
+    assert_eq!(status["lastError"]["kind"], "SyncNewPassphrase");
+    let b_replica = format!("{}.twofold-sync", id_of("Bertil's phone"));
+    let b_before = std::fs::read(folder.path().join(&b_replica)).expect("b's replica");
+    assert_eq!(
+        b.kind("sync_rejoin", json!({ "passphrase": PASS })),
+        "SyncNewPassphrase"
+    );
+    assert_eq!(
+        std::fs::read(folder.path().join(&b_replica)).expect("b's replica"),
+        b_before,
+        "nothing written under the old key"
+    );
+    let on = b.ok("sync_rejoin", json!({ "passphrase": NEW }));
+    assert_eq!(on["lastError"], Value::Null);
+    a.ok("sync_now", json!({}));
+    assert_eq!(issuers(&a), ["Bank", "GitHub"]);
+    assert_eq!(issuers(&b), ["Bank", "GitHub"]);
+    // Later syncs need nothing more.
+    b.ok("sync_now", json!({}));
+
+    // C: removed; its accounts stay.
+    let err = c.call("sync_now", json!({})).expect_err("removed");
+    assert_eq!(err["kind"], "SyncRemoved");
+    assert!(
+        err["message"]
+            .as_str()
+            .expect("message")
+            .contains("Anna's laptop"),
+        "{err}"
+    );
+    assert_eq!(issuers(&c), ["GitHub"]);
 }

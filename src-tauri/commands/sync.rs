@@ -5,7 +5,7 @@
 use tauri::{AppHandle, Manager, Runtime, State};
 use zeroize::Zeroizing;
 
-use crate::dto::{PassphraseStrength, SyncStatus};
+use crate::dto::{PassphraseStrength, SyncDevice, SyncStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::sync::{self, SyncService};
@@ -74,6 +74,46 @@ pub async fn sync_setup<R: Runtime>(
 #[tauri::command]
 pub async fn sync_now<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
     let result = blocking(&app, sync::sync_now).await;
+    finish(&app, result)
+}
+
+/// Syncs with the set's new passphrase, after another device removed one and re-keyed the set
+/// (the sync's error was `SyncNewPassphrase`).
+#[tauri::command]
+pub async fn sync_rejoin<R: Runtime>(
+    app: AppHandle<R>,
+    passphrase: Zeroizing<String>,
+) -> AppResult<SyncStatus> {
+    let result = blocking(&app, move |s, v| sync::rejoin(s, v, passphrase)).await;
+    finish(&app, result)
+}
+
+/// The sync set's devices as of this device's last sync, this one first.
+#[tauri::command]
+pub async fn sync_devices(state: State<'_, AppState>) -> AppResult<Vec<SyncDevice>> {
+    sync::devices(&state)
+}
+
+/// Renames this device in the sync set (sent with the next sync).
+#[tauri::command]
+pub async fn sync_rename_device<R: Runtime>(
+    app: AppHandle<R>,
+    name: String,
+) -> AppResult<Vec<SyncDevice>> {
+    let (list, backup) = blocking(&app, move |s, _| sync::rename(s, &name)).await?;
+    super::report_backup(&app, backup);
+    Ok(list)
+}
+
+/// Removes another device from the sync set and re-keys it with a new passphrase (the
+/// password again within the last minute).
+#[tauri::command]
+pub async fn sync_remove_device<R: Runtime>(
+    app: AppHandle<R>,
+    id: String,
+    passphrase: Zeroizing<String>,
+) -> AppResult<SyncStatus> {
+    let result = blocking(&app, move |s, v| sync::remove_device(s, v, &id, passphrase)).await;
     finish(&app, result)
 }
 

@@ -99,6 +99,33 @@ pub struct SyncStatus {
     pub last_error: Option<SyncFailure>,
 }
 
+/// One device of the sync set (`sync_devices`), as of this device's last sync.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct SyncDevice {
+    /// Its id (32 hex digits): what `sync_remove_device` takes.
+    pub id: String,
+    /// Its name (the platform's device name or host name, or the one the user gave).
+    pub name: String,
+    /// When it last synced (Unix seconds); `null`: not known.
+    #[cfg_attr(test, ts(type = "number | null"))]
+    pub last_sync: Option<u64>,
+    /// This device (its name is the one `sync_rename_device` edits).
+    pub this: bool,
+}
+
+impl From<twofold_core::sync::DeviceInfo> for SyncDevice {
+    fn from(d: twofold_core::sync::DeviceInfo) -> Self {
+        SyncDevice {
+            id: d.id.to_hex(),
+            name: d.name,
+            last_sync: d.last_sync,
+            this: d.this,
+        }
+    }
+}
+
 /// A sync that removes more than this many accounts here is told in a notice.
 pub const MANY_REMOVED: u32 = 3;
 

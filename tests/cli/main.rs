@@ -12,6 +12,7 @@ mod removed;
 mod scale;
 mod scan;
 mod sync;
+mod sync_devices;
 mod sync_trust;
 mod vault;
 mod waiting;

@@ -368,7 +368,7 @@ fn webdav_conflict_copies_resurrect_nothing_and_damage_loses_nothing() {
 }
 
 /// A vault of `n` accounts, imported from an `otpauth://` list.
-fn vault_of(root: &Path, i: usize, n: u64) -> (PathBuf, String) {
+pub(crate) fn vault_of(root: &Path, i: usize, n: u64) -> (PathBuf, String) {
     let v = vault(root, i);
     let list: String = (1..=n).map(|k| uri(k) + "\n").collect();
     let file = root.join(format!("accounts{i}.txt"));

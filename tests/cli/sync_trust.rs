@@ -8,7 +8,7 @@ use serde_json::Value;
 use twofold_core::rng::SystemRng;
 use twofold_core::sync::replica::{open_key_file, seal_replica};
 use twofold_core::sync::session::replica_name;
-use twofold_core::sync::{DeviceId, Hlc, State};
+use twofold_core::sync::{DeviceId, Hlc, State, Writer};
 use twofold_core::{AccountEntry, uri as otpauth};
 
 use crate::stderr;
@@ -38,7 +38,20 @@ fn forge_far_future(place: &Place, ids: &[String], secret: &str) -> String {
         };
         state.upsert(id, AccountEntry::new(account), n as u32, stamp);
     }
-    let bytes = seal_replica(&state, &key_id, &key, mallory, 1, &SystemRng::new()).unwrap();
+    let writer = Writer {
+        name: "mallory".into(),
+        at: 0,
+    };
+    let bytes = seal_replica(
+        &state,
+        &writer,
+        &key_id,
+        &key,
+        mallory,
+        1,
+        &SystemRng::new(),
+    )
+    .unwrap();
     let name = replica_name(mallory);
     std::fs::write(place.dir().join(&name), bytes).unwrap();
     name

@@ -1,5 +1,6 @@
 // Browser flows of Settings → Sync (docs/ipc.md, "Sync") against the fake shell, at 390×844, in
-// English and Swedish, with axe on every state of the section.
+// English and Swedish, with axe on every state of the section: setting up, the status, and the
+// devices (listed, this one renamed, another removed with a re-key, a re-key elsewhere rejoined).
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { audit, BANK, GITHUB, PASSWORD, shot, unlockedWith, useApp } from "./harness.mjs";
@@ -16,9 +17,9 @@ const fakeSync = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
  * Rust asks for the vault password again (within 60 s, as for a plain export) before a sync
  * target is chosen or a sync set created or joined: the section asks, then goes on by itself.
  */
-async function passwordAgain(section, sv = false) {
+async function passwordAgain(section, sv = false, why = sv ? "Synkning skickar alla dina hemligheter" : "Syncing sends all your secrets") {
   const form = section.getByTestId("reauth");
-  await form.getByText(sv ? "Synkning skickar alla dina hemligheter" : "Syncing sends all your secrets").waitFor();
+  await form.getByText(why).waitFor();
   await form.getByLabel(sv ? "Valvets lösenord" : "Vault password").fill(PASSWORD);
   await form.getByRole("button", { name: sv ? "Fortsätt" : "Continue" }).click();
   await form.waitFor({ state: "detached" });
@@ -193,3 +194,80 @@ test("sync already on at start: the status is read from Rust; the desktop's fold
     assert.equal((await fakeSync(page)).sync.state, "off");
   });
 });
+
+const NEW_PASS = "violet tundra bicycle 7391";
+
+const devicesState = (page) => page.evaluate(() => JSON.parse(JSON.stringify({
+  devices: window.__twofoldFake.state.syncDevices, rekeys: window.__twofoldFake.state.syncRekeys, calls: window.__twofoldFake.state.calls,
+})));
+
+for (const sv of [false, true]) {
+  const lang = sv ? "sv" : "en";
+  const w = (en, svText) => (sv ? svText : en);
+  test(`sync devices (${lang}): the list with last syncs, this device renamed, another removed with a new passphrase twice and the password again; a re-key elsewhere asks for the new passphrase`, async () => {
+    const fake = unlockedWith([GITHUB], { syncOn: true, syncSet: { passphrase: SYNC_PASS, devices: 2 }, ...(sv ? { language: "sv" } : {}) });
+    await withApp(fake, sv ? { locale: "sv-SE" } : {}, async ({ page }) => {
+      await openSettings(page, w("Settings", "Inställningar"));
+      const section = page.getByTestId("sync");
+      const list = section.getByTestId("sync-devices");
+      await list.getByRole("heading", { name: w("Devices", "Enheter") }).waitFor();
+      await list.getByTestId("sync-device").filter({ hasText: w("Anna's laptop (this device)", "Anna's laptop (den här enheten)") }).waitFor();
+      await list.getByTestId("sync-device").filter({ hasText: "Bertil's phone" }).getByText(w(/^Last sync: /, /^Senast synkroniserad: /)).waitFor();
+      assert.equal(await list.getByTestId("sync-device").count(), 3);
+      // This device has no Remove button; the others have one each.
+      assert.equal(await list.getByRole("button", { name: w("Remove Anna's laptop", "Ta bort Anna's laptop") }).count(), 0);
+      await audit(page, `sync devices (${lang})`);
+      await shot(page, `55-sync-devices-light-${lang}`);
+
+      // Rename this device.
+      await list.getByLabel(w("Name of this device", "Den här enhetens namn")).fill("Anna's work laptop");
+      await list.getByRole("button", { name: w("Save name", "Spara namnet") }).click();
+      await page.getByTestId("toast").filter({ hasText: w("Name saved", "Namnet är sparat") }).waitFor();
+      await list.getByTestId("sync-device").filter({ hasText: "Anna's work laptop" }).waitFor();
+      assert.equal((await devicesState(page)).devices[0].name, "Anna's work laptop");
+
+      // Remove Cecilia's tablet: the new passphrase twice, rated; weak and mismatched refused
+      // here, then the password again (60 s rule), then the re-key.
+      await page.evaluate(() => (window.__twofoldFake.state.authAt = 0));
+      await list.getByRole("button", { name: w("Remove Cecilia's tablet", "Ta bort Cecilia's tablet") }).click();
+      const form = list.getByTestId("sync-remove");
+      await form.getByText(w("Take Cecilia's tablet's access", "Ta också bort Cecilia's tablets åtkomst")).waitFor();
+      await form.getByLabel(w("New sync passphrase", "Ny synklösenfras"), { exact: true }).fill("abc123");
+      await form.getByLabel(w("Confirm new sync passphrase", "Bekräfta den nya synklösenfrasen")).fill("abc123");
+      await form.locator('[data-testid="strength"][data-score="0"]').waitFor();
+      await form.getByRole("button", { name: w("Remove and change the passphrase", "Ta bort och byt lösenfras") }).click();
+      await form.getByRole("alert").filter({ hasText: w("Choose a stronger sync passphrase.", "Välj en starkare synklösenfras.") }).waitFor();
+      await form.getByLabel(w("New sync passphrase", "Ny synklösenfras"), { exact: true }).fill(NEW_PASS);
+      await form.getByLabel(w("Confirm new sync passphrase", "Bekräfta den nya synklösenfrasen")).fill(NEW_PASS + "x");
+      await form.getByRole("button", { name: w("Remove and change the passphrase", "Ta bort och byt lösenfras") }).click();
+      await form.getByRole("alert").filter({ hasText: w("The sync passphrases do not match.", "Synklösenfraserna stämmer inte överens.") }).waitFor();
+      assert.deepEqual((await devicesState(page)).rekeys, [], "nothing sent while the form was wrong");
+      await form.getByLabel(w("Confirm new sync passphrase", "Bekräfta den nya synklösenfrasen")).fill(NEW_PASS);
+      await audit(page, `sync remove a device (${lang})`);
+      await shot(page, `56-sync-remove-device-light-${lang}`);
+      await form.getByRole("button", { name: w("Remove and change the passphrase", "Ta bort och byt lösenfras") }).click();
+      // Rust asks the vault password again before a device is removed.
+      await passwordAgain(list, sv, w("Removing a device changes the sync passphrase", "Att ta bort en enhet byter synklösenfrasen"));
+      await page.getByTestId("toast").filter({ hasText: w("Cecilia's tablet was removed.", "Cecilia's tablet är borttagen.") }).waitFor();
+      await list.getByTestId("sync-device").filter({ hasText: "Cecilia's tablet" }).waitFor({ state: "detached" });
+      assert.equal(await list.getByTestId("sync-device").count(), 2);
+      const state = await devicesState(page);
+      assert.deepEqual(state.rekeys, [["b1".repeat(16), NEW_PASS]]);
+
+      // Another device re-keys: the background sync says so, and the section asks for the new
+      // passphrase; a wrong one is said by the field.
+      await page.evaluate(() => window.__twofoldFake.syncRekeyed("orange canyon seventy 12"));
+      const rejoin = section.getByTestId("sync-rejoin");
+      await rejoin.getByRole("heading", { name: w("Your sync set has a new passphrase", "Din synkgrupp har en ny lösenfras") }).waitFor();
+      await audit(page, `sync rejoin (${lang})`);
+      await shot(page, `57-sync-rejoin-light-${lang}`);
+      await rejoin.getByLabel(w("New sync passphrase", "Ny synklösenfras")).fill(SYNC_PASS);
+      await rejoin.getByRole("button", { name: w("Use the new passphrase", "Använd den nya lösenfrasen") }).click();
+      await rejoin.getByRole("alert").filter({ hasText: w("Wrong sync passphrase.", "Fel synklösenfras.") }).waitFor();
+      await rejoin.getByLabel(w("New sync passphrase", "Ny synklösenfras")).fill("orange canyon seventy 12");
+      await rejoin.getByRole("button", { name: w("Use the new passphrase", "Använd den nya lösenfrasen") }).click();
+      await page.getByTestId("toast").filter({ hasText: w("Syncing again", "Synkroniserar igen") }).waitFor();
+      await rejoin.waitFor({ state: "detached" });
+    });
+  });
+}

@@ -149,10 +149,21 @@ pub enum Command {
         /// Forget the sync target and the sync key (the accounts stay).
         #[arg(long)]
         off: bool,
+        /// List the sync set's devices as of this device's last sync (no sync runs).
+        #[arg(long, conflicts_with_all = ["off", "folder", "webdav", "remove_device", "device_name"])]
+        devices: bool,
+        /// Remove a device (its id, from --devices) and re-key the set with a new passphrase
+        /// ($TWOFOLD_SYNC_NEW_PASSWORD or a prompt): it decrypts nothing written afterwards.
+        #[arg(long, value_name = "ID", conflicts_with = "off")]
+        remove_device: Option<String>,
+        /// This device's name in the sync set (kept; sent with its replica).
+        #[arg(long, value_name = "NAME", conflicts_with = "off")]
+        device_name: Option<String>,
         /// How to choose the Argon2id parameters of a new sync set's passphrase.
         #[arg(long, value_enum, default_value = "calibrate")]
         kdf: KdfChoice,
-        /// Print `{"target", "devices", "received", "sent", "changed"}`.
+        /// Print `{"target", "devices", "received", "sent", "changed"}` (with --devices:
+        /// `[{"id", "name", "last_sync", "this"}]`).
         #[arg(long)]
         json: bool,
     },

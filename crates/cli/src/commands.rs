@@ -41,19 +41,25 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             webdav,
             webdav_user,
             off,
+            devices,
+            remove_device,
+            device_name,
             kdf,
             json,
-        } => crate::sync::run(
-            &ctx,
-            crate::sync::Choice {
+        } => {
+            let choice = crate::sync::Choice {
                 folder: folder.as_deref(),
                 webdav: webdav.as_deref(),
                 webdav_user,
-            },
-            off,
-            kdf,
-            json,
-        ),
+            };
+            if devices {
+                crate::sync::devices(&ctx, json)
+            } else if let Some(id) = remove_device {
+                crate::sync::remove_device(&ctx, choice, &id, kdf, json)
+            } else {
+                crate::sync::run(&ctx, choice, off, device_name.as_deref(), kdf, json)
+            }
+        }
         Command::Init { kdf } => crate::vault::init(&ctx, kdf),
         Command::Add { uri, image } => crate::vault::add(&ctx, uri.as_deref(), image.as_deref()),
         Command::List { json } => crate::vault::list(&ctx, json),

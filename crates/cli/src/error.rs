@@ -139,7 +139,7 @@ impl CliError {
         match self {
             CliError::Open(OpenError::WrongPassword) => 3,
             CliError::Import(ImportError::WrongPassword) => 3,
-            CliError::Sync(SyncError::WrongPassphrase) => 3,
+            CliError::Sync(SyncError::WrongPassphrase | SyncError::NewPassphrase) => 3,
             CliError::WebDavLogin(_) => 3,
             CliError::Backup(e) if e.is_wrong_password() => 3,
             CliError::Open(OpenError::Corrupt(_) | OpenError::UnsupportedVersion(_)) => 4,
@@ -173,6 +173,8 @@ impl CliError {
                 | SyncError::Replica(_)
                 | SyncError::TooManyFiles
                 | SyncError::Membership
+                | SyncError::Removed { .. }
+                | SyncError::CannotRemove(_)
                 | SyncError::Rng(_),
             )
             | CliError::SyncTarget(_)

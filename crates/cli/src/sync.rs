@@ -10,7 +10,7 @@ use serde::Serialize;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::file::FileError;
 use twofold_core::vault::{SyncCredentials, Vault};
-use twofold_sync::{RunError, Target, WebDavTarget};
+use twofold_sync::{Need, RunError, Target, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::args::KdfChoice;
@@ -27,19 +27,39 @@ struct SyncJson {
     changed: usize,
 }
 
-fn passphrase(confirm: bool) -> Result<Zeroizing<String>, CliError> {
-    if let Some(p) = std::env::var_os("TWOFOLD_SYNC_PASSWORD") {
+/// A passphrase (`what`) from `$<var>`, else a prompt (`confirm`: asked twice).
+fn secret_from(
+    var: &str,
+    what: &str,
+    label: &str,
+    confirm: bool,
+) -> Result<Zeroizing<String>, CliError> {
+    if let Some(p) = std::env::var_os(var) {
         return p
             .into_string()
             .map(Zeroizing::new)
-            .map_err(|_| CliError::Password("TWOFOLD_SYNC_PASSWORD is not valid UTF-8".into()));
+            .map_err(|_| CliError::Password(format!("{var} is not valid UTF-8")));
     }
     if !std::io::stdin().is_terminal() {
-        return Err(CliError::Password(
-            "no sync passphrase given: set TWOFOLD_SYNC_PASSWORD (no terminal to ask on)".into(),
-        ));
+        return Err(CliError::Password(format!(
+            "no {what} given: set {var} (no terminal to ask on)"
+        )));
     }
-    prompt("Sync passphrase: ", confirm)
+    prompt(label, confirm)
+}
+
+/// The sync passphrase: `$TWOFOLD_SYNC_PASSWORD`, else a prompt (twice when creating a set).
+fn passphrase(need: Need) -> Result<Zeroizing<String>, CliError> {
+    let label = match need {
+        Need::Rejoin => "The sync set has a new passphrase: ",
+        Need::Create | Need::Join => "Sync passphrase: ",
+    };
+    secret_from(
+        "TWOFOLD_SYNC_PASSWORD",
+        "sync passphrase",
+        label,
+        need == Need::Create,
+    )
 }
 
 /// The target named on the command line, if any.
@@ -55,21 +75,17 @@ fn webdav_password(
     kept: Option<&SyncCredentials>,
     user: &str,
 ) -> Result<Zeroizing<String>, CliError> {
-    if let Some(p) = std::env::var_os("TWOFOLD_WEBDAV_PASSWORD") {
-        return p
-            .into_string()
-            .map(Zeroizing::new)
-            .map_err(|_| CliError::Password("TWOFOLD_WEBDAV_PASSWORD is not valid UTF-8".into()));
-    }
-    if let Some(c) = kept.filter(|c| c.user == user) {
+    if std::env::var_os("TWOFOLD_WEBDAV_PASSWORD").is_none()
+        && let Some(c) = kept.filter(|c| c.user == user)
+    {
         return Ok(c.password.clone());
     }
-    if !std::io::stdin().is_terminal() {
-        return Err(CliError::Password(
-            "no WebDAV password given: set TWOFOLD_WEBDAV_PASSWORD (no terminal to ask on)".into(),
-        ));
-    }
-    prompt("WebDAV password: ", false)
+    secret_from(
+        "TWOFOLD_WEBDAV_PASSWORD",
+        "WebDAV password",
+        "WebDAV password: ",
+        false,
+    )
 }
 
 /// The target to sync with and the WebDAV login for it (`None` for a folder, or a WebDAV
@@ -124,6 +140,7 @@ pub fn run(
     ctx: &Context,
     choice: Choice<'_>,
     off: bool,
+    name: Option<&str>,
     kdf_choice: KdfChoice,
     json: bool,
 ) -> Result<(), CliError> {
@@ -138,13 +155,11 @@ pub fn run(
     }
     let (target, login) = choose(&opened.vault, choice)?;
     let rng = SystemRng::new();
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0);
+    let now_ms = now_ms();
     let mut store = twofold_sync::open(&target, login.as_ref().map(|l| l.password.clone()))?;
-    let mut ask = |creating: bool| {
-        let pass = passphrase(creating).map_err(|e| RunError::Passphrase(e.to_string()))?;
+    let mut ask = |need: Need| {
+        let creating = need == Need::Create;
+        let pass = passphrase(need).map_err(|e| RunError::Passphrase(e.to_string()))?;
         let params = if creating {
             kdf(kdf_choice).map_err(|e| RunError::Passphrase(e.to_string()))?
         } else {
@@ -162,6 +177,7 @@ pub fn run(
             &target,
             store.as_mut(),
             &mut ask,
+            name,
             now_ms,
             &rng,
         )?;
@@ -175,13 +191,7 @@ pub fn run(
             Err(e) => return Err(e),
         }
     };
-    for w in &report.warnings {
-        eprintln!(
-            "warning: {}: {}; left out",
-            terminal_safe(&w.file),
-            terminal_safe(&w.reason)
-        );
-    }
+    warn(&report.warnings);
     if json {
         print_json(&SyncJson {
             target: report.target,
@@ -198,5 +208,120 @@ pub fn run(
             report.changed
         );
     }
+    Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The `warning:` line of every file a sync left out.
+fn warn(warnings: &[twofold_core::sync::Warning]) {
+    for w in warnings {
+        eprintln!(
+            "warning: {}: {}; left out",
+            terminal_safe(&w.file),
+            terminal_safe(&w.reason)
+        );
+    }
+}
+
+/// `twofold sync --devices`: the set's devices as of this device's last sync.
+pub fn devices(ctx: &Context, json: bool) -> Result<(), CliError> {
+    let opened = ctx.open()?;
+    let list = opened.vault.sync_devices().ok_or_else(|| {
+        CliError::Nothing("sync is not set up: sync with --folder DIR or --webdav URL".into())
+    })??;
+    if json {
+        print_json(&list)?;
+        return Ok(());
+    }
+    for d in &list {
+        let when = d.last_sync.map_or_else(
+            || "never synced".to_owned(),
+            |s| format!("last sync {s} (Unix time)"),
+        );
+        println!(
+            "{}  {}  {when}{}",
+            d.id,
+            terminal_safe(&d.name),
+            if d.this { "  (this device)" } else { "" }
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct RemovedJson {
+    removed: String,
+    key_id: String,
+    bytes_written: usize,
+}
+
+/// `twofold sync --remove-device ID`: syncs, then removes the device and re-keys the set with
+/// a new passphrase (`$TWOFOLD_SYNC_NEW_PASSWORD`, else asked twice).
+pub fn remove_device(
+    ctx: &Context,
+    choice: Choice<'_>,
+    id: &str,
+    kdf_choice: KdfChoice,
+    json: bool,
+) -> Result<(), CliError> {
+    let device: twofold_core::sync::DeviceId = id
+        .parse()
+        .map_err(|e| CliError::Nothing(format!("{}: {e}", terminal_safe(id))))?;
+    let mut opened = ctx.open()?;
+    if opened.vault.sync_target().is_none() {
+        return Err(CliError::Nothing(
+            "sync is not set up: sync with --folder DIR or --webdav URL".into(),
+        ));
+    }
+    // Refused before any passphrase is asked or anything is written.
+    opened
+        .vault
+        .sync_membership()
+        .ok_or(twofold_core::sync::SyncError::Membership)??
+        .removable(device)?;
+    let (target, login) = choose(&opened.vault, choice)?;
+    let new = secret_from(
+        "TWOFOLD_SYNC_NEW_PASSWORD",
+        "new sync passphrase",
+        "New sync passphrase: ",
+        true,
+    )?;
+    twofold_core::strength::check(&new)?;
+    let params = kdf(kdf_choice)?;
+    let rng = SystemRng::new();
+    let mut store = twofold_sync::open(&target, login.as_ref().map(|l| l.password.clone()))?;
+    let removal = twofold_sync::remove_device(
+        &mut opened.vault,
+        &target,
+        store.as_mut(),
+        device,
+        (&new, params),
+        now_ms(),
+        &rng,
+    )?;
+    // The notice is written: if this save fails, this vault's next sync asks for the new
+    // passphrase like any other device's, and loses nothing.
+    opened.save()?;
+    warn(&removal.sync.warnings);
+    if json {
+        print_json(&RemovedJson {
+            removed: device.to_hex(),
+            key_id: removal.key_id,
+            bytes_written: removal.bytes_written,
+        })?;
+        return Ok(());
+    }
+    println!(
+        "removed device {device}; the sync set has a new passphrase: your other devices ask \
+         for it at their next sync. The removed device can still delete files in {}: take its \
+         access to that place away too.",
+        terminal_safe(&target.describe())
+    );
     Ok(())
 }

@@ -36,6 +36,7 @@ fn bench(c: &mut Criterion) {
         b"pass",
         KdfParams::MIN,
         DeviceId::from_bytes([1; 16]),
+        "bench 1",
         &rng,
     )
     .expect("create");
@@ -48,6 +49,7 @@ fn bench(c: &mut Criterion) {
             b"pass",
             KdfParams::MIN,
             DeviceId::from_bytes([d; 16]),
+            "bench",
             &rng,
         )
         .expect("join");
@@ -96,14 +98,26 @@ fn bench(c: &mut Criterion) {
         state.record_local(&accounts(1_000 + removed, 0), &mut clock, 1_000);
         state.record_local(&accounts(1_000, 0), &mut clock, 2_000);
         let key = sync::SyncKey::from_bytes([7; 32]);
-        let sealed =
-            sync::replica::seal_replica(&state, "k", &key, DeviceId::from_bytes([9; 16]), 1, &rng)
-                .expect("seal");
+        let writer = sync::Writer {
+            name: "bench".into(),
+            at: 2_000,
+        };
+        let seal = |state: &State, generation| {
+            sync::replica::seal_replica(
+                state,
+                &writer,
+                "k",
+                &key,
+                DeviceId::from_bytes([9; 16]),
+                generation,
+                &rng,
+            )
+            .expect("seal")
+        };
+        let sealed = seal(&state, 1);
         let mut pruned = state.clone();
         pruned.prune_removed_before(3_000);
-        let after =
-            sync::replica::seal_replica(&pruned, "k", &key, DeviceId::from_bytes([9; 16]), 2, &rng)
-                .expect("seal");
+        let after = seal(&pruned, 2);
         println!(
             "replica with 1,000 accounts + {removed} removals: {} bytes; after pruning old removals: {} bytes",
             sealed.len(),

@@ -5,6 +5,8 @@
 //! skewed near the 24-hour bound (`docs/sync.md`, "Time"), no device merges or adopts a stamp
 //! beyond it, and a local edit made after any sync sticks. A restore of a removed account (the
 //! vault's recently removed, `docs/vault.md`) wins over the removal it undoes on every device.
+//! A re-key notice (`docs/sync.md`, "Removing a device") changed anywhere, or opened under
+//! another key, is refused.
 
 use proptest::prelude::*;
 use proptest::test_runner::FileFailurePersistence;
@@ -347,5 +349,53 @@ proptest! {
         let finals: Vec<&State> = devices.iter().map(|d| &d.state).collect();
         let all = join(&[finals[order[0]], finals[order[1]], finals[order[2]]]);
         prop_assert!(all.visible().iter().any(|v| v.id == "x"));
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: Some(Box::new(FileFailurePersistence::Direct(
+            "tests/sync_properties.proptest-regressions"
+        ))),
+        ..ProptestConfig::default()
+    })]
+
+    /// A re-key notice (`docs/sync.md`, "Removing a device") opens only as it was sealed: any
+    /// byte changed (header or content), or any key other than the one it retires, is refused;
+    /// a change the decoder cannot see (padding bits of the Base64) gives back the very notice.
+    #[test]
+    fn a_rekey_notice_changed_anywhere_or_sealed_under_another_key_is_refused(
+        at in any::<u64>(),
+        removed in proptest::collection::vec(any::<[u8; 16]>(), 0..4),
+        pos in any::<prop::sample::Index>(),
+        byte in any::<u8>(),
+        other in any::<[u8; 32]>(),
+    ) {
+        use twofold_core::sync::replica::{key_check, open_notice, seal_notice};
+        use twofold_core::sync::{RekeyNotice, SyncKey};
+        let rng = twofold_core::rng::SystemRng::new();
+        let old = SyncKey::from_bytes([1; 32]);
+        let new = SyncKey::from_bytes([2; 32]);
+        let notice = RekeyNotice {
+            old_key_id: "ab".repeat(16),
+            new_key_id: "cd".repeat(16),
+            key_check: key_check(&"cd".repeat(16), &new),
+            removed: removed.into_iter().map(DeviceId::from_bytes).collect(),
+            by: DeviceId::from_bytes([3; 16]),
+            at,
+        };
+        let id = "ab".repeat(16);
+        let sealed = seal_notice(&notice, &old, &rng).unwrap();
+        prop_assert_eq!(open_notice(&sealed, &[(id.as_str(), &old)]).unwrap(), notice.clone());
+        let mut changed = sealed.clone();
+        let i = pos.index(changed.len());
+        prop_assume!(changed[i] != byte);
+        changed[i] = byte;
+        if let Ok(back) = open_notice(&changed, &[(id.as_str(), &old)]) {
+            prop_assert_eq!(back, notice);
+        }
+        prop_assume!(other != [1; 32]);
+        prop_assert!(open_notice(&sealed, &[(id.as_str(), &SyncKey::from_bytes(other))]).is_err());
     }
 }

@@ -534,7 +534,7 @@ mod tests {
                 vault_with(&rng, 3),
                 vault_with(&rng, 4),
             ];
-            let mut ask = |_creating: bool| {
+            let mut ask = |_need: crate::Need| {
                 Ok((
                     Zeroizing::new("tangerine orbit velvet ladder".to_owned()),
                     KdfParams::MIN,
@@ -543,8 +543,16 @@ mod tests {
             for round in 0..2 {
                 for (i, v) in vaults.iter_mut().enumerate() {
                     let now = 1_700_000_000_000 + (round * 3 + i as u64) * 1000;
-                    crate::run(v, &target, &mut *make(dir.path()), &mut ask, now, &rng)
-                        .unwrap_or_else(|e| panic!("{kind}: {e}"));
+                    crate::run(
+                        v,
+                        &target,
+                        &mut *make(dir.path()),
+                        &mut ask,
+                        None,
+                        now,
+                        &rng,
+                    )
+                    .unwrap_or_else(|e| panic!("{kind}: {e}"));
                 }
             }
             assert_eq!(ids(&vaults[0]).len(), 9, "{kind}");

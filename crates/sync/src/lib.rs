@@ -166,27 +166,83 @@ pub struct Report {
     pub warnings: Vec<Warning>,
 }
 
+/// Which passphrase a sync needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    /// The target has no sync set: the passphrase creates one (asked twice; the strength
+    /// rule applies; the Argon2id parameters are the caller's).
+    Create,
+    /// The target's set, joined once with its passphrase.
+    Join,
+    /// The set was re-keyed (a device removed): its new passphrase, once.
+    Rejoin,
+}
+
+/// This device's default name in a sync set: the host name; on a phone, whose host name is
+/// `localhost` (no maintained plugin gives Rust the name the user gave the phone), the kind of
+/// device. The user may edit it (the CLI's `--device-name`, the app's Settings → Sync).
+pub fn device_name() -> String {
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    name_or_kind(&host, std::env::consts::OS)
+}
+
+/// `host`, cleaned, unless it names no device (`localhost`, empty): then the kind of device
+/// that `os` (a [`std::env::consts::OS`]) is.
+fn name_or_kind(host: &str, os: &str) -> String {
+    let name = sync::replica::clean_device_name(host);
+    if !name.is_empty() && !name.eq_ignore_ascii_case("localhost") {
+        return name;
+    }
+    match os {
+        "android" => "Android phone",
+        "ios" => "iPhone",
+        "macos" => "Mac",
+        "windows" => "Windows PC",
+        _ => "this device",
+    }
+    .to_owned()
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::name_or_kind;
+
+    #[test]
+    fn a_host_name_is_the_name_and_a_phones_localhost_is_its_kind() {
+        assert_eq!(name_or_kind("anna-laptop\n", "linux"), "anna-laptop");
+        assert_eq!(name_or_kind("localhost", "android"), "Android phone");
+        assert_eq!(name_or_kind("", "ios"), "iPhone");
+        assert_eq!(name_or_kind("", "linux"), "this device");
+        assert!(!super::device_name().is_empty());
+    }
+}
+
 /// Whether this vault is a member of `target`'s sync set already (no passphrase needed).
 pub fn is_member(vault: &Vault, target: &Target) -> bool {
     vault.sync_target() == Some(target.stored().as_str()) && vault.sync_membership().is_some()
 }
 
 /// One sync of `vault` with `store` (at `target`): list, join or create the sync set when
-/// this vault is not a member yet (`passphrase(creating)` is asked then, and only then; it
-/// returns the passphrase and, when creating, the Argon2id parameters for the key file),
-/// merge, write this device's replica, and take the merged accounts into the vault, which the
-/// caller then saves. On a failure the caller does not save: the file keeps what it had (the
-/// in-memory vault is unchanged, except for groups that a failed take-over may have made).
+/// this vault is not a member yet, or take the set's new key after a re-key
+/// (`passphrase(need)` is asked then, and only then; it returns the passphrase and, when
+/// creating, the Argon2id parameters for the key file), merge, write this device's replica,
+/// and take the merged accounts into the vault, which the caller then saves. On a failure the
+/// caller does not save: the file keeps what it had (the in-memory vault is unchanged, except
+/// for groups that a failed take-over may have made). A re-keyed set whose new passphrase is
+/// not given is [`SyncError::NewPassphrase`], and nothing is written. `name`, when given,
+/// becomes this device's name in the set (sent with this sync's replica); a device that has
+/// none takes [`device_name`].
 pub fn run(
     vault: &mut Vault,
     target: &Target,
     store: &mut dyn Store,
-    passphrase: &mut dyn FnMut(bool) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    passphrase: &mut dyn FnMut(Need) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    name: Option<&str>,
     now_ms: u64,
     rng: &dyn Rng,
 ) -> Result<Report, RunError> {
-    let stored_target = target.stored();
     let listing = store.list()?;
+    let stored_target = target.stored();
     let files = listing.files;
     let stored = vault
         .sync_membership()
@@ -197,7 +253,7 @@ pub fn run(
             let creating = !files
                 .iter()
                 .any(|f| sync::replica::kind_of(&f.bytes) == FileKind::KeyFile);
-            let (pass, kdf) = passphrase(creating)?;
+            let (pass, kdf) = passphrase(if creating { Need::Create } else { Need::Join })?;
             if pass.is_empty() {
                 return Err(RunError::Passphrase(
                     "the sync passphrase must not be empty".into(),
@@ -210,27 +266,103 @@ pub fn run(
             }
             let device = DeviceId::random(rng).map_err(SyncError::from)?;
             let kdf = if creating { kdf } else { KdfParams::MIN };
-            let (m, key_file) = sync::join(&files, pass.as_bytes(), kdf, device, rng)?;
+            let (m, key_file) =
+                sync::join(&files, pass.as_bytes(), kdf, device, &device_name(), rng)?;
             if let Some(k) = key_file {
                 store.put(&k, device, rng)?;
             }
             m
         }
     };
+    if let Some(name) = name {
+        membership.set_name(name);
+    }
+    if membership.name.is_empty() {
+        membership.set_name(&device_name());
+    }
     let local = vault.sync_local();
-    let outcome = sync::sync(&mut membership, &local, &files, now_ms, rng)?;
+    let outcome = match sync::sync(&mut membership, &local, &files, now_ms, rng) {
+        Err(SyncError::NewPassphrase) => {
+            // Re-keyed: the new passphrase, once; none (or a wrong one) writes nothing.
+            let (pass, _) = passphrase(Need::Rejoin).map_err(|_| SyncError::NewPassphrase)?;
+            sync::rejoin(&mut membership, &files, pass.as_bytes())?;
+            sync::sync(&mut membership, &local, &files, now_ms, rng)?
+        }
+        other => other?,
+    };
     store.put(&outcome.write, membership.device, rng)?;
     vault.apply_synced(&outcome.accounts, &outcome.removed_by, now_ms / 1000, rng)?;
     vault.set_sync(&stored_target, &membership);
     let mut warnings = listing.warnings;
     warnings.extend(outcome.warnings);
-    Ok(Report {
+    let report = Report {
         target: stored_target,
         devices: outcome.devices,
         received: outcome.received,
         changed: outcome.changed,
         removed: outcome.removed_by.len(),
         warnings,
+    };
+    Ok(report)
+}
+
+/// What removing a device did.
+#[derive(Debug)]
+pub struct Removal {
+    /// The sync that ran first (everything the set had, merged and written).
+    pub sync: Report,
+    /// The new key's id.
+    pub key_id: String,
+    /// Bytes written to the target by the re-key (key file, notices, this device's replica
+    /// under the new key).
+    pub bytes_written: usize,
+}
+
+/// Removes `device` from `vault`'s sync set and re-keys it with `new_passphrase`
+/// (`docs/sync.md`, "Removing a device"): a normal sync first (as [`run`]), then a new key
+/// file under `new`'s passphrase (the one strength rule applies) and Argon2id parameters, a re-key notice under every key this device holds or retired, and this
+/// device's replica under the new key. The caller saves the vault, as after [`run`]; a failure
+/// before the notice is written leaves the set as it was (a key file nobody uses at worst).
+pub fn remove_device(
+    vault: &mut Vault,
+    target: &Target,
+    store: &mut dyn Store,
+    device: DeviceId,
+    new: (&str, KdfParams),
+    now_ms: u64,
+    rng: &dyn Rng,
+) -> Result<Removal, RunError> {
+    let (new_passphrase, kdf) = new;
+    twofold_core::strength::check(new_passphrase)?;
+    if !is_member(vault, target) {
+        return Err(RunError::Sync(SyncError::PassphraseNeeded));
+    }
+    // Fail before any write when the device is not one to remove.
+    vault
+        .sync_membership()
+        .ok_or(SyncError::Membership)??
+        .removable(device)?;
+    let mut refuse = |_: Need| -> Result<(Zeroizing<String>, KdfParams), RunError> {
+        Err(RunError::Sync(SyncError::NewPassphrase))
+    };
+    let report = run(vault, target, store, &mut refuse, None, now_ms, rng)?;
+    let mut m = vault.sync_membership().ok_or(SyncError::Membership)??;
+    let files = sync::rekey(&mut m, device, new_passphrase.as_bytes(), kdf, now_ms, rng)?;
+    let mut bytes_written = 0;
+    for f in &files {
+        store.put(f, m.device, rng)?;
+        bytes_written += f.bytes.len();
+    }
+    // This device's replica under the new key (nothing to merge: its state is the sync's).
+    let local = vault.sync_local();
+    let outcome = sync::sync(&mut m, &local, &[], now_ms, rng)?;
+    store.put(&outcome.write, m.device, rng)?;
+    bytes_written += outcome.write.bytes.len();
+    vault.set_sync(&target.stored(), &m);
+    Ok(Removal {
+        sync: report,
+        key_id: m.keys.first().map(|(id, _)| id.clone()).unwrap_or_default(),
+        bytes_written,
     })
 }
 

@@ -806,6 +806,24 @@ problems: Array<SyncProblem>,
  */
 lastError: SyncFailure | null, };
 
+export type SyncDevice = { 
+/**
+ * Its id (32 hex digits): what `sync_remove_device` takes.
+ */
+id: string, 
+/**
+ * Its name (the platform's device name or host name, or the one the user gave).
+ */
+name: string, 
+/**
+ * When it last synced (Unix seconds); `null`: not known.
+ */
+lastSync: number | null, 
+/**
+ * This device (its name is the one `sync_rename_device` edits).
+ */
+this: boolean, };
+
 export type PassphraseStrength = { 
 /**
  * 0 (very weak) to 4 (strong).
@@ -975,12 +993,12 @@ link: string,
  */
 qrSvg: string, };
 
-export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase" | "Forbidden";
+export type ErrorKind = "WrongPassword" | "Corrupt" | "Locked" | "NoVault" | "VaultExists" | "InvalidInput" | "PasswordRequired" | "UnknownFormat" | "NotFound" | "Unsupported" | "Io" | "Internal" | "Network" | "Server" | "Expired" | "AlreadyAnswered" | "Verification" | "LocationUnavailable" | "AuthRequired" | "WrongSyncPassphrase" | "SyncNewPassphrase" | "SyncRemoved" | "Forbidden";
 
 export type AppError = { kind: ErrorKind, message: string, };
 
 /** Every ErrorKind, in declaration order. */
-export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase","Forbidden"] as const satisfies readonly ErrorKind[];
+export const ERROR_KINDS = ["WrongPassword","Corrupt","Locked","NoVault","VaultExists","InvalidInput","PasswordRequired","UnknownFormat","NotFound","Unsupported","Io","Internal","Network","Server","Expired","AlreadyAnswered","Verification","LocationUnavailable","AuthRequired","WrongSyncPassphrase","SyncNewPassphrase","SyncRemoved","Forbidden"] as const satisfies readonly ErrorKind[];
 
 /** The settings of a new installation (Settings::default()). */
 export const DEFAULT_SETTINGS: Settings = {"lockTimeoutSecs":300,"lockOnBackground":true,"biometrics":false,"pushWhileLocked":true,"keepInTray":false,"language":"system","theme":"system","backupFolder":null};

@@ -4,7 +4,7 @@ import { listen, type UnlistenFn } from "@tauri-apps/api/event";
 import { toAppError } from "./errors";
 import type {
   AccountPatch, AccountView, AddResult, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
-  ExportFormat, ImportFormat, ImportReportView, ManualAccount, PassphraseStrength, Permission, PermissionView, Settings, SyncStatus, UiLocale,
+  ExportFormat, ImportFormat, ImportReportView, ManualAccount, PassphraseStrength, Permission, PermissionView, Settings, SyncDevice, SyncStatus, UiLocale,
   VaultLockedPayload, ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
   RemovedView,
 } from "./types";
@@ -90,6 +90,13 @@ export const ipc = {
   syncSetup: (passphrase: string) => call<SyncStatus>("sync_setup", { passphrase }),
   syncNow: () => call<SyncStatus>("sync_now"),
   syncOff: () => call<SyncStatus>("sync_off"),
+  /** After another device removed one and re-keyed the set: its new passphrase, once. */
+  syncRejoin: (passphrase: string) => call<SyncStatus>("sync_rejoin", { passphrase }),
+  /** The sync set's devices as of this device's last sync, this one first. */
+  syncDevices: () => call<SyncDevice[]>("sync_devices"),
+  syncRenameDevice: (name: string) => call<SyncDevice[]>("sync_rename_device", { name }),
+  /** Removes another device and re-keys the set with a new passphrase (the password again first). */
+  syncRemoveDevice: (id: string, passphrase: string) => call<SyncStatus>("sync_remove_device", { id, passphrase }),
   // privacyIDEA token containers (docs/ipc.md, "Containers")
   /** Reads a pia://container/ QR code for the confirmation screen; sends nothing. */
   containerPreview: (uri: string) => call<ContainerPreview>("container_preview", { uri }),

@@ -5,7 +5,7 @@ export type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupFailedPayload, BackupStatus, CodeView,
   ErrorKind, ExportFormat, ImportFormat, ImportReportView, ImportSkip, Language, LocationView, LockReason,
   ManualAccount, MigrationProgress, OtpAlgorithm, OtpKind, Platform, Settings, Theme, VaultLockedPayload,
-  SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView, PassphraseStrength,
+  SyncDevice, SyncFailure, SyncProblem, SyncState, SyncStatus, SyncTargetKind, SyncTargetView, PassphraseStrength,
   Permission, PermissionState, PermissionView, UiLocale, PlaceView,
   ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView, ContainerTokenView,
   ContainerTransfer, ContainerView, ContainerWarning, RemovedByKind, RemovedView,

@@ -9,7 +9,7 @@ import { DEFAULT_SETTINGS } from "../lib/types";
 import { MIN_SCORE, passwordScore } from "./fake-strength";
 import type {
   AccountPatch, AccountView, AddResult, AppError, AppStatus, BackupStatus, CodeView, ErrorKind, ImportFormat,
-  ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncProblem, SyncStatus, UiLocale,
+  ImportReportView, ManualAccount, MigrationProgress, Permission, PermissionState, Platform, Settings, SyncDevice, SyncProblem, SyncStatus, UiLocale,
   ContainerPolicies, ContainerPreview, ContainerSyncView, ContainerView, RemovedByKind, RemovedView,
 } from "../lib/types";
 import type {
@@ -251,6 +251,17 @@ export function installFake(): void {
     containerRollovers: [] as string[],
     /** Sync passphrases tried with sync_setup (the shell wipes them; the test checks what was sent). */
     syncPassphrases: [] as string[],
+    /** The sync set's devices (sync_devices), this one first. */
+    syncDevices: [
+      { id: "a1".repeat(16), name: "Anna's laptop", lastSync: nowSecsAtStart() - 300, this: true },
+      ...Array.from({ length: cfg.syncSet?.devices ?? 1 }, (_, i) => ({
+        id: `b${i}`.repeat(16), name: ["Bertil's phone", "Cecilia's tablet", "Work PC"][i % 3], lastSync: nowSecsAtStart() - 3600 * (i + 1), this: false,
+      })),
+    ] as SyncDevice[],
+    /** After a re-key elsewhere: the new passphrase sync_rejoin takes. */
+    syncNewPassphrase: null as string | null,
+    /** Re-keys made with sync_remove_device: [removed id, new passphrase]. */
+    syncRekeys: [] as [string, string][],
     permissions: {
       camera: cfg.camera === false ? "denied" : "prompt",
       notifications: (cfg.platform ?? "desktop") === "desktop" ? "granted" : "prompt",
@@ -895,7 +906,44 @@ export function installFake(): void {
     sync_now: () => {
       needUnlocked();
       if (state.sync.state !== "on") fail("InvalidInput", "sync is off: choose a folder first");
+      if (state.syncNewPassphrase !== null) fail("SyncNewPassphrase", "the sync set has a new passphrase (a device was removed from it): sync again with the new passphrase");
       state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), lastChanged: 0, lastRemoved: 0, manyRemoved: false, lastError: null };
+      void emit("sync-status", state.sync);
+      return state.sync;
+    },
+    sync_devices: () => {
+      needUnlocked();
+      if (state.sync.state !== "on") fail("InvalidInput", "sync is off");
+      return state.syncDevices;
+    },
+    sync_rename_device: (a) => {
+      needUnlocked();
+      const name = String(a.name ?? "").replace(/\p{Cc}/gu, "").trim().slice(0, 64);
+      if (!name) fail("InvalidInput", "enter a name for this device");
+      state.syncDevices = state.syncDevices.map((d) => (d.this ? { ...d, name } : d));
+      return state.syncDevices;
+    },
+    sync_remove_device: (a) => {
+      needUnlocked();
+      needRecentPassword();
+      const id = String(a.id ?? "");
+      const pass = String(a.passphrase ?? "");
+      if (passwordScore(pass) < MIN_SCORE) fail("InvalidInput", "sync passphrase refused: the passphrase is too weak");
+      const device = state.syncDevices.find((d) => d.id === id && !d.this);
+      if (!device) fail("InvalidInput", `cannot remove ${id}`);
+      state.syncDevices = state.syncDevices.filter((d) => d.id !== id);
+      state.syncRekeys.push([id, pass]);
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), devices: state.syncDevices.length - 1, lastChanged: 0, lastError: null };
+      void emit("sync-status", state.sync);
+      return state.sync;
+    },
+    sync_rejoin: (a) => {
+      needUnlocked();
+      const pass = String(a.passphrase ?? "");
+      if (!pass) fail("InvalidInput", "enter the sync set's new passphrase");
+      if (pass !== state.syncNewPassphrase) fail("SyncNewPassphrase", "the sync set has a new passphrase (a device was removed from it): sync again with the new passphrase");
+      state.syncNewPassphrase = null;
+      state.sync = { ...state.sync, lastSyncAt: nowSecs(), lastAttemptAt: nowSecs(), lastChanged: 0, lastError: null };
       void emit("sync-status", state.sync);
       return state.sync;
     },
@@ -958,6 +1006,15 @@ export function installFake(): void {
       state.sync = {
         ...state.sync, lastSyncAt: nowSecs(), lastChanged: gone.length, lastRemoved: gone.length,
         manyRemoved: gone.length > 3, lastError: null,
+      };
+      return emit("sync-status", state.sync);
+    },
+    /** Another device removed one and re-keyed the set: the background sync asks for `passphrase`. */
+    syncRekeyed: (passphrase: string) => {
+      state.syncNewPassphrase = passphrase;
+      state.sync = {
+        ...state.sync, lastAttemptAt: nowSecs(), lastChanged: 0, lastRemoved: 0, manyRemoved: false,
+        lastError: { kind: "SyncNewPassphrase", message: "the sync set has a new passphrase (a device was removed from it): sync again with the new passphrase; nothing was written and this device's accounts stay" },
       };
       return emit("sync-status", state.sync);
     },

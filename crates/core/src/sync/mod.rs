@@ -13,6 +13,10 @@ pub mod session;
 pub mod state;
 
 pub use hlc::{DeviceId, Hlc, HlcClock, MAX_AHEAD_MS};
-pub use replica::{FileKind, KeyFileError, ReplicaError, ReplicaHeader, SyncKey};
-pub use session::{Membership, Outcome, SyncError, TargetFile, Warning, join, sync};
+pub use replica::{
+    FileKind, KeyFileError, RekeyNotice, ReplicaError, ReplicaHeader, SyncKey, Writer,
+};
+pub use session::{
+    DeviceInfo, Membership, Outcome, SyncError, TargetFile, Warning, join, rejoin, rekey, sync,
+};
 pub use state::{Record, State, StateError, Tombstone, TooFarAhead, Version, Visible};

@@ -9,7 +9,7 @@ use super::removed::RemovedBy;
 use super::{Vault, VaultError};
 use crate::AccountEntry;
 use crate::rng::Rng;
-use crate::sync::{DeviceId, Membership, SyncError, Visible};
+use crate::sync::{DeviceId, DeviceInfo, Membership, SyncError, Visible};
 
 impl Vault {
     /// The sync target (`folder:<path>` or `webdav:<URL>`), if sync is set up.
@@ -32,6 +32,26 @@ impl Vault {
             target: target.to_owned(),
             membership: zeroize::Zeroizing::new(String::from_utf8_lossy(&json).into_owned()),
         });
+    }
+
+    /// The sync set's devices as of this device's last sync (this one first), if sync is set
+    /// up: the one list `twofold sync --devices` and the app's Settings → Sync show.
+    pub fn sync_devices(&self) -> Option<Result<Vec<DeviceInfo>, SyncError>> {
+        self.sync_membership().map(|m| m.map(|m| m.device_list()))
+    }
+
+    /// Renames this device in its sync set (sent with its next replica).
+    pub fn set_sync_device_name(&mut self, name: &str) -> Result<(), SyncError> {
+        let target = self
+            .sync_target()
+            .ok_or(SyncError::PassphraseNeeded)?
+            .to_owned();
+        let mut m = self
+            .sync_membership()
+            .ok_or(SyncError::PassphraseNeeded)??;
+        m.set_name(name);
+        self.set_sync(&target, &m);
+        Ok(())
     }
 
     /// Forgets the sync target, the sync key and the WebDAV login; the accounts stay.
