@@ -89,6 +89,9 @@ pub struct SyncService {
     debounce_ms: AtomicU64,
     /// Attempts that found the vault changed since they copied it (and started again).
     lost_races: AtomicU64,
+    /// Ticks of the background thread that ended with nothing to do (no sync due or
+    /// running): tests wait on it instead of sleeping.
+    quiet_ticks: AtomicU64,
     status_path: PathBuf,
 }
 
@@ -120,8 +123,17 @@ impl SyncService {
             last_saved: Mutex::new(None),
             debounce_ms: AtomicU64::new(DEBOUNCE.as_millis() as u64),
             lost_races: AtomicU64::new(0),
+            quiet_ticks: AtomicU64::new(0),
             status_path,
         }
+    }
+
+    /// How many ticks of the background thread ended with nothing to do. Two more than a
+    /// count read after a call mean the thread has seen the state that call left, and has
+    /// done (or found nothing to do) about it.
+    #[cfg(test)]
+    pub fn quiet_ticks(&self) -> u64 {
+        self.quiet_ticks.load(Ordering::SeqCst)
     }
 
     /// How long after the last change a sync starts.
@@ -943,6 +955,7 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
                     foreground,
                     ..Seen::default()
                 };
+                service.quiet_ticks.fetch_add(1, Ordering::SeqCst);
                 continue;
             }
             // An unlock is also told by when the password (or biometrics) was last entered: a
@@ -963,6 +976,9 @@ pub fn spawn<R: Runtime>(app: AppHandle<R>) {
             if !on || seen.due.is_none_or(|due| now < due) {
                 if !on {
                     seen.due = None;
+                }
+                if seen.due.is_none() {
+                    service.quiet_ticks.fetch_add(1, Ordering::SeqCst);
                 }
                 continue;
             }
