@@ -681,6 +681,11 @@ impl PushKeyring {
         &self.accounts
     }
 
+    /// This device's Web Push registration, if the vault had one.
+    pub fn registration(&self) -> Option<&PushRegistration> {
+        self.registration.as_ref()
+    }
+
     /// True when both hold the same accounts (so the stored copy need not be written again).
     pub fn same_accounts(&self, other: &PushKeyring) -> bool {
         self.accounts == other.accounts && self.registration == other.registration
