@@ -102,6 +102,18 @@ fn pending_nonces(s: &Shell) -> Vec<String> {
         .collect()
 }
 
+/// The distributor gives `connection`'s endpoint ([`ENDPOINT`]).
+fn new_endpoint(s: &Shell, connection: &str) {
+    handle(
+        s.app.handle(),
+        Incoming::NewEndpoint {
+            connection: connection.to_owned(),
+            endpoint: ENDPOINT.into(),
+        },
+    )
+    .expect("endpoint");
+}
+
 fn connection(s: &Shell) -> String {
     let state = s.app.state::<AppState>();
     let inner = state.get().expect("state");
@@ -145,14 +157,7 @@ fn the_app_registers_and_moves_its_tokens_to_push() {
 
     // This device's: the server hears of it (signed update) and the token is stored.
     server.reply(json!({"result": {"status": true, "value": true}}));
-    handle(
-        s.app.handle(),
-        Incoming::NewEndpoint {
-            connection: first.clone(),
-            endpoint: ENDPOINT.into(),
-        },
-    )
-    .expect("endpoint");
+    new_endpoint(&s, &first);
     let state = s.app.state::<AppState>();
     let service = s.app.state::<PushService>();
     // Whichever run sent it (the one the endpoint started, or this one), it is done now.
@@ -182,14 +187,7 @@ fn the_app_registers_and_moves_its_tokens_to_push() {
     assert!(!view.to_string().contains("AbC"), "{view}");
 
     // The same endpoint again: nothing to send.
-    handle(
-        s.app.handle(),
-        Incoming::NewEndpoint {
-            connection: first.clone(),
-            endpoint: ENDPOINT.into(),
-        },
-    )
-    .expect("endpoint");
+    new_endpoint(&s, &first);
     update_tokens(&state, &service).expect("updates");
     assert_eq!(server.requests().len(), 1);
 
@@ -224,14 +222,10 @@ fn a_pushed_request_is_told_once_whichever_way_came_first() {
     let s = s.unlocked();
     let connection = registered.recv_timeout(PATIENCE).expect("registered");
     enrol(&s, account(&server.url, false));
-    handle(
-        s.app.handle(),
-        Incoming::NewEndpoint {
-            connection: connection.clone(),
-            endpoint: ENDPOINT.into(),
-        },
-    )
-    .expect("endpoint");
+    // The token update the endpoint starts is taken (and done before any poll's reply waits).
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    new_endpoint(&s, &connection);
+    update_tokens(&s.app.state::<AppState>(), &s.app.state::<PushService>()).expect("updates");
     let told = s.events("push-challenges");
     let count = || told.lock().expect("events").len();
     let message = |nonce: &str| Incoming::Message {
