@@ -9,7 +9,7 @@
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
 //! | sync folder | the folder dialog: a path | Android: the storage-access-framework folder picker (tauri-plugin-android-fs), a tree URI whose access is kept across restarts, read and written through the plugin (`platform/saf.rs`); iOS: `Unsupported` (no maintained plugin gives Rust the document picker's folder with security-scoped access), the UI offers WebDAV |
-//! | push delivery (`push::delivery`) | Linux: UnifiedPush over D-Bus ([`unifiedpush`], when a distributor is installed); macOS, Windows: none yet, polling | none yet (no maintained Tauri plugin hands FCM/APNs tokens to Rust): polling |
+//! | push delivery (`push::delivery`) | Linux: UnifiedPush over D-Bus ([`unifiedpush`], when a distributor is installed); macOS, Windows: none yet, polling | none yet (docs/push.md says which plugins were checked): polling |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
 //! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
 
