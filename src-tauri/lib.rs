@@ -138,7 +138,11 @@ impl Default for AppOptions {
         AppOptions {
             data_dir: None,
             kdf: KdfSource::Calibrate,
-            poll_every: Some(push::poller::PUSH_POLL_EVERY),
+            // `TWOFOLD_PUSH_POLL=off`: no poller (the real-app test measures push delivery alone).
+            poll_every: match std::env::var("TWOFOLD_PUSH_POLL").as_deref() {
+                Ok("off") => None,
+                _ => Some(push::poller::PUSH_POLL_EVERY),
+            },
             idle_lock: true,
             device: None,
             device_keys: None,

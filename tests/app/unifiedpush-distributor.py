@@ -18,6 +18,7 @@ call on stderr (never a body). Runs until killed.
 import itertools
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import dbus
@@ -105,7 +106,8 @@ class PushServer(BaseHTTPRequestHandler):
             self.end_headers()
             return
         service, token = target
-        log(f"POST /up/{endpoint_id}: {len(body)} bytes, {self.headers.get('Content-Encoding')}")
+        # t: when the push service got the message (ms since the epoch), for the test's figures.
+        log(f"POST /up/{endpoint_id}: {len(body)} bytes, {self.headers.get('Content-Encoding')}, t={time.time() * 1000:.0f}")
         call(service, "Message", token, dbus.ByteArray(body), "")
         self.send_response(201)
         self.send_header("Content-Length", "0")

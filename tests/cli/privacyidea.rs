@@ -338,7 +338,7 @@ impl PiServer {
         );
     }
 
-    fn policy(&self, name: &str, scope: &str, action: &str, user: Option<&str>) {
+    pub fn policy(&self, name: &str, scope: &str, action: &str, user: Option<&str>) {
         let mut p = json!({"scope": scope, "action": action, "realm": "", "active": true});
         if let Some(u) = user {
             p["user"] = json!(u);
@@ -371,6 +371,11 @@ impl PiServer {
     }
 
     /// The token's admin view (`/token/?serial=`).
+    /// The admin's JWT (the `PI-Authorization` header), for a test that asks the server itself.
+    pub fn admin_token(&self) -> &str {
+        &self.token
+    }
+
     pub fn token_info(&self, serial: &str) -> Value {
         let v = self.admin_get(&format!("/token/?serial={serial}"));
         v["result"]["value"]["tokens"][0].clone()
