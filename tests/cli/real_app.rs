@@ -20,8 +20,6 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
-use serde_json::json;
-
 use crate::privacyidea::{PIN, PiServer};
 
 #[test]
@@ -39,26 +37,7 @@ fn real_app_push_while_locked() {
     std::fs::create_dir_all(&work).expect("work dir");
     let relay = std::env::var_os("TWOFOLD_RELAY_BIN").map(|bin| start_relay(&bin, &work));
     if let Some(relay) = &relay {
-        pi.admin_json(
-            "/smsgateway",
-            json!({
-                "name": "twofold-relay",
-                "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
-                "option.URL": format!("{}/privacyidea/push", relay.base),
-                "option.HTTP_METHOD": "POST", "option.SEND_DATA_AS_JSON": "yes",
-                "option.ALLOW_PUSH": "yes", "option.TIMEOUT": "25",
-                "option.device_token": "{phone}", "option.data": "{message}",
-            }),
-        );
-        pi.policy(
-            "push-enrol",
-            "enrollment",
-            &format!(
-                "push_firebase_configuration=twofold-relay, push_registration_url={}/ttype/push, push_ttl=10, push_ssl_verify=0",
-                pi.base
-            ),
-            None,
-        );
+        pi.relay_gateway(&relay.base, None);
     }
     let (qr, serial) = pi.enrol_token("alice");
     println!(

@@ -82,27 +82,7 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
     );
 
     // privacyIDEA's gateway, as docs/relay.md tells an administrator to set it up.
-    pi.admin_json(
-        "/smsgateway",
-        json!({
-            "name": "twofold-relay",
-            "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
-            "option.URL": format!("{}/privacyidea/push", relay.base),
-            "option.HTTP_METHOD": "POST",
-            "option.SEND_DATA_AS_JSON": "yes",
-            "option.ALLOW_PUSH": "yes",
-            "option.TIMEOUT": "25",
-            "option.device_token": "{phone}",
-            "option.data": "{message}",
-            "header.Authorization": "Bearer pi-gateway-token-0123456789abcdef",
-        }),
-    );
-    pi.admin_json(
-        "/policy/push-enrol",
-        json!({"scope": "enrollment", "realm": "", "active": true, "action": format!(
-            "push_firebase_configuration=twofold-relay, push_registration_url={}/ttype/push, \
-             push_ttl=10, push_ssl_verify=0", pi.base)}),
-    );
+    pi.relay_gateway(&relay.base, Some("pi-gateway-token-0123456789abcdef"));
 
     // The phone's Web Push registration, as the app makes it (the vault's), and its device
     // token as the push token of the enrolment.
