@@ -885,6 +885,51 @@ pub struct PushEnrolPreview {
     pub expires_at: u64,
     /// Every warning, in this order: TLS, poll-only, plain HTTP.
     pub warnings: Vec<PushEnrolWarning>,
+    /// How this token's sign-in requests will arrive.
+    pub delivery: PushDelivery,
+}
+
+/// How a push token's sign-in requests arrive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum PushDelivery {
+    /// Pushed through the organization's relay and this device's push distributor, also while
+    /// Twofold is closed to the tray or locked (polling stays as the fallback).
+    Push,
+    /// Only while Twofold runs: it asks the server every 3 s (the server is poll-only, or this
+    /// device has no push distributor).
+    WhileOpen,
+}
+
+/// The state of this device's push registration (Settings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum PushRegistrationState {
+    /// This platform has no push distributor Twofold can use yet: requests arrive by polling.
+    Unsupported,
+    /// No push distributor is installed (or it refused): requests arrive by polling.
+    NoDistributor,
+    /// Registered with the distributor, waiting for its endpoint (or for an unlock).
+    Waiting,
+    /// The distributor gave an endpoint: new and existing push tokens get pushed requests.
+    Registered,
+}
+
+/// This device's push registration, for Settings.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PushRegistrationView {
+    /// Where it stands.
+    pub state: PushRegistrationState,
+    /// The distributor's name (a D-Bus service name on Linux), once it took the registration.
+    pub distributor: Option<String>,
+    /// The push service's host of the endpoint (never its path).
+    pub endpoint_host: Option<String>,
+    /// Why there is no push, when there is a reason to show.
+    pub problem: Option<String>,
 }
 
 /// One push account whose last poll failed.
@@ -918,3 +963,5 @@ pub struct PushPollStatus {
 /// The `push-poll-status` event's name (payload `PushPollStatus`), sent when how polling
 /// goes changes.
 pub const EVENT_PUSH_POLL_STATUS: &str = "push-poll-status";
+/// This device's push registration changed (payload [`PushRegistrationView`]).
+pub const EVENT_PUSH_REGISTRATION: &str = "push-registration";

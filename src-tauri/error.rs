@@ -268,6 +268,31 @@ impl From<ChallengeError> for AppError {
     }
 }
 
+impl From<twofold_core::vault::PushedError> for AppError {
+    fn from(e: twofold_core::vault::PushedError) -> Self {
+        use twofold_core::vault::PushedError;
+        let kind = match e {
+            PushedError::NotRegistered | PushedError::UnknownAccount(_) => ErrorKind::NotFound,
+            PushedError::Decrypt(_) | PushedError::NotAChallenge | PushedError::Challenge(_) => {
+                ErrorKind::Verification
+            }
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
+impl From<twofold_core::push::UpdateError> for AppError {
+    fn from(e: twofold_core::push::UpdateError) -> Self {
+        use twofold_core::push::UpdateError;
+        let kind = match e {
+            UpdateError::InvalidToken => ErrorKind::InvalidInput,
+            UpdateError::Server(_) | UpdateError::Response(_) => ErrorKind::Server,
+            UpdateError::Key(_) => ErrorKind::Internal,
+        };
+        Self::new(kind, e.to_string())
+    }
+}
+
 impl From<KeyError> for AppError {
     fn from(e: KeyError) -> Self {
         Self::internal(e.to_string())

@@ -24,6 +24,8 @@ mod tests_backup;
 #[cfg(test)]
 mod tests_container;
 #[cfg(test)]
+mod tests_delivery;
+#[cfg(test)]
 mod tests_docs;
 #[cfg(test)]
 mod tests_notify;
@@ -91,6 +93,7 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         push::push_enrol_preview,
         push::push_enrol_confirm,
         push::push_enrol_cancel,
+        push::push_registration,
         sync::passphrase_strength,
         sync::sync_status,
         sync::sync_folder_choose,
@@ -129,6 +132,8 @@ pub struct AppOptions {
     pub device: Option<std::sync::Arc<dyn platform::Device>>,
     /// The secure storage of the push keys and the biometrics; `None`: the platform's.
     pub device_keys: Option<platform::keys::DeviceKeys>,
+    /// The push distributor; `None`: the platform's (`platform::push_delivery`).
+    pub distributor: Option<push::delivery::PushDelivery>,
 }
 
 impl Default for AppOptions {
@@ -137,10 +142,15 @@ impl Default for AppOptions {
         AppOptions {
             data_dir: None,
             kdf: KdfSource::Calibrate,
-            poll_every: Some(push::poller::PUSH_POLL_EVERY),
+            // `TWOFOLD_PUSH_POLL=off`: no poller (the real-app test measures push delivery alone).
+            poll_every: match std::env::var("TWOFOLD_PUSH_POLL").as_deref() {
+                Ok("off") => None,
+                _ => Some(push::poller::PUSH_POLL_EVERY),
+            },
             idle_lock: true,
             device: None,
             device_keys: None,
+            distributor: None,
         }
     }
 }
@@ -238,6 +248,14 @@ pub fn app_builder<R: Runtime>(
             // Without the stored push keys, sign-in requests arrive after the next unlock.
             let _ = push::locked::load(&app.state(), &app.state(), &keys);
             app.manage(keys);
+            let delivery = match options.distributor.clone() {
+                Some(d) => d,
+                None => platform::push_delivery(app.handle()),
+            };
+            app.manage(delivery);
+            // Still locked: the stored keyring's registration, so pushes are read while locked.
+            let handle = app.handle().clone();
+            std::thread::spawn(move || push::delivery::start(&handle));
             #[cfg(desktop)]
             if app.state::<AppState>().get()?.prefs.settings.keep_in_tray {
                 // Without a tray, closing the window quits as before.

@@ -154,6 +154,18 @@ pub(crate) fn shell_with_keys(
     idle_lock: bool,
     keys: crate::tests_unlock::FakeKeys,
 ) -> Shell {
+    // No push distributor: the test machine's session bus stays out of the shell tests.
+    shell_with_distributor(dir, poll_every, idle_lock, keys, Default::default())
+}
+
+/// [`shell_with_keys`] with the given push distributor.
+pub(crate) fn shell_with_distributor(
+    dir: tempfile::TempDir,
+    poll_every: Option<std::time::Duration>,
+    idle_lock: bool,
+    keys: crate::tests_unlock::FakeKeys,
+    distributor: crate::push::delivery::PushDelivery,
+) -> Shell {
     let device = Arc::new(FakeDevice::default());
     let options = crate::AppOptions {
         data_dir: Some(dir.path().to_owned()),
@@ -162,6 +174,7 @@ pub(crate) fn shell_with_keys(
         idle_lock,
         device: Some(device.clone()),
         device_keys: Some(keys.device_keys()),
+        distributor: Some(distributor),
     };
     let mut app = crate::app_builder(mock_builder(), options)
         .build(mock_context(noop_assets()))
@@ -1347,6 +1360,9 @@ fn typescript_bindings_are_current() {
         PushOpenPayload::decl(),
         PushEnrolWarning::decl(),
         PushEnrolPreview::decl(),
+        PushDelivery::decl(),
+        PushRegistrationState::decl(),
+        PushRegistrationView::decl(),
         PushPollFailure::decl(),
         PushPollStatus::decl(),
         SyncState::decl(),

@@ -240,6 +240,11 @@ fn collapse_groups_one_accounts_prompts_within_a_minute() {
     let got: Vec<(&str, u32)> = out.iter().map(|v| (v.nonce.as_str(), v.count)).collect();
     // a1 and a2 (30 s apart) are one prompt, the newest; a3 came more than a minute later.
     assert_eq!(got, [("b1", 1), ("a2", 2), ("a3", 1)]);
+    // Received in the same second: the newest is the one that came last, whatever its nonce.
+    let out = collapse(vec![view("A", "zz", 200), view("A", "aa", 200)]);
+    assert_eq!(out[0].nonce, "aa");
+    let out = collapse(vec![view("A", "aa", 200), view("A", "zz", 200)]);
+    assert_eq!(out[0].nonce, "zz");
 }
 
 #[test]

@@ -193,6 +193,15 @@ pub async fn push_enrol_confirm<R: Runtime>(
     Ok(result)
 }
 
+/// This device's push registration: whether sign-in requests are pushed to it (Settings).
+#[tauri::command]
+pub async fn push_registration(
+    service: State<'_, PushService>,
+    delivery: State<'_, crate::push::delivery::PushDelivery>,
+) -> AppResult<crate::dto::PushRegistrationView> {
+    crate::push::delivery::view(&service, &delivery)
+}
+
 /// Forgets the previewed QR code (the user cancelled).
 #[tauri::command]
 pub async fn push_enrol_cancel(service: State<'_, PushService>, id: String) -> AppResult<()> {

@@ -70,6 +70,7 @@ pub async fn vault_create<R: Runtime>(
     state.install_opened(&mut inner, vault, &bytes);
     drop(inner);
     crate::push::locked::refresh_app(&app);
+    crate::push::delivery::spawn_after_unlock(&app);
     Ok(())
 }
 

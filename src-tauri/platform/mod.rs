@@ -9,6 +9,7 @@
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
 //! | sync folder | the folder dialog: a path | Android: the storage-access-framework folder picker (tauri-plugin-android-fs), a tree URI whose access is kept across restarts, read and written through the plugin (`platform/saf.rs`); iOS: `Unsupported` (no maintained plugin gives Rust the document picker's folder with security-scoped access), the UI offers WebDAV |
+//! | push delivery (`push::delivery`) | Linux: UnifiedPush over D-Bus ([`unifiedpush`], when a distributor is installed); macOS, Windows: none yet, polling | none yet (docs/push.md says which plugins were checked): polling |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
 //! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
 
@@ -26,6 +27,39 @@ pub use mobile::*;
 
 #[cfg(target_os = "android")]
 mod saf;
+
+#[cfg(target_os = "linux")]
+pub mod unifiedpush;
+
+/// The platform's push distributor (docs/push.md, "Push through the relay"): on Linux the
+/// UnifiedPush D-Bus connector ([`unifiedpush`]), its calls handed to
+/// [`crate::push::delivery::handle`] in order on a thread of their own (a session bus that
+/// cannot be used is reported as the distributor's problem); none on the other platforms yet.
+pub fn push_delivery<R: Runtime>(app: &AppHandle<R>) -> crate::push::delivery::PushDelivery {
+    use crate::push::delivery::PushDelivery;
+    #[cfg(target_os = "linux")]
+    {
+        use std::sync::Arc;
+        match unifiedpush::UnifiedPush::connect() {
+            Ok((connector, incoming)) => {
+                let handle = app.clone();
+                std::thread::spawn(move || {
+                    for message in incoming {
+                        // A message the app cannot read is dropped; polling still brings it.
+                        let _ = crate::push::delivery::handle(&handle, message);
+                    }
+                });
+                PushDelivery(Some(Arc::new(connector)))
+            }
+            Err(e) => PushDelivery(Some(Arc::new(unifiedpush::NoBus(e.to_string())))),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = app;
+        PushDelivery(None)
+    }
+}
 
 /// Why a folder cannot be chosen for sync on iOS.
 #[cfg(target_os = "ios")]

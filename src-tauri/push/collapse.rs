@@ -65,12 +65,10 @@ pub(crate) fn challenge_view(c: &Challenge, account: Option<&PushAccount>) -> Pu
 /// before into one: the newest (answering it answers that nonce; the older ones stay
 /// pending and show next), with `count` saying how many there were. Oldest group first.
 pub fn collapse(mut views: Vec<PushChallengeView>) -> Vec<PushChallengeView> {
+    // Stable: requests received in the same second keep their order of arrival (the list's),
+    // so a group's newest is the one that came last (pushed sign-ins are often a second apart).
     views.sort_by(|a, b| {
-        (a.serial.as_str(), a.received_at, a.nonce.as_str()).cmp(&(
-            b.serial.as_str(),
-            b.received_at,
-            b.nonce.as_str(),
-        ))
+        (a.serial.as_str(), a.received_at).cmp(&(b.serial.as_str(), b.received_at))
     });
     let mut out: Vec<PushChallengeView> = Vec::new();
     for v in views {

@@ -9,7 +9,7 @@ use twofold_core::push::privacyidea::{EnrolWarning, Enrolment};
 use twofold_core::rng::SystemRng;
 
 use super::{PushService, http_error};
-use crate::dto::{AddResult, PushEnrolPreview, PushEnrolWarning};
+use crate::dto::{AddResult, PushDelivery, PushEnrolPreview, PushEnrolWarning};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::state::{AppState, unix_now};
 
@@ -29,6 +29,14 @@ pub fn preview(service: &PushService, enrolment: Enrolment) -> AppResult<PushEnr
     if url.scheme() == "http" {
         warnings.push(PushEnrolWarning::PlainHttp);
     }
+    // Pushed when the server has a push service for the token and this device a device token.
+    let delivery = if !warnings.contains(&PushEnrolWarning::PollOnly)
+        && super::delivery::push_ready(service)
+    {
+        PushDelivery::Push
+    } else {
+        PushDelivery::WhileOpen
+    };
     let id = service
         .previews
         .fetch_add(1, Ordering::Relaxed)
@@ -44,6 +52,7 @@ pub fn preview(service: &PushService, enrolment: Enrolment) -> AppResult<PushEnr
         requires_unlock: enrolment.requires_unlock(),
         expires_at: enrolment.expires_at(),
         warnings,
+        delivery,
     };
     *PushService::lock(&service.enrolment)? = Some((id, enrolment));
     Ok(preview)
@@ -59,7 +68,8 @@ pub fn cancel(service: &PushService, id: &str) -> AppResult<()> {
 }
 
 /// Enrols the previewed QR code `id` the user confirmed: a new RSA-4096 phone key (a few
-/// seconds, off the async workers), the registration request, the server's reply checked,
+/// seconds, off the async workers), the registration request (its `fbtoken` this device's push
+/// device token when it has one, else `no_firebase_token`), the server's reply checked,
 /// and only then the vault saved with the new push account. A failed enrolment saves
 /// nothing. Returns the result and the failed backup's message.
 pub async fn confirm(
@@ -67,7 +77,8 @@ pub async fn confirm(
     service: &PushService,
     id: &str,
 ) -> AppResult<(AddResult, Option<String>)> {
-    state.get()?.vault()?;
+    // This device's token for the server's push service (docs/relay.md), or poll-only.
+    let push_token = state.get()?.vault()?.push_device_token();
     let enrolment = {
         let mut slot = PushService::lock(&service.enrolment)?;
         match slot.take() {
@@ -83,7 +94,7 @@ pub async fn confirm(
     };
     let account = super::off_thread(move || {
         let key = PhoneKey::generate(&SystemRng::new())?;
-        let pending = enrolment.start(key, None, unix_now())?;
+        let pending = enrolment.start(key, push_token.as_deref(), unix_now())?;
         let body = twofold_http::send_body(pending.request()).map_err(http_error)?;
         Ok(pending.finish(&body, unix_now())?)
     })

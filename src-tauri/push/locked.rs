@@ -127,5 +127,6 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<String>>
         }
     }
     refresh_app(app);
+    super::delivery::spawn_after_unlock(app);
     Ok(backup)
 }

@@ -6,6 +6,7 @@
 
 pub mod answer;
 pub mod collapse;
+pub mod delivery;
 pub mod enrol;
 pub mod locked;
 pub mod notifier;
@@ -40,6 +41,10 @@ pub struct PushService {
     /// Token containers whose push tokens had news in a poll (a new challenge, a poll the
     /// server refused), for the container watcher to sync (`crate::container::sync_nudged`).
     nudged: Mutex<Vec<String>>,
+    /// This device's push registration as far as the shell knows it ([`delivery`]).
+    registration: Mutex<delivery::RegistrationStatus>,
+    /// Held while token updates are sent ([`delivery::update_tokens`]).
+    updating: Mutex<()>,
 }
 
 impl PushService {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Manager, Runtime};
 use twofold_core::push::PollError;
-use twofold_core::vault::{PollFailed, PollFailure, PollRound};
+use twofold_core::vault::{PollFailed, PollFailure, PollRound, PushKeyring};
 use twofold_http::HttpError;
 
 use super::collapse::{challenge_view, collapse, muted_until, pending_views};
@@ -14,7 +14,7 @@ use super::{PushService, http_error};
 use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
 use crate::platform::keys::DeviceKeys;
-use crate::state::{AppState, unix_now};
+use crate::state::{AppState, Inner, unix_now};
 
 /// How often the push accounts are polled.
 pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
@@ -138,7 +138,18 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
         report.backup_failure = state.save_vault(&mut inner, &writer)?;
         inner.last_activity = idle_since;
     }
-    report.views = pending_views(&inner, now)?;
+    (report.views, report.new) = tell_unlocked(&mut inner, now)?;
+    Ok(report)
+}
+
+/// What to show with the vault open, and which views hold a challenge never told before: the
+/// one record of told nonces (`Inner::notified`) whichever way a challenge came (a poll, a
+/// pushed message), so each is notified once.
+pub(crate) fn tell_unlocked(
+    inner: &mut Inner,
+    now: u64,
+) -> AppResult<(Vec<PushChallengeView>, Vec<PushChallengeView>)> {
+    let views = pending_views(inner, now)?;
     if inner.notified.len() > NOTIFIED_MAX {
         inner.notified.clear();
     }
@@ -158,8 +169,38 @@ pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollR
             fresh_serials.insert(serial);
         }
     }
-    report.new = views_of(&report.views, &fresh_serials);
-    Ok(report)
+    let new = views_of(&views, &fresh_serials);
+    Ok((views, new))
+}
+
+/// [`tell_unlocked`] while locked, from what the keyring received.
+pub(crate) fn tell_locked(
+    inner: &mut Inner,
+    ring: &PushKeyring,
+    now: u64,
+) -> (Vec<PushChallengeView>, Vec<PushChallengeView>) {
+    let shown: Vec<_> = ring
+        .pending_challenges(now)
+        .into_iter()
+        .filter(|c| muted_until(&inner.prefs.push_muted, c.serial(), now).is_none())
+        .collect();
+    let views = collapse(
+        shown
+            .iter()
+            .map(|c| challenge_view(c, ring.account(c.serial())))
+            .collect(),
+    );
+    if inner.notified.len() > NOTIFIED_MAX {
+        inner.notified.clear();
+    }
+    let mut fresh_serials = HashSet::new();
+    for c in &shown {
+        if inner.notified.insert(c.nonce().to_owned()) {
+            fresh_serials.insert(c.serial().to_owned());
+        }
+    }
+    let new = views_of(&views, &fresh_serials);
+    (views, new)
 }
 
 /// A poll run by the `push_poll` command (off the async workers), its news told as a
@@ -199,27 +240,7 @@ pub fn poll_locked(state: &AppState, service: &PushService) -> AppResult<PollRep
         // Unlocked meanwhile: the vault's own poll takes over (the server lists them again).
         return Ok(PollReport::default());
     }
-    let shown: Vec<_> = ring
-        .pending_challenges(now)
-        .into_iter()
-        .filter(|c| muted_until(&inner.prefs.push_muted, c.serial(), now).is_none())
-        .collect();
-    report.views = collapse(
-        shown
-            .iter()
-            .map(|c| challenge_view(c, ring.account(c.serial())))
-            .collect(),
-    );
-    if inner.notified.len() > NOTIFIED_MAX {
-        inner.notified.clear();
-    }
-    let mut fresh_serials = HashSet::new();
-    for c in &shown {
-        if inner.notified.insert(c.nonce().to_owned()) {
-            fresh_serials.insert(c.serial().to_owned());
-        }
-    }
-    report.new = views_of(&report.views, &fresh_serials);
+    (report.views, report.new) = tell_locked(&mut inner, ring, now);
     Ok(report)
 }
 

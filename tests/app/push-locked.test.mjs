@@ -13,12 +13,21 @@
 // says "5 requests", Approve → the server reports that challenge accepted and the sign-in
 // completes; the four older ones are still pending.
 //
+// With TWOFOLD_PUSH_RELAY=1 the server's HTTP gateway posts to the real twofold-relay, which
+// delivers by Web Push to a UnifiedPush distributor stand-in on the bus
+// (tests/app/unifiedpush-distributor.py) that hands each message to the app over D-Bus: the
+// app registers at its first unlock and moves the token to push (the server then holds its
+// device token); the five sign-ins above come by push and by polling, still one notification
+// each; then, with the app's polling off, ten sign-ins reach the locked app by push alone, and
+// the newest is approved after the unlock.
+//
 // Environment: TWOFOLD_APP_BIN, TWOFOLD_CLI_BIN, TWOFOLD_NOTIFY_LOG (the recorder's log),
-// PI_BASE (the server), PI_QR (the push enrolment QR text), PI_USER, PI_PIN.
+// PI_BASE (the server), PI_QR (the push enrolment QR text), PI_USER, PI_PIN, PI_SERIAL,
+// PI_ADMIN (an admin JWT), TWOFOLD_PUSH_RELAY, TWOFOLD_UP_LOG (the stand-in's log).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -36,6 +45,12 @@ const PI = env("PI_BASE");
 const QR = env("PI_QR");
 const USER = env("PI_USER");
 const PIN = env("PI_PIN");
+const SERIAL = env("PI_SERIAL");
+const ADMIN = env("PI_ADMIN");
+/** Push through the relay and the distributor stand-in (else: polling only). */
+const PUSH = process.env.TWOFOLD_PUSH_RELAY === "1";
+const UP_LOG = process.env.TWOFOLD_UP_LOG ?? "";
+const PUSH_RUNS = 10;
 /** Where the tray's libraries are (LD_LIBRARY_PATH for the app), empty: no tray part. */
 const TRAY_LIBS = process.env.TWOFOLD_TRAY_LIBS ?? "";
 const HERE = dirname(fileURLToPath(import.meta.url));
@@ -45,6 +60,8 @@ const RUNS = 5;
 const POLL_MS = 3000;
 
 const work = mkdtempSync(join(tmpdir(), "twofold-push-locked-"));
+/** The sign-in of the keep-in-tray part (a later app first sees it at its unlock poll). */
+let trayTx = null;
 /** The app's PID once its window was closed into the tray: it is stopped by it at the end. */
 let appPid = 0;
 after(() => {
@@ -63,6 +80,19 @@ after(() => {
 function notifications() {
   if (!existsSync(LOG)) return [];
   return readFileSync(LOG, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l));
+}
+
+/** The push token the server holds for the token (its `fbtoken`). */
+async function serverPushToken() {
+  const res = await fetch(`${PI}/token/?serial=${encodeURIComponent(SERIAL)}`, { headers: { "PI-Authorization": ADMIN } });
+  const v = await res.json();
+  return v?.result?.value?.tokens?.[0]?.info?.firebase_token ?? "";
+}
+
+/** When the stand-in's push service received each message (ms since the epoch), in order. */
+function pushPosts() {
+  if (!UP_LOG || !existsSync(UP_LOG)) return [];
+  return readFileSync(UP_LOG, "utf8").split("\n").map((l) => /POST .* t=(\d+)/.exec(l)).filter(Boolean).map((m) => Number(m[1]));
 }
 
 async function form(path, fields) {
@@ -122,6 +152,17 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
       const note = await s.waitOne("the push-while-locked note", "css selector", '[data-testid="push-locked-note"]');
       const text = await s.text(note);
       assert.match(text, /Secret Service/i, `Settings: ${text}`);
+      if (PUSH) {
+        // Registered with the distributor: the server now holds this device's token (the signed
+        // new_fb_token update), and Settings says requests are pushed.
+        const token = await waitFor("the device token on the server", async () => {
+          const t = await serverPushToken();
+          return t.startsWith('{"v":1,"kind":"webpush"') ? t : null;
+        }, 30000, 200);
+        console.log(`the server's push token for ${SERIAL}: ${token.slice(0, 60)}...`);
+        const reg = await s.waitOne("the push registration", "css selector", '[data-testid="push-registration"]');
+        await waitFor("Settings: pushed", async () => /pushed to this device/.test(await s.text(reg)), 10000, 100);
+      }
       await s.screenshot("push-locked-01-settings");
       await s.click(await s.waitOne("Back", "css selector", 'button[aria-label="Back"]'));
       await s.click(await s.waitOne("the Lock button", "css selector", 'button[aria-label="Lock"]'));
@@ -223,6 +264,7 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
       const before = notifications().length;
       const t0 = Date.now();
       const tx = await trigger();
+      trayTx = tx;
       const n = await waitFor("the desktop notification from the tray", () => notifications()[before], 20000, 20);
       assert.equal(n.summary, "Approve sign-in?");
       console.log(`in the tray, window closed, locked: trigger -> desktop notification ${Math.round(n.t - t0)} ms`);
@@ -231,4 +273,86 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
   } finally {
     await s.quit();
   }
+
+  await t.test("push with polling off: the relay and the distributor alone notify the locked app; approve after unlock", async (tt) => {
+    if (!PUSH) {
+      console.log("SKIPPED: push through the relay: TWOFOLD_PUSH_RELAY is not set (no relay binary)");
+      tt.skip("no relay");
+      return;
+    }
+    // One Twofold on the bus at a time (it owns its D-Bus name): the one in the tray goes.
+    if (appPid) {
+      try {
+        process.kill(appPid, "SIGTERM");
+      } catch {
+        // Already gone.
+      }
+      await waitFor("the tray app gone", () => {
+        try {
+          process.kill(appPid, 0);
+          return null;
+        } catch {
+          return true;
+        }
+      }, 10000, 50);
+      appPid = 0;
+    }
+    const noPoll = join(work, "twofold-app-no-poll");
+    writeFileSync(noPoll, `#!/bin/sh\nTWOFOLD_PUSH_POLL=off exec "${APP}" "$@"\n`);
+    chmodSync(noPoll, 0o755);
+    const p = await Session.create(base, noPoll);
+    try {
+      await unlockScreen(p);
+      const txs = [];
+      const total = [];
+      const fromPush = [];
+      for (let i = 0; i < PUSH_RUNS; i++) {
+        const before = notifications().length;
+        const posts = pushPosts().length;
+        const t0 = Date.now();
+        txs.push(await trigger());
+        const n = await waitFor("the desktop notification by push", () => notifications()[before], 20000, 20);
+        const posted = await waitFor("the push service's POST", () => pushPosts()[posts], 5000, 20);
+        total.push(n.t - t0);
+        fromPush.push(n.t - posted);
+        assert.equal(n.summary, "Approve sign-in?", JSON.stringify(n));
+        assert.match(n.body, /Sign-in to/, JSON.stringify(n));
+        await unlockScreen(p);
+      }
+      const median = (xs) => Math.round([...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]);
+      const list = (xs) => xs.map(Math.round).join(", ");
+      console.log(`polling off, locked: trigger -> desktop notification (ms): ${list(total)}; median ${median(total)} (the poll interval is ${POLL_MS} ms)`);
+      console.log(`polling off, locked: the push service's POST -> desktop notification (ms): ${list(fromPush)}; median ${median(fromPush)}`);
+      // One notification per sign-in (the five, the tray's one, these).
+      assert.equal(notifications().length, RUNS + (TRAY_LIBS ? 1 : 0) + PUSH_RUNS);
+      await p.type(await unlockScreen(p), PASSWORD);
+      await p.click(await p.button("Unlock"));
+      // Listed once the UI's own poll after the unlock is back: one prompt for the account's
+      // requests (each within a minute of the one before), the newest.
+      const waiting = await waitFor("the requests listed", async () => {
+        const [busy] = await p.find("css selector", '[data-testid="push-refresh"][aria-busy="false"]');
+        const [el] = await p.find("css selector", '[data-testid="push-requests"]');
+        return busy && el && /waiting/.test(await p.text(el)) ? el : null;
+      }, 30000);
+      await p.click(waiting);
+      await p.waitOne("the approval screen", "css selector", '[data-testid="push-approval"]');
+      await p.screenshot("push-locked-06-pushed-approval");
+      await p.click(await p.button("Approve"));
+      // The prompt stands for the newest received: the last pushed one, or the tray part's
+      // sign-in, which this app process first received by the UI's poll right after the unlock.
+      // That one is accepted, and only that one.
+      const candidates = trayTx ? [...txs, trayTx] : txs;
+      const accepted = await waitFor("the server's accept", async () => {
+        for (const tx of candidates) if ((await challengeStatus(tx)) === "accept") return tx;
+        return null;
+      }, 20000, 200);
+      assert.ok(accepted === txs[txs.length - 1] || accepted === trayTx, "the newest was approved");
+      const done = await form("/validate/check", { user: USER, pass: "", transaction_id: accepted });
+      assert.equal(done?.result?.authentication, "ACCEPT", JSON.stringify(done));
+      for (const tx of candidates.filter((x) => x !== accepted)) assert.equal(await challengeStatus(tx), "pending", tx);
+      await p.screenshot("push-locked-06-pushed-approved");
+    } finally {
+      await p.quit();
+    }
+  });
 });

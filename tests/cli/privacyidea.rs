@@ -371,6 +371,41 @@ impl PiServer {
     }
 
     /// The token's admin view (`/token/?serial=`).
+    /// privacyIDEA's HTTP gateway to a twofold-relay at `relay` (docs/relay.md, step by step),
+    /// with the relay's bearer token when it asks for one, and the enrolment policy naming it
+    /// instead of `poll only`.
+    pub fn relay_gateway(&self, relay: &str, bearer: Option<&str>) {
+        let mut gateway = json!({
+            "name": "twofold-relay",
+            "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
+            "option.URL": format!("{relay}/privacyidea/push"),
+            "option.HTTP_METHOD": "POST",
+            "option.SEND_DATA_AS_JSON": "yes",
+            "option.ALLOW_PUSH": "yes",
+            "option.TIMEOUT": "25",
+            "option.device_token": "{phone}",
+            "option.data": "{message}",
+        });
+        if let Some(b) = bearer {
+            gateway["header.Authorization"] = json!(format!("Bearer {b}"));
+        }
+        self.admin_json("/smsgateway", gateway);
+        self.policy(
+            "push-enrol",
+            "enrollment",
+            &format!(
+                "push_firebase_configuration=twofold-relay, push_registration_url={}/ttype/push, push_ttl=10, push_ssl_verify=0",
+                self.base
+            ),
+            None,
+        );
+    }
+
+    /// The admin's JWT (the `PI-Authorization` header), for a test that asks the server itself.
+    pub fn admin_token(&self) -> &str {
+        &self.token
+    }
+
     pub fn token_info(&self, serial: &str) -> Value {
         let v = self.admin_get(&format!("/token/?serial={serial}"));
         v["result"]["value"]["tokens"][0].clone()

@@ -576,6 +576,8 @@ test("phones: biometric unlock in Settings; changed biometrics turn it off and t
     await option.check();
     await page.waitForFunction(() => window.__twofoldFake.state.settings.biometrics === true);
     await page.getByTestId("push-locked-note").getByText("kept in Keychain").waitFor();
+    // The push registration (docs/ipc-push.md, `push_registration`): none on this device yet.
+    await page.getByTestId("push-registration").getByText("no push service Twofold can use yet").waitFor();
   });
   const changed = {
     platform: "ios", firstRunDone: true, vaultPassword: PASSWORD, accounts: [GITHUB],
@@ -610,6 +612,7 @@ test("phones in Swedish: changed biometrics are told; desktop without a key stor
     assert.equal(await locked.isChecked(), true);
     await page.getByTestId("push-locked-note").getByText("förvaras i Android Keystore").waitFor();
     await page.getByTestId("push-locked-note").getByText("ett program som kan läsa Android Keystore kan godkänna deras inloggningar utan ditt lösenord").waitFor();
+    await page.getByTestId("push-registration").getByText("ingen push-tjänst som Twofold kan använda").waitFor();
   });
   await withApp(unlockedWith([GITHUB], { language: "sv", pushKeyStore: null }), {}, async ({ page }) => {
     await page.getByRole("button", { name: "Inställningar" }).click();

@@ -241,6 +241,8 @@ test("push: a scanned pipush QR shows the server and every warning, and enrols o
     assert.equal(warnings.length, 2);
     assert.match(warnings[0], /sslverify=0/);
     assert.match(warnings[1], /sends no notifications/);
+    // Which way its requests will arrive (docs/ipc-push.md, `delivery`).
+    await page.getByTestId("push-confirm-delivery").getByText("appear only while Twofold is open").waitFor();
     // Nothing was sent before the confirmation.
     let fake = await page.evaluate(() => JSON.parse(JSON.stringify(window.__twofoldFake.state)));
     assert.deepEqual(fake.enrolmentsSent, []);

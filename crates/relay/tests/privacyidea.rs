@@ -1,7 +1,9 @@
 //! The real privacyIDEA 3.14 (the CLI suite's fixture, `tests/cli/privacyidea.rs`) with an HTTP
 //! gateway pointing at the real twofold-relay on 127.0.0.1: trigger → privacyIDEA's gateway
 //! POST → the relay → a Web Push receiver; Python's http_ece decrypts, and the challenge's
-//! signature is checked with the app's own `verify_challenge` against the server's key.
+//! signature is checked with the app's own `verify_challenge` against the server's key. The
+//! device is the app's vault: enrolled with its device token, moved to a new endpoint with the
+//! signed `new_fb_token` update (the server takes it), each message read by `Vault::read_pushed`.
 //! Named `privacyidea_3_14_*`: `tests/run` runs it in its real-server step.
 
 #[allow(dead_code)]
@@ -18,6 +20,14 @@ use support::*;
 use twofold_core::push::PhoneKey;
 use twofold_core::push::privacyidea::{Enrolment, verify_challenge};
 use twofold_core::rng::SystemRng;
+use twofold_core::vault::{EndpointChange, KdfParams, Vault};
+
+fn b64d(text: &str) -> Vec<u8> {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(text)
+        .unwrap()
+}
 
 fn now() -> u64 {
     std::time::SystemTime::now()
@@ -72,30 +82,33 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
     );
 
     // privacyIDEA's gateway, as docs/relay.md tells an administrator to set it up.
-    pi.admin_json(
-        "/smsgateway",
-        json!({
-            "name": "twofold-relay",
-            "module": "privacyidea.lib.smsprovider.HttpSMSProvider.HttpSMSProvider",
-            "option.URL": format!("{}/privacyidea/push", relay.base),
-            "option.HTTP_METHOD": "POST",
-            "option.SEND_DATA_AS_JSON": "yes",
-            "option.ALLOW_PUSH": "yes",
-            "option.TIMEOUT": "25",
-            "option.device_token": "{phone}",
-            "option.data": "{message}",
-            "header.Authorization": "Bearer pi-gateway-token-0123456789abcdef",
-        }),
-    );
-    pi.admin_json(
-        "/policy/push-enrol",
-        json!({"scope": "enrollment", "realm": "", "active": true, "action": format!(
-            "push_firebase_configuration=twofold-relay, push_registration_url={}/ttype/push, \
-             push_ttl=10, push_ssl_verify=0", pi.base)}),
-    );
+    pi.relay_gateway(&relay.base, Some("pi-gateway-token-0123456789abcdef"));
 
-    // The phone's enrolment with its Web Push subscription as the push token.
-    let device = webpush_device(&format!("http://{}/wpush/v2/alice-phone", receiver.addr));
+    // The phone's Web Push registration, as the app makes it (the vault's), and its device
+    // token as the push token of the enrolment.
+    let rng = SystemRng::new();
+    let mut vault = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
+    let connection = vault
+        .ensure_push_registration(&rng)
+        .unwrap()
+        .0
+        .connection()
+        .to_owned();
+    let first_endpoint = format!("http://{}/wpush/v2/alice-phone", receiver.addr);
+    assert_eq!(
+        vault
+            .set_push_endpoint(&connection, &first_endpoint)
+            .unwrap(),
+        EndpointChange::Changed
+    );
+    let device_token = vault.push_device_token().unwrap();
+    // The independent decryption needs the private key: the vault's stored form holds it.
+    let stored = serde_json::to_value(vault.push_registration().unwrap()).unwrap();
+    let device = Device {
+        token: device_token.clone(),
+        private: b64d(stored["secret"].as_str().unwrap()).try_into().unwrap(),
+        auth: b64d(stored["auth"].as_str().unwrap()).try_into().unwrap(),
+    };
     let (qr, serial) = pi.enrol_token("alice");
     let enrolment = Enrolment::parse(&qr, now()).unwrap();
     let key = PhoneKey::generate_bits(&SystemRng::new(), 2048).unwrap();
@@ -110,6 +123,34 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
         .unwrap();
     let account = pending.finish(&reply, now()).unwrap();
     assert_eq!(pi.token_info(&serial)["rollout_state"], "enrolled");
+    vault.add_push_account(account.clone());
+    assert!(
+        vault.push_token_updates(now()).is_empty(),
+        "enrolled with it"
+    );
+
+    // The distributor gives a new endpoint: privacyIDEA takes the signed new_fb_token update,
+    // and its gateway posts with the new device token from then on.
+    let endpoint = format!("http://{}/wpush/v2/alice-phone-2", receiver.addr);
+    assert_eq!(
+        vault.set_push_endpoint(&connection, &endpoint).unwrap(),
+        EndpointChange::Changed
+    );
+    let updates = vault.push_token_updates(now());
+    assert_eq!(updates.len(), 1);
+    let update = updates.into_iter().next().unwrap().1.unwrap();
+    let reply = reqwest::blocking::Client::new()
+        .post(&update.request().url)
+        .form(&update.request().params)
+        .send()
+        .unwrap()
+        .bytes()
+        .unwrap();
+    vault
+        .finish_token_update(&update, &reply)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&reply)));
+    assert!(vault.push_token_updates(now()).is_empty());
+    assert_ne!(vault.push_device_token().unwrap(), device_token);
 
     // Trigger: privacyIDEA posts to the relay, which delivers to the device.
     let mut figures = Vec::new();
@@ -121,7 +162,7 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
         let message = triggered["detail"]["message"].as_str().unwrap_or("");
         assert!(!message.contains("polling feature"), "{triggered}");
         figures.push(delivered.as_secs_f64() * 1000.0);
-        assert_eq!(got.uri.path(), "/wpush/v2/alice-phone");
+        assert_eq!(got.uri.path(), "/wpush/v2/alice-phone-2");
         assert_eq!(got.header("content-encoding"), "aes128gcm");
         let plain = independent(
             &venv,
@@ -141,6 +182,19 @@ fn privacyidea_3_14_gateway_to_the_relay_to_web_push() {
                 .starts_with("Sign-in to")
         );
         assert_eq!(pi.challenge_status(&tx), "pending");
+        // The app's path: decrypted with the vault's registration, verified as a polled
+        // challenge, pending once (a redelivery is not new).
+        let news = vault.read_pushed(&got.body, now()).unwrap();
+        assert!(news.new);
+        assert_eq!(news.serial, serial);
+        assert_eq!(news.nonce, challenge["nonce"].as_str().unwrap());
+        assert!(!vault.read_pushed(&got.body, now()).unwrap().new);
+        assert!(
+            vault
+                .pending_challenges(now())
+                .iter()
+                .any(|c| c.nonce() == news.nonce)
+        );
     }
     figures.sort_by(f64::total_cmp);
     let log = relay.log.lock().unwrap().join("\n");

@@ -686,7 +686,33 @@ expiresAt: number,
 /**
  * Every warning, in this order: TLS, poll-only, plain HTTP.
  */
-warnings: Array<PushEnrolWarning>, };
+warnings: Array<PushEnrolWarning>, 
+/**
+ * How this token's sign-in requests will arrive.
+ */
+delivery: PushDelivery, };
+
+export type PushDelivery = "push" | "whileOpen";
+
+export type PushRegistrationState = "unsupported" | "noDistributor" | "waiting" | "registered";
+
+export type PushRegistrationView = { 
+/**
+ * Where it stands.
+ */
+state: PushRegistrationState, 
+/**
+ * The distributor's name (a D-Bus service name on Linux), once it took the registration.
+ */
+distributor: string | null, 
+/**
+ * The push service's host of the endpoint (never its path).
+ */
+endpointHost: string | null, 
+/**
+ * Why there is no push, when there is a reason to show.
+ */
+problem: string | null, };
 
 export type PushPollFailure = { 
 /**

@@ -10,7 +10,7 @@ import type {
 } from "./types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushAnswerView, PushChallengeView, PushDecision, PushOpenPayload,
-  PushEnrolPreview, PushPollStatus, NotificationAction, NotificationOutcome,
+  PushEnrolPreview, PushPollStatus, PushRegistrationView, NotificationAction, NotificationOutcome,
 } from "./push-types";
 
 async function call<T>(cmd: string, args?: InvokeArgs, options?: InvokeOptions): Promise<T> {
@@ -52,6 +52,8 @@ export const ipc = {
   pushEnrolConfirm: (id: string) => call<AddResult>("push_enrol_confirm", { id }),
   pushEnrolCancel: (id: string) => call<void>("push_enrol_cancel", { id }),
   pushPollStatus: () => call<PushPollStatus>("push_poll_status"),
+  /** This device's push registration (Settings): pushed through a distributor, or polling only. */
+  pushRegistration: () => call<PushRegistrationView>("push_registration"),
   accountUpdate: (id: string, patch: AccountPatch) => call<AccountView>("account_update", { id, patch }),
   accountDelete: (id: string) => call<void>("account_delete", { id }),
   /** The accounts removed in the last 30 days (here, by a sync, by a container), newest first. */
@@ -152,6 +154,11 @@ export function onPushChallenges(cb: (p: PushChallengeView[]) => void): Promise<
 
 export function onPushPollStatus(cb: (p: PushPollStatus) => void): Promise<UnlistenFn> {
   return listen<PushPollStatus>("push-poll-status", (e) => cb(e.payload));
+}
+
+/** This device's push registration changed (Settings shows it). */
+export function onPushRegistration(cb: (p: PushRegistrationView) => void): Promise<UnlistenFn> {
+  return listen<PushRegistrationView>("push-registration", (e) => cb(e.payload));
 }
 
 /** A sync finished or failed; the account list refreshes when it changed accounts. */

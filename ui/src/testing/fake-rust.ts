@@ -14,7 +14,7 @@ import type {
 } from "../lib/types";
 import type {
   ActivityView, DeclineReason, LocationView, PushAccountView, PushChallengeView, PushDecision, PushEnrolPreview,
-  PushEnrolWarning, PushPollStatus,
+  PushDelivery, PushEnrolWarning, PushPollStatus,
 } from "../lib/push-types";
 
 /** The outcome of add commands that read OTP accounts. */
@@ -99,7 +99,7 @@ export interface FakeChallenge {
 export type ScanScript =
   | { uri: string }
   | { migration: { uris: string[]; batchId: number; batchIndex: number; batchSize: number } }
-  | { push: string; warnings?: PushEnrolWarning[]; host?: string }
+  | { push: string; warnings?: PushEnrolWarning[]; host?: string; delivery?: PushDelivery }
   | { container: true };
 
 interface Entry { view: AccountView; secret: Uint8Array }
@@ -430,6 +430,7 @@ export function installFake(): void {
       const preview: PushEnrolPreview = {
         id: String(++state.seq), host, url: `https://${host}/ttype/push`, issuer: "privacyIDEA", label: "alice",
         serial: script.push, requiresUnlock: false, expiresAt: nowSecs() + 600, warnings: script.warnings ?? ["pollOnly"],
+        delivery: script.delivery ?? "whileOpen",
       };
       state.enrolPreview = { id: preview.id, serial: script.push };
       return { kind: "pushPreview", preview };
@@ -649,6 +650,8 @@ export function installFake(): void {
       if (state.enrolPreview?.id === String(a.id)) state.enrolPreview = null;
     },
     push_poll_status: () => state.pollStatus,
+    // docs/ipc-push.md: a browser-driven app has no push distributor.
+    push_registration: () => ({ state: "unsupported", distributor: null, endpointHost: null, problem: null }),
     push_enrol_preview: (a) => {
       const serial = /[?&]serial=([^&]+)/.exec(String(a.uri))?.[1] ?? fail("InvalidInput", "not a privacyIDEA push enrolment");
       const r = runScript({ push: serial });

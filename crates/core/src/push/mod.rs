@@ -9,8 +9,10 @@
 //!
 //! The flows and what an administrator configures: `docs/push.md`.
 
+pub mod device_token;
 mod keys;
 pub mod privacyidea;
+pub mod webpush;
 
 use std::fmt;
 
@@ -18,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use keys::{KeyError, MIN_SERVER_KEY_BITS, PHONE_KEY_BITS, PhoneKey, ServerKey};
 pub use privacyidea::PrivacyIdea;
+pub use webpush::PushRegistration;
 
 /// A challenge may be answered until this many seconds after it was received (what the
 /// official privacyIDEA app does; the server's own default lifetime is the same 120 s).

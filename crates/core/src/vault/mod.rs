@@ -30,8 +30,8 @@ pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION}
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group, SyncCredentials};
 pub use push::{
-    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, MAX_KEYRING_BYTES, PollFailed, PollFailure,
-    PollNews, PollReplies, PollRound, PushKeyring,
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, EndpointChange, MAX_KEYRING_BYTES, PollFailed,
+    PollFailure, PollNews, PollReplies, PollRound, PushKeyring, PushedError, PushedNews,
 };
 pub use removed::{REMOVED_KEEP_SECS, REMOVED_MAX, Removed, RemovedBy};
 

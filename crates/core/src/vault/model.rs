@@ -79,6 +79,8 @@ pub(crate) struct Database {
     pub push_pending: Vec<Challenge>,
     pub push_answered: Vec<AnsweredNonce>,
     pub push_activity: Vec<Activity>,
+    /// This device's Web Push registration (keys, distributor token, endpoint), if it made one.
+    pub push_registration: Option<crate::push::PushRegistration>,
     /// The sync target and this device's membership of its sync set (`docs/sync.md`).
     pub sync: Option<SyncSettings>,
     /// Registered privacyIDEA containers and the tokens they manage (`docs/containers.md`).
@@ -164,6 +166,8 @@ struct DatabaseDto {
     #[serde(default)]
     push_activity: Vec<Activity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    push_registration: Option<crate::push::PushRegistration>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     sync: Option<SyncSettings>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sync_credentials: Option<SyncCredentials>,
@@ -196,6 +200,7 @@ impl Database {
             push_pending: self.push_pending.clone(),
             push_answered: self.push_answered.clone(),
             push_activity: self.push_activity.clone(),
+            push_registration: self.push_registration.clone(),
             sync: self.sync.clone(),
             sync_credentials: self.sync_credentials.clone(),
             containers: self
@@ -219,6 +224,7 @@ impl Database {
             + 8192 * self.push_accounts.len()
             + 1024 * (self.push_pending.len() + self.push_activity.len())
             + 256 * self.push_answered.len()
+            + self.push_registration.as_ref().map_or(0, |_| 4096)
             + self.sync.as_ref().map_or(0, |s| 2 * s.membership.len())
             + self
                 .sync_credentials
@@ -286,6 +292,7 @@ impl Database {
             push_pending: dto.push_pending,
             push_answered: dto.push_answered,
             push_activity: dto.push_activity,
+            push_registration: dto.push_registration,
             sync: dto.sync,
             sync_credentials: dto.sync_credentials,
         })
@@ -491,21 +498,55 @@ impl ContainerDto {
     }
 }
 
-/// The push accounts alone as JSON (the vault's `push_accounts` shape), zeroizing: what a
-/// [`super::PushKeyring`] stores.
-pub(crate) fn push_accounts_to_json(accounts: &[PushAccount]) -> Zeroizing<Vec<u8>> {
+/// What a [`super::PushKeyring`] stores, zeroizing: the push accounts alone as JSON (the
+/// vault's `push_accounts` shape), or, with this device's Web Push registration,
+/// `{"accounts": [...], "webpush": {...}}`.
+pub(crate) fn push_keyring_to_json(
+    accounts: &[PushAccount],
+    registration: Option<&crate::push::PushRegistration>,
+) -> Zeroizing<Vec<u8>> {
+    #[derive(Serialize)]
+    struct WithRegistration<'a> {
+        accounts: Vec<PushAccountDto>,
+        webpush: &'a crate::push::PushRegistration,
+    }
     let dtos: Vec<PushAccountDto> = accounts.iter().map(PushAccountDto::from_account).collect();
-    let mut buf = Zeroizing::new(Vec::with_capacity(8192 * accounts.len() + 16));
+    let mut buf = Zeroizing::new(Vec::with_capacity(8192 * accounts.len() + 4096));
     // Serializing plain structs into a Vec cannot fail.
-    let _ = serde_json::to_writer(&mut *buf, &dtos);
+    let _ = match registration {
+        None => serde_json::to_writer(&mut *buf, &dtos),
+        Some(webpush) => serde_json::to_writer(
+            &mut *buf,
+            &WithRegistration {
+                accounts: dtos,
+                webpush,
+            },
+        ),
+    };
     buf
 }
 
-/// [`push_accounts_to_json`] read back.
-pub(crate) fn push_accounts_from_json(bytes: &[u8]) -> Result<Vec<PushAccount>, Corruption> {
-    let dtos: Vec<PushAccountDto> =
-        serde_json::from_slice(bytes).map_err(|_| Corruption::DatabaseJson)?;
-    dtos.into_iter()
+/// [`push_keyring_to_json`] read back (either form).
+pub(crate) fn push_keyring_from_json(
+    bytes: &[u8],
+) -> Result<(Vec<PushAccount>, Option<crate::push::PushRegistration>), Corruption> {
+    #[derive(Deserialize)]
+    struct WithRegistration {
+        accounts: Vec<PushAccountDto>,
+        webpush: Option<crate::push::PushRegistration>,
+    }
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    let (dtos, registration) = if first == Some(&b'{') {
+        let w: WithRegistration =
+            serde_json::from_slice(bytes).map_err(|_| Corruption::DatabaseJson)?;
+        (w.accounts, w.webpush)
+    } else {
+        let dtos: Vec<PushAccountDto> =
+            serde_json::from_slice(bytes).map_err(|_| Corruption::DatabaseJson)?;
+        (dtos, None)
+    };
+    let accounts = dtos
+        .into_iter()
         .enumerate()
         .map(|(i, a)| {
             a.into_account().map_err(|reason| Corruption::PushAccount {
@@ -513,5 +554,6 @@ pub(crate) fn push_accounts_from_json(bytes: &[u8]) -> Result<Vec<PushAccount>, 
                 reason,
             })
         })
-        .collect()
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((accounts, registration))
 }

@@ -8,10 +8,14 @@
 //! 2. [`Vault::pending_challenges`] to show;
 //! 3. [`Vault::prepare_answer`] → send → [`Vault::finish_answer`] (logs, marks the nonce).
 
+use crate::push::device_token::TokenError;
+use crate::push::webpush::EceError;
 use crate::push::{
     Activity, Answer, AnswerError, AnswerOutcome, AnsweredNonce, Challenge, ChallengeError,
-    Location, PendingAnswer, PollError, PushAccount, Request, protocol,
+    Location, PendingAnswer, PendingTokenUpdate, PollError, PushAccount, PushRegistration, Request,
+    UpdateError, protocol,
 };
+use crate::rng::Rng;
 
 use zeroize::Zeroizing;
 
@@ -66,6 +70,50 @@ pub struct PollRound<E: std::error::Error + 'static> {
 #[derive(Debug, thiserror::Error)]
 #[error("{}", .0.iter().map(|(s, e)| format!("{s}: {e}")).collect::<Vec<_>>().join("; "))]
 pub struct PollFailed<E: std::error::Error + 'static>(pub Vec<(String, PollFailure<E>)>);
+
+/// Why a pushed message (privacyIDEA's challenge, carried by the relay through Web Push) was
+/// not taken. Nothing of it is shown.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PushedError {
+    /// This device has no Web Push registration, so nothing could be for it.
+    #[error("this device has no push registration")]
+    NotRegistered,
+    /// The message does not decrypt with this device's keys.
+    #[error(transparent)]
+    Decrypt(#[from] EceError),
+    /// It decrypted to something other than a challenge (JSON naming a serial).
+    #[error("the pushed message is not a sign-in request")]
+    NotAChallenge,
+    /// The challenge names no push account of this device.
+    #[error("the pushed sign-in request is for no push account here ({0})")]
+    UnknownAccount(String),
+    /// The challenge failed verification with the account's server key, as a polled one would.
+    #[error(transparent)]
+    Challenge(#[from] ChallengeError),
+}
+
+/// What a pushed message brought: a verified challenge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushedNews {
+    /// Its token.
+    pub serial: String,
+    /// Its nonce.
+    pub nonce: String,
+    /// Stored as pending now: neither a poll nor an earlier message brought it before, and it
+    /// was not answered.
+    pub new: bool,
+}
+
+/// What a distributor's endpoint did to the registration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointChange {
+    /// Another connection token than this device's: ignored (the UnifiedPush spec's rule).
+    Ignored,
+    /// The endpoint the registration had already.
+    Same,
+    /// A new endpoint: the servers must hear of it ([`Vault::push_token_updates`]).
+    Changed,
+}
 
 impl<E: std::error::Error + 'static> PollFailed<E> {
     /// True when a server said this device's clock is off (a poll's timestamp must be within
@@ -140,6 +188,131 @@ impl Vault {
         poll_requests(&self.db.push_accounts, now)
     }
 
+    /// This device's Web Push registration, if it made one.
+    pub fn push_registration(&self) -> Option<&PushRegistration> {
+        self.db.push_registration.as_ref()
+    }
+
+    /// This device's Web Push registration, made now (keys from `rng`) when there is none;
+    /// true when it was made (save the vault).
+    pub fn ensure_push_registration(
+        &mut self,
+        rng: &dyn Rng,
+    ) -> Result<(&PushRegistration, bool), EceError> {
+        let made = self.db.push_registration.is_none();
+        if made {
+            self.db.push_registration = Some(PushRegistration::generate(rng)?);
+        }
+        match self.db.push_registration.as_ref() {
+            Some(r) => Ok((r, made)),
+            None => Err(EceError::Rng),
+        }
+    }
+
+    /// Takes the endpoint a distributor gave for the registration named `connection`.
+    pub fn set_push_endpoint(
+        &mut self,
+        connection: &str,
+        endpoint: &str,
+    ) -> Result<EndpointChange, TokenError> {
+        match self.db.push_registration.as_mut() {
+            Some(r) if r.connection() == connection => Ok(if r.set_endpoint(endpoint)? {
+                EndpointChange::Changed
+            } else {
+                EndpointChange::Same
+            }),
+            _ => Ok(EndpointChange::Ignored),
+        }
+    }
+
+    /// Forgets the endpoint of the registration named `connection` (the distributor
+    /// unregistered it); true when it had one. The servers keep the old token until a new
+    /// endpoint comes: messages to it fail at the relay, and polling carries on.
+    pub fn clear_push_endpoint(&mut self, connection: &str) -> bool {
+        match self.db.push_registration.as_mut() {
+            Some(r) if r.connection() == connection && r.endpoint().is_some() => {
+                r.clear_endpoint();
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The push token to enrol a new push token with (its `fbtoken`): this device's Web Push
+    /// device token (docs/relay.md) once a distributor gave an endpoint, else `None` (the
+    /// enrolment then sends privacyIDEA's `no_firebase_token`, poll-only). The one answer for
+    /// every enrolment, a scanned QR code's and a token container's.
+    pub fn push_device_token(&self) -> Option<String> {
+        self.db
+            .push_registration
+            .as_ref()
+            .and_then(|r| r.device_token().ok())
+    }
+
+    /// The signed updates (privacyIDEA's `new_fb_token`, signed with each token's phone key)
+    /// that give [`Vault::push_device_token`] to every push account the server knows under
+    /// another token: those enrolled poll-only, or before the endpoint changed. Send each,
+    /// then [`Vault::finish_token_update`]. Empty without a device token.
+    pub fn push_token_updates(
+        &self,
+        now: u64,
+    ) -> Vec<(String, Result<PendingTokenUpdate, UpdateError>)> {
+        let Some(token) = self.push_device_token() else {
+            return Vec::new();
+        };
+        self.db
+            .push_accounts
+            .iter()
+            .filter(|a| a.push_token != token)
+            .map(|a| {
+                let update = match protocol(a) {
+                    Some(p) => p.update_token(a, &token, now),
+                    None => Err(UpdateError::Response(format!(
+                        "unknown push protocol {:?}",
+                        a.protocol
+                    ))),
+                };
+                (a.serial.clone(), update)
+            })
+            .collect()
+    }
+
+    /// Reads the server's reply to a token update and, when it took the token, stores it on
+    /// the account (save the vault).
+    pub fn finish_token_update(
+        &mut self,
+        pending: &PendingTokenUpdate,
+        body: &[u8],
+    ) -> Result<(), UpdateError> {
+        let account = self.push_account(pending.serial()).ok_or_else(|| {
+            UpdateError::Response(format!("no push account {}", pending.serial()))
+        })?;
+        let p = protocol(account).ok_or_else(|| {
+            UpdateError::Response(format!("unknown push protocol {:?}", account.protocol))
+        })?;
+        p.read_update(pending, body)?;
+        self.set_push_token(pending.serial(), pending.new_token())
+            .map_err(|e| UpdateError::Response(e.to_string()))
+    }
+
+    /// Reads a pushed message (the body the push service received, as the distributor hands
+    /// it over): decrypted with this device's registration, then the challenge verified with
+    /// its account's server key exactly as a polled one ([`crate::push::PushProtocol::verify`]),
+    /// and kept as pending unless a poll or an earlier message brought it already, or it was
+    /// answered: one pending challenge, so one notification, per nonce, whichever way came first.
+    pub fn read_pushed(&mut self, body: &[u8], now: u64) -> Result<PushedNews, PushedError> {
+        self.prune_answered(now);
+        let answered = &self.db.push_answered;
+        read_pushed(
+            &self.db.push_accounts,
+            &mut self.db.push_pending,
+            |nonce| answered.iter().any(|a| a.nonce == nonce),
+            self.db.push_registration.as_ref(),
+            body,
+            now,
+        )
+    }
+
     /// Reads the reply to `serial`'s poll: verifies every challenge and keeps the verified,
     /// unanswered ones as pending, and says which are new. A challenge seen again keeps its
     /// first receipt time, so it still expires 2 minutes after it first arrived; an expired
@@ -180,6 +353,7 @@ impl Vault {
     /// ([`PushAccount::for_polling`]), the challenges waiting and the nonces answered.
     pub fn push_keyring(&self) -> PushKeyring {
         PushKeyring {
+            registration: self.db.push_registration.clone(),
             accounts: self
                 .db
                 .push_accounts
@@ -385,6 +559,44 @@ fn read_poll_reply(
     })
 }
 
+/// One pushed message read into `pending` (the vault's or a [`PushKeyring`]'s): see
+/// [`Vault::read_pushed`].
+fn read_pushed(
+    accounts: &[PushAccount],
+    pending: &mut Vec<Challenge>,
+    is_answered: impl Fn(&str) -> bool,
+    registration: Option<&PushRegistration>,
+    body: &[u8],
+    now: u64,
+) -> Result<PushedNews, PushedError> {
+    let registration = registration.ok_or(PushedError::NotRegistered)?;
+    let plain = registration.decrypt(body)?;
+    let text = std::str::from_utf8(&plain).map_err(|_| PushedError::NotAChallenge)?;
+    let value: serde_json::Value =
+        serde_json::from_str(text).map_err(|_| PushedError::NotAChallenge)?;
+    let serial = value
+        .get("serial")
+        .and_then(serde_json::Value::as_str)
+        .ok_or(PushedError::NotAChallenge)?;
+    let account = accounts
+        .iter()
+        .find(|a| a.serial == serial)
+        .ok_or_else(|| PushedError::UnknownAccount(crate::uri::excerpt(serial)))?;
+    let protocol =
+        protocol(account).ok_or_else(|| PushedError::UnknownAccount(account.serial.clone()))?;
+    let challenge = protocol.verify(account, text, now)?;
+    let nonce = challenge.nonce().to_owned();
+    let known = is_answered(&nonce) || pending.iter().any(|p| p.nonce() == nonce);
+    if !known {
+        pending.push(challenge);
+    }
+    Ok(PushedNews {
+        serial: account.serial.clone(),
+        nonce,
+        new: !known,
+    })
+}
+
 /// A round of replies, each read by `read`; fails only when every account failed.
 fn read_round<E: std::error::Error + 'static>(
     replies: PollReplies<E>,
@@ -431,6 +643,8 @@ pub const MAX_KEYRING_BYTES: usize = 1024 * 1024;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PushKeyring {
     accounts: Vec<PushAccount>,
+    /// This device's Web Push registration, so that a pushed message can be read while locked.
+    registration: Option<PushRegistration>,
     pending: Vec<Challenge>,
     answered: Vec<String>,
 }
@@ -439,7 +653,7 @@ impl PushKeyring {
     /// The accounts as stored (JSON of the vault's `push_accounts` shape), in a zeroizing
     /// buffer. The pending and answered lists are not stored: they live as long as the app.
     pub fn to_bytes(&self) -> Zeroizing<Vec<u8>> {
-        super::model::push_accounts_to_json(&self.accounts)
+        super::model::push_keyring_to_json(&self.accounts, self.registration.as_ref())
     }
 
     /// A keyring from [`PushKeyring::to_bytes`]; refused above [`MAX_KEYRING_BYTES`] or when
@@ -450,8 +664,10 @@ impl PushKeyring {
         }
         // A copy written by an earlier version may hold more: what the vault would not put
         // there now is not taken (the app then writes the copy again).
+        let (accounts, registration) = super::model::push_keyring_from_json(bytes)?;
         Ok(PushKeyring {
-            accounts: super::model::push_accounts_from_json(bytes)?
+            registration,
+            accounts: accounts
                 .iter()
                 .filter_map(PushAccount::for_polling)
                 .collect(),
@@ -465,9 +681,28 @@ impl PushKeyring {
         &self.accounts
     }
 
+    /// This device's Web Push registration, if the vault had one.
+    pub fn registration(&self) -> Option<&PushRegistration> {
+        self.registration.as_ref()
+    }
+
     /// True when both hold the same accounts (so the stored copy need not be written again).
     pub fn same_accounts(&self, other: &PushKeyring) -> bool {
-        self.accounts == other.accounts
+        self.accounts == other.accounts && self.registration == other.registration
+    }
+
+    /// Reads a pushed message as [`Vault::read_pushed`] does, keeping a new challenge in
+    /// memory until the vault takes it ([`Vault::adopt_pending`], which verifies it again).
+    pub fn read_pushed(&mut self, body: &[u8], now: u64) -> Result<PushedNews, PushedError> {
+        let answered = &self.answered;
+        read_pushed(
+            &self.accounts,
+            &mut self.pending,
+            |nonce| answered.iter().any(|a| a == nonce),
+            self.registration.as_ref(),
+            body,
+            now,
+        )
     }
 
     /// One signed poll request per push account, as [`Vault::poll_requests`].

@@ -537,7 +537,7 @@ pub(super) mod push {
             bytes.len()
         );
         // An older copy with every account, the presence-requiring one included.
-        let old = super::super::model::push_accounts_to_json(v.push_accounts());
+        let old = super::super::model::push_keyring_to_json(v.push_accounts(), None);
         let read = PushKeyring::from_bytes(&old).unwrap();
         assert!(read.same_accounts(&ring));
         assert_ne!(
@@ -632,6 +632,215 @@ pub(super) mod push {
         // Hostile stored bytes are refused, not panicked on.
         assert!(PushKeyring::from_bytes(b"[{").is_err());
         assert!(PushKeyring::from_bytes(&vec![b' '; MAX_KEYRING_BYTES + 1]).is_err());
+    }
+
+    /// The first challenge of the vectors, as privacyIDEA's gateway posts it (`data`).
+    fn signed_challenge(line: usize) -> Value {
+        let l = vector("challenges.jsonl")
+            .lines()
+            .nth(line)
+            .unwrap()
+            .to_owned();
+        serde_json::from_str::<Value>(&l).unwrap()["challenge"].clone()
+    }
+
+    /// What the relay sends for `challenge` to the device `v` registered (the relay's own
+    /// encryption, from the device token the app gives the server).
+    fn pushed(v: &Vault, challenge: &Value) -> Vec<u8> {
+        let token = v.push_device_token().unwrap();
+        let crate::push::device_token::DeviceToken::WebPush(target) =
+            crate::push::device_token::parse(&token).unwrap()
+        else {
+            panic!("not a Web Push token")
+        };
+        crate::push::webpush::encrypt(
+            challenge.to_string().as_bytes(),
+            &target.p256dh,
+            &target.auth,
+            &SystemRng::new(),
+        )
+        .unwrap()
+    }
+
+    fn registered() -> Vault {
+        let mut v = vault_with(0);
+        v.add_push_account(pollable_account());
+        let (reg, made) = v.ensure_push_registration(&SystemRng::new()).unwrap();
+        assert!(made);
+        let connection = reg.connection().to_owned();
+        assert_eq!(v.push_device_token(), None, "no endpoint yet");
+        assert_eq!(
+            v.set_push_endpoint("another-app", "https://ntfy.example.org/upX")
+                .unwrap(),
+            EndpointChange::Ignored
+        );
+        assert_eq!(
+            v.set_push_endpoint(&connection, "https://ntfy.example.org/upX?up=1")
+                .unwrap(),
+            EndpointChange::Changed
+        );
+        v
+    }
+
+    /// A pushed challenge is decrypted with the device's registration and verified with the
+    /// server's key as a polled one; it is pending once per nonce, whether a poll or a push
+    /// brought it first, and never again once answered.
+    #[test]
+    fn a_pushed_challenge_is_verified_as_a_polled_one_and_pending_once_per_nonce() {
+        let rng = SystemRng::new();
+        let mut unregistered = vault_with(0);
+        unregistered.add_push_account(pollable_account());
+        assert_eq!(
+            unregistered.read_pushed(b"x", 100),
+            Err(PushedError::NotRegistered)
+        );
+        let mut v = registered();
+        assert!(!v.ensure_push_registration(&rng).unwrap().1, "made once");
+        let c = signed_challenge(0);
+        let nonce = c["nonce"].as_str().unwrap().to_owned();
+        let body = pushed(&v, &c);
+        let news = v.read_pushed(&body, 100).unwrap();
+        assert_eq!(
+            news,
+            PushedNews {
+                serial: "PIPU0001A2B3".into(),
+                nonce: nonce.clone(),
+                new: true
+            }
+        );
+        assert_eq!(v.pending_challenges(100).len(), 1);
+        assert_eq!(v.pending_challenges(100)[0].question(), c["question"]);
+        // The same message again (a distributor's redelivery): not new.
+        assert!(!v.read_pushed(&body, 101).unwrap().new);
+        // The poll that lists it too: only the others are new.
+        let polled = v
+            .read_poll_reply("PIPU0001A2B3", &poll_reply(), 102)
+            .unwrap();
+        assert!(!polled.new.contains(&nonce));
+        assert_eq!(polled.new.len(), 3);
+        // A poll first, then the push: not new either.
+        let second = signed_challenge(1);
+        assert!(!v.read_pushed(&pushed(&v, &second), 103).unwrap().new);
+        // Answered: a later push of it is not new.
+        let p = v
+            .prepare_answer(&nonce, Answer::Accept { option: None }, 104)
+            .unwrap();
+        v.finish_answer(&p, TRUE, None, 104).unwrap();
+        assert!(!v.read_pushed(&body, 105).unwrap().new);
+        assert!(v.pending_challenges(105).iter().all(|c| c.nonce() != nonce));
+
+        // Refused as a poll refuses: an altered question (the server's signature fails), a
+        // challenge for no account here, not a challenge at all, not for this device.
+        let mut fresh = registered();
+        let mut altered = c.clone();
+        altered["question"] = json!("Sign in to 203.0.113.9 as alice?");
+        assert_eq!(
+            fresh.read_pushed(&pushed(&fresh, &altered), 100),
+            Err(PushedError::Challenge(
+                crate::push::ChallengeError::BadSignature
+            ))
+        );
+        let mut other = c.clone();
+        other["serial"] = json!("PIPU9999");
+        assert_eq!(
+            fresh.read_pushed(&pushed(&fresh, &other), 100),
+            Err(PushedError::UnknownAccount("PIPU9999".into()))
+        );
+        assert_eq!(
+            fresh.read_pushed(&pushed(&fresh, &json!("hello")), 100),
+            Err(PushedError::NotAChallenge)
+        );
+        assert_eq!(
+            fresh.read_pushed(&pushed(&v, &c), 100),
+            Err(PushedError::Decrypt(
+                crate::push::webpush::EceError::Decrypt
+            ))
+        );
+        assert!(fresh.pending_challenges(100).is_empty());
+    }
+
+    /// While locked, the push keyring (stored with the registration, read back at start)
+    /// reads pushed messages; the vault verifies them again when it takes them.
+    #[test]
+    fn the_keyring_reads_pushed_messages_while_locked() {
+        let rng = SystemRng::new();
+        let v = registered();
+        let stored = v.push_keyring().to_bytes();
+        let mut ring = PushKeyring::from_bytes(&stored).unwrap();
+        assert!(ring.same_accounts(&v.push_keyring()));
+        assert!(!format!("{ring:?}").contains("upX"));
+        let c = signed_challenge(0);
+        let news = ring.read_pushed(&pushed(&v, &c), 100).unwrap();
+        assert!(news.new);
+        assert_eq!(ring.pending_challenges(100).len(), 1);
+        assert!(!ring.read_pushed(&pushed(&v, &c), 101).unwrap().new);
+        // The vault takes it on unlock, after saving and opening (the registration kept).
+        let bytes = v.to_bytes(&rng).unwrap();
+        let mut opened = Vault::open(&bytes, b"correct horse").unwrap();
+        assert_eq!(opened.push_registration(), v.push_registration());
+        assert_eq!(opened.adopt_pending(&ring, 102), 1);
+        // A keyring written before registrations existed (a plain list) still reads.
+        let old = super::super::model::push_keyring_to_json(v.push_accounts(), None);
+        let read = PushKeyring::from_bytes(&old).unwrap();
+        assert_eq!(read.accounts().len(), 1);
+        assert!(
+            !read.same_accounts(&ring),
+            "the registration is missing: write again"
+        );
+    }
+
+    /// Tokens enrolled poll-only move to the device token with privacyIDEA's signed
+    /// `new_fb_token` update, and again when the distributor's endpoint changes; a refused
+    /// update keeps the old token.
+    #[test]
+    fn token_updates_move_tokens_to_the_device_token() {
+        let mut unregistered = vault_with(0);
+        unregistered.add_push_account(pollable_account());
+        assert!(unregistered.push_token_updates(100).is_empty());
+        let mut v = registered();
+        let token = v.push_device_token().unwrap();
+        let updates = v.push_token_updates(1_764_000_000);
+        assert_eq!(updates.len(), 1);
+        let (serial, update) = &updates[0];
+        let update = update.as_ref().unwrap();
+        assert_eq!(serial, "PIPU0001A2B3");
+        let r = update.request();
+        assert_eq!(r.param("new_fb_token"), Some(token.as_str()));
+        assert_eq!(r.param("serial"), Some("PIPU0001A2B3"));
+        let ts = r.param("timestamp").unwrap();
+        assert_eq!(ts, "2025-11-24T16:00:00+00:00");
+        // Signed with the token's phone key over `{new_fb_token}|{serial}|{timestamp}`.
+        let pkcs1 = pollable_account().phone_key.public_pkcs1_der().unwrap();
+        let signature = data_encoding::BASE32
+            .decode(r.param("signature").unwrap().as_bytes())
+            .unwrap();
+        let signed = format!("{token}|PIPU0001A2B3|{ts}");
+        ring::signature::UnparsedPublicKey::new(
+            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+            &pkcs1,
+        )
+        .verify(signed.as_bytes(), &signature)
+        .unwrap();
+        // Refused: the old token stays, the update is offered again.
+        assert!(v.finish_token_update(update, FALSE).is_err());
+        assert_eq!(v.push_accounts()[0].push_token, NO_PUSH_TOKEN);
+        assert_eq!(v.push_token_updates(100).len(), 1);
+        // Taken: stored, nothing more to send.
+        v.finish_token_update(update, TRUE).unwrap();
+        assert_eq!(v.push_accounts()[0].push_token, token);
+        assert!(v.push_token_updates(100).is_empty());
+        // A new endpoint: the server must hear of it.
+        let connection = v.push_registration().unwrap().connection().to_owned();
+        assert_eq!(
+            v.set_push_endpoint(&connection, "https://ntfy.example.org/upY")
+                .unwrap(),
+            EndpointChange::Changed
+        );
+        assert_eq!(v.push_token_updates(100).len(), 1);
+        // Unregistered by the distributor: no device token, nothing to send.
+        assert!(v.clear_push_endpoint(&connection));
+        assert_eq!(v.push_device_token(), None);
+        assert!(v.push_token_updates(100).is_empty());
     }
 }
 
