@@ -248,12 +248,15 @@ impl<'a, H: Host> Runner<'a, H> {
         Ok(pending.finish(&response.body)?)
     }
 
-    /// Enrols a PUSH token a sync brought, through the push code (RSA key, `/ttype/push`).
+    /// Enrols a PUSH token a sync brought, through the push code (RSA key, `/ttype/push`), with
+    /// this device's push device token as its `fbtoken` when it has one (docs/relay.md), as
+    /// a scanned push token is; else poll-only.
     fn enrol_push(&self, uri: &str) -> Result<PushAccount, H::Error> {
         let enrolment = Enrolment::parse(uri, self.clock.now())?;
         self.host.check_url(enrolment.url())?;
+        let push_token = self.host.read(|v| v.push_device_token())?;
         let key = PhoneKey::generate(self.rng)?;
-        let pending = enrolment.start(key, None, self.clock.now())?;
+        let pending = enrolment.start(key, push_token.as_deref(), self.clock.now())?;
         let response = self.host.send(pending.request())?;
         Ok(pending.finish(&response.body, self.clock.now())?)
     }

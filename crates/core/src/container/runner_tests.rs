@@ -67,6 +67,8 @@ struct Server {
     /// The sync's `add` list (`[TOKEN]` when empty).
     adds: Vec<&'static str>,
     paths: Vec<String>,
+    /// The `fbtoken` of each PUSH enrolment (`POST /ttype/push`).
+    fbtokens: Vec<String>,
 }
 
 fn ok(value: serde_json::Value) -> Vec<u8> {
@@ -135,10 +137,13 @@ impl Server {
                     "policies": self.policies,
                 }))
             }
-            "/ttype/push" => json!({"result": {"status": false,
+            "/ttype/push" => {
+                self.fbtokens.push(param("fbtoken"));
+                json!({"result": {"status": false,
                 "error": {"code": 905, "message": "ERR905: the enrolment is refused"}}})
-            .to_string()
-            .into_bytes(),
+                .to_string()
+                .into_bytes()
+            }
             _ => panic!("unexpected request {path}"),
         }
     }
@@ -325,10 +330,44 @@ fn a_sync_whose_push_enrolment_fails_changes_no_token() {
             "/ttype/push"
         ]
     );
+    // No device token in this vault: the token is enrolled poll-only.
+    assert_eq!(front.server.borrow().fbtokens, ["no_firebase_token"]);
     let (saved, _) = reopen(&front.path);
     let c = saved.container(SERIAL).expect("the registration is kept");
     assert!(c.tokens.is_empty());
     assert_eq!(c.container.last_sync, None);
     assert!(saved.accounts().is_empty());
     assert!(saved.push_accounts().is_empty());
+}
+
+/// A PUSH token a container brings is enrolled as a scanned one is: with this device's push
+/// device token as its `fbtoken` (docs/relay.md) when the vault has one, so sign-ins reach
+/// the closed app; without one, poll-only (`a_sync_whose_push_enrolment_fails_changes_no_token`).
+#[test]
+fn a_containers_push_token_is_enrolled_with_this_devices_push_token() {
+    let rng = SystemRng::new();
+    let clock = FixedClock(NOW);
+    let mut s = server();
+    s.adds = vec![PUSH];
+    let mut f = front("push-token", s);
+    let connection = f
+        .vault
+        .ensure_push_registration(&rng)
+        .unwrap()
+        .0
+        .connection()
+        .to_owned();
+    f.vault
+        .set_push_endpoint(&connection, "https://push.example.org/up/AbC123")
+        .unwrap();
+    file::write_atomic(&f.path, &f.vault.to_bytes(&rng).unwrap(), false).unwrap();
+    let (vault, loaded) = reopen(&f.path);
+    f.vault = vault;
+    f.loaded = Some(loaded);
+    let token = f.vault.push_device_token().expect("a device token");
+    let mut runner = Runner::new(f, &clock, &rng);
+    let registration = Registration::parse(QR, NOW).unwrap();
+    let done = runner.register(registration, None, &[]).unwrap();
+    assert!(done.sync.is_err(), "the stand-in refuses the enrolment");
+    assert_eq!(runner.into_host().server.borrow().fbtokens, [token]);
 }
