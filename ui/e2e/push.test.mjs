@@ -288,3 +288,27 @@ test("push: failing background polls are shown, a clock that is off is named, an
     await page.getByTestId("push-poll-failed").waitFor({ state: "detached" });
   });
 });
+
+test("push: answering a collapsed request shows the older ones of its group next, with no new event", async () => {
+  await withApp(base({ collapsePush: true }), {}, async ({ page }) => {
+    await page.getByTestId("account").first().waitFor();
+    await page.waitForFunction(() => window.__twofoldFake.state.calls.includes("push_poll"));
+    // Three sign-ins of one account found by one poll: one view, the newest, "3 requests".
+    await page.evaluate(() => window.__twofoldFake.pushChallenges([
+      { nonce: "n-first", ageSecs: 30, question: "first" },
+      { nonce: "n-second", ageSecs: 20, question: "second" },
+      { nonce: "n-third", ageSecs: 10, question: "third" },
+    ]));
+    const dialog = page.getByTestId("push-approval");
+    await dialog.getByText("third").waitFor();
+    await dialog.getByText("3 requests").waitFor();
+    await dialog.getByRole("button", { name: "Deny", exact: true }).click();
+    await dialog.waitFor({ state: "detached" });
+    // The two older requests still wait, without another push-challenges event.
+    await page.getByTestId("push-requests").filter({ hasText: "(1 waiting)" }).click();
+    await dialog.getByText("second").waitFor();
+    await dialog.getByText("2 requests").waitFor();
+    const { activity } = await fakeState(page);
+    assert.deepEqual(activity.map((a) => [a.decision, a.question]), [["deny", "third"]]);
+  });
+});

@@ -60,11 +60,21 @@ export function openPrompt(nonce: string): void {
   }
 }
 
-/** Closes the approval screen; `answered` drops the challenge from the list. */
+/**
+ * Closes the approval screen; `answered` drops the challenge from the list and asks the shell
+ * for what still waits: a collapsed view stood for older requests of its account too, which
+ * stay pending and show next (docs/ipc-push.md, "Collapse"), with no event to bring them.
+ */
 export function closePrompt(answered: boolean): void {
   const nonce = push.openNonce;
   push.openNonce = null;
-  if (answered && nonce) push.challenges = push.challenges.filter((c) => c.nonce !== nonce);
+  if (!answered || !nonce) return;
+  push.challenges = push.challenges.filter((c) => c.nonce !== nonce);
+  if (app.status?.unlocked) {
+    ipc.pushPending()
+      .then((list) => (push.challenges = mergeChallenges(push.challenges.filter((c) => c.nonce !== nonce), list)))
+      .catch(report);
+  }
 }
 
 export async function loadPushAccounts(): Promise<void> {

@@ -54,6 +54,11 @@ export interface FakeConfig {
   /** The first n push_answer calls fail with Network (the server cannot be reached). */
   pushNetworkFailures?: number;
   /**
+   * Collapse the pending requests as the shell does (src-tauri/push/collapse.rs): one view per
+   * account's requests that came within 60 s of the one before, the newest, with the count.
+   */
+  collapsePush?: boolean;
+  /**
    * What the save dialog (export_file) answers: a folder the file goes into (default
    * /home/me/Documents), or null: the person cancels.
    */
@@ -314,7 +319,17 @@ export function installFake(): void {
       .filter((v) => {
         const muted = state.pushAccounts.find((a) => a.serial === v.serial)?.mutedUntil;
         return !muted || muted <= now;
-      });
+      })
+      .reduce(collapse, [] as PushChallengeView[]);
+  }
+  /** With collapsePush, a request joins the view before it of the same account (within 60 s). */
+  function collapse(out: PushChallengeView[], v: PushChallengeView): PushChallengeView[] {
+    const last = [...out].reverse().find((x) => x.serial === v.serial);
+    if (cfg.collapsePush && last && Math.abs(v.receivedAt - last.receivedAt) <= 60) {
+      const older = v.receivedAt < last.receivedAt;
+      out[out.indexOf(last)] = { ...(older ? last : v), count: last.count + 1 };
+    } else out.push(v);
+    return out;
   }
 
   function addEntry(m: ManualAccount, secret: Uint8Array, result: AccountsAdded) {
@@ -992,6 +1007,11 @@ export function installFake(): void {
     /** A challenge arrives at the server and the shell's poll finds it: push-challenges. */
     pushChallenge: (c: FakeChallenge) => {
       addChallenge({ ...c, stored: true });
+      return emit("push-challenges", pendingPush());
+    },
+    /** Several challenges found by one poll: one push-challenges. */
+    pushChallenges: (list: FakeChallenge[]) => {
+      for (const c of list) addChallenge({ ...c, stored: true });
       return emit("push-challenges", pendingPush());
     },
     lockIdle: () => lock("idle"),
