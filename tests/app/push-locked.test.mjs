@@ -244,6 +244,9 @@ test("push while locked: the real app, a real privacyIDEA, the desktop notificat
         return;
       }
       await s.click(await s.waitOne("Settings", "css selector", 'button[aria-label="Settings"]'));
+      // The push registration's line arrives after the screen and moves the box down: a click
+      // aimed before it landed on the text above (seen under load). Click once it is there.
+      await s.waitOne("the push registration", "css selector", '[data-testid="push-registration"]');
       const box = await s.waitOne("the keep-in-tray box", "xpath",
         '//label[contains(normalize-space(), "Keep running in the system tray")]/input');
       await s.click(box);
