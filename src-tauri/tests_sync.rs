@@ -492,7 +492,10 @@ fn an_android_folder_through_the_document_api_syncs_like_a_path() {
     b.ok("sync_now", json!({}));
     assert_eq!(issuers(&a), ["Bank", "Forum", "GitHub"]);
     assert_eq!(issuers(&b), ["Bank", "Forum", "GitHub"]);
-    // One replica per device and the key file: the temporary documents are gone.
+    // One replica per device and the key file: the temporary documents are gone, once no
+    // background sync (the debounced one after the change) is writing one.
+    settle(&a);
+    settle(&b);
     let names: Vec<String> = files(folder.path()).into_iter().map(|(n, _)| n).collect();
     assert_eq!(names.len(), 3, "{names:?}");
     assert!(names.iter().all(|n| !n.contains(".tmp.")), "{names:?}");
