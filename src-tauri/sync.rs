@@ -634,10 +634,10 @@ impl Job<'_> {
         if let Some(login) = self.login {
             copy.set_sync_credentials(Some(login.clone()));
         }
-        let device = match copy.sync_membership() {
-            Some(Ok(m)) => m.device,
-            _ => return Err(AppError::internal("the sync left no membership")),
-        };
+        let device = copy
+            .sync_membership()
+            .ok_or_else(|| AppError::internal("the sync left no membership"))?
+            .device;
         Ok((report, prefetched.writes, device))
     }
 
@@ -776,8 +776,7 @@ pub fn devices(state: &AppState) -> AppResult<Vec<SyncDevice>> {
     let list = inner
         .vault()?
         .sync_devices()
-        .ok_or_else(|| AppError::invalid("sync is off"))?
-        .map_err(|e| run_error(e.into()))?;
+        .ok_or_else(|| AppError::invalid("sync is off"))?;
     Ok(list.into_iter().map(SyncDevice::from).collect())
 }
 
@@ -842,7 +841,7 @@ fn remove_locked(
         vault
             .sync_membership()
             .ok_or_else(|| AppError::invalid("sync is off"))?
-            .and_then(|m| m.removable(device))
+            .removable(device)
             .map_err(|e| run_error(e.into()))?;
         let store = open_store(state, &target, None, vault)?;
         (target, store)
@@ -867,10 +866,10 @@ fn remove_locked(
         &rng,
     )
     .map_err(run_error)?;
-    let this = match copy.sync_membership() {
-        Some(Ok(m)) => m.device,
-        _ => return Err(AppError::internal("the re-key left no membership")),
-    };
+    let this = copy
+        .sync_membership()
+        .ok_or_else(|| AppError::internal("the re-key left no membership"))?
+        .device;
     for w in &prefetched.writes {
         store.put(w, this, &rng).map_err(|e| run_error(e.into()))?;
     }

@@ -894,12 +894,7 @@ fn a_sync_that_removes_many_says_so_and_a_restore_comes_back_everywhere() {
         for id in gone {
             vault.remove(&id, crate::state::unix_now()).expect("remove");
         }
-        let device = vault
-            .sync_membership()
-            .expect("member")
-            .expect("membership")
-            .device
-            .to_hex();
+        let device = vault.sync_membership().expect("member").device.to_hex();
         file::write_atomic(
             &cli,
             &vault.to_bytes(&SystemRng::new()).expect("seal"),

@@ -234,7 +234,7 @@ pub fn devices(ctx: &Context, json: bool) -> Result<(), CliError> {
     let opened = ctx.open()?;
     let list = opened.vault.sync_devices().ok_or_else(|| {
         CliError::Nothing("sync is not set up: sync with --folder DIR or --webdav URL".into())
-    })??;
+    })?;
     if json {
         print_json(&list)?;
         return Ok(());
@@ -283,7 +283,7 @@ pub fn remove_device(
     opened
         .vault
         .sync_membership()
-        .ok_or(twofold_core::sync::SyncError::Membership)??
+        .ok_or(twofold_core::sync::SyncError::Membership)?
         .removable(device)?;
     let (target, login) = choose(&opened.vault, choice)?;
     let new = secret_from(

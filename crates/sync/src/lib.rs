@@ -248,7 +248,7 @@ pub fn run(
         .sync_membership()
         .filter(|_| vault.sync_target() == Some(stored_target.as_str()));
     let mut membership = match stored {
-        Some(m) => m?,
+        Some(m) => m.clone(),
         None => {
             let creating = !files
                 .iter()
@@ -292,7 +292,7 @@ pub fn run(
     };
     store.put(&outcome.write, membership.device, rng)?;
     vault.apply_synced(&outcome.accounts, &outcome.removed_by, now_ms / 1000, rng)?;
-    vault.set_sync(&stored_target, &membership);
+    vault.set_sync(&stored_target, membership);
     let mut warnings = listing.warnings;
     warnings.extend(outcome.warnings);
     let report = Report {
@@ -340,13 +340,16 @@ pub fn remove_device(
     // Fail before any write when the device is not one to remove.
     vault
         .sync_membership()
-        .ok_or(SyncError::Membership)??
+        .ok_or(SyncError::Membership)?
         .removable(device)?;
     let mut refuse = |_: Need| -> Result<(Zeroizing<String>, KdfParams), RunError> {
         Err(RunError::Sync(SyncError::NewPassphrase))
     };
     let report = run(vault, target, store, &mut refuse, None, now_ms, rng)?;
-    let mut m = vault.sync_membership().ok_or(SyncError::Membership)??;
+    let mut m = vault
+        .sync_membership()
+        .ok_or(SyncError::Membership)?
+        .clone();
     let files = sync::rekey(&mut m, device, new_passphrase.as_bytes(), kdf, now_ms, rng)?;
     let mut bytes_written = 0;
     for f in &files {
@@ -358,10 +361,11 @@ pub fn remove_device(
     let outcome = sync::sync(&mut m, &local, &[], now_ms, rng)?;
     store.put(&outcome.write, m.device, rng)?;
     bytes_written += outcome.write.bytes.len();
-    vault.set_sync(&target.stored(), &m);
+    let key_id = m.keys.first().map(|(id, _)| id.clone()).unwrap_or_default();
+    vault.set_sync(&target.stored(), m);
     Ok(Removal {
         sync: report,
-        key_id: m.keys.first().map(|(id, _)| id.clone()).unwrap_or_default(),
+        key_id,
         bytes_written,
     })
 }
