@@ -37,6 +37,7 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::rng::{Rng, SystemRng};
 use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
 use twofold_core::vault::{KdfParams, SyncCredentials, Vault, file};
+use twofold_core::{Clock, SystemClock};
 use twofold_sync::{Listing, Need, RunError, Store, Target, TargetError, WebDavTarget};
 use zeroize::Zeroizing;
 
@@ -45,7 +46,7 @@ use crate::dto::{
     SyncTargetView,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::state::{AppState, unix_now, unix_now_ms};
+use crate::state::AppState;
 
 /// How long after the last change a sync starts (changes in a row make one sync).
 pub const DEBOUNCE: Duration = Duration::from_secs(2);
@@ -544,7 +545,7 @@ fn record_success(
     backup_failure: Option<String>,
     saved: Option<file::Fingerprint>,
 ) -> AppResult<Done> {
-    let now = unix_now();
+    let now = SystemClock.now();
     let record = Record {
         last_sync_at: Some(now),
         last_attempt_at: Some(now),
@@ -627,7 +628,7 @@ impl Job<'_> {
             &mut prefetched,
             &mut passphrase,
             None,
-            unix_now_ms(),
+            &SystemClock,
             rng,
         )
         .map_err(run_error)?;
@@ -714,7 +715,7 @@ fn run_and_record(
     if let Err(e) = &result
         && e.kind != ErrorKind::Locked
     {
-        let now = unix_now();
+        let now = SystemClock.now();
         service.update_record(|r| {
             r.last_attempt_at = Some(now);
             r.last_changed = 0;
@@ -862,7 +863,7 @@ fn remove_locked(
         &mut prefetched,
         device,
         (passphrase, kdf),
-        unix_now_ms(),
+        &SystemClock,
         &rng,
     )
     .map_err(run_error)?;

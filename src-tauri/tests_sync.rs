@@ -201,7 +201,7 @@ fn cli_sync(vault_path: &Path, password: &str, folder: &Path, creating: bool) ->
         &mut store,
         &mut ask,
         None,
-        crate::state::unix_now_ms(),
+        &twofold_core::SystemClock,
         &SystemRng::new(),
     )
     .expect("cli sync");

@@ -12,6 +12,7 @@ mod folder;
 mod target;
 mod webdav;
 
+use twofold_core::Clock;
 use twofold_core::rng::Rng;
 use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warning};
 use twofold_core::vault::{KdfParams, Vault, VaultError};
@@ -231,8 +232,21 @@ pub fn is_member(vault: &Vault, target: &Target) -> bool {
 /// for groups that a failed take-over may have made). A re-keyed set whose new passphrase is
 /// not given is [`SyncError::NewPassphrase`], and nothing is written. `name`, when given,
 /// becomes this device's name in the set (sent with this sync's replica); a device that has
-/// none takes [`device_name`].
+/// none takes [`device_name`]. `clock` is read once: the sync's time.
 pub fn run(
+    vault: &mut Vault,
+    target: &Target,
+    store: &mut dyn Store,
+    passphrase: &mut dyn FnMut(Need) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    name: Option<&str>,
+    clock: &dyn Clock,
+    rng: &dyn Rng,
+) -> Result<Report, RunError> {
+    run_at(vault, target, store, passphrase, name, clock.now_ms(), rng)
+}
+
+/// [`run`] at `now_ms` (Unix milliseconds).
+fn run_at(
     vault: &mut Vault,
     target: &Target,
     store: &mut dyn Store,
@@ -323,15 +337,17 @@ pub struct Removal {
 /// file under `new`'s passphrase (the one strength rule applies) and Argon2id parameters, a re-key notice under every key this device holds or retired, and this
 /// device's replica under the new key. The caller saves the vault, as after [`run`]; a failure
 /// before the notice is written leaves the set as it was (a key file nobody uses at worst).
+/// `clock` is read once: the time of the sync and of the re-key.
 pub fn remove_device(
     vault: &mut Vault,
     target: &Target,
     store: &mut dyn Store,
     device: DeviceId,
     new: (&str, KdfParams),
-    now_ms: u64,
+    clock: &dyn Clock,
     rng: &dyn Rng,
 ) -> Result<Removal, RunError> {
+    let now_ms = clock.now_ms();
     let (new_passphrase, kdf) = new;
     twofold_core::strength::check(new_passphrase)?;
     if !is_member(vault, target) {
@@ -345,7 +361,7 @@ pub fn remove_device(
     let mut refuse = |_: Need| -> Result<(Zeroizing<String>, KdfParams), RunError> {
         Err(RunError::Sync(SyncError::NewPassphrase))
     };
-    let report = run(vault, target, store, &mut refuse, None, now_ms, rng)?;
+    let report = run_at(vault, target, store, &mut refuse, None, now_ms, rng)?;
     let mut m = vault
         .sync_membership()
         .ok_or(SyncError::Membership)?
