@@ -34,11 +34,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use twofold_core::rng::{Rng, SystemRng};
-use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
+use twofold_core::rng::SystemRng;
+use twofold_core::sync::{KeyFileError, SyncError};
 use twofold_core::vault::{KdfParams, SyncCredentials, Vault, file};
 use twofold_core::{Clock, SystemClock};
-use twofold_sync::{Listing, Need, RunError, Store, Target, TargetError, WebDavTarget};
+use twofold_sync::{Listing, Need, Planned, RunError, Store, Target, TargetError, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::dto::{
@@ -207,29 +207,6 @@ fn target_view(target: &Target, user: Option<String>) -> SyncTargetView {
             place: target.describe(),
             user,
         },
-    }
-}
-
-/// A store whose listing was read beforehand (without the state's lock) and whose writes are
-/// kept, to be made on the real store once the run succeeded.
-struct Prefetched {
-    listing: Option<Listing>,
-    writes: Vec<TargetFile>,
-}
-
-impl Store for Prefetched {
-    fn list(&mut self) -> Result<Listing, TargetError> {
-        Ok(self.listing.take().unwrap_or_default())
-    }
-
-    fn put(
-        &mut self,
-        file: &TargetFile,
-        _device: twofold_core::sync::DeviceId,
-        _rng: &dyn Rng,
-    ) -> Result<(), TargetError> {
-        self.writes.push(file.clone());
-        Ok(())
     }
 }
 
@@ -592,22 +569,15 @@ type Attempt = (
 );
 
 impl Job<'_> {
-    /// Merges `listing` into `copy` (the vault as the file holds it) and returns the run's
-    /// report, this device's files to write and its device id.
+    /// Merges `listing` (read beforehand, without the state's lock) into `copy` (the vault as
+    /// the file holds it) and returns the run's report and this device's files to write
+    /// (`twofold_sync::plan`, sans-IO).
     fn merge(
         &self,
         copy: &mut Vault,
         listing: Listing,
         rng: &SystemRng,
-    ) -> AppResult<(
-        twofold_sync::Report,
-        Vec<TargetFile>,
-        twofold_core::sync::DeviceId,
-    )> {
-        let mut prefetched = Prefetched {
-            listing: Some(listing),
-            writes: Vec::new(),
-        };
+    ) -> AppResult<Planned<twofold_sync::Report>> {
         let mut passphrase = |need: Need| match self.setup {
             _ if need == Need::Rejoin => self
                 .rejoin
@@ -622,10 +592,10 @@ impl Job<'_> {
                     .into(),
             )),
         };
-        let report = twofold_sync::run(
+        let planned = twofold_sync::plan(
             copy,
             self.target,
-            &mut prefetched,
+            listing,
             &mut passphrase,
             None,
             &SystemClock,
@@ -635,11 +605,7 @@ impl Job<'_> {
         if let Some(login) = self.login {
             copy.set_sync_credentials(Some(login.clone()));
         }
-        let device = copy
-            .sync_membership()
-            .ok_or_else(|| AppError::internal("the sync left no membership"))?
-            .device;
-        Ok((report, prefetched.writes, device))
+        Ok(planned)
     }
 
     /// One attempt. Unless `hold`: a copy of the vault is read from the file under the
@@ -657,19 +623,16 @@ impl Job<'_> {
         hold: bool,
     ) -> AppResult<Option<Attempt>> {
         let rng = SystemRng::new();
-        let put = |store: &mut dyn Store, writes: &[TargetFile], device| {
-            writes
-                .iter()
-                .try_for_each(|w| store.put(w, device, &rng))
-                .map_err(|e| run_error(e.into()))
+        let put = |store: &mut dyn Store, planned: &Planned<twofold_sync::Report>| {
+            twofold_sync::apply(store, planned, &rng).map_err(|e| run_error(e.into()))
         };
         if hold {
             let mut inner = state.get()?;
             let writer = state.begin_change(&mut inner)?;
             let bytes = file::read(&state.vault_path())?;
             let mut copy = inner.vault()?.reload(&bytes)?;
-            let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
-            put(store, &writes, device)?;
+            let planned = self.merge(&mut copy, listing, &rng)?;
+            put(store, &planned)?;
             // Saving after a sync is not user activity: it must not keep the vault from
             // locking.
             let idle_since = inner.last_activity;
@@ -678,7 +641,7 @@ impl Job<'_> {
             inner.last_activity = idle_since;
             // Synced: every change is on the other devices too.
             state.mark_backed_up(&mut inner);
-            return Ok(Some((report, backup_failure, inner.loaded)));
+            return Ok(Some((planned.done, backup_failure, inner.loaded)));
         }
         let (mut copy, copied) = {
             let inner = state.get()?;
@@ -686,9 +649,9 @@ impl Job<'_> {
             let copy = inner.vault()?.reload(&bytes)?;
             (copy, file::Fingerprint::of(&bytes))
         };
-        let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
+        let planned = self.merge(&mut copy, listing, &rng)?;
         let sealed = copy.to_bytes(&rng)?;
-        put(store, &writes, device)?;
+        put(store, &planned)?;
         let mut inner = state.get()?;
         let writer = state.begin_change(&mut inner)?;
         if inner.loaded != Some(copied) {
@@ -700,7 +663,7 @@ impl Job<'_> {
             state.write_sealed(&mut inner, &writer, &sealed, file::Backup::KeepPrevious)?;
         inner.last_activity = idle_since;
         state.mark_backed_up(&mut inner);
-        Ok(Some((report, backup_failure, inner.loaded)))
+        Ok(Some((planned.done, backup_failure, inner.loaded)))
     }
 }
 
@@ -853,27 +816,18 @@ fn remove_locked(
     let writer = state.begin_change(&mut inner)?;
     let bytes = file::read(&state.vault_path())?;
     let mut copy = inner.vault()?.reload(&bytes)?;
-    let mut prefetched = Prefetched {
-        listing: Some(listing),
-        writes: Vec::new(),
-    };
-    let removal = twofold_sync::remove_device(
+    let planned = twofold_sync::plan_removal(
         &mut copy,
         &target,
-        &mut prefetched,
+        listing,
         device,
         (passphrase, kdf),
         &SystemClock,
         &rng,
     )
     .map_err(run_error)?;
-    let this = copy
-        .sync_membership()
-        .ok_or_else(|| AppError::internal("the re-key left no membership"))?
-        .device;
-    for w in &prefetched.writes {
-        store.put(w, this, &rng).map_err(|e| run_error(e.into()))?;
-    }
+    twofold_sync::apply(store.as_mut(), &planned, &rng).map_err(|e| run_error(e.into()))?;
+    let removal = planned.done;
     let idle_since = inner.last_activity;
     inner.vault = Some(copy);
     let backup_failure = state.save_vault(&mut inner, &writer)?;
