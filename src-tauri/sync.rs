@@ -34,10 +34,11 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 use tauri::{AppHandle, Emitter, Manager, Runtime};
-use twofold_core::rng::{Rng, SystemRng};
-use twofold_core::sync::{KeyFileError, SyncError, TargetFile};
+use twofold_core::rng::SystemRng;
+use twofold_core::sync::{KeyFileError, SyncError};
 use twofold_core::vault::{KdfParams, SyncCredentials, Vault, file};
-use twofold_sync::{Listing, Need, RunError, Store, Target, TargetError, WebDavTarget};
+use twofold_core::{Clock, SystemClock};
+use twofold_sync::{Listing, Need, Planned, RunError, Store, Target, TargetError, WebDavTarget};
 use zeroize::Zeroizing;
 
 use crate::dto::{
@@ -45,7 +46,7 @@ use crate::dto::{
     SyncTargetView,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::state::{AppState, unix_now, unix_now_ms};
+use crate::state::AppState;
 
 /// How long after the last change a sync starts (changes in a row make one sync).
 pub const DEBOUNCE: Duration = Duration::from_secs(2);
@@ -206,29 +207,6 @@ fn target_view(target: &Target, user: Option<String>) -> SyncTargetView {
             place: target.describe(),
             user,
         },
-    }
-}
-
-/// A store whose listing was read beforehand (without the state's lock) and whose writes are
-/// kept, to be made on the real store once the run succeeded.
-struct Prefetched {
-    listing: Option<Listing>,
-    writes: Vec<TargetFile>,
-}
-
-impl Store for Prefetched {
-    fn list(&mut self) -> Result<Listing, TargetError> {
-        Ok(self.listing.take().unwrap_or_default())
-    }
-
-    fn put(
-        &mut self,
-        file: &TargetFile,
-        _device: twofold_core::sync::DeviceId,
-        _rng: &dyn Rng,
-    ) -> Result<(), TargetError> {
-        self.writes.push(file.clone());
-        Ok(())
     }
 }
 
@@ -544,7 +522,7 @@ fn record_success(
     backup_failure: Option<String>,
     saved: Option<file::Fingerprint>,
 ) -> AppResult<Done> {
-    let now = unix_now();
+    let now = SystemClock.now();
     let record = Record {
         last_sync_at: Some(now),
         last_attempt_at: Some(now),
@@ -591,22 +569,15 @@ type Attempt = (
 );
 
 impl Job<'_> {
-    /// Merges `listing` into `copy` (the vault as the file holds it) and returns the run's
-    /// report, this device's files to write and its device id.
+    /// Merges `listing` (read beforehand, without the state's lock) into `copy` (the vault as
+    /// the file holds it) and returns the run's report and this device's files to write
+    /// (`twofold_sync::plan`, sans-IO).
     fn merge(
         &self,
         copy: &mut Vault,
         listing: Listing,
         rng: &SystemRng,
-    ) -> AppResult<(
-        twofold_sync::Report,
-        Vec<TargetFile>,
-        twofold_core::sync::DeviceId,
-    )> {
-        let mut prefetched = Prefetched {
-            listing: Some(listing),
-            writes: Vec::new(),
-        };
+    ) -> AppResult<Planned<twofold_sync::Report>> {
         let mut passphrase = |need: Need| match self.setup {
             _ if need == Need::Rejoin => self
                 .rejoin
@@ -621,24 +592,20 @@ impl Job<'_> {
                     .into(),
             )),
         };
-        let report = twofold_sync::run(
+        let planned = twofold_sync::plan(
             copy,
             self.target,
-            &mut prefetched,
+            listing,
             &mut passphrase,
             None,
-            unix_now_ms(),
+            &SystemClock,
             rng,
         )
         .map_err(run_error)?;
         if let Some(login) = self.login {
             copy.set_sync_credentials(Some(login.clone()));
         }
-        let device = match copy.sync_membership() {
-            Some(Ok(m)) => m.device,
-            _ => return Err(AppError::internal("the sync left no membership")),
-        };
-        Ok((report, prefetched.writes, device))
+        Ok(planned)
     }
 
     /// One attempt. Unless `hold`: a copy of the vault is read from the file under the
@@ -656,19 +623,16 @@ impl Job<'_> {
         hold: bool,
     ) -> AppResult<Option<Attempt>> {
         let rng = SystemRng::new();
-        let put = |store: &mut dyn Store, writes: &[TargetFile], device| {
-            writes
-                .iter()
-                .try_for_each(|w| store.put(w, device, &rng))
-                .map_err(|e| run_error(e.into()))
+        let put = |store: &mut dyn Store, planned: &Planned<twofold_sync::Report>| {
+            twofold_sync::apply(store, planned, &rng).map_err(|e| run_error(e.into()))
         };
         if hold {
             let mut inner = state.get()?;
             let writer = state.begin_change(&mut inner)?;
             let bytes = file::read(&state.vault_path())?;
             let mut copy = inner.vault()?.reload(&bytes)?;
-            let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
-            put(store, &writes, device)?;
+            let planned = self.merge(&mut copy, listing, &rng)?;
+            put(store, &planned)?;
             // Saving after a sync is not user activity: it must not keep the vault from
             // locking.
             let idle_since = inner.last_activity;
@@ -677,7 +641,7 @@ impl Job<'_> {
             inner.last_activity = idle_since;
             // Synced: every change is on the other devices too.
             state.mark_backed_up(&mut inner);
-            return Ok(Some((report, backup_failure, inner.loaded)));
+            return Ok(Some((planned.done, backup_failure, inner.loaded)));
         }
         let (mut copy, copied) = {
             let inner = state.get()?;
@@ -685,9 +649,9 @@ impl Job<'_> {
             let copy = inner.vault()?.reload(&bytes)?;
             (copy, file::Fingerprint::of(&bytes))
         };
-        let (report, writes, device) = self.merge(&mut copy, listing, &rng)?;
+        let planned = self.merge(&mut copy, listing, &rng)?;
         let sealed = copy.to_bytes(&rng)?;
-        put(store, &writes, device)?;
+        put(store, &planned)?;
         let mut inner = state.get()?;
         let writer = state.begin_change(&mut inner)?;
         if inner.loaded != Some(copied) {
@@ -699,7 +663,7 @@ impl Job<'_> {
             state.write_sealed(&mut inner, &writer, &sealed, file::Backup::KeepPrevious)?;
         inner.last_activity = idle_since;
         state.mark_backed_up(&mut inner);
-        Ok(Some((report, backup_failure, inner.loaded)))
+        Ok(Some((planned.done, backup_failure, inner.loaded)))
     }
 }
 
@@ -714,7 +678,7 @@ fn run_and_record(
     if let Err(e) = &result
         && e.kind != ErrorKind::Locked
     {
-        let now = unix_now();
+        let now = SystemClock.now();
         service.update_record(|r| {
             r.last_attempt_at = Some(now);
             r.last_changed = 0;
@@ -776,8 +740,7 @@ pub fn devices(state: &AppState) -> AppResult<Vec<SyncDevice>> {
     let list = inner
         .vault()?
         .sync_devices()
-        .ok_or_else(|| AppError::invalid("sync is off"))?
-        .map_err(|e| run_error(e.into()))?;
+        .ok_or_else(|| AppError::invalid("sync is off"))?;
     Ok(list.into_iter().map(SyncDevice::from).collect())
 }
 
@@ -842,7 +805,7 @@ fn remove_locked(
         vault
             .sync_membership()
             .ok_or_else(|| AppError::invalid("sync is off"))?
-            .and_then(|m| m.removable(device))
+            .removable(device)
             .map_err(|e| run_error(e.into()))?;
         let store = open_store(state, &target, None, vault)?;
         (target, store)
@@ -853,27 +816,18 @@ fn remove_locked(
     let writer = state.begin_change(&mut inner)?;
     let bytes = file::read(&state.vault_path())?;
     let mut copy = inner.vault()?.reload(&bytes)?;
-    let mut prefetched = Prefetched {
-        listing: Some(listing),
-        writes: Vec::new(),
-    };
-    let removal = twofold_sync::remove_device(
+    let planned = twofold_sync::plan_removal(
         &mut copy,
         &target,
-        &mut prefetched,
+        listing,
         device,
         (passphrase, kdf),
-        unix_now_ms(),
+        &SystemClock,
         &rng,
     )
     .map_err(run_error)?;
-    let this = match copy.sync_membership() {
-        Some(Ok(m)) => m.device,
-        _ => return Err(AppError::internal("the re-key left no membership")),
-    };
-    for w in &prefetched.writes {
-        store.put(w, this, &rng).map_err(|e| run_error(e.into()))?;
-    }
+    twofold_sync::apply(store.as_mut(), &planned, &rng).map_err(|e| run_error(e.into()))?;
+    let removal = planned.done;
     let idle_since = inner.last_activity;
     inner.vault = Some(copy);
     let backup_failure = state.save_vault(&mut inner, &writer)?;

@@ -201,7 +201,7 @@ fn cli_sync(vault_path: &Path, password: &str, folder: &Path, creating: bool) ->
         &mut store,
         &mut ask,
         None,
-        crate::state::unix_now_ms(),
+        &twofold_core::SystemClock,
         &SystemRng::new(),
     )
     .expect("cli sync");
@@ -897,12 +897,7 @@ fn a_sync_that_removes_many_says_so_and_a_restore_comes_back_everywhere() {
         for id in gone {
             vault.remove(&id, crate::state::unix_now()).expect("remove");
         }
-        let device = vault
-            .sync_membership()
-            .expect("member")
-            .expect("membership")
-            .device
-            .to_hex();
+        let device = vault.sync_membership().expect("member").device.to_hex();
         file::write_atomic(
             &cli,
             &vault.to_bytes(&SystemRng::new()).expect("seal"),

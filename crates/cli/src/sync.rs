@@ -7,6 +7,7 @@ use std::io::IsTerminal;
 use std::path::Path;
 
 use serde::Serialize;
+use twofold_core::SystemClock;
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::file::FileError;
 use twofold_core::vault::{SyncCredentials, Vault};
@@ -155,7 +156,6 @@ pub fn run(
     }
     let (target, login) = choose(&opened.vault, choice)?;
     let rng = SystemRng::new();
-    let now_ms = now_ms();
     let mut store = twofold_sync::open(&target, login.as_ref().map(|l| l.password.clone()))?;
     let mut ask = |need: Need| {
         let creating = need == Need::Create;
@@ -178,7 +178,7 @@ pub fn run(
             store.as_mut(),
             &mut ask,
             name,
-            now_ms,
+            &SystemClock,
             &rng,
         )?;
         opened.vault.set_sync_credentials(login.clone());
@@ -211,13 +211,6 @@ pub fn run(
     Ok(())
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 /// The `warning:` line of every file a sync left out.
 fn warn(warnings: &[twofold_core::sync::Warning]) {
     for w in warnings {
@@ -234,7 +227,7 @@ pub fn devices(ctx: &Context, json: bool) -> Result<(), CliError> {
     let opened = ctx.open()?;
     let list = opened.vault.sync_devices().ok_or_else(|| {
         CliError::Nothing("sync is not set up: sync with --folder DIR or --webdav URL".into())
-    })??;
+    })?;
     if json {
         print_json(&list)?;
         return Ok(());
@@ -283,7 +276,7 @@ pub fn remove_device(
     opened
         .vault
         .sync_membership()
-        .ok_or(twofold_core::sync::SyncError::Membership)??
+        .ok_or(twofold_core::sync::SyncError::Membership)?
         .removable(device)?;
     let (target, login) = choose(&opened.vault, choice)?;
     let new = secret_from(
@@ -302,7 +295,7 @@ pub fn remove_device(
         store.as_mut(),
         device,
         (&new, params),
-        now_ms(),
+        &SystemClock,
         &rng,
     )?;
     // The notice is written: if this save fails, this vault's next sync asks for the new

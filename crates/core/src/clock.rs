@@ -46,6 +46,12 @@ impl Utc {
 pub trait Clock {
     /// Seconds since 1970-01-01T00:00:00Z.
     fn now(&self) -> u64;
+
+    /// Milliseconds since 1970-01-01T00:00:00Z (sync's hybrid logical clock); a clock that
+    /// tells only seconds reads the start of its second.
+    fn now_ms(&self) -> u64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The operating system's wall clock. A clock set before 1970 reads as 0.
@@ -54,9 +60,13 @@ pub struct SystemClock;
 
 impl Clock for SystemClock {
     fn now(&self) -> u64 {
+        self.now_ms() / 1000
+    }
+
+    fn now_ms(&self) -> u64 {
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
+            .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
             .unwrap_or(0)
     }
 }
@@ -74,6 +84,13 @@ impl Clock for FixedClock {
 #[cfg(test)]
 mod tests {
     use super::Utc;
+
+    #[test]
+    fn a_clock_of_seconds_reads_the_start_of_its_second_in_milliseconds() {
+        use super::{Clock, FixedClock};
+        assert_eq!(FixedClock(1_700_000_000).now_ms(), 1_700_000_000_000);
+        assert_eq!(FixedClock(u64::MAX).now_ms(), u64::MAX);
+    }
 
     #[test]
     fn calendar_times() {

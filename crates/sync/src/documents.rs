@@ -542,14 +542,14 @@ mod tests {
             };
             for round in 0..2 {
                 for (i, v) in vaults.iter_mut().enumerate() {
-                    let now = 1_700_000_000_000 + (round * 3 + i as u64) * 1000;
+                    let now = twofold_core::FixedClock(1_700_000_000 + round * 3 + i as u64);
                     crate::run(
                         v,
                         &target,
                         &mut *make(dir.path()),
                         &mut ask,
                         None,
-                        now,
+                        &now,
                         &rng,
                     )
                     .unwrap_or_else(|e| panic!("{kind}: {e}"));

@@ -1,7 +1,9 @@
 //! Twofold's sync targets and one sync run over them (`docs/sync.md`), shared by the CLI and
 //! the app. The core does the merge and the cryptography, sans-IO; this crate lists a target's
 //! `*.twofold-sync` files, writes this device's replica (and a new sync set's key file), and
-//! hands the merged accounts to the vault. Saving the vault is the caller's (it holds the
+//! hands the merged accounts to the vault. A run is [`plan`] (sans-IO: the listing in, the
+//! vault merged and the files to write out) then [`apply`] (the writes); [`run`] does both over
+//! a [`Store`], the app calls them apart. Saving the vault is the caller's (it holds the
 //! vault's writer lock around the whole run).
 
 #![forbid(unsafe_code)]
@@ -12,6 +14,7 @@ mod folder;
 mod target;
 mod webdav;
 
+use twofold_core::Clock;
 use twofold_core::rng::Rng;
 use twofold_core::sync::{self, DeviceId, FileKind, SyncError, TargetFile, Warning};
 use twofold_core::vault::{KdfParams, Vault, VaultError};
@@ -231,24 +234,87 @@ pub fn is_member(vault: &Vault, target: &Target) -> bool {
 /// for groups that a failed take-over may have made). A re-keyed set whose new passphrase is
 /// not given is [`SyncError::NewPassphrase`], and nothing is written. `name`, when given,
 /// becomes this device's name in the set (sent with this sync's replica); a device that has
-/// none takes [`device_name`].
+/// none takes [`device_name`]. `clock` is read once: the sync's time.
 pub fn run(
     vault: &mut Vault,
     target: &Target,
     store: &mut dyn Store,
     passphrase: &mut dyn FnMut(Need) -> Result<(Zeroizing<String>, KdfParams), RunError>,
     name: Option<&str>,
-    now_ms: u64,
+    clock: &dyn Clock,
     rng: &dyn Rng,
 ) -> Result<Report, RunError> {
     let listing = store.list()?;
+    let planned = plan(vault, target, listing, passphrase, name, clock, rng)?;
+    apply(store, &planned, rng)?;
+    Ok(planned.done)
+}
+
+/// A sync (or removal) done in the vault, and what it leaves to write to the target.
+#[derive(Debug)]
+pub struct Planned<T> {
+    /// What it did.
+    pub done: T,
+    /// This device's files to write, in order (a new set's key file first, re-key files, this
+    /// device's replica last).
+    pub writes: Vec<TargetFile>,
+    /// This device (it names its temporary files).
+    pub device: DeviceId,
+}
+
+/// Writes what `planned` leaves to write, in order.
+pub fn apply<T>(
+    store: &mut dyn Store,
+    planned: &Planned<T>,
+    rng: &dyn Rng,
+) -> Result<(), TargetError> {
+    planned
+        .writes
+        .iter()
+        .try_for_each(|w| store.put(w, planned.device, rng))
+}
+
+/// [`run`] without I/O: `listing` is the target's, read beforehand by the caller, who then
+/// writes [`Planned::writes`] ([`apply`]) before saving the vault. Nothing is written when it
+/// fails.
+pub fn plan(
+    vault: &mut Vault,
+    target: &Target,
+    listing: Listing,
+    passphrase: &mut dyn FnMut(Need) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    name: Option<&str>,
+    clock: &dyn Clock,
+    rng: &dyn Rng,
+) -> Result<Planned<Report>, RunError> {
+    plan_at(
+        vault,
+        target,
+        listing,
+        passphrase,
+        name,
+        clock.now_ms(),
+        rng,
+    )
+}
+
+/// [`plan`] at `now_ms` (Unix milliseconds).
+fn plan_at(
+    vault: &mut Vault,
+    target: &Target,
+    listing: Listing,
+    passphrase: &mut dyn FnMut(Need) -> Result<(Zeroizing<String>, KdfParams), RunError>,
+    name: Option<&str>,
+    now_ms: u64,
+    rng: &dyn Rng,
+) -> Result<Planned<Report>, RunError> {
+    let mut writes = Vec::new();
     let stored_target = target.stored();
     let files = listing.files;
     let stored = vault
         .sync_membership()
         .filter(|_| vault.sync_target() == Some(stored_target.as_str()));
     let mut membership = match stored {
-        Some(m) => m?,
+        Some(m) => m.clone(),
         None => {
             let creating = !files
                 .iter()
@@ -268,9 +334,7 @@ pub fn run(
             let kdf = if creating { kdf } else { KdfParams::MIN };
             let (m, key_file) =
                 sync::join(&files, pass.as_bytes(), kdf, device, &device_name(), rng)?;
-            if let Some(k) = key_file {
-                store.put(&k, device, rng)?;
-            }
+            writes.extend(key_file);
             m
         }
     };
@@ -290,9 +354,10 @@ pub fn run(
         }
         other => other?,
     };
-    store.put(&outcome.write, membership.device, rng)?;
     vault.apply_synced(&outcome.accounts, &outcome.removed_by, now_ms / 1000, rng)?;
-    vault.set_sync(&stored_target, &membership);
+    let device = membership.device;
+    writes.push(outcome.write);
+    vault.set_sync(&stored_target, membership);
     let mut warnings = listing.warnings;
     warnings.extend(outcome.warnings);
     let report = Report {
@@ -303,7 +368,11 @@ pub fn run(
         removed: outcome.removed_by.len(),
         warnings,
     };
-    Ok(report)
+    Ok(Planned {
+        done: report,
+        writes,
+        device,
+    })
 }
 
 /// What removing a device did.
@@ -323,15 +392,33 @@ pub struct Removal {
 /// file under `new`'s passphrase (the one strength rule applies) and Argon2id parameters, a re-key notice under every key this device holds or retired, and this
 /// device's replica under the new key. The caller saves the vault, as after [`run`]; a failure
 /// before the notice is written leaves the set as it was (a key file nobody uses at worst).
+/// `clock` is read once: the time of the sync and of the re-key.
 pub fn remove_device(
     vault: &mut Vault,
     target: &Target,
     store: &mut dyn Store,
     device: DeviceId,
     new: (&str, KdfParams),
-    now_ms: u64,
+    clock: &dyn Clock,
     rng: &dyn Rng,
 ) -> Result<Removal, RunError> {
+    let listing = store.list()?;
+    let planned = plan_removal(vault, target, listing, device, new, clock, rng)?;
+    apply(store, &planned, rng)?;
+    Ok(planned.done)
+}
+
+/// [`remove_device`] without I/O, as [`plan`] is [`run`]'s.
+pub fn plan_removal(
+    vault: &mut Vault,
+    target: &Target,
+    listing: Listing,
+    device: DeviceId,
+    new: (&str, KdfParams),
+    clock: &dyn Clock,
+    rng: &dyn Rng,
+) -> Result<Planned<Removal>, RunError> {
+    let now_ms = clock.now_ms();
     let (new_passphrase, kdf) = new;
     twofold_core::strength::check(new_passphrase)?;
     if !is_member(vault, target) {
@@ -340,29 +427,39 @@ pub fn remove_device(
     // Fail before any write when the device is not one to remove.
     vault
         .sync_membership()
-        .ok_or(SyncError::Membership)??
+        .ok_or(SyncError::Membership)?
         .removable(device)?;
     let mut refuse = |_: Need| -> Result<(Zeroizing<String>, KdfParams), RunError> {
         Err(RunError::Sync(SyncError::NewPassphrase))
     };
-    let report = run(vault, target, store, &mut refuse, None, now_ms, rng)?;
-    let mut m = vault.sync_membership().ok_or(SyncError::Membership)??;
+    let Planned {
+        done: report,
+        mut writes,
+        ..
+    } = plan_at(vault, target, listing, &mut refuse, None, now_ms, rng)?;
+    let mut m = vault
+        .sync_membership()
+        .ok_or(SyncError::Membership)?
+        .clone();
     let files = sync::rekey(&mut m, device, new_passphrase.as_bytes(), kdf, now_ms, rng)?;
-    let mut bytes_written = 0;
-    for f in &files {
-        store.put(f, m.device, rng)?;
-        bytes_written += f.bytes.len();
-    }
+    let mut bytes_written: usize = files.iter().map(|f| f.bytes.len()).sum();
+    writes.extend(files);
     // This device's replica under the new key (nothing to merge: its state is the sync's).
     let local = vault.sync_local();
     let outcome = sync::sync(&mut m, &local, &[], now_ms, rng)?;
-    store.put(&outcome.write, m.device, rng)?;
     bytes_written += outcome.write.bytes.len();
-    vault.set_sync(&target.stored(), &m);
-    Ok(Removal {
-        sync: report,
-        key_id: m.keys.first().map(|(id, _)| id.clone()).unwrap_or_default(),
-        bytes_written,
+    writes.push(outcome.write);
+    let this = m.device;
+    let key_id = m.keys.first().map(|(id, _)| id.clone()).unwrap_or_default();
+    vault.set_sync(&target.stored(), m);
+    Ok(Planned {
+        done: Removal {
+            sync: report,
+            key_id,
+            bytes_written,
+        },
+        writes,
+        device: this,
     })
 }
 
@@ -380,5 +477,67 @@ pub fn open(
         Target::Saf(_) => Err(TargetError::PhoneFolder {
             place: target.describe(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod plan_tests {
+    use super::*;
+    use twofold_core::FixedClock;
+    use twofold_core::rng::SystemRng;
+
+    fn vault(rng: &SystemRng, issuer: &str) -> Vault {
+        let mut v = Vault::create(b"pw", KdfParams::MIN, rng).unwrap();
+        let otp = twofold_core::uri::parse(&format!(
+            "otpauth://totp/{issuer}:alice?secret=JBSWY3DPEHPK3PXP&issuer={issuer}"
+        ))
+        .unwrap();
+        v.add(otp, 1_700_000_000, rng).unwrap();
+        v
+    }
+
+    /// The plan reads only the listing it is given and writes nothing: the caller applies its
+    /// writes (key file first, replica last) and another device then merges them.
+    #[test]
+    fn a_plan_writes_nothing_until_applied() {
+        let rng = SystemRng::new();
+        let dir = tempfile::tempdir().unwrap();
+        let target = Target::Folder(dir.path().to_owned());
+        let mut store = Folder::new(dir.path().to_owned());
+        let mut ask = |_: Need| {
+            Ok((
+                Zeroizing::new("tangerine orbit velvet ladder".to_owned()),
+                KdfParams::MIN,
+            ))
+        };
+        let clock = FixedClock(1_700_000_000);
+        let mut a = vault(&rng, "GitHub");
+        let listing = store.list().unwrap();
+        let planned = plan(&mut a, &target, listing, &mut ask, None, &clock, &rng).unwrap();
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+        assert_eq!(planned.writes.len(), 2);
+        assert_eq!(
+            sync::replica::kind_of(&planned.writes[0].bytes),
+            FileKind::KeyFile
+        );
+        assert_eq!(
+            planned.writes[1].name,
+            sync::session::replica_name(planned.device)
+        );
+        assert_eq!(a.sync_membership().unwrap().device, planned.device);
+        apply(&mut store, &planned, &rng).unwrap();
+        assert_eq!(store.list().unwrap().files.len(), 2);
+        // A failed plan (a wrong passphrase) writes nothing either.
+        let mut b = vault(&rng, "Bank");
+        let mut wrong = |_: Need| Ok((Zeroizing::new("wrong".to_owned()), KdfParams::MIN));
+        let listing = store.list().unwrap();
+        assert!(matches!(
+            plan(&mut b, &target, listing, &mut wrong, None, &clock, &rng),
+            Err(RunError::Sync(SyncError::WrongPassphrase))
+        ));
+        assert_eq!(store.list().unwrap().files.len(), 2);
+        let report = run(&mut b, &target, &mut store, &mut ask, None, &clock, &rng).unwrap();
+        assert_eq!(report.devices, 1);
+        assert_eq!(b.accounts().len(), 2);
     }
 }

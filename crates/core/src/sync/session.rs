@@ -652,6 +652,9 @@ impl Membership {
     }
 }
 
+/// The membership as the vault stores it: a JSON object nested in the vault's JSON, keys and
+/// key files in Base64. Vaults written before it was typed kept the whole membership, and its
+/// state, as JSON strings: both read (see [`Membership`]'s `Deserialize`).
 #[derive(Serialize, Deserialize)]
 struct MembershipDto {
     keys: Vec<(String, Zeroizing<String>)>,
@@ -670,21 +673,42 @@ struct MembershipDto {
     #[serde(default)]
     removed: BTreeSet<DeviceId>,
     clock: HlcClock,
-    state: Zeroizing<String>,
+    #[serde(deserialize_with = "state_or_legacy_string")]
+    state: State,
     generation: u64,
     seen: BTreeMap<DeviceId, u64>,
 }
 
+/// The state of a [`MembershipDto`]: an array of records, or (as written before the
+/// membership was typed) that array as a JSON string.
+fn state_or_legacy_string<'de, D: serde::Deserializer<'de>>(d: D) -> Result<State, D::Error> {
+    struct V;
+    impl<'de> serde::de::Visitor<'de> for V {
+        type Value = State;
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a sync state")
+        }
+        fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<State, E> {
+            State::from_json(v.as_bytes()).map_err(E::custom)
+        }
+        fn visit_string<E: serde::de::Error>(self, v: String) -> Result<State, E> {
+            self.visit_str(&Zeroizing::new(v))
+        }
+        fn visit_seq<A: serde::de::SeqAccess<'de>>(self, seq: A) -> Result<State, A::Error> {
+            State::deserialize(serde::de::value::SeqAccessDeserializer::new(seq))
+        }
+    }
+    d.deserialize_any(V)
+}
+
 impl Membership {
-    /// The membership as JSON for the vault (it holds the sync key and secrets).
-    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
-        let state = self.state.to_json();
+    fn to_dto(&self) -> MembershipDto {
         let encode = |keys: &[(String, SyncKey)]| {
             keys.iter()
                 .map(|(id, k)| (id.clone(), Zeroizing::new(B64.encode(k.expose()))))
                 .collect()
         };
-        let dto = MembershipDto {
+        MembershipDto {
             keys: encode(&self.keys),
             key_files: self
                 .key_files
@@ -698,17 +722,13 @@ impl Membership {
             devices: self.devices.clone(),
             removed: self.removed.clone(),
             clock: self.clock,
-            state: Zeroizing::new(String::from_utf8_lossy(&state).into_owned()),
+            state: self.state.clone(),
             generation: self.generation,
             seen: self.seen.clone(),
-        };
-        Zeroizing::new(serde_json::to_vec(&dto).unwrap_or_default())
+        }
     }
 
-    /// Reads what [`Membership::to_json`] wrote.
-    pub fn from_json(bytes: &[u8]) -> Result<Membership, SyncError> {
-        let dto: MembershipDto =
-            serde_json::from_slice(bytes).map_err(|_| SyncError::Membership)?;
+    fn from_dto(dto: MembershipDto) -> Result<Membership, SyncError> {
         let decode = |keys: Vec<(String, Zeroizing<String>)>| {
             keys.into_iter()
                 .map(|(id, k)| {
@@ -737,10 +757,60 @@ impl Membership {
             devices: dto.devices,
             removed: dto.removed,
             clock: dto.clock,
-            state: State::from_json(dto.state.as_bytes())?,
+            state: dto.state,
             generation: dto.generation,
             seen: dto.seen,
         })
+    }
+
+    /// The membership as JSON (it holds the sync key and secrets).
+    pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
+        // Serializing plain data to a Vec cannot fail.
+        Zeroizing::new(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Reads what [`Membership::to_json`] wrote (or a membership written before it was
+    /// typed, its state a JSON string).
+    pub fn from_json(bytes: &[u8]) -> Result<Membership, SyncError> {
+        let dto: MembershipDto =
+            serde_json::from_slice(bytes).map_err(|_| SyncError::Membership)?;
+        Membership::from_dto(dto)
+    }
+}
+
+/// Written as a JSON object (the vault nests it in its own JSON).
+impl Serialize for Membership {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_dto().serialize(serializer)
+    }
+}
+
+/// Reads what `Serialize` wrote; also a membership as a JSON string, as vaults kept it before
+/// it was typed (the migration on read: the next save writes the object).
+impl<'de> Deserialize<'de> for Membership {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Membership, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Membership;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sync membership")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Membership, E> {
+                Membership::from_json(v.as_bytes()).map_err(E::custom)
+            }
+            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Membership, E> {
+                self.visit_str(&Zeroizing::new(v))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Membership, A::Error> {
+                let dto =
+                    MembershipDto::deserialize(serde::de::value::MapAccessDeserializer::new(map))?;
+                Membership::from_dto(dto).map_err(serde::de::Error::custom)
+            }
+        }
+        d.deserialize_any(V)
     }
 }
 

@@ -295,8 +295,29 @@ impl State {
 
     /// The state as JSON, in a zeroizing buffer (it holds secrets).
     pub fn to_json(&self) -> Zeroizing<Vec<u8>> {
-        let dto: Vec<RecordDto> = self
-            .records
+        // Serializing plain data to a Vec cannot fail; an empty state is the safe fallback.
+        Zeroizing::new(serde_json::to_vec(self).unwrap_or_else(|_| b"[]".to_vec()))
+    }
+
+    /// Reads a state written by [`State::to_json`].
+    pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
+        let dto: Vec<RecordDto> =
+            serde_json::from_slice(bytes).map_err(|_| StateError::Malformed("not a state"))?;
+        State::from_dto(dto)
+    }
+
+    /// How many records (accounts and tombstones) it holds.
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// Whether it holds no record.
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    fn to_dto(&self) -> Vec<RecordDto> {
+        self.records
             .iter()
             .map(|(id, r)| RecordDto {
                 id: id.clone(),
@@ -311,15 +332,10 @@ impl State {
                 counter: r.counter,
                 removed: r.removed,
             })
-            .collect();
-        // Serializing plain data to a Vec cannot fail; an empty state is the safe fallback.
-        Zeroizing::new(serde_json::to_vec(&dto).unwrap_or_else(|_| b"[]".to_vec()))
+            .collect()
     }
 
-    /// Reads a state written by [`State::to_json`].
-    pub fn from_json(bytes: &[u8]) -> Result<State, StateError> {
-        let dto: Vec<RecordDto> =
-            serde_json::from_slice(bytes).map_err(|_| StateError::Malformed("not a state"))?;
+    fn from_dto(dto: Vec<RecordDto>) -> Result<State, StateError> {
         if dto.len() > MAX_RECORDS {
             return Err(StateError::TooLarge);
         }
@@ -353,6 +369,21 @@ impl State {
             }
         }
         Ok(State { records })
+    }
+}
+
+/// The state as a JSON array of records (in a replica, and nested in the vault's membership).
+impl Serialize for State {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.to_dto().serialize(serializer)
+    }
+}
+
+/// Reads what `Serialize` wrote, with the checks of [`State::from_json`].
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<State, D::Error> {
+        let dto = Vec::<RecordDto>::deserialize(deserializer)?;
+        State::from_dto(dto).map_err(serde::de::Error::custom)
     }
 }
 

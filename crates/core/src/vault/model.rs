@@ -112,8 +112,9 @@ impl std::fmt::Debug for SyncCredentials {
 pub(crate) struct SyncSettings {
     /// `folder:<absolute path>` or `webdav:<URL>`.
     pub target: String,
-    /// [`crate::sync::Membership`] as JSON.
-    pub membership: Zeroizing<String>,
+    /// This device's membership, a JSON object nested in the vault's (a vault written before
+    /// it was typed kept it as a JSON string: it reads, and the next save writes the object).
+    pub membership: crate::sync::Membership,
 }
 
 impl std::fmt::Debug for SyncSettings {
@@ -225,7 +226,10 @@ impl Database {
             + 1024 * (self.push_pending.len() + self.push_activity.len())
             + 256 * self.push_answered.len()
             + self.push_registration.as_ref().map_or(0, |_| 4096)
-            + self.sync.as_ref().map_or(0, |s| 2 * s.membership.len())
+            + self
+                .sync
+                .as_ref()
+                .map_or(0, |s| 8192 + 640 * s.membership.state.len())
             + self
                 .sync_credentials
                 .as_ref()

@@ -18,39 +18,28 @@ impl Vault {
     }
 
     /// This device's membership of its sync set, if sync is set up.
-    pub fn sync_membership(&self) -> Option<Result<Membership, SyncError>> {
-        self.db
-            .sync
-            .as_ref()
-            .map(|s| Membership::from_json(s.membership.as_bytes()))
+    pub fn sync_membership(&self) -> Option<&Membership> {
+        self.db.sync.as_ref().map(|s| &s.membership)
     }
 
     /// Keeps the target and the membership (after a sync, or when joining).
-    pub fn set_sync(&mut self, target: &str, membership: &Membership) {
-        let json = membership.to_json();
+    pub fn set_sync(&mut self, target: &str, membership: Membership) {
         self.db.sync = Some(SyncSettings {
             target: target.to_owned(),
-            membership: zeroize::Zeroizing::new(String::from_utf8_lossy(&json).into_owned()),
+            membership,
         });
     }
 
     /// The sync set's devices as of this device's last sync (this one first), if sync is set
     /// up: the one list `twofold sync --devices` and the app's Settings → Sync show.
-    pub fn sync_devices(&self) -> Option<Result<Vec<DeviceInfo>, SyncError>> {
-        self.sync_membership().map(|m| m.map(|m| m.device_list()))
+    pub fn sync_devices(&self) -> Option<Vec<DeviceInfo>> {
+        self.sync_membership().map(Membership::device_list)
     }
 
     /// Renames this device in its sync set (sent with its next replica).
     pub fn set_sync_device_name(&mut self, name: &str) -> Result<(), SyncError> {
-        let target = self
-            .sync_target()
-            .ok_or(SyncError::PassphraseNeeded)?
-            .to_owned();
-        let mut m = self
-            .sync_membership()
-            .ok_or(SyncError::PassphraseNeeded)??;
-        m.set_name(name);
-        self.set_sync(&target, &m);
+        let settings = self.db.sync.as_mut().ok_or(SyncError::PassphraseNeeded)?;
+        settings.membership.set_name(name);
         Ok(())
     }
 

@@ -1095,3 +1095,89 @@ fn the_webdav_login_is_kept_encrypted_never_shown_and_cleared_with_sync() {
     let w = Vault::open(&w.to_bytes(&rng).unwrap(), b"correct horse").unwrap();
     assert!(w.sync_credentials().is_none());
 }
+
+/// A vault that synced, as the vault file holds it (its JSON, unsealed).
+fn synced_vault() -> (Vault, crate::sync::TargetFile) {
+    let rng = SystemRng::new();
+    let mut v = vault_with(2);
+    let device = crate::sync::DeviceId::random(&rng).unwrap();
+    let (mut m, key_file) =
+        crate::sync::join(&[], b"sync passphrase", fast(), device, "laptop", &rng).unwrap();
+    let key_file = key_file.expect("a new set has a key file");
+    let outcome = crate::sync::sync(
+        &mut m,
+        &v.sync_local(),
+        &[key_file],
+        1_700_000_000_000,
+        &rng,
+    )
+    .unwrap();
+    v.set_sync("folder:/sync", m);
+    (v, outcome.write)
+}
+
+#[test]
+fn a_vault_whose_sync_membership_is_a_json_string_opens_and_is_saved_typed() {
+    use serde_json::Value;
+    let rng = SystemRng::new();
+    let (v, replica) = synced_vault();
+    let m = v.sync_membership().expect("member").clone();
+    assert_eq!(m.state.len(), 2);
+    // The vault as main wrote it until the membership was typed: the membership a JSON
+    // string, and in it the state another JSON string.
+    let mut old: Value = serde_json::from_slice(&v.db.to_json()).unwrap();
+    let mut membership = old["sync"]["membership"].take();
+    assert!(membership.is_object(), "stored typed: {membership}");
+    assert!(membership["state"].is_array());
+    membership["state"] = Value::String(membership["state"].to_string());
+    old["sync"]["membership"] = Value::String(membership.to_string());
+    let mut w = Vault::create(b"correct horse", fast(), &rng).unwrap();
+    w.db = model::Database::from_json(old.to_string().as_bytes()).expect("the old form reads");
+    let file = w.to_bytes(&rng).unwrap();
+
+    // It opens, with the same membership.
+    let opened = Vault::open(&file, b"correct horse").unwrap();
+    assert_eq!(opened.sync_target(), Some("folder:/sync"));
+    let back = opened.sync_membership().expect("member");
+    assert_eq!(back.device, m.device);
+    assert_eq!(back.name, "laptop");
+    assert_eq!(back.keys.len(), 1);
+    assert_eq!(back.keys[0].0, m.keys[0].0);
+    assert_eq!(back.keys[0].1.expose(), m.keys[0].1.expose());
+    assert_eq!(back.key_files, m.key_files);
+    assert_eq!(back.state, m.state);
+    assert_eq!(back.clock, m.clock);
+    assert_eq!(back.generation, m.generation);
+    assert_eq!(back.last_sync, m.last_sync);
+    // It syncs as before: its own replica merges and changes nothing.
+    let mut again = back.clone();
+    let outcome = crate::sync::sync(
+        &mut again,
+        &opened.sync_local(),
+        &[replica],
+        1_700_000_060_000,
+        &rng,
+    )
+    .unwrap();
+    assert_eq!(outcome.changed, 0);
+    // The next save writes the membership as an object, its state as an array.
+    let saved: Value = serde_json::from_slice(&opened.db.to_json()).unwrap();
+    assert!(saved["sync"]["membership"].is_object());
+    assert!(saved["sync"]["membership"]["state"].is_array());
+    assert_eq!(
+        saved["sync"]["membership"]["device"],
+        Value::String(m.device.to_hex())
+    );
+    // Neither form prints the sync key.
+    let key = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        m.keys[0].1.expose(),
+    );
+    assert!(!format!("{opened:?}").contains(&key));
+    assert!(!format!("{back:?}").contains(&key));
+    assert!(!format!("{:?}", opened.db).contains(&key));
+    // A damaged membership is a damaged vault, in either form.
+    let mut bad = old.clone();
+    bad["sync"]["membership"] = Value::String("{\"keys\":[]}".into());
+    assert!(model::Database::from_json(bad.to_string().as_bytes()).is_err());
+}
