@@ -451,7 +451,7 @@ fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
     match tauri::async_runtime::block_on(sync(app, &service, serial)) {
         Ok((views, backups)) => {
             for b in backups {
-                crate::commands::report_backup(app, Some(b));
+                crate::state::report_backup(app, Some(b));
             }
             // An event that cannot be delivered has no one to be told.
             let _ = app.emit(EVENT_CONTAINERS_SYNCED, views);

@@ -16,7 +16,12 @@ use twofold_core::vault::store::{
 use twofold_core::vault::{KdfParams, Vault, file};
 use zeroize::Zeroizing;
 
-use crate::dto::{BackupCheck, BackupStatus, LockReason, Settings};
+use tauri::{AppHandle, Emitter, Runtime};
+
+use crate::dto::{
+    BackupCheck, BackupFailedPayload, BackupFailure, BackupStatus, EVENT_BACKUP_FAILED, LockReason,
+    Settings,
+};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::platform::Device;
 
@@ -335,6 +340,22 @@ impl AppState {
         let lock = file::lock(&self.vault_path(), WRITER_WAIT)?;
         self.refresh(inner)?;
         Ok(lock)
+    }
+
+    /// One change of the open vault made by a command: [`AppState::begin_change`], `apply`,
+    /// [`AppState::save_vault`], and a failed backup reported to the UI ([`report_backup`]).
+    /// `apply` failing saves nothing.
+    pub fn change<R: Runtime, T>(
+        &self,
+        app: &AppHandle<R>,
+        inner: &mut Inner,
+        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let writer = self.begin_change(inner)?;
+        let out = apply(inner.vault_mut()?)?;
+        let backup = self.save_vault(inner, &writer)?;
+        report_backup(app, backup);
+        Ok(out)
     }
 
     /// [`AppState::begin_change`] for a change made in the background (the push poller),
@@ -688,5 +709,24 @@ impl From<&store::Drill> for BackupCheck {
             different: count(d.different),
             error: d.error.clone(),
         }
+    }
+}
+
+/// Tells the UI that the automatic backup after a save failed (the save itself succeeded):
+/// writing it, or its restore drill. Called while the caller may still hold the state's
+/// lock: which step failed comes from a flag beside it, never from the locked state.
+pub(crate) fn report_backup<R: Runtime>(app: &AppHandle<R>, failure: Option<String>) {
+    use tauri::Manager;
+    if let Some(message) = failure {
+        let check = app
+            .try_state::<AppState>()
+            .is_some_and(|s| s.last_backup_failure_was_drill());
+        let kind = if check {
+            BackupFailure::Check
+        } else {
+            BackupFailure::Write
+        };
+        // An event that cannot be delivered has no one to be reported to; the status keeps it.
+        let _ = app.emit(EVENT_BACKUP_FAILED, BackupFailedPayload { message, kind });
     }
 }
