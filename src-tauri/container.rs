@@ -133,10 +133,8 @@ impl Host for App<'_> {
 
     fn change<T>(&mut self, apply: impl FnOnce(&mut Vault) -> AppResult<T>) -> AppResult<T> {
         let mut inner = self.state.get()?;
-        let writer = self.state.begin_change(&mut inner)?;
-        let out = apply(inner.vault_mut()?)?;
-        self.backups
-            .extend(self.state.save_vault(&mut inner, &writer)?);
+        let (out, backup) = self.state.change_saved(&mut inner, apply)?;
+        self.backups.extend(backup);
         Ok(out)
     }
 }

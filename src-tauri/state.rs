@@ -351,11 +351,22 @@ impl AppState {
         inner: &mut Inner,
         apply: impl FnOnce(&mut Vault) -> AppResult<T>,
     ) -> AppResult<T> {
+        let (out, backup) = self.change_saved(inner, apply)?;
+        report_backup(app, backup);
+        Ok(out)
+    }
+
+    /// [`AppState::change`] for a caller that reports the failed backup itself later (a flow
+    /// with no handle to the UI yet): the result and the backup failure's message, if any.
+    pub fn change_saved<T>(
+        &self,
+        inner: &mut Inner,
+        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
+    ) -> AppResult<(T, Option<String>)> {
         let writer = self.begin_change(inner)?;
         let out = apply(inner.vault_mut()?)?;
         let backup = self.save_vault(inner, &writer)?;
-        report_backup(app, backup);
-        Ok(out)
+        Ok((out, backup))
     }
 
     /// [`AppState::begin_change`] for a change made in the background (the push poller),
