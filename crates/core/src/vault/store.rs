@@ -356,21 +356,31 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn a_change_lands_on_top_of_what_another_writer_saved_and_unchanged_files_are_not_read() {
-        let dir = std::env::temp_dir().join(format!("twofold-store-{}", std::process::id()));
+    /// A fresh directory `twofold-store-<tag>-<pid>` holding a new vault (password `pw`).
+    fn new_vault_file(tag: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("twofold-store-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("vault.json");
         let rng = SystemRng::new();
         let created = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
         file::write_atomic(&path, &created.to_bytes(&rng).unwrap(), true).unwrap();
+        (dir, path)
+    }
+
+    /// The vault at `path` opened as a writer does: no lock, with its fingerprint.
+    fn open(path: &Path) -> (Vault, Option<Fingerprint>) {
+        let (bytes, loaded) = file::read_fingerprinted(path).unwrap();
+        (Vault::open(&bytes, b"pw").unwrap(), Some(loaded))
+    }
+
+    #[test]
+    fn a_change_lands_on_top_of_what_another_writer_saved_and_unchanged_files_are_not_read() {
+        let (_dir, path) = new_vault_file("two");
+        let rng = SystemRng::new();
 
         // Two writers open the same version without any lock.
-        let open = || {
-            let (bytes, loaded) = file::read_fingerprinted(&path).unwrap();
-            (Vault::open(&bytes, b"pw").unwrap(), Some(loaded))
-        };
+        let open = || open(&path);
         let (mut first, mut first_loaded) = open();
         let (mut second, mut second_loaded) = open();
         let wait = Duration::from_secs(5);
@@ -443,16 +453,11 @@ mod tests {
 
     #[test]
     fn a_failed_backup_is_reported_and_the_save_stands() {
-        let dir = std::env::temp_dir().join(format!("twofold-store-bk-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
+        let (dir, path) = new_vault_file("bk");
         let folder = dir.join("backups");
         std::fs::create_dir_all(&folder).unwrap();
-        let path = dir.join("vault.json");
         let rng = SystemRng::new();
-        let created = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
-        file::write_atomic(&path, &created.to_bytes(&rng).unwrap(), true).unwrap();
-        let (bytes, loaded) = file::read_fingerprinted(&path).unwrap();
-        let (mut vault, mut loaded) = (Vault::open(&bytes, b"pw").unwrap(), Some(loaded));
+        let (mut vault, mut loaded) = open(&path);
         let wait = Duration::from_secs(5);
         let saved_names = || {
             let v = Vault::open(&std::fs::read(&path).unwrap(), b"pw").unwrap();
@@ -571,15 +576,10 @@ mod tests {
 
     #[test]
     fn a_failed_save_reads_the_vault_back_from_the_file() {
-        let dir = std::env::temp_dir().join(format!("twofold-store-rv-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("vault.json");
+        let (dir, path) = new_vault_file("rv");
         let rng = SystemRng::new();
-        let created = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
-        file::write_atomic(&path, &created.to_bytes(&rng).unwrap(), true).unwrap();
-        let (bytes, loaded) = file::read_fingerprinted(&path).unwrap();
-        let (mut vault, mut loaded) = (Vault::open(&bytes, b"pw").unwrap(), Some(loaded));
+        let (mut vault, mut loaded) = open(&path);
+        let bytes = std::fs::read(&path).unwrap();
         // Another writer saves without this one noticing (no refresh before this save).
         let mut other = Vault::open(&bytes, b"pw").unwrap();
         other.add(account("other"), 1, &rng).unwrap();
