@@ -133,10 +133,8 @@ impl Host for App<'_> {
 
     fn change<T>(&mut self, apply: impl FnOnce(&mut Vault) -> AppResult<T>) -> AppResult<T> {
         let mut inner = self.state.get()?;
-        let writer = self.state.begin_change(&mut inner)?;
-        let out = apply(inner.vault_mut()?)?;
-        self.backups
-            .extend(self.state.save_vault(&mut inner, &writer)?);
+        let (out, backup) = self.state.change_saved(&mut inner, apply)?;
+        self.backups.extend(backup);
         Ok(out)
     }
 }
@@ -451,7 +449,7 @@ fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
     match tauri::async_runtime::block_on(sync(app, &service, serial)) {
         Ok((views, backups)) => {
             for b in backups {
-                crate::commands::report_backup(app, Some(b));
+                crate::state::report_backup(app, Some(b));
             }
             // An event that cannot be delivered has no one to be told.
             let _ = app.emit(EVENT_CONTAINERS_SYNCED, views);

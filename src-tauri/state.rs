@@ -8,14 +8,20 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use twofold_core::backup;
 use twofold_core::migration::BatchProgress;
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::store::{self, RefreshError};
+use twofold_core::vault::store::{
+    self, BackupFolder, BackupOutcome, BackupStep, RefreshError, SaveFailed, SaveOptions,
+};
 use twofold_core::vault::{KdfParams, Vault, file};
 use zeroize::Zeroizing;
 
-use crate::dto::{BackupCheck, BackupStatus, LockReason, Settings};
+use tauri::{AppHandle, Emitter, Runtime};
+
+use crate::dto::{
+    BackupCheck, BackupFailedPayload, BackupFailure, BackupStatus, EVENT_BACKUP_FAILED, LockReason,
+    Settings,
+};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::platform::Device;
 
@@ -144,10 +150,6 @@ impl std::fmt::Debug for DeviceSlot {
         })
     }
 }
-
-/// Backups kept in the backup folder; older ones are removed.
-pub const BACKUPS_KEPT: usize = 10;
-const BACKUP_PREFIX: &str = "twofold-backup-";
 
 /// Unix seconds now.
 pub fn unix_now() -> u64 {
@@ -340,6 +342,33 @@ impl AppState {
         Ok(lock)
     }
 
+    /// One change of the open vault made by a command: [`AppState::begin_change`], `apply`,
+    /// [`AppState::save_vault`], and a failed backup reported to the UI ([`report_backup`]).
+    /// `apply` failing saves nothing.
+    pub fn change<R: Runtime, T>(
+        &self,
+        app: &AppHandle<R>,
+        inner: &mut Inner,
+        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
+    ) -> AppResult<T> {
+        let (out, backup) = self.change_saved(inner, apply)?;
+        report_backup(app, backup);
+        Ok(out)
+    }
+
+    /// [`AppState::change`] for a caller that reports the failed backup itself later (a flow
+    /// with no handle to the UI yet): the result and the backup failure's message, if any.
+    pub fn change_saved<T>(
+        &self,
+        inner: &mut Inner,
+        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
+    ) -> AppResult<(T, Option<String>)> {
+        let writer = self.begin_change(inner)?;
+        let out = apply(inner.vault_mut()?)?;
+        let backup = self.save_vault(inner, &writer)?;
+        Ok((out, backup))
+    }
+
     /// [`AppState::begin_change`] for a change made in the background (the push poller),
     /// which holds neither lock yet: the file's writer lock is waited for *without* the
     /// state's lock, so no command (nor the UI) waits behind a CLI's save. The state is then
@@ -391,28 +420,12 @@ impl AppState {
         )
     }
 
-    /// Replaces the open vault by the file's current content (same master key), whatever the
-    /// file's stamp says: after a failed save, so the vault in memory holds nothing that is
-    /// not on disk.
-    fn reload(&self, inner: &mut Inner) -> AppResult<()> {
-        let (bytes, now) = file::read_fingerprinted(&self.vault_path())?;
-        let vault = inner.vault()?;
-        match vault.reload(&bytes) {
-            Ok(fresh) => {
-                inner.vault = Some(fresh);
-                inner.loaded = Some(now);
-                Ok(())
-            }
-            Err(_) => Err(self.rekeyed(inner)),
-        }
-    }
-
-    /// Encrypts and saves the open vault atomically under the writer lock of
-    /// [`AppState::begin_change`], then writes the automatic backup when a backup folder is
-    /// set. When the save fails (disk full, another writer), the vault in memory is read back
-    /// from the file, so it never holds a change that is not on disk. `Ok(Some(message))`:
-    /// saved, but the backup failed (the caller tells the UI through the `backup-failed`
-    /// event).
+    /// Encrypts and saves the open vault under the writer lock of [`AppState::begin_change`]
+    /// (the core's [`store::save`]: written only if the file is still the one loaded, then the
+    /// copy into the backup folder with its restore drill). When the save fails (disk full,
+    /// another writer), the core reads the vault in memory back from the file, so it never
+    /// holds a change that is not on disk. `Ok(Some(message))`: saved, but the backup failed
+    /// (the caller tells the UI through the `backup-failed` event).
     pub fn save_vault(
         &self,
         inner: &mut Inner,
@@ -429,21 +442,14 @@ impl AppState {
         lock: &file::VaultLock,
         backup: file::Backup,
     ) -> AppResult<Option<String>> {
-        let vault = inner.vault.as_ref().ok_or_else(AppError::locked)?;
-        match vault.to_bytes(&SystemRng::new()) {
-            Ok(bytes) => self.write_sealed(inner, lock, &bytes, backup),
-            Err(e) => {
-                // Nothing of this change reached the disk: forget it in memory too.
-                let _ = self.reload(inner);
-                Err(e.into())
-            }
-        }
+        self.save_with(inner, backup, |vault, loaded, options| {
+            store::save(lock, vault, loaded, &SystemRng::new(), options)
+        })
     }
 
-    /// The end of [`AppState::save_vault_with`] for a vault sealed beforehand, without the
-    /// state's lock (a sync seals its merged copy while the app goes on serving): `bytes` must
-    /// be `inner.vault` sealed. Written only if the file is still the one loaded; on a failure
-    /// the vault in memory is read back from the file.
+    /// [`AppState::save_vault_with`] for a vault sealed beforehand, without the state's lock (a
+    /// sync seals its merged copy while the app goes on serving): `bytes` must be
+    /// `inner.vault` sealed (the core's [`store::save_sealed`]).
     pub fn write_sealed(
         &self,
         inner: &mut Inner,
@@ -451,32 +457,66 @@ impl AppState {
         bytes: &[u8],
         backup: file::Backup,
     ) -> AppResult<Option<String>> {
-        let expected = inner.loaded;
-        let fingerprint = match file::write_if_unchanged(lock, bytes, expected.as_ref(), backup) {
-            Ok(fp) => fp,
-            Err(e) => {
-                // Nothing of this change reached the disk: forget it in memory too.
-                let _ = self.reload(inner);
-                return Err(e.into());
+        self.save_with(inner, backup, |vault, loaded, options| {
+            store::save_sealed(lock, vault, loaded, bytes, options)
+        })
+    }
+
+    /// Saves through the core's store with the app's options (the backup folder of the
+    /// settings), then records the save and its backup in the status.
+    fn save_with(
+        &self,
+        inner: &mut Inner,
+        previous: file::Backup,
+        save: impl FnOnce(
+            &mut Vault,
+            &mut Option<file::Fingerprint>,
+            &SaveOptions<'_>,
+        ) -> Result<BackupOutcome, SaveFailed>,
+    ) -> AppResult<Option<String>> {
+        let folder = inner
+            .prefs
+            .settings
+            .backup_folder
+            .clone()
+            .map(PathBuf::from);
+        let options = SaveOptions {
+            previous,
+            folder: folder.as_deref().map(|dir| self.backup_folder(dir)),
+        };
+        let vault = inner.vault.as_mut().ok_or_else(AppError::locked)?;
+        let outcome = match save(vault, &mut inner.loaded, &options) {
+            Ok(outcome) => outcome,
+            Err(failed) => {
+                if failed.rekeyed {
+                    self.rekeyed(inner);
+                }
+                return Err(failed.error.into_error());
             }
         };
-        inner.loaded = Some(fingerprint);
         inner.last_activity = Instant::now();
         let status = &mut inner.prefs.backup;
         status.changes_since_backup = status.changes_since_backup.saturating_add(1);
-        let failure = match inner.prefs.settings.backup_folder.clone() {
-            Some(folder) => {
-                self.record_backup(inner, write_backup(Path::new(&folder), bytes, unix_now()))
-            }
-            None => None,
-        };
+        let failure = self.record_backup(inner, &outcome);
         self.save_backup_status(inner);
         Ok(failure)
     }
 
+    /// The backup folder at `dir` as of now.
+    fn backup_folder<'a>(&self, dir: &'a Path) -> BackupFolder<'a> {
+        BackupFolder {
+            dir,
+            now: unix_now(),
+            #[cfg(test)]
+            after_write: *self.backup_fault.lock().unwrap_or_else(|p| p.into_inner()),
+            #[cfg(not(test))]
+            after_write: None,
+        }
+    }
+
     /// Copies the vault file, as encrypted on disk, into the backup folder now, and runs the
-    /// restore drill on it. A backup that fails the drill is no error here: the status says
-    /// what is wrong.
+    /// restore drill on it (the core's [`store::back_up`]). A backup that fails the drill is
+    /// no error here: the status says what is wrong.
     pub fn backup_now(&self, inner: &mut Inner) -> AppResult<BackupStatus> {
         let folder = inner
             .prefs
@@ -485,51 +525,45 @@ impl AppState {
             .clone()
             .ok_or_else(|| AppError::invalid("choose a backup folder in the settings first"))?;
         let bytes = file::read(&self.vault_path())?;
-        let written = write_backup(Path::new(&folder), &bytes, unix_now());
-        let write_failed = written.as_ref().err().cloned();
-        self.record_backup(inner, written);
+        let outcome = store::back_up(
+            inner.vault()?,
+            &bytes,
+            &self.backup_folder(Path::new(&folder)),
+        );
+        self.record_backup(inner, &outcome);
         self.save_backup_status(inner);
-        match write_failed {
-            Some(e) => Err(e),
-            None => Ok(inner.prefs.backup.clone()),
+        match outcome {
+            BackupOutcome::Failed(e) => Err(backup_error(e)),
+            _ => Ok(inner.prefs.backup.clone()),
         }
     }
 
-    /// Records a backup just written (or why it was not): reads it back, opens it with the
-    /// vault's key and compares it with the vault (the restore drill). A verified backup
-    /// leaves no change outside a backup. Returns the failure's message, if any.
-    fn record_backup(&self, inner: &mut Inner, written: AppResult<PathBuf>) -> Option<String> {
-        let path = match written {
-            Ok(path) => path,
-            Err(e) => {
-                inner.prefs.backup.last_error = Some(e.message.clone());
-                self.drill_failed.store(false, Ordering::Relaxed);
-                return Some(e.message);
-            }
-        };
-        #[cfg(test)]
-        if let Some(fault) = *self.backup_fault.lock().unwrap_or_else(|p| p.into_inner()) {
-            fault(&path);
-        }
-        let check = match &inner.vault {
-            Some(vault) => drill(vault, &path),
-            None => BackupCheck {
-                error: Some("the vault was locked before the backup could be checked".into()),
-                ..BackupCheck::default()
-            },
-        };
-        let failure = (!check.verified).then(|| drill_failure(&path, &check));
-        self.drill_failed
-            .store(failure.is_some(), Ordering::Relaxed);
+    /// Records what became of a backup in the status: where it is and its restore drill, or
+    /// why it was not written. A verified backup leaves no change outside a backup. Returns
+    /// the failure's message, if any.
+    fn record_backup(&self, inner: &mut Inner, outcome: &BackupOutcome) -> Option<String> {
+        let failure = outcome.failure();
         let status = &mut inner.prefs.backup;
-        status.last_ok_at = Some(unix_now());
-        status.last_error = None;
-        status.last_path = Some(path.display().to_string());
-        if check.verified {
-            status.changes_since_backup = 0;
+        match outcome {
+            BackupOutcome::NotAsked => return None,
+            BackupOutcome::Failed(e) => status.last_error = Some(e.to_string()),
+            BackupOutcome::Written { path, drill } => {
+                status.last_ok_at = Some(unix_now());
+                status.last_error = None;
+                status.last_path = Some(path.display().to_string());
+                if drill.verified {
+                    status.changes_since_backup = 0;
+                }
+                status.check = Some(BackupCheck::from(drill));
+            }
         }
-        status.check = Some(check);
-        failure
+        self.drill_failed.store(
+            failure
+                .as_ref()
+                .is_some_and(|f| f.step == BackupStep::Check),
+            Ordering::Relaxed,
+        );
+        failure.map(|f| f.message)
     }
 
     /// True when the last backup failure was its restore drill (the file was written).
@@ -668,104 +702,42 @@ pub fn reason(reason: LockReason) -> crate::dto::VaultLockedPayload {
     crate::dto::VaultLockedPayload { reason }
 }
 
-/// The restore drill: the backup at `path` read back from disk, opened with `vault`'s key and
-/// compared with it account by account (the core's `backup::check`, as `twofold backup check`).
-pub fn drill(vault: &Vault, path: &Path) -> BackupCheck {
-    let outcome = file::read(path)
-        .map_err(|e| e.to_string())
-        .and_then(|bytes| backup::check(&bytes, vault, None).map_err(|e| e.to_string()));
-    match outcome {
-        Ok(c) => BackupCheck {
-            accounts: u32::try_from(c.matching + c.different.len() + c.extra.len())
-                .unwrap_or(u32::MAX),
-            verified: c.restores_everything(),
-            missing: u32::try_from(c.missing.len()).unwrap_or(u32::MAX),
-            different: u32::try_from(c.different.len()).unwrap_or(u32::MAX),
-            error: None,
-        },
-        Err(error) => BackupCheck {
-            error: Some(error),
-            ..BackupCheck::default()
-        },
+/// A backup that could not be written, as the command `backup_now` answers it.
+fn backup_error(e: file::BackupFolderError) -> AppError {
+    match e {
+        file::BackupFolderError::NotAbsolute => AppError::invalid(e.to_string()),
+        _ => AppError::new(ErrorKind::Io, e.to_string()),
     }
 }
 
-/// The `backup-failed` message of a backup that failed its drill (no secret: counts, a path).
-fn drill_failure(path: &Path, check: &BackupCheck) -> String {
-    match &check.error {
-        Some(e) => format!(
-            "the backup {} was written but does not open again: {e}",
-            path.display()
-        ),
-        None => format!(
-            "the backup {} does not restore the vault: {} account(s) missing, {} different",
-            path.display(),
-            check.missing,
-            check.different
-        ),
+impl From<&store::Drill> for BackupCheck {
+    fn from(d: &store::Drill) -> Self {
+        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        BackupCheck {
+            accounts: count(d.accounts),
+            verified: d.verified,
+            missing: count(d.missing),
+            different: count(d.different),
+            error: d.error.clone(),
+        }
     }
 }
 
-/// `YYYYMMDD-HHMMSS` (UTC) of Unix seconds.
-fn stamp(unix: u64) -> String {
-    let t = twofold_core::clock::Utc::from_unix(unix);
-    format!(
-        "{:04}{:02}{:02}-{:02}{:02}{:02}",
-        t.year, t.month, t.day, t.hour, t.minute, t.second
-    )
-}
-
-/// Writes `bytes` (an encrypted vault) as a new backup in `folder` and keeps the newest
-/// [`BACKUPS_KEPT`].
-pub fn write_backup(folder: &Path, bytes: &[u8], unix: u64) -> AppResult<PathBuf> {
-    let io = |what: &str, p: &Path, e: std::io::Error| {
-        AppError::new(
-            ErrorKind::Io,
-            format!("backup failed: cannot {what} {}: {e}", p.display()),
-        )
-    };
-    if !folder.is_absolute() {
-        return Err(AppError::invalid(
-            "the backup folder must be an absolute path",
-        ));
-    }
-    if !folder.is_dir() {
-        return Err(AppError::new(
-            ErrorKind::Io,
-            format!(
-                "backup failed: the folder {} does not exist",
-                folder.display()
-            ),
-        ));
-    }
-    let path = folder.join(format!("{BACKUP_PREFIX}{}.json", stamp(unix)));
-    file::write_export(&path, bytes)
-        .map_err(|e| AppError::new(ErrorKind::Io, format!("backup failed: {e}")))?;
-    let mut old: Vec<PathBuf> = std::fs::read_dir(folder)
-        .map_err(|e| io("list", folder, e))?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(|n| n.starts_with(BACKUP_PREFIX) && n.ends_with(".json"))
-        })
-        .collect();
-    old.sort();
-    let excess = old.len().saturating_sub(BACKUPS_KEPT);
-    for p in &old[..excess] {
-        std::fs::remove_file(p).map_err(|e| io("remove the old backup", p, e))?;
-    }
-    Ok(path)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn stamps_are_utc_calendar_times() {
-        assert_eq!(stamp(0), "19700101-000000");
-        assert_eq!(stamp(1_700_000_000), "20231114-221320");
-        assert_eq!(stamp(951_782_400), "20000229-000000");
+/// Tells the UI that the automatic backup after a save failed (the save itself succeeded):
+/// writing it, or its restore drill. Called while the caller may still hold the state's
+/// lock: which step failed comes from a flag beside it, never from the locked state.
+pub(crate) fn report_backup<R: Runtime>(app: &AppHandle<R>, failure: Option<String>) {
+    use tauri::Manager;
+    if let Some(message) = failure {
+        let check = app
+            .try_state::<AppState>()
+            .is_some_and(|s| s.last_backup_failure_was_drill());
+        let kind = if check {
+            BackupFailure::Check
+        } else {
+            BackupFailure::Write
+        };
+        // An event that cannot be delivered has no one to be reported to; the status keeps it.
+        let _ = app.emit(EVENT_BACKUP_FAILED, BackupFailedPayload { message, kind });
     }
 }

@@ -861,7 +861,7 @@ pub fn turn_off(state: &AppState, service: &SyncService) -> AppResult<Option<Str
 /// Tells the UI what a sync (or its failure) changed.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
     if let Ok(done) = result {
-        crate::commands::report_backup(app, done.backup_failure.clone());
+        crate::state::report_backup(app, done.backup_failure.clone());
     }
     tell(app, result);
 }

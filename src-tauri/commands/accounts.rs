@@ -107,10 +107,9 @@ pub async fn hotp_next<R: Runtime>(
     id: String,
 ) -> AppResult<CodeView> {
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let code = inner.vault_mut()?.next_hotp(&id, unix_now_ms() / 1000)?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    super::report_backup(&app, backup);
+    let code = state.change(&app, &mut inner, |vault| {
+        Ok(vault.next_hotp(&id, unix_now_ms() / 1000)?)
+    })?;
     Ok(hotp_view(&id, code))
 }
 
@@ -131,16 +130,13 @@ pub async fn account_update<R: Runtime>(
         order: patch.order,
     };
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let vault = inner.vault_mut()?;
-    vault.update_account(&id, update, &SystemRng::new())?;
-    let updated = vault
-        .account(&id)
-        .map(|a| view(vault, a))
-        .ok_or_else(|| AppError::internal("the account vanished while being changed"))?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    super::report_backup(&app, backup);
-    Ok(updated)
+    state.change(&app, &mut inner, |vault| {
+        vault.update_account(&id, update, &SystemRng::new())?;
+        vault
+            .account(&id)
+            .map(|a| view(vault, a))
+            .ok_or_else(|| AppError::internal("the account vanished while being changed"))
+    })
 }
 
 /// Deletes an account (the UI asks for confirmation first).
@@ -151,11 +147,10 @@ pub async fn account_delete<R: Runtime>(
     id: String,
 ) -> AppResult<()> {
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    inner.vault_mut()?.remove(&id, crate::state::unix_now())?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    super::report_backup(&app, backup);
-    Ok(())
+    state.change(&app, &mut inner, |vault| {
+        vault.remove(&id, unix_now())?;
+        Ok(())
+    })
 }
 
 /// The accounts removed in the last 30 days (here, by a sync or by a token container), newest
@@ -194,16 +189,13 @@ pub async fn account_restore<R: Runtime>(
     id: String,
 ) -> AppResult<AccountView> {
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let vault = inner.vault_mut()?;
-    vault.restore(&id, unix_now())?;
-    let restored = vault
-        .account(&id)
-        .map(|a| view(vault, a))
-        .ok_or_else(|| AppError::from(twofold_core::vault::VaultError::NotFound(id.clone())))?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    super::report_backup(&app, backup);
-    Ok(restored)
+    state.change(&app, &mut inner, |vault| {
+        vault.restore(&id, unix_now())?;
+        vault
+            .account(&id)
+            .map(|a| view(vault, a))
+            .ok_or_else(|| AppError::from(twofold_core::vault::VaultError::NotFound(id.clone())))
+    })
 }
 
 /// The account's `otpauth://` URI as an SVG QR code, to scan it with another phone. It shows

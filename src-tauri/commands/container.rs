@@ -36,7 +36,7 @@ pub async fn container_register<R: Runtime>(
 ) -> AppResult<ContainerRegistered> {
     let offer = offer.unwrap_or_default();
     let (done, backup) = container::register(&app, &service, &id, passphrase, &offer).await?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(done)
 }
 
@@ -65,7 +65,7 @@ pub async fn container_sync<R: Runtime>(
     let (views, backups) = container::sync(&app, &service, serial.as_deref()).await?;
     backups
         .into_iter()
-        .for_each(|b| super::report_backup(&app, Some(b)));
+        .for_each(|b| crate::state::report_backup(&app, Some(b)));
     Ok(views)
 }
 
@@ -77,7 +77,7 @@ pub async fn container_rollover<R: Runtime>(
     serial: String,
 ) -> AppResult<ContainerSyncView> {
     let (view, backup) = container::rollover(&app, &service, &serial).await?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(view)
 }
 
@@ -100,6 +100,6 @@ pub async fn container_unregister<R: Runtime>(
     serial: String,
 ) -> AppResult<Vec<String>> {
     let (removed, backup) = container::unregister(&app, &service, &serial).await?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(removed)
 }

@@ -96,7 +96,7 @@ pub async fn import_file<R: Runtime>(
     };
     if view.added > 0 {
         let backup = state.save_vault(&mut inner, &writer)?;
-        super::report_backup(&app, backup);
+        crate::state::report_backup(&app, backup);
     }
     Ok(view)
 }

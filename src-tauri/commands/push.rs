@@ -83,7 +83,7 @@ pub async fn push_answer<R: Runtime>(
         location,
     };
     let (view, backup) = answer::answer(&state, &service, args).await?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(view)
 }
 
@@ -149,11 +149,9 @@ pub async fn push_remove<R: Runtime>(
     serial: String,
 ) -> AppResult<()> {
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    inner.vault_mut()?.remove_push_account(&serial)?;
-    let backup = state.save_vault(&mut inner, &writer)?;
-    drop(writer);
-    super::report_backup(&app, backup);
+    state.change(&app, &mut inner, |vault| {
+        Ok(vault.remove_push_account(&serial)?)
+    })?;
     if inner.prefs.push_muted.contains_key(&serial) {
         let mut prefs = inner.prefs.clone();
         prefs.push_muted.remove(&serial);
@@ -188,7 +186,7 @@ pub async fn push_enrol_confirm<R: Runtime>(
     id: String,
 ) -> AppResult<AddResult> {
     let (result, backup) = enrol::confirm(&state, &service, &id).await?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     crate::push::locked::refresh_app(&app);
     Ok(result)
 }

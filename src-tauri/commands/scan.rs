@@ -95,7 +95,7 @@ fn add_and_save<R: Runtime>(
     let result = add_read(&mut inner, read)?;
     if matches!(&result, AddResult::Added { added, .. } if !added.is_empty()) {
         let backup = state.save_vault(&mut inner, &writer)?;
-        super::report_backup(app, backup);
+        crate::state::report_backup(app, backup);
     }
     Ok(result)
 }
@@ -175,7 +175,7 @@ pub async fn add_manual<R: Runtime>(
     let (added, duplicates) = add_accounts(inner.vault_mut()?, vec![AccountEntry::new(otp)])?;
     if !added.is_empty() {
         let backup = state.save_vault(&mut inner, &writer)?;
-        super::report_backup(&app, backup);
+        crate::state::report_backup(&app, backup);
     }
     Ok(AddResult::Added {
         added,

@@ -96,7 +96,7 @@ pub async fn vault_unlock<R: Runtime>(
         .flatten();
     drop(inner);
     let backup = crate::push::locked::after_unlock(&app).ok().flatten();
-    super::report_backup(&app, slot_backup.or(backup));
+    crate::state::report_backup(&app, slot_backup.or(backup));
     Ok(())
 }
 
@@ -113,7 +113,7 @@ pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<
     .await?;
     // Requests received while locked are still listed by the server if this fails.
     let backup = crate::push::locked::after_unlock(&app).ok().flatten();
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(())
 }
 
@@ -163,10 +163,10 @@ pub async fn vault_change_password<R: Runtime>(
     // The previous version opens with the old password: it does not stay beside the vault.
     let backup = state.save_vault_with(&mut inner, &writer, file::Backup::Remove)?;
     drop(writer);
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     // The device slot went with the old master key: biometric unlock gets a new one.
     let keys = app.state::<DeviceKeys>();
     let backup = crate::biometric::reconcile(&state, &mut inner, &keys)?;
-    super::report_backup(&app, backup);
+    crate::state::report_backup(&app, backup);
     Ok(())
 }

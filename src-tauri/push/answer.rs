@@ -107,16 +107,16 @@ pub async fn answer(
     let body =
         super::off_thread(move || twofold_http::send_body(&request).map_err(http_error)).await?;
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
     // The answer reached the server: its nonce is spent (and logged) even when the server
     // refused it, so the vault is saved whatever the reply.
-    let outcome = inner.vault_mut()?.finish_answer(
-        &pending,
-        &body,
-        args.location.map(super::collapse::location),
-        unix_now(),
-    );
-    let backup = state.save_vault(&mut inner, &writer)?;
+    let (outcome, backup) = state.change_saved(&mut inner, |vault| {
+        Ok(vault.finish_answer(
+            &pending,
+            &body,
+            args.location.map(super::collapse::location),
+            unix_now(),
+        ))
+    })?;
     let outcome = outcome?;
     Ok((
         PushAnswerView {

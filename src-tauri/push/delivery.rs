@@ -223,7 +223,7 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) {
             let idle_since = inner.last_activity;
             let backup = state.save_vault(&mut inner, &writer)?;
             inner.last_activity = idle_since;
-            crate::commands::report_backup(app, backup);
+            crate::state::report_backup(app, backup);
         }
         let endpoint = inner
             .vault()?
@@ -329,7 +329,7 @@ fn new_endpoint<R: Runtime>(
         let backup = state.save_vault(&mut inner, &writer)?;
         inner.last_activity = idle_since;
         drop(inner);
-        crate::commands::report_backup(app, backup);
+        crate::state::report_backup(app, backup);
         super::locked::refresh_app(app);
         spawn_token_updates(app);
     }
@@ -345,7 +345,7 @@ fn unregistered<R: Runtime>(app: &AppHandle<R>, connection: &str) -> AppResult<(
         if inner.vault_mut()?.clear_push_endpoint(connection) {
             let backup = state.save_vault(&mut inner, &writer)?;
             drop(inner);
-            crate::commands::report_backup(app, backup);
+            crate::state::report_backup(app, backup);
             super::locked::refresh_app(app);
         }
     }

@@ -101,8 +101,9 @@ pub async fn confirm(
     .await?;
     let serial = account.serial.clone();
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    inner.vault_mut()?.add_push_account(account);
-    let backup = state.save_vault(&mut inner, &writer)?;
+    let ((), backup) = state.change_saved(&mut inner, |vault| {
+        vault.add_push_account(account);
+        Ok(())
+    })?;
     Ok((AddResult::PushEnrolled { serial }, backup))
 }

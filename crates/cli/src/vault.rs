@@ -51,8 +51,11 @@ impl Opened {
             &mut self.vault,
             &mut self.loaded,
             &SystemRng::new(),
+            // The CLI keeps `<vault>.bak` only: no backup folder (`docs/cli.md`).
+            None,
             apply,
         )
+        .map(|changed| changed.value)
     }
 
     /// Brings the vault up to what the file holds now, when another process saved since it
@@ -67,13 +70,14 @@ impl Opened {
     /// the command again). For commands whose change cannot be applied again to a newer vault.
     pub(crate) fn save(&mut self) -> Result<(), CliError> {
         let lock = file::lock(&self.path, file::LOCK_WAIT)?;
-        let bytes = self.vault.to_bytes(&SystemRng::new())?;
-        self.loaded = Some(file::write_if_unchanged(
+        store::save(
             &lock,
-            &bytes,
-            self.loaded.as_ref(),
-            file::Backup::KeepPrevious,
-        )?);
+            &mut self.vault,
+            &mut self.loaded,
+            &SystemRng::new(),
+            &store::SaveOptions::KEEP_PREVIOUS,
+        )
+        .map_err(|failed| failed.error.into_error::<CliError>())?;
         Ok(())
     }
 }

@@ -184,8 +184,10 @@ impl Host for Front {
             &mut self.vault,
             &mut self.loaded,
             &SystemRng::new(),
+            None,
             |v| Ok((apply(v)?, Save::Yes(Backup::KeepPrevious))),
         )
+        .map(|changed| changed.value)
     }
 }
 
@@ -282,6 +284,7 @@ fn a_save_by_another_writer_during_a_sync_is_built_on() {
             &mut vault,
             &mut Some(loaded),
             &rng,
+            None,
             |v| Ok::<_, TestError>((v.add(account, NOW, &rng)?, Save::Yes(Backup::KeepPrevious))),
         )
         .unwrap();

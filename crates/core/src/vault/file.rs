@@ -432,6 +432,59 @@ pub fn write_export(path: &Path, bytes: &[u8]) -> Result<(), FileError> {
     sync_dir(&parent(path))
 }
 
+/// Copies kept in a backup folder ([`write_backup`]); older ones are removed.
+pub const BACKUPS_KEPT: usize = 10;
+const BACKUP_PREFIX: &str = "twofold-backup-";
+
+/// Why a copy could not be written into the backup folder. The messages start with "backup
+/// failed" where the UI shows them as they are.
+#[derive(Debug, thiserror::Error)]
+pub enum BackupFolderError {
+    /// The folder is given relative to nothing in particular.
+    #[error("the backup folder must be an absolute path")]
+    NotAbsolute,
+    /// The folder is not there (an unplugged drive, a removed folder).
+    #[error("backup failed: the folder {0} does not exist")]
+    Missing(PathBuf),
+    /// The copy could not be written, or the older copies not listed or removed.
+    #[error("backup failed: {0}")]
+    File(#[from] FileError),
+}
+
+/// Writes `bytes` (an encrypted vault, as on disk) into `folder` as
+/// `twofold-backup-<stamp>.json` ([`write_export`]: mode 0600, no symlink followed) and keeps
+/// the newest [`BACKUPS_KEPT`] of those copies (names sort by their UTC `YYYYMMDD-HHMMSS`
+/// stamp). Returns the new copy's path.
+pub fn write_backup(
+    folder: &Path,
+    bytes: &[u8],
+    stamp: &str,
+) -> Result<PathBuf, BackupFolderError> {
+    if !folder.is_absolute() {
+        return Err(BackupFolderError::NotAbsolute);
+    }
+    if !folder.is_dir() {
+        return Err(BackupFolderError::Missing(folder.to_owned()));
+    }
+    let path = folder.join(format!("{BACKUP_PREFIX}{stamp}.json"));
+    write_export(&path, bytes)?;
+    let mut old: Vec<PathBuf> = fs::read_dir(folder)
+        .map_err(io("cannot list", folder))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(BACKUP_PREFIX) && n.ends_with(".json"))
+        })
+        .collect();
+    old.sort();
+    let excess = old.len().saturating_sub(BACKUPS_KEPT);
+    for p in &old[..excess] {
+        fs::remove_file(p).map_err(io("cannot remove the old backup", p))?;
+    }
+    Ok(path)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,10 +6,10 @@
 //! one `stat` when nothing changed), the change is applied to that, and the result is written
 //! only if the file is still the one just read ([`file::write_if_unchanged`]).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::file::{self, Backup, FileError, Fingerprint, Look};
+use super::file::{self, Backup, BackupFolderError, FileError, Fingerprint, Look, VaultLock};
 use super::{OpenError, Vault, VaultError};
 use crate::rng::Rng;
 
@@ -61,35 +61,286 @@ pub enum Save {
     No,
 }
 
+/// Where the copy that follows a save goes: a timestamped copy of the encrypted vault in a
+/// folder the person chose (the app's automatic backup), checked by the restore drill. The
+/// CLI sets none: its saves keep only `<vault>.bak` ([`Backup`]).
+#[derive(Debug, Clone, Copy)]
+pub struct BackupFolder<'a> {
+    /// The folder (absolute).
+    pub dir: &'a Path,
+    /// Unix seconds now: the copy's name (`twofold-backup-YYYYMMDD-HHMMSS.json`, UTC).
+    pub now: u64,
+    /// Runs on the copy between writing it and the drill (tests: a disk that damages what it
+    /// stores). `None` in the apps.
+    pub after_write: Option<fn(&Path)>,
+}
+
+/// What a save asks for besides the vault file itself.
+#[derive(Debug, Clone, Copy)]
+pub struct SaveOptions<'a> {
+    /// What becomes of the previous version (`<vault>.bak`).
+    pub previous: Backup,
+    /// The backup folder, if any.
+    pub folder: Option<BackupFolder<'a>>,
+}
+
+impl SaveOptions<'_> {
+    /// The previous version kept as `<vault>.bak`, no backup folder: the CLI's saves.
+    pub const KEEP_PREVIOUS: SaveOptions<'static> = SaveOptions {
+        previous: Backup::KeepPrevious,
+        folder: None,
+    };
+}
+
+/// The restore drill of a copy: read back from disk, opened with the vault's key and compared
+/// with the vault account by account ([`crate::backup::check`], as `twofold backup check`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Drill {
+    /// Accounts the copy holds.
+    pub accounts: usize,
+    /// Accounts of the vault the copy lacks.
+    pub missing: usize,
+    /// Accounts the copy holds with other values.
+    pub different: usize,
+    /// Restoring the copy brings back every account exactly.
+    pub verified: bool,
+    /// Why the copy could not be read or opened at all.
+    pub error: Option<String>,
+}
+
+/// Runs the restore drill on the copy at `path` against `vault`.
+pub fn drill(vault: &Vault, path: &Path) -> Drill {
+    let outcome = file::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|bytes| crate::backup::check(&bytes, vault, None).map_err(|e| e.to_string()));
+    match outcome {
+        Ok(c) => Drill {
+            accounts: c.matching + c.different.len() + c.extra.len(),
+            verified: c.restores_everything(),
+            missing: c.missing.len(),
+            different: c.different.len(),
+            error: None,
+        },
+        Err(error) => Drill {
+            error: Some(error),
+            ..Drill::default()
+        },
+    }
+}
+
+/// What became of the copy that follows a save: the save itself stands in every case.
+#[derive(Debug)]
+pub enum BackupOutcome {
+    /// No backup folder is set (or nothing was saved).
+    NotAsked,
+    /// The copy was written at `path`; `drill` says whether it restores the vault.
+    Written {
+        /// The copy.
+        path: PathBuf,
+        /// Its restore drill.
+        drill: Drill,
+    },
+    /// The copy could not be written.
+    Failed(BackupFolderError),
+}
+
+/// Which step of the backup that follows a save failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BackupStep {
+    /// Writing the copy.
+    Write,
+    /// Its restore drill: the copy was written but does not restore the vault.
+    Check,
+}
+
+/// A failed backup, as a front end reports it (no secret: counts, a path, an I/O error).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BackupFailure {
+    /// What to tell the person.
+    pub message: String,
+    /// Which step failed.
+    pub step: BackupStep,
+}
+
+impl BackupOutcome {
+    /// The failure to report, if the copy was asked for and is not a verified one.
+    pub fn failure(&self) -> Option<BackupFailure> {
+        match self {
+            BackupOutcome::NotAsked => None,
+            BackupOutcome::Failed(e) => Some(BackupFailure {
+                message: e.to_string(),
+                step: BackupStep::Write,
+            }),
+            BackupOutcome::Written { drill, .. } if drill.verified => None,
+            BackupOutcome::Written { path, drill } => Some(BackupFailure {
+                message: match &drill.error {
+                    Some(e) => format!(
+                        "the backup {} was written but does not open again: {e}",
+                        path.display()
+                    ),
+                    None => format!(
+                        "the backup {} does not restore the vault: {} account(s) missing, {} different",
+                        path.display(),
+                        drill.missing,
+                        drill.different
+                    ),
+                },
+                step: BackupStep::Check,
+            }),
+        }
+    }
+}
+
+/// Writes a copy of `bytes` (the vault at its newest, encrypted) into `folder` and runs the
+/// restore drill on it against `vault` (the same version, unlocked).
+pub fn back_up(vault: &Vault, bytes: &[u8], folder: &BackupFolder<'_>) -> BackupOutcome {
+    let path = match file::write_backup(folder.dir, bytes, &stamp(folder.now)) {
+        Ok(path) => path,
+        Err(e) => return BackupOutcome::Failed(e),
+    };
+    if let Some(after_write) = folder.after_write {
+        after_write(&path);
+    }
+    let drill = drill(vault, &path);
+    BackupOutcome::Written { path, drill }
+}
+
+/// `YYYYMMDD-HHMMSS` (UTC) of Unix seconds: the name of a copy in the backup folder.
+pub fn stamp(unix: u64) -> String {
+    let t = crate::clock::Utc::from_unix(unix);
+    format!(
+        "{:04}{:02}{:02}-{:02}{:02}{:02}",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
+    )
+}
+
+/// Why a save did not happen. Nothing of the change reached the disk.
+#[derive(Debug, thiserror::Error)]
+pub enum SaveError {
+    /// The vault could not be sealed.
+    #[error(transparent)]
+    Seal(#[from] VaultError),
+    /// The file could not be written, or another writer saved in between.
+    #[error(transparent)]
+    Write(#[from] FileError),
+}
+
+impl SaveError {
+    /// The front end's own error, built from the core's.
+    pub fn into_error<E: From<FileError> + From<VaultError>>(self) -> E {
+        match self {
+            SaveError::Seal(e) => E::from(e),
+            SaveError::Write(e) => E::from(e),
+        }
+    }
+}
+
+/// A failed save ([`save`]): why, and whether the vault in memory could be read back from the
+/// file. When it could not because the file no longer opens with this vault's key (another
+/// program changed the password), `rekeyed` is set: the front end closes the vault.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct SaveFailed {
+    /// Why the save failed.
+    pub error: SaveError,
+    /// The file was re-keyed elsewhere: the vault in memory can no longer follow it.
+    pub rekeyed: bool,
+}
+
+/// Seals `vault` and saves it under `lock` ([`save_sealed`]).
+pub fn save(
+    lock: &VaultLock,
+    vault: &mut Vault,
+    loaded: &mut Option<Fingerprint>,
+    rng: &dyn Rng,
+    options: &SaveOptions<'_>,
+) -> Result<BackupOutcome, SaveFailed> {
+    match vault.to_bytes(rng) {
+        Ok(bytes) => save_sealed(lock, vault, loaded, &bytes, options),
+        Err(e) => Err(revert(lock.vault(), vault, loaded, e.into())),
+    }
+}
+
+/// The save of every front end, for a vault sealed beforehand as `bytes` (a sync seals its
+/// merged copy without the app's lock): written under `lock` only if the file is still the
+/// one `loaded` ([`file::write_if_unchanged`], the previous version handled as
+/// `options.previous` says), then the copy into the backup folder with its restore drill
+/// ([`back_up`]), whose failure is in the outcome: the save stands. When the save fails,
+/// `vault` is read back from the file, so it never holds a change that is not on disk.
+pub fn save_sealed(
+    lock: &VaultLock,
+    vault: &mut Vault,
+    loaded: &mut Option<Fingerprint>,
+    bytes: &[u8],
+    options: &SaveOptions<'_>,
+) -> Result<BackupOutcome, SaveFailed> {
+    match file::write_if_unchanged(lock, bytes, loaded.as_ref(), options.previous) {
+        Ok(now) => *loaded = Some(now),
+        Err(e) => return Err(revert(lock.vault(), vault, loaded, e.into())),
+    }
+    Ok(match &options.folder {
+        Some(folder) => back_up(vault, bytes, folder),
+        None => BackupOutcome::NotAsked,
+    })
+}
+
+/// Reads `vault` back from the file after a failed save, whatever the file's stamp says.
+fn revert(
+    path: &Path,
+    vault: &mut Vault,
+    loaded: &mut Option<Fingerprint>,
+    error: SaveError,
+) -> SaveFailed {
+    let mut rekeyed = false;
+    if let Ok((bytes, now)) = file::read_fingerprinted(path) {
+        match vault.reload(&bytes) {
+            Ok(fresh) => {
+                *vault = fresh;
+                *loaded = Some(now);
+            }
+            Err(_) => rekeyed = true,
+        }
+    }
+    SaveFailed { error, rekeyed }
+}
+
+/// The result of a [`change`]: what `apply` returned and what became of the backup.
+#[derive(Debug)]
+pub struct Changed<T> {
+    /// What `apply` returned.
+    pub value: T,
+    /// The copy into the backup folder ([`BackupOutcome::NotAsked`] when nothing was saved).
+    pub backup: BackupOutcome,
+}
+
 /// One change of the vault at `path`, the way every front end makes it: takes the writer lock
 /// (waiting up to `wait` for another writer), [`refresh`]es `vault`, applies `apply` to it, and
 /// when `apply` asks for it seals and writes the result (only if the file is still the one
-/// just read). The lock is held for this alone: prompts and network exchanges happen before
-/// (their results go into `apply`) or after. On an error nothing is written.
+/// just read) and then the copy into `folder` ([`save`]). The lock is held for this alone:
+/// prompts and network exchanges happen before (their results go into `apply`) or after. On
+/// an error nothing is written; a failed backup is in [`Changed::backup`].
+#[allow(clippy::too_many_arguments)]
 pub fn change<T, E>(
     path: &Path,
     wait: Duration,
     vault: &mut Vault,
     loaded: &mut Option<Fingerprint>,
     rng: &dyn Rng,
+    folder: Option<BackupFolder<'_>>,
     apply: impl FnOnce(&mut Vault) -> Result<(T, Save), E>,
-) -> Result<T, E>
+) -> Result<Changed<T>, E>
 where
     E: From<FileError> + From<RefreshError> + From<VaultError>,
 {
     let lock = file::lock(path, wait)?;
     refresh(path, vault, loaded)?;
-    let (out, save) = apply(vault)?;
-    if let Save::Yes(backup) = save {
-        let bytes = vault.to_bytes(rng)?;
-        *loaded = Some(file::write_if_unchanged(
-            &lock,
-            &bytes,
-            loaded.as_ref(),
-            backup,
-        )?);
-    }
-    Ok(out)
+    let (value, save_as) = apply(vault)?;
+    let backup = match save_as {
+        Save::Yes(previous) => save(&lock, vault, loaded, rng, &SaveOptions { previous, folder })
+            .map_err(|failed| failed.error.into_error::<E>())?,
+        Save::No => BackupOutcome::NotAsked,
+    };
+    Ok(Changed { value, backup })
 }
 
 #[cfg(test)]
@@ -105,39 +356,65 @@ mod tests {
         .unwrap()
     }
 
-    #[test]
-    fn a_change_lands_on_top_of_what_another_writer_saved_and_unchanged_files_are_not_read() {
-        let dir = std::env::temp_dir().join(format!("twofold-store-{}", std::process::id()));
+    /// A fresh directory `twofold-store-<tag>-<pid>` holding a new vault (password `pw`).
+    fn new_vault_file(tag: &str) -> (PathBuf, PathBuf) {
+        let dir = std::env::temp_dir().join(format!("twofold-store-{tag}-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("vault.json");
         let rng = SystemRng::new();
         let created = Vault::create(b"pw", KdfParams::MIN, &rng).unwrap();
         file::write_atomic(&path, &created.to_bytes(&rng).unwrap(), true).unwrap();
+        (dir, path)
+    }
+
+    /// The vault at `path` opened as a writer does: no lock, with its fingerprint.
+    fn open(path: &Path) -> (Vault, Option<Fingerprint>) {
+        let (bytes, loaded) = file::read_fingerprinted(path).unwrap();
+        (Vault::open(&bytes, b"pw").unwrap(), Some(loaded))
+    }
+
+    #[test]
+    fn a_change_lands_on_top_of_what_another_writer_saved_and_unchanged_files_are_not_read() {
+        let (_dir, path) = new_vault_file("two");
+        let rng = SystemRng::new();
 
         // Two writers open the same version without any lock.
-        let open = || {
-            let (bytes, loaded) = file::read_fingerprinted(&path).unwrap();
-            (Vault::open(&bytes, b"pw").unwrap(), Some(loaded))
-        };
+        let open = || open(&path);
         let (mut first, mut first_loaded) = open();
         let (mut second, mut second_loaded) = open();
         let wait = Duration::from_secs(5);
-        change(&path, wait, &mut first, &mut first_loaded, &rng, |v| {
-            Ok::<_, TestError>((
-                v.add(account("first"), 1, &rng)?,
-                Save::Yes(Backup::KeepPrevious),
-            ))
-        })
+        change(
+            &path,
+            wait,
+            &mut first,
+            &mut first_loaded,
+            &rng,
+            None,
+            |v| {
+                Ok::<_, TestError>((
+                    v.add(account("first"), 1, &rng)?,
+                    Save::Yes(Backup::KeepPrevious),
+                ))
+            },
+        )
         .unwrap();
         // The second applies its change to the vault as the first left it.
         let reads = file::reads_on_this_thread();
-        change(&path, wait, &mut second, &mut second_loaded, &rng, |v| {
-            Ok::<_, TestError>((
-                v.add(account("second"), 1, &rng)?,
-                Save::Yes(Backup::KeepPrevious),
-            ))
-        })
+        change(
+            &path,
+            wait,
+            &mut second,
+            &mut second_loaded,
+            &rng,
+            None,
+            |v| {
+                Ok::<_, TestError>((
+                    v.add(account("second"), 1, &rng)?,
+                    Save::Yes(Backup::KeepPrevious),
+                ))
+            },
+        )
         .unwrap();
         assert!(file::reads_on_this_thread() > reads);
         let (mut check, mut check_loaded) = open();
@@ -154,11 +431,183 @@ mod tests {
         assert_eq!(file::reads_on_this_thread(), reads);
         // A change that saves nothing writes nothing.
         let before = std::fs::read(&path).unwrap();
-        change(&path, wait, &mut check, &mut check_loaded, &rng, |_| {
-            Ok::<_, TestError>(((), Save::No))
-        })
+        change(
+            &path,
+            wait,
+            &mut check,
+            &mut check_loaded,
+            &rng,
+            None,
+            |_| Ok::<_, TestError>(((), Save::No)),
+        )
         .unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), before);
+    }
+
+    #[test]
+    fn stamps_are_utc_calendar_times() {
+        assert_eq!(stamp(0), "19700101-000000");
+        assert_eq!(stamp(1_700_000_000), "20231114-221320");
+        assert_eq!(stamp(951_782_400), "20000229-000000");
+    }
+
+    #[test]
+    fn a_failed_backup_is_reported_and_the_save_stands() {
+        let (dir, path) = new_vault_file("bk");
+        let folder = dir.join("backups");
+        std::fs::create_dir_all(&folder).unwrap();
+        let rng = SystemRng::new();
+        let (mut vault, mut loaded) = open(&path);
+        let wait = Duration::from_secs(5);
+        let saved_names = || {
+            let v = Vault::open(&std::fs::read(&path).unwrap(), b"pw").unwrap();
+            v.accounts()
+                .iter()
+                .map(|a| a.otp.name.clone())
+                .collect::<Vec<_>>()
+        };
+        let mut add = |name: &str, folder: BackupFolder<'_>| {
+            change(
+                &path,
+                wait,
+                &mut vault,
+                &mut loaded,
+                &rng,
+                Some(folder),
+                |v| {
+                    Ok::<_, TestError>((
+                        v.add(account(name), 1, &rng)?,
+                        Save::Yes(Backup::KeepPrevious),
+                    ))
+                },
+            )
+            .unwrap()
+            .backup
+        };
+
+        // The folder is gone (an unplugged drive): the backup fails, the save stands.
+        let gone = folder.join("unplugged");
+        let outcome = add(
+            "first",
+            BackupFolder {
+                dir: &gone,
+                now: 1_700_000_000,
+                after_write: None,
+            },
+        );
+        assert!(matches!(
+            outcome,
+            BackupOutcome::Failed(BackupFolderError::Missing(_))
+        ));
+        let failure = outcome.failure().unwrap();
+        assert_eq!(failure.step, BackupStep::Write);
+        assert!(
+            failure.message.starts_with("backup failed: the folder"),
+            "{failure:?}"
+        );
+        assert_eq!(saved_names(), ["first"]);
+
+        // A disk that damages what it stores: the copy is written, its drill fails.
+        fn flip_a_byte(p: &Path) {
+            let mut b = std::fs::read(p).unwrap();
+            let i = b.len() / 2;
+            b[i] ^= 0x01;
+            std::fs::write(p, b).unwrap();
+        }
+        let outcome = add(
+            "second",
+            BackupFolder {
+                dir: &folder,
+                now: 1_700_000_001,
+                after_write: Some(flip_a_byte),
+            },
+        );
+        let BackupOutcome::Written { path: copy, drill } = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(copy, &folder.join("twofold-backup-20231114-221321.json"));
+        assert!(!drill.verified && drill.error.is_some(), "{drill:?}");
+        let failure = outcome.failure().unwrap();
+        assert_eq!(failure.step, BackupStep::Check);
+        assert!(
+            failure.message.contains("does not open again"),
+            "{failure:?}"
+        );
+        assert_eq!(saved_names(), ["first", "second"]);
+
+        // A sound disk: the copy restores the vault, nothing to report; the newest
+        // `BACKUPS_KEPT` copies stay.
+        for i in 0..(file::BACKUPS_KEPT as u64 + 2) {
+            let outcome = add(
+                &format!("n{i}"),
+                BackupFolder {
+                    dir: &folder,
+                    now: 1_700_000_010 + i,
+                    after_write: None,
+                },
+            );
+            let BackupOutcome::Written { drill, .. } = &outcome else {
+                panic!("{outcome:?}");
+            };
+            assert!(
+                drill.verified && drill.accounts == 3 + i as usize,
+                "{drill:?}"
+            );
+            assert!(outcome.failure().is_none());
+        }
+        let mut kept: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        kept.sort();
+        assert_eq!(kept.len(), file::BACKUPS_KEPT);
+        assert_eq!(
+            kept[0],
+            format!("twofold-backup-{}.json", stamp(1_700_000_012))
+        );
+        // What the newest copy holds is the vault as saved.
+        let newest = folder.join(kept.last().unwrap());
+        assert_eq!(
+            std::fs::read(&newest).unwrap(),
+            std::fs::read(&path).unwrap()
+        );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_failed_save_reads_the_vault_back_from_the_file() {
+        let (dir, path) = new_vault_file("rv");
+        let rng = SystemRng::new();
+        let (mut vault, mut loaded) = open(&path);
+        let bytes = std::fs::read(&path).unwrap();
+        // Another writer saves without this one noticing (no refresh before this save).
+        let mut other = Vault::open(&bytes, b"pw").unwrap();
+        other.add(account("other"), 1, &rng).unwrap();
+        file::write_atomic(&path, &other.to_bytes(&rng).unwrap(), false).unwrap();
+        vault.add(account("mine"), 1, &rng).unwrap();
+        let lock = file::lock(&path, Duration::from_secs(5)).unwrap();
+        let failed = save(
+            &lock,
+            &mut vault,
+            &mut loaded,
+            &rng,
+            &SaveOptions::KEEP_PREVIOUS,
+        )
+        .unwrap_err();
+        assert!(matches!(
+            failed.error,
+            SaveError::Write(FileError::Changed(_))
+        ));
+        assert!(!failed.rekeyed);
+        // The vault in memory is the file's: the unsaved change is gone, the other's is there.
+        let names: Vec<&str> = vault
+            .accounts()
+            .iter()
+            .map(|a| a.otp.name.as_str())
+            .collect();
+        assert_eq!(names, ["other"]);
+        assert_eq!(loaded, file::current(&path).unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[derive(Debug)]
