@@ -62,6 +62,6 @@ pub fn is_registration_uri(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod runner_tests;
+mod tests_runner;
 #[cfg(test)]
 mod tests;
