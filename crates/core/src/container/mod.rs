@@ -62,6 +62,6 @@ pub fn is_registration_uri(text: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests_runner;
-#[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_runner;
