@@ -358,61 +358,37 @@ struct StandIn {
 /// sync (ERR905), and once `forgotten` answers ERR3001 as privacyIDEA 3.14 does for a
 /// container it no longer knows. Its address, percent-encoded for a QR.
 fn stand_in(state: std::sync::Arc<std::sync::Mutex<StandIn>>) -> String {
-    use std::io::{BufRead, BufReader, Read, Write};
+    use twofold_test_support::http::{Reply, serve};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
+    serve(listener, move |request| {
+        let path = request.path.as_str();
+        let hook = {
+            let mut s = state.lock().unwrap();
+            s.paths.push(path.to_owned());
+            if path == "/container/challenge" {
+                s.on_challenge.take()
+            } else {
+                None
             }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let path = first.split(' ').nth(1).unwrap_or("").to_owned();
-            let hook = {
-                let mut s = state.lock().unwrap();
-                s.paths.push(path.clone());
-                if path == "/container/challenge" {
-                    s.on_challenge.take()
-                } else {
-                    None
-                }
-            };
-            if let Some(hook) = hook {
-                hook();
-            }
-            let forgotten = state.lock().unwrap().forgotten;
-            let error = |code: u32, message: &str| json!({"result": {"status": false, "error": {"code": code, "message": message}}});
-            let reply = match path.as_str() {
-                "/container/register/finalize" => json!({"result": {"status": true, "value": {
-                    "policies": {"container_client_rollover": false,
-                        "initially_add_tokens_to_container": false,
-                        "disable_client_token_deletion": true,
-                        "disable_client_container_unregister": true}}}}),
-                _ if forgotten => error(3001, "ERR3001: Container is not registered."),
-                "/container/challenge" => json!({"result": {"status": true, "value": {
-                    "enc_key_algorithm": "x25519", "nonce": "n1", "transaction_id": "1",
-                    "time_stamp": "2026-12-01T21:17:30.000000+00:00"}}}),
-                _ => error(905, "ERR905: the stand-in refuses this request"),
-            }
-            .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
+        };
+        if let Some(hook) = hook {
+            hook();
         }
+        let forgotten = state.lock().unwrap().forgotten;
+        let error = |code: u32, message: &str| json!({"result": {"status": false, "error": {"code": code, "message": message}}});
+        Reply::json(match path {
+            "/container/register/finalize" => json!({"result": {"status": true, "value": {
+                "policies": {"container_client_rollover": false,
+                    "initially_add_tokens_to_container": false,
+                    "disable_client_token_deletion": true,
+                    "disable_client_container_unregister": true}}}}),
+            _ if forgotten => error(3001, "ERR3001: Container is not registered."),
+            "/container/challenge" => json!({"result": {"status": true, "value": {
+                "enc_key_algorithm": "x25519", "nonce": "n1", "transaction_id": "1",
+                "time_stamp": "2026-12-01T21:17:30.000000+00:00"}}}),
+            _ => error(905, "ERR905: the stand-in refuses this request"),
+        })
     });
     format!("http%3A//127.0.0.1%3A{port}/")
 }

@@ -1,7 +1,7 @@
 //! The transport against tiny HTTP servers on 127.0.0.1 started by each test: replies are
 //! read, redirects and oversized bodies refused, plain HTTP only to loopback.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::sync::mpsc;
 use std::thread;
@@ -40,28 +40,11 @@ fn serve(reply: Vec<u8>, count: usize) -> (String, mpsc::Receiver<Seen>) {
 }
 
 fn read_request(stream: &TcpStream) -> Seen {
-    let mut reader = BufReader::new(stream);
-    let mut line = String::new();
-    reader.read_line(&mut line).unwrap();
-    let mut length = 0usize;
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        reader.read_line(&mut h).unwrap();
-        if h.trim().is_empty() {
-            break;
-        }
-        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-            length = v.trim().parse().unwrap();
-        }
-        headers.push(h.trim().to_owned());
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).unwrap();
+    let r = twofold_test_support::http::read_request(stream).unwrap();
     Seen {
-        line: line.trim().to_owned(),
-        headers,
-        body: String::from_utf8(body).unwrap(),
+        line: r.line,
+        headers: r.headers,
+        body: String::from_utf8(r.body).unwrap(),
     }
 }
 
