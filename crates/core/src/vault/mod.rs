@@ -9,6 +9,7 @@
 
 mod accounts;
 mod container;
+mod container_sync;
 mod error;
 pub mod file;
 mod format;
@@ -24,7 +25,8 @@ use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
 pub use accounts::{AccountUpdate, AddReport, MANAGED_GROUP_PREFIX};
-pub use container::{ContainerSyncReport, ContainerSyncTokens, ContainerToken, StoredContainer};
+pub use container::{ContainerToken, StoredContainer};
+pub use container_sync::{ContainerSyncReport, ContainerSyncTokens};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
@@ -197,3 +199,5 @@ impl Vault {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_container;
