@@ -16,6 +16,8 @@ mod format;
 pub mod kdf;
 mod model;
 mod push;
+mod push_challenges;
+mod push_keyring;
 mod removed;
 pub mod store;
 mod sync;
@@ -31,10 +33,12 @@ pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountErro
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group, SyncCredentials};
-pub use push::{
-    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, EndpointChange, MAX_KEYRING_BYTES, PollFailed,
-    PollFailure, PollNews, PollReplies, PollRound, PushKeyring, PushedError, PushedNews,
+pub use push::EndpointChange;
+pub use push_challenges::{
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollReplies,
+    PollRound, PushedError, PushedNews,
 };
+pub use push_keyring::{MAX_KEYRING_BYTES, PushKeyring};
 pub use removed::{REMOVED_KEEP_SECS, REMOVED_MAX, Removed, RemovedBy};
 
 use crate::rng::{Rng, uuid};
