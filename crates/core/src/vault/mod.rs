@@ -205,3 +205,5 @@ impl Vault {
 mod tests;
 #[cfg(test)]
 mod tests_container;
+#[cfg(test)]
+mod tests_store;
