@@ -207,3 +207,5 @@ mod tests;
 mod tests_container;
 #[cfg(test)]
 mod tests_store;
+#[cfg(test)]
+mod tests_sync;
