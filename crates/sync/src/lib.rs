@@ -11,6 +11,7 @@
 mod budget;
 mod documents;
 mod folder;
+mod multistatus;
 mod target;
 mod webdav;
 
@@ -205,6 +206,9 @@ fn name_or_kind(host: &str, os: &str) -> String {
     }
     .to_owned()
 }
+
+#[cfg(test)]
+mod tests_webdav;
 
 #[cfg(test)]
 mod name_tests {

@@ -8,10 +8,6 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use percent_encoding::percent_decode_str;
-use quick_xml::NsReader;
-use quick_xml::events::Event;
-use quick_xml::name::{Namespace, ResolveResult};
 use twofold_core::rng::Rng;
 use twofold_core::sync::session::{MAX_FILES, SUFFIX};
 use twofold_core::sync::{DeviceId, TargetFile};
@@ -19,19 +15,12 @@ use twofold_http::{Client, HttpRequest, Url, Verb};
 use zeroize::Zeroizing;
 
 use crate::budget::{Budget, read_order};
+use crate::multistatus::{PROPFIND_BODY, member_name, parse_multistatus};
 use crate::{Listing, Store, TargetError, WebDavTarget};
 
 /// The most `<response>` entries a listing may hold (sync files and anything else in the
 /// collection); the listing's body is capped by the transport before this.
 pub const MAX_ENTRIES: usize = 10 * MAX_FILES;
-
-/// Only the properties a sync needs, which keeps the listing small (about 400 bytes a file).
-const PROPFIND_BODY: &str = concat!(
-    r#"<?xml version="1.0" encoding="utf-8"?>"#,
-    r#"<D:propfind xmlns:D="DAV:"><D:prop>"#,
-    r#"<D:resourcetype/><D:getcontentlength/><D:getetag/>"#,
-    r#"</D:prop></D:propfind>"#
-);
 
 /// How long after a listing a weak ETag of an unchanged file has become strong: Apache
 /// (mod_dav_fs) marks the ETag of a file changed in the last second weak, and `If-Match` never
@@ -40,7 +29,7 @@ const WEAK_TO_STRONG: Duration = Duration::from_millis(1100);
 
 /// What a conditional `PUT` over a file read in this run checks.
 #[derive(Debug, Clone)]
-enum Seen {
+pub(crate) enum Seen {
     /// A strong ETag: `If-Match` with it.
     ETag(String),
     /// A weak ETag `W/"x"` read at that moment: once [`WEAK_TO_STRONG`] has passed, an
@@ -71,7 +60,7 @@ pub struct WebDav {
     user: Option<String>,
     password: Option<Zeroizing<String>>,
     /// The files listed in this run and what a `PUT` over them must check.
-    seen: HashMap<String, Seen>,
+    pub(crate) seen: HashMap<String, Seen>,
 }
 
 impl std::fmt::Debug for WebDav {
@@ -154,173 +143,6 @@ impl WebDav {
             status,
         }
     }
-}
-
-/// One `<response>` of a listing.
-#[derive(Debug, Default, Clone, PartialEq, Eq)]
-struct Entry {
-    href: String,
-    collection: bool,
-    length: Option<u64>,
-    etag: Option<String>,
-}
-
-/// The properties of one `<propstat>`, taken only when its status is 200.
-#[derive(Debug, Default)]
-struct Props {
-    collection: bool,
-    length: Option<u64>,
-    etag: Option<String>,
-    ok: bool,
-}
-
-const DAV: Namespace<'static> = Namespace(b"DAV:");
-
-/// Reads a `207 Multi-Status` body into its entries; at most [`MAX_ENTRIES`].
-fn parse_multistatus(body: &[u8]) -> Result<Vec<Entry>, String> {
-    let text = std::str::from_utf8(body).map_err(|_| "not UTF-8".to_owned())?;
-    let mut reader = NsReader::from_str(text);
-    let mut entries = Vec::new();
-    // The DAV: elements open around the cursor (local names), and the text being gathered.
-    let mut path: Vec<Vec<u8>> = Vec::new();
-    let mut text = String::new();
-    let mut entry: Option<Entry> = None;
-    let mut props: Option<Props> = None;
-    let mut saw_multistatus = false;
-    loop {
-        let (ns, event) = reader
-            .read_resolved_event()
-            .map_err(|e| format!("malformed XML: {e}"))?;
-        let in_dav = matches!(ns, ResolveResult::Bound(n) if n == DAV);
-        match event {
-            Event::Start(e) => {
-                let name = if in_dav {
-                    e.local_name().as_ref().to_vec()
-                } else {
-                    Vec::new()
-                };
-                match name.as_slice() {
-                    b"multistatus" if path.is_empty() => saw_multistatus = true,
-                    b"response" => {
-                        if entries.len() >= MAX_ENTRIES {
-                            return Err(format!("more than {MAX_ENTRIES} entries"));
-                        }
-                        entry = Some(Entry::default());
-                    }
-                    b"propstat" => props = Some(Props::default()),
-                    b"collection" => {
-                        if let Some(p) = props.as_mut() {
-                            p.collection = true;
-                        }
-                    }
-                    _ => {}
-                }
-                path.push(name);
-                text.clear();
-            }
-            Event::Empty(e) if in_dav => match e.local_name().as_ref() {
-                b"multistatus" if path.is_empty() => saw_multistatus = true,
-                b"collection" => {
-                    if let Some(p) = props.as_mut() {
-                        p.collection = true;
-                    }
-                }
-                _ => {}
-            },
-            Event::Text(t) => {
-                text.push_str(&t.decode().map_err(|e| format!("bad text: {e}"))?);
-            }
-            Event::CData(t) => {
-                // CDATA is literal: escaped so the unescaping below gives it back.
-                let raw = t.decode().map_err(|e| format!("bad text: {e}"))?;
-                text.push_str(&quick_xml::escape::escape(raw.as_ref()));
-            }
-            Event::GeneralRef(r) => {
-                text.push('&');
-                text.push_str(&r.decode().map_err(|e| format!("bad text: {e}"))?);
-                text.push(';');
-            }
-            Event::End(_) => {
-                let name = path.pop().unwrap_or_default();
-                let value = || -> Result<String, String> {
-                    quick_xml::escape::unescape(text.trim())
-                        .map(|v| v.into_owned())
-                        .map_err(|e| format!("bad text: {e}"))
-                };
-                match name.as_slice() {
-                    b"href" if path.last().map(Vec::as_slice) == Some(b"response") => {
-                        if let Some(en) = entry.as_mut() {
-                            en.href = value()?;
-                        }
-                    }
-                    b"status" if path.last().map(Vec::as_slice) == Some(b"propstat") => {
-                        if let Some(p) = props.as_mut() {
-                            p.ok = value()?.split_whitespace().nth(1) == Some("200");
-                        }
-                    }
-                    b"getcontentlength" => {
-                        if let Some(p) = props.as_mut() {
-                            p.length = value()?.parse().ok();
-                        }
-                    }
-                    b"getetag" => {
-                        if let Some(p) = props.as_mut() {
-                            p.etag = Some(value()?).filter(|v| !v.is_empty());
-                        }
-                    }
-                    b"propstat" => {
-                        if let (Some(p), Some(en)) = (props.take(), entry.as_mut())
-                            && p.ok
-                        {
-                            en.collection |= p.collection;
-                            en.length = en.length.or(p.length);
-                            en.etag = en.etag.take().or(p.etag);
-                        }
-                    }
-                    b"response" => {
-                        if let Some(en) = entry.take() {
-                            entries.push(en);
-                        }
-                    }
-                    _ => {}
-                }
-                text.clear();
-            }
-            Event::Eof => {
-                if !path.is_empty() {
-                    return Err("the listing is cut short".into());
-                }
-                break;
-            }
-            _ => {}
-        }
-    }
-    if !saw_multistatus {
-        return Err("not a WebDAV multistatus".into());
-    }
-    Ok(entries)
-}
-
-/// The file name of `href` when it names a direct member of the collection `base`; `None` for
-/// the collection itself, anything deeper, elsewhere or on another server.
-fn member_name(base: &Url, href: &str) -> Option<String> {
-    let url = base.join(href).ok()?;
-    if url.origin() != base.origin() {
-        return None;
-    }
-    let decode = |p: &str| {
-        percent_decode_str(p)
-            .decode_utf8()
-            .ok()
-            .map(|s| s.into_owned())
-    };
-    let base_path = decode(base.path())?;
-    let path = decode(url.path())?;
-    let name = path.strip_prefix(&base_path)?;
-    if name.is_empty() || name.contains('/') {
-        return None;
-    }
-    Some(name.to_owned())
 }
 
 impl Store for WebDav {
@@ -465,208 +287,5 @@ impl Store for WebDav {
                 status,
             }),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use twofold_core::sync::replica::MAX_REPLICA_BYTES;
-
-    const APACHE: &str = r#"<?xml version="1.0" encoding="utf-8"?>
-<D:multistatus xmlns:D="DAV:">
-<D:response xmlns:lp1="DAV:">
-<D:href>/dav/</D:href>
-<D:propstat><D:prop><lp1:resourcetype><D:collection/></lp1:resourcetype>
-<lp1:getetag>"1000-6619c7b225f3f"</lp1:getetag></D:prop>
-<D:status>HTTP/1.1 200 OK</D:status></D:propstat>
-<D:propstat><D:prop><D:getcontentlength/></D:prop>
-<D:status>HTTP/1.1 404 Not Found</D:status></D:propstat>
-</D:response>
-<D:response xmlns:lp1="DAV:">
-<D:href>/dav/a%20(conflicted%20copy).twofold-sync</D:href>
-<D:propstat><D:prop><lp1:resourcetype/><lp1:getcontentlength>3</lp1:getcontentlength>
-<lp1:getlastmodified>Wed, 02 Dec 2026 01:22:48 GMT</lp1:getlastmodified>
-<lp1:getetag>W/"3-6619c7b225f3f"</lp1:getetag></D:prop>
-<D:status>HTTP/1.1 200 OK</D:status></D:propstat>
-</D:response>
-</D:multistatus>"#;
-
-    #[test]
-    fn an_apache_listing_is_read() {
-        let entries = parse_multistatus(APACHE.as_bytes()).unwrap();
-        assert_eq!(entries.len(), 2);
-        assert!(entries[0].collection);
-        assert_eq!(entries[0].length, None);
-        assert_eq!(
-            entries[1],
-            Entry {
-                href: "/dav/a%20(conflicted%20copy).twofold-sync".into(),
-                collection: false,
-                length: Some(3),
-                etag: Some("W/\"3-6619c7b225f3f\"".into()),
-            }
-        );
-        let base = collection_url("http://127.0.0.1:8080/dav").unwrap();
-        assert_eq!(base.as_str(), "http://127.0.0.1:8080/dav/");
-        assert_eq!(member_name(&base, &entries[0].href), None);
-        assert_eq!(
-            member_name(&base, &entries[1].href).as_deref(),
-            Some("a (conflicted copy).twofold-sync")
-        );
-    }
-
-    #[test]
-    fn other_prefixes_entities_and_absolute_hrefs() {
-        // sabre/dav (Nextcloud) style: d: prefix, absolute URLs, &quot; in ETags.
-        let xml = r#"<?xml version="1.0"?>
-<d:multistatus xmlns:d="DAV:" xmlns:x="urn:other"><d:response>
-<d:href>http://127.0.0.1:8080/dav/k%C3%A9y.twofold-sync</d:href>
-<d:propstat><d:prop><d:getetag>&quot;abc&quot;</d:getetag><x:getetag>"no"</x:getetag>
-<d:resourcetype/></d:prop><d:status>HTTP/1.1 200 OK</d:status></d:propstat>
-</d:response></d:multistatus>"#;
-        let entries = parse_multistatus(xml.as_bytes()).unwrap();
-        assert_eq!(entries.len(), 1);
-        assert_eq!(entries[0].etag.as_deref(), Some("\"abc\""));
-        let base = collection_url("http://127.0.0.1:8080/dav/").unwrap();
-        assert_eq!(
-            member_name(&base, &entries[0].href).as_deref(),
-            Some("kéy.twofold-sync")
-        );
-        // Deeper, elsewhere, another server: not members.
-        for href in [
-            "/dav/sub/x.twofold-sync",
-            "/other/x.twofold-sync",
-            "http://127.0.0.2:8080/dav/x.twofold-sync",
-            "/dav/a%2Fb.twofold-sync",
-        ] {
-            assert_eq!(member_name(&base, href), None, "{href}");
-        }
-    }
-
-    #[test]
-    fn hostile_listings_are_refused() {
-        for bad in [
-            "",
-            "<html>not dav</html>",
-            "<D:multistatus xmlns:D=\"DAV:\"><D:response>",
-            "\u{feff}<?xml version=\"1.0\"?><!DOCTYPE x [<!ENTITY a \"b\">]><x>&a;</x>",
-        ] {
-            assert!(parse_multistatus(bad.as_bytes()).is_err(), "{bad:?}");
-        }
-        let mut many = String::from("<D:multistatus xmlns:D=\"DAV:\">");
-        for _ in 0..=MAX_ENTRIES {
-            many.push_str("<D:response><D:href>/x</D:href></D:response>");
-        }
-        many.push_str("</D:multistatus>");
-        let err = parse_multistatus(many.as_bytes()).unwrap_err();
-        assert!(err.contains("entries"), "{err}");
-    }
-
-    #[test]
-    fn addresses_with_credentials_or_plain_http_are_refused() {
-        for bad in [
-            "http://dav.example.com/dav/",
-            "https://alice:pw@dav.example.com/dav/",
-            "https://alice@dav.example.com/dav/",
-            "https://dav.example.com/dav/?x=1",
-            "not a url",
-        ] {
-            let err = collection_url(bad).unwrap_err();
-            assert!(!err.to_string().contains("pw@"), "{err}");
-        }
-        assert!(collection_url("https://dav.example.com/remote.php/dav/files/a/Twofold").is_ok());
-    }
-
-    /// Answers each of `replies` (raw HTTP) to one connection on 127.0.0.1, in order.
-    fn serve(replies: Vec<String>) -> String {
-        use std::io::{BufRead, BufReader, Read, Write};
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/dav", listener.local_addr().unwrap());
-        std::thread::spawn(move || {
-            for reply in replies {
-                let Ok((mut stream, _)) = listener.accept() else {
-                    return;
-                };
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0usize;
-                loop {
-                    let mut h = String::new();
-                    if reader.read_line(&mut h).unwrap_or(0) == 0 || h.trim().is_empty() {
-                        break;
-                    }
-                    if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
-                        length = v.trim().parse().unwrap_or(0);
-                    }
-                }
-                let mut body = vec![0; length];
-                let _ = reader.read_exact(&mut body);
-                let _ = stream.write_all(reply.as_bytes());
-            }
-        });
-        url
-    }
-
-    fn reply(status: &str, body: &str) -> String {
-        format!(
-            "HTTP/1.1 {status}\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{body}",
-            body.len()
-        )
-    }
-
-    fn store(url: &str) -> WebDav {
-        let target = WebDavTarget::new(url, Some("alice".into())).unwrap();
-        WebDav::new(&target, Some(Zeroizing::new("SECRET-PW".into()))).unwrap()
-    }
-
-    #[test]
-    fn a_refused_login_and_a_missing_folder_are_named() {
-        let url = serve(vec![
-            reply("401 Unauthorized", ""),
-            reply("404 Not Found", ""),
-        ]);
-        let mut s = store(&url);
-        let err = s.list().unwrap_err();
-        assert!(
-            matches!(err, TargetError::Unauthorized { status: 401, .. }),
-            "{err:?}"
-        );
-        assert!(!format!("{err} {err:?} {s:?}").contains("SECRET-PW"));
-        let err = s.list().unwrap_err();
-        assert!(
-            matches!(err, TargetError::Status { status: 404, .. }),
-            "{err:?}"
-        );
-    }
-
-    #[test]
-    fn only_members_are_read_and_oversized_files_are_left_out() {
-        let listing = format!(
-            r#"<D:multistatus xmlns:D="DAV:">
-<D:response><D:href>/dav/</D:href><D:propstat><D:prop><D:resourcetype><D:collection/>
-</D:resourcetype></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat></D:response>
-<D:response><D:href>http://127.0.0.9/dav/elsewhere.twofold-sync</D:href></D:response>
-<D:response><D:href>/dav/notes.txt</D:href></D:response>
-<D:response><D:href>/dav/huge.twofold-sync</D:href><D:propstat><D:prop>
-<D:getcontentlength>{}</D:getcontentlength></D:prop><D:status>HTTP/1.1 200 OK</D:status>
-</D:propstat></D:response>
-<D:response><D:href>/dav/a.twofold-sync</D:href><D:propstat><D:prop>
-<D:getetag>"e1"</D:getetag></D:prop><D:status>HTTP/1.1 200 OK</D:status></D:propstat>
-</D:response></D:multistatus>"#,
-            MAX_REPLICA_BYTES + 1
-        );
-        // The listing, then exactly one GET (a.twofold-sync).
-        let url = serve(vec![
-            reply("207 Multi-Status", &listing),
-            reply("200 OK", "replica bytes"),
-        ]);
-        let mut s = store(&url);
-        let got = s.list().unwrap();
-        assert_eq!(got.files.len(), 1);
-        assert_eq!(got.files[0].name, "a.twofold-sync");
-        assert_eq!(got.files[0].bytes, b"replica bytes");
-        assert_eq!(got.warnings.len(), 1);
-        assert_eq!(got.warnings[0].file, "huge.twofold-sync");
-        assert!(matches!(s.seen.get("a.twofold-sync"), Some(Seen::ETag(t)) if t == "\"e1\""));
     }
 }

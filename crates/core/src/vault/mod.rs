@@ -9,12 +9,15 @@
 
 mod accounts;
 mod container;
+mod container_sync;
 mod error;
 pub mod file;
 mod format;
 pub mod kdf;
 mod model;
 mod push;
+mod push_challenges;
+mod push_keyring;
 mod removed;
 pub mod store;
 mod sync;
@@ -24,15 +27,18 @@ use base64::engine::general_purpose::STANDARD as B64;
 use zeroize::Zeroizing;
 
 pub use accounts::{AccountUpdate, AddReport, MANAGED_GROUP_PREFIX};
-pub use container::{ContainerSyncReport, ContainerSyncTokens, ContainerToken, StoredContainer};
+pub use container::{ContainerToken, StoredContainer};
+pub use container_sync::{ContainerSyncReport, ContainerSyncTokens};
 pub use error::{Corruption, OpenError, StoredAccountError, StoredPushAccountError, VaultError};
 pub use format::{FORMAT, MAX_FILE_BYTES, MAX_PASSWORD_SLOTS, MAX_SLOTS, VERSION};
 pub use kdf::{KdfError, KdfParams};
 pub use model::{Account, AddOutcome, Group, SyncCredentials};
-pub use push::{
-    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, EndpointChange, MAX_KEYRING_BYTES, PollFailed,
-    PollFailure, PollNews, PollReplies, PollRound, PushKeyring, PushedError, PushedNews,
+pub use push::EndpointChange;
+pub use push_challenges::{
+    ACTIVITY_MAX, ANSWERED_KEEP_SECS, ANSWERED_MAX, PollFailed, PollFailure, PollNews, PollReplies,
+    PollRound, PushedError, PushedNews,
 };
+pub use push_keyring::{MAX_KEYRING_BYTES, PushKeyring};
 pub use removed::{REMOVED_KEEP_SECS, REMOVED_MAX, Removed, RemovedBy};
 
 use crate::rng::{Rng, uuid};
@@ -197,3 +203,9 @@ impl Vault {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_container;
+#[cfg(test)]
+mod tests_store;
+#[cfg(test)]
+mod tests_sync;

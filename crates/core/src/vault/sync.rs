@@ -2,7 +2,7 @@
 //! accounts as the sync state sees them, and taking the merged accounts back. Push accounts
 //! never take part.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::model::{Account, SyncCredentials, SyncSettings};
 use super::removed::RemovedBy;
@@ -83,12 +83,24 @@ impl Vault {
         now: u64,
         rng: &dyn Rng,
     ) -> Result<(), VaultError> {
+        // Looked up by id through an index made once, so a merge is linear in the accounts
+        // (a lookup by a scan of the list made it quadratic).
+        let managed: HashSet<String> = self
+            .db
+            .containers
+            .iter()
+            .flat_map(|c| c.tokens.iter().filter_map(|t| t.account.clone()))
+            .collect();
+        let mut index: HashMap<String, usize> = HashMap::with_capacity(self.db.accounts.len());
+        for (i, a) in self.db.accounts.iter().enumerate() {
+            index.entry(a.id.clone()).or_insert(i);
+        }
         // Container accounts never sync: they stay as they are.
         let mut accounts: Vec<Account> = self
             .db
             .accounts
             .iter()
-            .filter(|a| self.managed_account(&a.id).is_some())
+            .filter(|a| managed.contains(&a.id))
             .cloned()
             .collect();
         for v in merged {
@@ -96,11 +108,11 @@ impl Vault {
             for name in &v.entry.groups {
                 groups.push(self.group_id(name, rng)?);
             }
-            if self.managed_account(&v.id).is_some() {
+            if managed.contains(&v.id) {
                 continue;
             }
-            let mut account = match self.account(&v.id) {
-                Some(a) => a.clone(),
+            let mut account = match index.get(&v.id) {
+                Some(&i) => self.db.accounts[i].clone(),
                 None => Account::new(v.id.clone(), v.entry.account.clone(), v.order, now),
             };
             account.otp = v.entry.account.clone();

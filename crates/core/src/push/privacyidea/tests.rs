@@ -3,7 +3,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
 
 use super::*;
-use crate::push::{Answer, DeclineReason};
+use crate::push::{Answer, DeclineReason, PhoneKey, ServerError, ServerKey};
 
 const VECTORS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/push/");
 
