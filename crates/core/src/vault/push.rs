@@ -8,7 +8,7 @@
 //! 2. [`Vault::pending_challenges`] to show;
 //! 3. [`Vault::prepare_answer`] → send → [`Vault::finish_answer`] (logs, marks the nonce).
 
-use crate::push::device_token::TokenError;
+use crate::push::device_token::{DeviceToken, TokenError};
 use crate::push::webpush::EceError;
 use crate::push::{
     Activity, Answer, AnswerError, AnswerOutcome, AnsweredNonce, Challenge, ChallengeError,
@@ -217,6 +217,23 @@ impl Vault {
     ) -> Result<EndpointChange, TokenError> {
         match self.db.push_registration.as_mut() {
             Some(r) if r.connection() == connection => Ok(if r.set_endpoint(endpoint)? {
+                EndpointChange::Changed
+            } else {
+                EndpointChange::Same
+            }),
+            _ => Ok(EndpointChange::Ignored),
+        }
+    }
+
+    /// Takes the FCM or APNs token the phone's push service gave for the registration named
+    /// `connection`: it becomes [`Vault::push_device_token`] (a Web Push token is refused).
+    pub fn set_push_native_token(
+        &mut self,
+        connection: &str,
+        token: DeviceToken,
+    ) -> Result<EndpointChange, TokenError> {
+        match self.db.push_registration.as_mut() {
+            Some(r) if r.connection() == connection => Ok(if r.set_native_token(token)? {
                 EndpointChange::Changed
             } else {
                 EndpointChange::Same
