@@ -250,7 +250,7 @@ impl DeviceToken {
     pub fn apns(token: &str, sandbox: bool) -> Result<DeviceToken, TokenError> {
         if token.is_empty()
             || token.len() > MAX_TOKEN_BYTES
-            || token.len() % 2 != 0
+            || !token.len().is_multiple_of(2)
             || !token.bytes().all(|b| b.is_ascii_hexdigit())
         {
             return Err(TokenError::Field("token"));
