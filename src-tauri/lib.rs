@@ -317,6 +317,10 @@ pub fn run() {
                 let state = _app.state::<AppState>();
                 state.set_foreground(true);
                 state.request_poll();
+                // And ask the push service for its token again (docs/push.md, "Phones"): it may
+                // have rotated, or notifications were just allowed (the OS prompt pauses the
+                // app). Nothing while locked: the unlock asks.
+                push::delivery::spawn_after_unlock(_app);
             }
         }),
         Err(e) => {
