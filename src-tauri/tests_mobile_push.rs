@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use tauri::{Listener, Manager};
+use tauri::Manager;
 use twofold_core::push::ServerKey;
 
 use crate::platform::phonepush::{PhonePush, Service, TokenAnswer, TokenSource, Unconfigured};
@@ -16,6 +16,7 @@ use crate::push::PushService;
 use crate::push::delivery::{Incoming, PushDelivery, handle, update_tokens};
 use crate::state::AppState;
 use crate::tests::Shell;
+use crate::tests_delivery::registration_events;
 use crate::tests_push::{SERIAL, account, enrol, fake_server, test_key};
 
 /// Long enough for a loaded 2-core machine; a pass never waits for it.
@@ -67,17 +68,6 @@ fn phone(service: Service) -> Phone {
         incoming,
         told,
     }
-}
-
-/// The `push-registration` events, as they come.
-fn registration_events(s: &Shell) -> Receiver<Value> {
-    let (tx, rx) = channel();
-    let tx = Mutex::new(tx);
-    s.app.listen_any("push-registration", move |e| {
-        let v: Value = serde_json::from_str(e.payload()).expect("json");
-        let _ = tx.lock().expect("events").send(v);
-    });
-    rx
 }
 
 impl Phone {
@@ -301,12 +291,7 @@ fn a_build_without_firebase_polls_and_says_so() {
             crate::platform::phonepush::NO_FIREBASE,
         )))),
     );
-    let (tx, told) = channel();
-    let tx = Mutex::new(tx);
-    s.app.listen_any("push-registration", move |e| {
-        let v: Value = serde_json::from_str(e.payload()).expect("json");
-        let _ = tx.lock().expect("events").send(v);
-    });
+    let told = registration_events(&s);
     let s = s.unlocked();
     // The registration runs off the unlock's thread: its outcome is told.
     let view = told.recv_timeout(PATIENCE).expect("told");
