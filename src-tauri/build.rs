@@ -1,8 +1,20 @@
-//! Tauri's build step: reads tauri.conf.json and the capability files, writes gen/schemas; and,
-//! building for iOS on macOS, merges Entitlements.ios.plist into the Xcode project's
+//! Tauri's build step: reads tauri.conf.json and the capability files, writes gen/schemas; notes
+//! whether an Android build has a Firebase configuration (`twofold_fcm`); and, building for iOS
+//! on macOS, merges Entitlements.ios.plist into the Xcode project's
 //! entitlements (Info.ios.plist is merged by the Tauri CLI itself).
 
 fn main() {
+    // FCM is opt-in (docs/push.md, "Phones"): an Android build registers for push only with the
+    // app's own Firebase project's google-services.json beside the app's gradle file.
+    println!("cargo::rustc-check-cfg=cfg(twofold_fcm)");
+    if std::env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("android") {
+        let firebase = "gen/android/app/google-services.json";
+        // The folder (always there): a file that does not exist would rerun this every build.
+        println!("cargo:rerun-if-changed=gen/android/app");
+        if std::path::Path::new(firebase).is_file() {
+            println!("cargo:rustc-cfg=twofold_fcm");
+        }
+    }
     // Capabilities live beside the shell's sources, not at the manifest's root.
     println!("cargo:rerun-if-changed=src-tauri/capabilities");
     let attributes =

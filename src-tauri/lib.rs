@@ -28,6 +28,8 @@ mod tests_delivery;
 #[cfg(test)]
 mod tests_docs;
 #[cfg(test)]
+mod tests_mobile_push;
+#[cfg(test)]
 mod tests_notify;
 #[cfg(test)]
 mod tests_push;
@@ -281,8 +283,14 @@ pub fn app_builder<R: Runtime>(
 /// Starts the app.
 #[cfg_attr(mobile, tauri::mobile_entry_point)]
 pub fn run() {
-    let builder = tauri::Builder::default()
-        .plugin(tauri_plugin_notification::init())
+    // Notifications: the official plugin on desktop; on phones tauri-plugin-notifications,
+    // which also gives Rust the push service's token (docs/push.md, "Phones").
+    let builder = tauri::Builder::default();
+    #[cfg(desktop)]
+    let builder = builder.plugin(tauri_plugin_notification::init());
+    #[cfg(mobile)]
+    let builder = builder.plugin(tauri_plugin_notifications::init());
+    let builder = builder
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_clipboard_manager::init());
     #[cfg(mobile)]
@@ -309,6 +317,10 @@ pub fn run() {
                 let state = _app.state::<AppState>();
                 state.set_foreground(true);
                 state.request_poll();
+                // And ask the push service for its token again (docs/push.md, "Phones"): it may
+                // have rotated, or notifications were just allowed (the OS prompt pauses the
+                // app). Nothing while locked: the unlock asks.
+                push::delivery::spawn_after_unlock(_app);
             }
         }),
         Err(e) => {

@@ -42,7 +42,7 @@ impl Distributor for FakeDistributor {
 }
 
 /// The `push-registration` events, as they come.
-fn registration_events(s: &Shell) -> Receiver<Value> {
+pub(crate) fn registration_events(s: &Shell) -> Receiver<Value> {
     let (tx, rx) = channel();
     let tx = Mutex::new(tx);
     s.app.listen_any("push-registration", move |e| {

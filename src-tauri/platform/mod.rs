@@ -9,9 +9,9 @@
 //! | save dialog (exports) | dialog plugin, opened from Rust | the document picker; a `content://` answer is `Unsupported` until a mobile file writer exists |
 //! | folder dialog (backups) | dialog plugin, opened from Rust | `Unsupported` (the plugin has no folder picker on phones) |
 //! | sync folder | the folder dialog: a path | Android: the storage-access-framework folder picker (tauri-plugin-android-fs), a tree URI whose access is kept across restarts, read and written through the plugin (`platform/saf.rs`); iOS: `Unsupported` (no maintained plugin gives Rust the document picker's folder with security-scoped access), the UI offers WebDAV |
-//! | push delivery (`push::delivery`) | Linux: UnifiedPush over D-Bus ([`unifiedpush`], when a distributor is installed); macOS, Windows: none yet, polling | none yet (docs/push.md says which plugins were checked): polling |
+//! | push delivery (`push::delivery`) | Linux: UnifiedPush over D-Bus ([`unifiedpush`], when a distributor is installed); macOS, Windows: none yet, polling | the push service's token through tauri-plugin-notifications ([`phonepush`]): FCM on Android (only in a build with google-services.json; without it polling, and Settings says so), APNs on iOS |
 //! | clipboard | clipboard-manager plugin, written and cleared from Rust | the same |
-//! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (notification plugin) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
+//! | permissions | notifications only, through the notification plugin (which reports `Granted`: desktop systems have no per-app prompt it can ask) | notifications (tauri-plugin-notifications) and location (geolocation plugin, coarse) from Rust; the camera from the UI through the barcode-scanner plugin's own calls, because that plugin's Rust side has no permission call |
 
 pub mod keys;
 
@@ -31,10 +31,15 @@ mod saf;
 #[cfg(target_os = "linux")]
 pub mod unifiedpush;
 
+#[cfg(any(mobile, test))]
+pub mod phonepush;
+
 /// The platform's push distributor (docs/push.md, "Push through the relay"): on Linux the
 /// UnifiedPush D-Bus connector ([`unifiedpush`]), its calls handed to
 /// [`crate::push::delivery::handle`] in order on a thread of their own (a session bus that
-/// cannot be used is reported as the distributor's problem); none on the other platforms yet.
+/// cannot be used is reported as the distributor's problem); on phones the push service's token
+/// through tauri-plugin-notifications ([`phonepush`]: FCM on Android when the build has a
+/// Firebase configuration, APNs on iOS); none on the other platforms yet.
 pub fn push_delivery<R: Runtime>(app: &AppHandle<R>) -> crate::push::delivery::PushDelivery {
     use crate::push::delivery::PushDelivery;
     #[cfg(target_os = "linux")]
@@ -42,23 +47,47 @@ pub fn push_delivery<R: Runtime>(app: &AppHandle<R>) -> crate::push::delivery::P
         use std::sync::Arc;
         match unifiedpush::UnifiedPush::connect() {
             Ok((connector, incoming)) => {
-                let handle = app.clone();
-                std::thread::spawn(move || {
-                    for message in incoming {
-                        // A message the app cannot read is dropped; polling still brings it.
-                        let _ = crate::push::delivery::handle(&handle, message);
-                    }
-                });
+                serve(app, incoming);
                 PushDelivery(Some(Arc::new(connector)))
             }
             Err(e) => PushDelivery(Some(Arc::new(unifiedpush::NoBus(e.to_string())))),
         }
     }
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(mobile)]
+    {
+        use std::sync::Arc;
+        match mobile::push_tokens(app) {
+            Some(source) => {
+                let (phone, incoming) = phonepush::PhonePush::new(source);
+                serve(app, incoming);
+                PushDelivery(Some(Arc::new(phone)))
+            }
+            None => PushDelivery(Some(Arc::new(phonepush::Unconfigured(
+                phonepush::NO_FIREBASE,
+            )))),
+        }
+    }
+    #[cfg(not(any(target_os = "linux", mobile)))]
     {
         let _ = app;
         PushDelivery(None)
     }
+}
+
+/// Hands what the distributor tells the app to [`crate::push::delivery::handle`], in order, on a
+/// thread of its own.
+#[cfg(any(target_os = "linux", mobile))]
+fn serve<R: Runtime>(
+    app: &AppHandle<R>,
+    incoming: impl IntoIterator<Item = crate::push::delivery::Incoming> + Send + 'static,
+) {
+    let handle = app.clone();
+    std::thread::spawn(move || {
+        for message in incoming {
+            // A message the app cannot read is dropped; polling still brings it.
+            let _ = crate::push::delivery::handle(&handle, message);
+        }
+    });
 }
 
 /// Why a folder cannot be chosen for sync on iOS.
@@ -71,7 +100,7 @@ pub const BIOMETRICS_MISSING: &str =
 
 use std::path::PathBuf;
 
-use tauri::{AppHandle, Manager, Runtime};
+use tauri::{AppHandle, Runtime};
 use twofold_sync::{Documents, Target};
 
 use crate::dto::{Permission, PermissionState};
@@ -276,13 +305,12 @@ fn permission<R: Runtime>(
     which: Permission,
     ask: bool,
 ) -> AppResult<PermissionState> {
-    let failed = |e: &dyn std::fmt::Display| {
-        AppError::internal(format!(
-            "the system did not answer about the permission: {e}"
-        ))
-    };
     match which {
+        #[cfg(mobile)]
+        Permission::Notifications => mobile::notification_permission(app, ask),
+        #[cfg(desktop)]
         Permission::Notifications => {
+            use tauri::Manager;
             use tauri_plugin_notification::{Notification, NotificationExt};
             if app.try_state::<Notification<R>>().is_none() {
                 return Err(not_from_rust(which));
@@ -293,7 +321,11 @@ fn permission<R: Runtime>(
             } else {
                 n.permission_state()
             };
-            state.map(state_of).map_err(|e| failed(&e))
+            state.map(state_of).map_err(|e| {
+                AppError::internal(format!(
+                    "the system did not answer about the permission: {e}"
+                ))
+            })
         }
         #[cfg(mobile)]
         Permission::Location => mobile::location_permission(app, ask),

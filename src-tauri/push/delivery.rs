@@ -7,14 +7,16 @@
 //! first. Polling goes on as the fallback (and on resume).
 //!
 //! The distributor is behind [`Distributor`] (one name per platform: UnifiedPush over D-Bus
-//! on Linux desktops, `crate::platform::unifiedpush`; none elsewhere yet), and what it tells
-//! the app arrives as [`Incoming`] at [`handle`]: the shell tests drive both.
+//! on Linux desktops, `crate::platform::unifiedpush`; FCM on Android and APNs on iOS through
+//! tauri-plugin-notifications, `crate::platform::phonepush`; none elsewhere yet), and what it
+//! tells the app arrives as [`Incoming`] at [`handle`]: the shell tests drive both.
 
 use std::sync::Arc;
 
 use tauri::{AppHandle, Emitter, Manager, Runtime};
+use twofold_core::push::device_token::{DeviceToken, TokenError};
 use twofold_core::rng::SystemRng;
-use twofold_core::vault::EndpointChange;
+use twofold_core::vault::{EndpointChange, Vault};
 
 use super::{PushService, http_error};
 use crate::dto::{EVENT_PUSH_REGISTRATION, PushRegistrationState, PushRegistrationView};
@@ -43,6 +45,21 @@ pub enum Incoming {
         /// The registration's connection token (empty to confirm an unregistration).
         connection: String,
     },
+    /// A phone's push service gave its token (FCM's registration token, the APNs device
+    /// token) for the registration named `connection`: it becomes the device token.
+    NativeToken {
+        /// The registration's connection token.
+        connection: String,
+        /// The token, checked.
+        token: DeviceToken,
+    },
+    /// A phone's push service gave no token (no permission, no network, a refusal).
+    Refused {
+        /// The registration's connection token.
+        connection: String,
+        /// Why, as the platform said it.
+        reason: String,
+    },
 }
 
 // Never the endpoint's path nor a message.
@@ -52,6 +69,8 @@ impl std::fmt::Debug for Incoming {
             Incoming::NewEndpoint { .. } => f.write_str("NewEndpoint(..)"),
             Incoming::Message { body, .. } => write!(f, "Message({} bytes)", body.len()),
             Incoming::Unregistered { .. } => f.write_str("Unregistered(..)"),
+            Incoming::NativeToken { token, .. } => write!(f, "NativeToken({token:?})"),
+            Incoming::Refused { .. } => f.write_str("Refused(..)"),
         }
     }
 }
@@ -73,6 +92,9 @@ pub enum DistributorError {
     /// The platform's channel to it failed.
     #[error("the push distributor cannot be reached: {0}")]
     Unreachable(String),
+    /// This build cannot register (a phone build without the push service's configuration).
+    #[error("{0}")]
+    NotConfigured(String),
 }
 
 /// The platform's push distributor. Its messages reach [`handle`].
@@ -96,8 +118,66 @@ pub(crate) struct RegistrationStatus {
     pub problem: Option<String>,
     /// The host of the endpoint the vault (or the keyring while locked) holds.
     pub endpoint_host: Option<String>,
-    /// An endpoint that arrived while the vault was locked: taken at the next unlock.
-    pub pending_endpoint: Option<(String, String)>,
+    /// An endpoint or phone token that arrived while the vault was locked: taken at the next
+    /// unlock.
+    pub pending_endpoint: Option<(String, Endpoint)>,
+    /// Counts the answers that arrived through [`handle`], so that a registration's own
+    /// outcome never overwrites an answer that came meanwhile.
+    answers: u64,
+}
+
+/// Where the device is reached: a Web Push endpoint or a phone's token.
+#[derive(Clone, PartialEq, Eq)]
+pub(crate) enum Endpoint {
+    /// A distributor's Web Push endpoint (a URL).
+    WebPush(String),
+    /// A phone's FCM or APNs token.
+    Native(DeviceToken),
+}
+
+// Never the endpoint's path nor a token.
+impl std::fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Endpoint::WebPush(url) => write!(f, "WebPush({:?})", host_of(url)),
+            Endpoint::Native(token) => write!(f, "{token:?}"),
+        }
+    }
+}
+
+impl Endpoint {
+    /// The push service's host, as Settings shows it.
+    fn host(&self) -> Option<String> {
+        match self {
+            Endpoint::WebPush(url) => host_of(url),
+            Endpoint::Native(token) => Some(native_host(token).to_owned()),
+        }
+    }
+
+    /// Gives it to the vault's registration named `connection`.
+    fn apply(&self, vault: &mut Vault, connection: &str) -> Result<EndpointChange, TokenError> {
+        match self {
+            Endpoint::WebPush(url) => vault.set_push_endpoint(connection, url),
+            Endpoint::Native(token) => vault.set_push_native_token(connection, token.clone()),
+        }
+    }
+}
+
+/// The push service a phone's token is delivered through (the relay's FCM and APNs hosts).
+fn native_host(token: &DeviceToken) -> &'static str {
+    match token {
+        DeviceToken::Apns { sandbox: true, .. } => "api.sandbox.push.apple.com",
+        DeviceToken::Apns { .. } => "api.push.apple.com",
+        _ => "fcm.googleapis.com",
+    }
+}
+
+/// The host Settings shows for the vault's (or keyring's) registration.
+fn registration_host(r: &twofold_core::push::webpush::PushRegistration) -> Option<String> {
+    match r.native_token() {
+        Some(token) => Some(native_host(token).to_owned()),
+        None => r.endpoint().and_then(host_of),
+    }
 }
 
 fn host_of(endpoint: &str) -> Option<String> {
@@ -144,18 +224,26 @@ fn register_with<R: Runtime>(app: &AppHandle<R>, connection: &str) {
     let Some(distributor) = app.try_state::<PushDelivery>().and_then(|d| d.0.clone()) else {
         return;
     };
-    let outcome = distributor.register(connection);
     let service = app.state::<PushService>();
+    let before = PushService::lock(&service.registration).map_or(0, |s| s.answers);
+    let outcome = distributor.register(connection);
     if let Ok(mut s) = PushService::lock(&service.registration) {
+        // A phone's platform may have answered already (its token or a refusal): that stands.
+        let answered = s.answers != before;
         match outcome {
             Ok(name) => {
-                s.distributor = Some(name);
-                s.problem = None;
+                if !answered {
+                    s.problem = None;
+                }
+                if s.problem.is_none() {
+                    s.distributor = Some(name);
+                }
             }
-            Err(e) => {
+            Err(e) if !answered => {
                 s.distributor = None;
                 s.problem = Some(e.to_string());
             }
+            Err(_) => {}
         }
     };
     tell(app);
@@ -170,7 +258,7 @@ pub fn start<R: Runtime>(app: &AppHandle<R>) {
         .and_then(|k| k.as_ref().and_then(|r| r.registration().cloned()));
     if let Some(r) = registration {
         if let Ok(mut s) = PushService::lock(&service.registration) {
-            s.endpoint_host = r.endpoint().and_then(host_of);
+            s.endpoint_host = registration_host(&r);
         }
         register_with(app, r.connection());
     }
@@ -216,8 +304,7 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) {
             .pending_endpoint
             .take()
         {
-            changed |=
-                inner.vault_mut()?.set_push_endpoint(&c, &endpoint) == Ok(EndpointChange::Changed);
+            changed |= endpoint.apply(inner.vault_mut()?, &c) == Ok(EndpointChange::Changed);
         }
         if changed {
             let idle_since = inner.last_activity;
@@ -228,7 +315,7 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) {
         let endpoint = inner
             .vault()?
             .push_registration()
-            .and_then(|r| r.endpoint().and_then(host_of));
+            .and_then(registration_host);
         PushService::lock(&service.registration)?.endpoint_host = endpoint;
         Ok(connection)
     })();
@@ -285,16 +372,60 @@ pub fn handle<R: Runtime>(app: &AppHandle<R>, incoming: Incoming) -> AppResult<(
         Incoming::NewEndpoint {
             connection,
             endpoint,
-        } => new_endpoint(app, connection, endpoint),
+        } => new_endpoint(app, connection, Endpoint::WebPush(endpoint)),
+        Incoming::NativeToken { connection, token } => {
+            answered(app, None)?;
+            new_endpoint(app, connection, Endpoint::Native(token))
+        }
+        Incoming::Refused { connection, reason } => refused(app, &connection, reason),
         Incoming::Message { connection, body } => message(app, &connection, &body),
         Incoming::Unregistered { connection } => unregistered(app, &connection),
     }
 }
 
+/// Notes that the platform answered a registration ([`register_with`] then keeps it), with
+/// the problem it reported, if any.
+fn answered<R: Runtime>(app: &AppHandle<R>, problem: Option<String>) -> AppResult<()> {
+    let service = app.state::<PushService>();
+    let mut s = PushService::lock(&service.registration)?;
+    s.answers = s.answers.wrapping_add(1);
+    if problem.is_some() {
+        s.distributor = None;
+    }
+    s.problem = problem;
+    Ok(())
+}
+
+/// The phone's push service gave no token: requests arrive by polling, and Settings says why.
+/// A token given before stays the servers' (messages to it fail at the relay; polling goes on).
+fn refused<R: Runtime>(app: &AppHandle<R>, connection: &str, reason: String) -> AppResult<()> {
+    let service = app.state::<PushService>();
+    let from_vault = app
+        .state::<AppState>()
+        .get()?
+        .vault
+        .as_ref()
+        .map(|v| v.push_registration().map(|r| r.connection() == connection));
+    let ours = {
+        match from_vault {
+            Some(ours) => ours.unwrap_or(false),
+            None => PushService::lock(&service.keyring)?
+                .as_ref()
+                .and_then(|k| k.registration().map(|r| r.connection() == connection))
+                .unwrap_or(true),
+        }
+    };
+    if ours {
+        answered(app, Some(reason))?;
+        tell(app);
+    }
+    Ok(())
+}
+
 fn new_endpoint<R: Runtime>(
     app: &AppHandle<R>,
     connection: String,
-    endpoint: String,
+    endpoint: Endpoint,
 ) -> AppResult<()> {
     let state = app.state::<AppState>();
     let service = app.state::<PushService>();
@@ -307,7 +438,7 @@ fn new_endpoint<R: Runtime>(
             .unwrap_or(true);
         if ours {
             let mut s = PushService::lock(&service.registration)?;
-            s.endpoint_host = host_of(&endpoint);
+            s.endpoint_host = endpoint.host();
             s.pending_endpoint = Some((connection, endpoint));
             drop(s);
             tell(app);
@@ -315,14 +446,13 @@ fn new_endpoint<R: Runtime>(
         return Ok(());
     }
     let writer = state.begin_change(&mut inner)?;
-    let change = inner
-        .vault_mut()?
-        .set_push_endpoint(&connection, &endpoint)
+    let change = endpoint
+        .apply(inner.vault_mut()?, &connection)
         .map_err(|e| AppError::invalid(e.to_string()))?;
     if change == EndpointChange::Ignored {
         return Ok(());
     }
-    PushService::lock(&service.registration)?.endpoint_host = host_of(&endpoint);
+    PushService::lock(&service.registration)?.endpoint_host = endpoint.host();
     tell(app);
     if change == EndpointChange::Changed {
         let idle_since = inner.last_activity;

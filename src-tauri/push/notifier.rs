@@ -8,8 +8,11 @@
 //! | iOS | the same listener (`UNNotificationDefaultActionIdentifier` arrives as "tap") | the same |
 //! | desktop | the plugin (notify-rust) reports no click: the notification says what waits, and the app shows the request when its window is opened | none (notify-rust has no actions) |
 //!
-//! The notification plugin's Rust side has no listener API (its plugin handle is private), so
-//! the UI's listener is the only way in; everything after it is decided here. The action names
+//! Desktop uses the official notification plugin; phones use tauri-plugin-notifications (the
+//! same Kotlin identifier, so it replaces the official one there; it also gives Rust the push
+//! token, `crate::platform::phonepush`). Neither plugin's Rust side has a listener API (the
+//! plugin handle is private), so the UI's listener is the only way in; everything after it is
+//! decided here. The action names
 //! the notification by its id (iOS reports no `extra` fields): Rust gave each sign-in
 //! notification its id and keeps which nonce it stands for, so an id it never gave opens
 //! nothing.
@@ -51,16 +54,12 @@ pub fn tell_status<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// The id of the sign-in notification's action type (phones).
-#[cfg(mobile)]
-const PUSH_ACTIONS: &str = "push-approval";
+pub const PUSH_ACTIONS: &str = "push-approval";
 
 /// What Rust writes, in the UI's language.
 struct Texts {
     title: &'static str,
-    // The buttons exist on phones only.
-    #[cfg_attr(desktop, allow(dead_code))]
     approve: &'static str,
-    #[cfg_attr(desktop, allow(dead_code))]
     deny: &'static str,
     /// "({n} requests)"
     count: fn(u32) -> String,
@@ -113,21 +112,29 @@ pub fn set_locale<R: Runtime>(
 /// to `push_notification_action`.
 #[cfg(mobile)]
 pub fn register_actions<R: Runtime>(app: &AppHandle<R>, locale: UiLocale) {
-    use tauri_plugin_notification::{Action, ActionType, NotificationExt};
-    let t = texts(locale);
-    let actions = ActionType::builder(PUSH_ACTIONS)
-        .actions(vec![
-            Action::builder("approve", t.approve)
-                .foreground(true)
-                .build(),
-            Action::builder("deny", t.deny)
-                .foreground(true)
-                .destructive(true)
-                .build(),
-        ])
-        .build();
+    use tauri_plugin_notifications::{Notifications, NotificationsExt};
+    if app.try_state::<Notifications<R>>().is_none() {
+        return;
+    }
     // Without them the notification still opens the app, where the prompt has both buttons.
-    let _ = app.notification().register_action_types(vec![actions]);
+    if let Ok(types) = serde_json::from_value(action_types(locale)) {
+        let _ = app.notifications().register_action_types(types);
+    }
+}
+
+/// The sign-in notification's action type as tauri-plugin-notifications reads it (its
+/// `ActionType` has no builder, only its serde shape, which its Kotlin and Swift sides parse):
+/// Approve, and Deny (destructive), both bringing the app forward.
+#[cfg_attr(desktop, allow(dead_code))]
+pub fn action_types(locale: UiLocale) -> serde_json::Value {
+    let t = texts(locale);
+    serde_json::json!([{
+        "id": PUSH_ACTIONS,
+        "actions": [
+            {"id": "approve", "title": t.approve, "foreground": true},
+            {"id": "deny", "title": t.deny, "foreground": true, "destructive": true},
+        ],
+    }])
 }
 
 /// Whether a press of Approve on `view`'s notification may answer it: never for number
@@ -142,20 +149,32 @@ pub fn buttons_allowed(view: &PushChallengeView) -> bool {
 /// screen). On phones, Approve/Deny buttons when [`buttons_allowed`]. Without the
 /// notification plugin (shell tests) the prompt shows in the app only.
 pub fn notify<R: Runtime>(app: &AppHandle<R>, view: &PushChallengeView) {
-    use tauri_plugin_notification::{Notification, NotificationExt};
     let Some(service) = app.try_state::<PushService>() else {
         return;
     };
     let Ok(id) = remember(&service, &view.nonce) else {
         return;
     };
-    if app.try_state::<Notification<R>>().is_none() {
-        return;
-    }
     let locale = PushService::lock(&service.locale)
         .map(|l| *l)
         .unwrap_or_default();
     let (title, body) = notification_text(locale, view);
+    show(app, id, title, body, view);
+}
+
+/// Desktop: the official plugin (no buttons: notify-rust has no actions).
+#[cfg(desktop)]
+fn show<R: Runtime>(
+    app: &AppHandle<R>,
+    id: i32,
+    title: String,
+    body: String,
+    view: &PushChallengeView,
+) {
+    use tauri_plugin_notification::{Notification, NotificationExt};
+    if app.try_state::<Notification<R>>().is_none() {
+        return;
+    }
     let builder = app
         .notification()
         .builder()
@@ -163,14 +182,40 @@ pub fn notify<R: Runtime>(app: &AppHandle<R>, view: &PushChallengeView) {
         .title(title)
         .body(body)
         .extra("nonce", &view.nonce);
-    #[cfg(mobile)]
+    // Without permission or a notification service the prompt still shows in the app.
+    let _ = builder.show();
+}
+
+/// Phones: tauri-plugin-notifications, with the buttons when [`buttons_allowed`]. Its `show`
+/// is asynchronous (answered by the Kotlin or Swift side on the main thread): sent, not awaited.
+#[cfg(mobile)]
+fn show<R: Runtime>(
+    app: &AppHandle<R>,
+    id: i32,
+    title: String,
+    body: String,
+    view: &PushChallengeView,
+) {
+    use tauri_plugin_notifications::{Notifications, NotificationsExt};
+    if app.try_state::<Notifications<R>>().is_none() {
+        return;
+    }
+    let builder = app
+        .notifications()
+        .builder()
+        .id(id)
+        .title(title)
+        .body(body)
+        .extra("nonce", &view.nonce);
     let builder = if buttons_allowed(view) {
         builder.action_type_id(PUSH_ACTIONS)
     } else {
         builder
     };
     // Without permission or a notification service the prompt still shows in the app.
-    let _ = builder.show();
+    tauri::async_runtime::spawn(async move {
+        let _ = builder.show().await;
+    });
 }
 
 /// How many sign-in notifications Rust remembers (older ones open nothing when tapped; their

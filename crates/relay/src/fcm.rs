@@ -114,8 +114,18 @@ impl Fcm {
         *self.token.lock().await = None;
     }
 
-    /// The data-only message: every field of `data` as a string.
+    /// The message: the challenge's title and question as the notification, which Android
+    /// shows itself while the app is closed or in the background (a data-only message would
+    /// wake only a running app: tauri-plugin-notifications' messaging service shows nothing
+    /// for one), and every field of `data` as a string beside it for the app, which verifies it
+    /// before showing anything (as APNs' alert and its `data`).
     pub fn message(token: &str, data: &Map<String, Value>, ttl: u32) -> Value {
+        let text = |k: &str| {
+            data.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string()
+        };
         let data: Map<String, Value> = data
             .iter()
             .map(|(k, v)| {
@@ -128,6 +138,7 @@ impl Fcm {
             .collect();
         json!({"message": {
             "token": token,
+            "notification": {"title": text("title"), "body": text("question")},
             "data": data,
             "android": {"priority": "HIGH", "ttl": format!("{ttl}s")},
         }})
@@ -203,15 +214,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn data_only_message_with_strings() {
-        let data = json!({"nonce": "N", "sslverify": 1, "x": true})
+    fn a_notification_with_the_challenge_as_strings() {
+        let data = json!({"nonce": "N", "sslverify": 1, "x": true, "title": "ACME", "question": "Sign in?"})
             .as_object()
             .unwrap()
             .clone();
         assert_eq!(
             Fcm::message("tok", &data, 120),
             json!({"message": {"token": "tok",
-                "data": {"nonce": "N", "sslverify": "1", "x": "true"},
+                "notification": {"title": "ACME", "body": "Sign in?"},
+                "data": {"nonce": "N", "sslverify": "1", "x": "true", "title": "ACME", "question": "Sign in?"},
                 "android": {"priority": "HIGH", "ttl": "120s"}}})
         );
     }

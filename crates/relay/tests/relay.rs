@@ -534,7 +534,9 @@ async fn fcm_v1_with_a_service_account() {
         let body: Value = serde_json::from_slice(&send.body).unwrap();
         assert_eq!(
             body,
-            json!({"message": {"token": "dE4k:APA91bH-reg_token", "data": data,
+            json!({"message": {"token": "dE4k:APA91bH-reg_token",
+                   "notification": {"title": data["title"], "body": data["question"]},
+                   "data": data,
                    "android": {"priority": "HIGH", "ttl": "120s"}}})
         );
     }

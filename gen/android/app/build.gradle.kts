@@ -81,3 +81,12 @@ dependencies {
 }
 
 apply(from = file("tauri.build.gradle.kts"))
+
+// Push through FCM is opt-in (docs/push.md, "Phones"; README, "Android"): with the app's own
+// Firebase project's google-services.json beside this file, the Google services plugin makes
+// its resources and the Rust side (src-tauri/build.rs reads the same file) asks
+// tauri-plugin-notifications for FirebaseMessaging's token. Without it nothing of Firebase is
+// configured: FirebaseMessaging is never called, and sign-in requests arrive by polling.
+if (file("google-services.json").exists()) {
+    apply(plugin = "com.google.gms.google-services")
+}

@@ -177,12 +177,13 @@ interface ActionPerformed {
 }
 
 /**
- * Phones: a tapped sign-in notification or its Approve/Deny button (the notification plugin's
- * `actionPerformed`, which its Rust side cannot listen to). Only the action and the id Rust gave
- * the notification go on; Rust decides what they do (src-tauri/push/notifier.rs).
+ * Phones: a tapped sign-in notification or its Approve/Deny button (`actionPerformed` of
+ * tauri-plugin-notifications, the phones' notification plugin, registered as "notifications";
+ * its Rust side cannot listen to it). Only the action and the id Rust gave the notification go
+ * on; Rust decides what they do (src-tauri/push/notifier.rs).
  */
 export async function onNotificationAction(cb: (action: NotificationAction, id: number) => void): Promise<UnlistenFn> {
-  const listener = await addPluginListener<ActionPerformed>("notification", "actionPerformed", (e) => {
+  const listener = await addPluginListener<ActionPerformed>("notifications", "actionPerformed", (e) => {
     const id = e.notification?.id;
     const action = e.actionId === "approve" || e.actionId === "deny" || e.actionId === "dismiss" ? e.actionId : "tap";
     if (typeof id === "number" && Number.isInteger(id)) cb(action, id);

@@ -752,8 +752,8 @@ export function installFake(): void {
     "plugin:barcode-scanner|check_permissions": () => ({ camera: PLUGIN_STATE[state.permissions.camera] }),
     "plugin:barcode-scanner|request_permissions": () => ({ camera: PLUGIN_STATE[prompt("camera")] }),
     // The UI's listener for notification taps and buttons (phones).
-    "plugin:notification|registerListener": () => null,
-    "plugin:notification|remove_listener": () => null,
+    "plugin:notifications|registerListener": () => null,
+    "plugin:notifications|remove_listener": () => null,
     permissions_status: () => rustPermissions().map((permission) => ({ permission, state: state.permissions[permission] })),
     permission_request: (a) => {
       const p = a.permission as Permission;

@@ -208,33 +208,82 @@ pub fn parse(text: &str) -> Result<DeviceToken, TokenError> {
                 auth,
             }))
         }
-        "fcm" => {
-            let token = raw.token.ok_or(TokenError::Field("token"))?;
-            // FCM registration tokens are URL-safe text: letters, digits, `-`, `_` and `:`.
-            if token.is_empty()
-                || !token
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':'))
-            {
-                return Err(TokenError::Field("token"));
-            }
-            Ok(DeviceToken::Fcm { token })
-        }
-        "apns" => {
-            let token = raw.token.ok_or(TokenError::Field("token"))?;
-            // Hex only: it becomes a path segment of the APNs request.
-            if token.is_empty()
-                || token.len() % 2 != 0
-                || !token.bytes().all(|b| b.is_ascii_hexdigit())
-            {
-                return Err(TokenError::Field("token"));
-            }
-            Ok(DeviceToken::Apns {
-                token: token.to_ascii_lowercase(),
-                sandbox: raw.sandbox.unwrap_or(false),
-            })
-        }
+        "fcm" => DeviceToken::fcm(&raw.token.ok_or(TokenError::Field("token"))?),
+        "apns" => DeviceToken::apns(
+            &raw.token.ok_or(TokenError::Field("token"))?,
+            raw.sandbox.unwrap_or(false),
+        ),
         _ => Err(TokenError::UnknownKind),
+    }
+}
+
+/// The written form of an FCM or APNs token.
+#[derive(Serialize)]
+struct NativeOut<'a> {
+    v: u8,
+    kind: &'static str,
+    token: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    sandbox: Option<bool>,
+}
+
+impl DeviceToken {
+    /// An FCM registration token as a phone's FirebaseMessaging gives it, checked as [`parse`]
+    /// checks it: URL-safe text (letters, digits, `-`, `_` and `:`).
+    pub fn fcm(token: &str) -> Result<DeviceToken, TokenError> {
+        if token.is_empty()
+            || token.len() > MAX_TOKEN_BYTES
+            || !token
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b':'))
+        {
+            return Err(TokenError::Field("token"));
+        }
+        Ok(DeviceToken::Fcm {
+            token: token.to_owned(),
+        })
+    }
+
+    /// An APNs device token as iOS gives it (hex; kept lower-case), checked as [`parse`]
+    /// checks it: hex only, since it becomes a path segment of the APNs request. `sandbox`:
+    /// the app was signed for Apple's development environment.
+    pub fn apns(token: &str, sandbox: bool) -> Result<DeviceToken, TokenError> {
+        if token.is_empty()
+            || token.len() > MAX_TOKEN_BYTES
+            || !token.len().is_multiple_of(2)
+            || !token.bytes().all(|b| b.is_ascii_hexdigit())
+        {
+            return Err(TokenError::Field("token"));
+        }
+        Ok(DeviceToken::Apns {
+            token: token.to_ascii_lowercase(),
+            sandbox,
+        })
+    }
+
+    /// The device token the app sends as its `fbtoken` (compact JSON in the documented field
+    /// order, docs/relay.md), refused over [`MAX_TOKEN_BYTES`]: what [`parse`] reads back.
+    pub fn to_token(&self) -> Result<String, TokenError> {
+        let out = match self {
+            DeviceToken::WebPush(t) => return t.to_token(),
+            DeviceToken::Fcm { token } => NativeOut {
+                v: 1,
+                kind: Kind::Fcm.as_str(),
+                token,
+                sandbox: None,
+            },
+            DeviceToken::Apns { token, sandbox } => NativeOut {
+                v: 1,
+                kind: Kind::Apns.as_str(),
+                token,
+                sandbox: Some(*sandbox),
+            },
+        };
+        let text = serde_json::to_string(&out).map_err(|_| TokenError::NotJson)?;
+        if text.len() > MAX_TOKEN_BYTES {
+            return Err(TokenError::TooLong);
+        }
+        Ok(text)
     }
 }
 
@@ -253,6 +302,47 @@ fn decode_fixed<const N: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_tokens_are_written_as_the_relay_reads_them() {
+        let fcm = DeviceToken::fcm("dE4k:APA91bH-reg_token").unwrap();
+        let text = fcm.to_token().unwrap();
+        assert_eq!(
+            text,
+            r#"{"v":1,"kind":"fcm","token":"dE4k:APA91bH-reg_token"}"#
+        );
+        assert_eq!(parse(&text).unwrap(), fcm);
+        let apns = DeviceToken::apns("00FFaa", true).unwrap();
+        let text = apns.to_token().unwrap();
+        assert_eq!(
+            text,
+            r#"{"v":1,"kind":"apns","token":"00ffaa","sandbox":true}"#
+        );
+        assert_eq!(parse(&text).unwrap(), apns);
+        for bad in ["", "a b", "a/b", "x\"y"] {
+            assert_eq!(
+                DeviceToken::fcm(bad),
+                Err(TokenError::Field("token")),
+                "{bad:?}"
+            );
+        }
+        for bad in ["", "0", "zz", "00/1"] {
+            assert_eq!(
+                DeviceToken::apns(bad, false),
+                Err(TokenError::Field("token")),
+                "{bad:?}"
+            );
+        }
+        let long = "a".repeat(MAX_TOKEN_BYTES);
+        assert_eq!(
+            DeviceToken::fcm(&long).unwrap().to_token(),
+            Err(TokenError::TooLong)
+        );
+        assert_eq!(
+            DeviceToken::fcm(&"a".repeat(MAX_TOKEN_BYTES + 1)),
+            Err(TokenError::Field("token"))
+        );
+    }
 
     const P256DH: &str =
         "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";

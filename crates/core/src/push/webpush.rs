@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
-use super::device_token::{TokenError, WebPushTarget};
+use super::device_token::{DeviceToken, TokenError, WebPushTarget};
 use crate::rng::Rng;
 
 /// The record size written in the header (RFC 8188 §2.1).
@@ -224,6 +224,9 @@ pub struct PushRegistration {
     auth: Zeroizing<[u8; 16]>,
     connection: String,
     endpoint: Option<String>,
+    /// A phone's FCM or APNs token (never a Web Push one), when the platform's push service
+    /// gave one: it is then the device token, and the keys above go unused.
+    native: Option<DeviceToken>,
 }
 
 impl std::fmt::Debug for PushRegistration {
@@ -235,6 +238,7 @@ impl std::fmt::Debug for PushRegistration {
             .and_then(|u| u.host_str().map(str::to_owned));
         f.debug_struct("PushRegistration")
             .field("endpoint_host", &host)
+            .field("native", &self.native.as_ref().map(DeviceToken::kind))
             .finish_non_exhaustive()
     }
 }
@@ -247,6 +251,9 @@ struct StoredRegistration {
     connection: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     endpoint: Option<String>,
+    /// The phone's FCM or APNs device token, as its `fbtoken` text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    native: Option<String>,
 }
 
 impl Serialize for PushRegistration {
@@ -256,6 +263,10 @@ impl Serialize for PushRegistration {
             auth: Zeroizing::new(URL_SAFE_NO_PAD.encode(self.auth.as_ref())),
             connection: self.connection.clone(),
             endpoint: self.endpoint.clone(),
+            native: match self.native.as_ref().map(DeviceToken::to_token).transpose() {
+                Ok(native) => native,
+                Err(_) => return Err(serde::ser::Error::custom("unwritable device token")),
+            },
         }
         .serialize(s)
     }
@@ -280,6 +291,7 @@ impl<'de> Deserialize<'de> for PushRegistration {
             auth: Zeroizing::new([0u8; 16]),
             connection: stored.connection,
             endpoint: None,
+            native: None,
         };
         if secret.len() != 32 || auth.len() != 16 || SecretKey::from_slice(&secret).is_err() {
             return Err(D::Error::custom(
@@ -291,6 +303,14 @@ impl<'de> Deserialize<'de> for PushRegistration {
         if let Some(e) = stored.endpoint {
             reg.set_endpoint(&e)
                 .map_err(|_| D::Error::custom("the push registration's endpoint is unusable"))?;
+        }
+        if let Some(native) = stored.native {
+            let token = super::device_token::parse(&native).map_err(|_| {
+                D::Error::custom("the push registration's device token is unusable")
+            })?;
+            reg.set_native_token(token).map_err(|_| {
+                D::Error::custom("the push registration's device token is unusable")
+            })?;
         }
         Ok(reg)
     }
@@ -311,6 +331,7 @@ impl PushRegistration {
             auth,
             connection,
             endpoint: None,
+            native: None,
         })
     }
 
@@ -356,9 +377,32 @@ impl PushRegistration {
         self.endpoint = None;
     }
 
-    /// The device token for the servers' `fbtoken` (docs/relay.md, "The device token"), once
-    /// the distributor gave an endpoint.
+    /// Takes the phone's FCM or APNs token (a Web Push token is refused: its endpoint comes
+    /// through [`PushRegistration::set_endpoint`]); true when it differs from the one before
+    /// (the servers must then be told: the token update).
+    pub fn set_native_token(&mut self, token: DeviceToken) -> Result<bool, TokenError> {
+        if matches!(token, DeviceToken::WebPush(_)) {
+            return Err(TokenError::Field("kind"));
+        }
+        // The whole token must fit.
+        token.to_token()?;
+        let changed = self.native.as_ref() != Some(&token);
+        self.native = Some(token);
+        Ok(changed)
+    }
+
+    /// The phone's FCM or APNs token, if the platform's push service gave one.
+    pub fn native_token(&self) -> Option<&DeviceToken> {
+        self.native.as_ref()
+    }
+
+    /// The device token for the servers' `fbtoken` (docs/relay.md, "The device token"): the
+    /// phone's FCM or APNs token when there is one, else the Web Push one once the
+    /// distributor gave an endpoint.
     pub fn device_token(&self) -> Result<String, TokenError> {
+        if let Some(native) = &self.native {
+            return native.to_token();
+        }
         let endpoint = self
             .endpoint
             .as_deref()
@@ -403,6 +447,7 @@ mod tests {
             auth,
             connection: "c".into(),
             endpoint: None,
+            native: None,
         }
     }
 
@@ -492,6 +537,41 @@ mod tests {
             encrypt(b"{}", &public, &device.auth, &rng).unwrap(),
             encrypt(b"{}", &public, &device.auth, &rng).unwrap()
         );
+    }
+
+    #[test]
+    fn a_phone_token_is_the_device_token_and_survives_storage() {
+        let rng = crate::rng::SystemRng::new();
+        let mut device = PushRegistration::generate(&rng).unwrap();
+        let fcm = DeviceToken::fcm("dE4k:APA91bH-reg_token").unwrap();
+        assert!(device.set_native_token(fcm.clone()).unwrap());
+        assert!(!device.set_native_token(fcm.clone()).unwrap());
+        assert_eq!(
+            device.device_token().unwrap(),
+            r#"{"v":1,"kind":"fcm","token":"dE4k:APA91bH-reg_token"}"#
+        );
+        // Kept before a distributor's endpoint, had there been one.
+        device
+            .set_endpoint("https://ntfy.example.org/upABC")
+            .unwrap();
+        assert_eq!(device.device_token().unwrap(), fcm.to_token().unwrap());
+        let stored = serde_json::to_string(&device).unwrap();
+        let back: PushRegistration = serde_json::from_str(&stored).unwrap();
+        assert_eq!(back, device);
+        assert_eq!(back.native_token(), Some(&fcm));
+        assert!(!format!("{device:?}").contains("APA91"));
+        // A Web Push token comes through the endpoint only.
+        let web = super::super::device_token::parse(&{
+            let mut other = PushRegistration::generate(&rng).unwrap();
+            other.set_endpoint("https://push.example.org/x").unwrap();
+            other.device_token().unwrap()
+        })
+        .unwrap();
+        assert_eq!(device.set_native_token(web), Err(TokenError::Field("kind")));
+        // A stored token that is not a phone's is refused on reading.
+        let tampered = stored.replace(r#"\"kind\":\"fcm\""#, r#"\"kind\":\"webpush\""#);
+        assert_ne!(tampered, stored);
+        assert!(serde_json::from_str::<PushRegistration>(&tampered).is_err());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 //! polling needs while the vault is locked in `push_keyring`.
 
 use super::{Vault, VaultError};
-use crate::push::device_token::TokenError;
+use crate::push::device_token::{DeviceToken, TokenError};
 use crate::push::webpush::EceError;
 use crate::push::{PendingTokenUpdate, PushAccount, PushRegistration, UpdateError, protocol};
 use crate::rng::Rng;
@@ -106,6 +106,23 @@ impl Vault {
     ) -> Result<EndpointChange, TokenError> {
         match self.db.push_registration.as_mut() {
             Some(r) if r.connection() == connection => Ok(if r.set_endpoint(endpoint)? {
+                EndpointChange::Changed
+            } else {
+                EndpointChange::Same
+            }),
+            _ => Ok(EndpointChange::Ignored),
+        }
+    }
+
+    /// Takes the FCM or APNs token the phone's push service gave for the registration named
+    /// `connection`: it becomes [`Vault::push_device_token`] (a Web Push token is refused).
+    pub fn set_push_native_token(
+        &mut self,
+        connection: &str,
+        token: DeviceToken,
+    ) -> Result<EndpointChange, TokenError> {
+        match self.db.push_registration.as_mut() {
+            Some(r) if r.connection() == connection => Ok(if r.set_native_token(token)? {
                 EndpointChange::Changed
             } else {
                 EndpointChange::Same

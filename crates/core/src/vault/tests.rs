@@ -842,6 +842,55 @@ pub(super) mod push {
         assert_eq!(v.push_device_token(), None);
         assert!(v.push_token_updates(100).is_empty());
     }
+
+    /// A phone's FCM (or APNs) token is the device token once the push service gave it: new
+    /// enrolments send it, and tokens enrolled poll-only move to it with the same signed
+    /// update; a Web Push token or another registration's answer is not taken.
+    #[test]
+    fn a_phone_token_moves_tokens_as_an_endpoint_does() {
+        use crate::push::device_token::DeviceToken;
+        let mut v = vault_with(0);
+        v.add_push_account(pollable_account());
+        let connection = v
+            .ensure_push_registration(&SystemRng::new())
+            .unwrap()
+            .0
+            .connection()
+            .to_owned();
+        let fcm = DeviceToken::fcm("dE4k:APA91bH-reg_token").unwrap();
+        assert_eq!(
+            v.set_push_native_token("another-app", fcm.clone()).unwrap(),
+            EndpointChange::Ignored
+        );
+        assert_eq!(v.push_device_token(), None);
+        assert_eq!(
+            v.set_push_native_token(&connection, fcm.clone()).unwrap(),
+            EndpointChange::Changed
+        );
+        assert_eq!(
+            v.set_push_native_token(&connection, fcm.clone()).unwrap(),
+            EndpointChange::Same
+        );
+        let token = v.push_device_token().unwrap();
+        assert_eq!(
+            token,
+            r#"{"v":1,"kind":"fcm","token":"dE4k:APA91bH-reg_token"}"#
+        );
+        let updates = v.push_token_updates(1_764_000_000);
+        assert_eq!(updates.len(), 1);
+        let update = updates[0].1.as_ref().unwrap();
+        assert_eq!(update.request().param("new_fb_token"), Some(token.as_str()));
+        v.finish_token_update(update, TRUE).unwrap();
+        assert_eq!(v.push_accounts()[0].push_token, token);
+        assert!(v.push_token_updates(100).is_empty());
+        // FirebaseMessaging rotated the token: the server hears of the new one.
+        assert_eq!(
+            v.set_push_native_token(&connection, DeviceToken::fcm("rotated:X").unwrap())
+                .unwrap(),
+            EndpointChange::Changed
+        );
+        assert_eq!(v.push_token_updates(100).len(), 1);
+    }
 }
 
 mod update {
