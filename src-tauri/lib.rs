@@ -9,10 +9,12 @@ pub mod commands;
 pub mod container;
 pub mod dto;
 pub mod error;
+pub mod events;
 pub mod place;
 mod platform;
 pub mod push;
 pub mod state;
+pub mod store;
 pub mod sync;
 #[cfg(desktop)]
 pub mod tray;
@@ -42,7 +44,8 @@ use std::time::{Duration, Instant};
 use tauri::{Emitter, Manager, Runtime};
 
 use dto::{EVENT_VAULT_LOCKED, LockReason};
-use state::{AppState, KdfSource, reason};
+use events::reason;
+use state::{AppState, KdfSource};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {

@@ -8,7 +8,7 @@
 //! WebDAV server). Then a copy of the vault is read from its file under the state's lock (a
 //! moment), and the merge, the sealing of the merged copy and this device's writes to the
 //! target run with no lock held, so the app's other commands go on meanwhile. Last, under the
-//! state's lock, [`AppState::begin_change`] takes the vault's writer lock and reloads; if the
+//! state's lock, [`AppState::change_with`] takes the vault's writer lock and reloads; if the
 //! vault file is still the one copied, the merged copy becomes the vault and its sealed bytes
 //! are written; if a change was saved meanwhile (here or by the CLI), the sync starts again
 //! from a new listing (this device's new replica in it is merged, and the next one gets a
@@ -46,7 +46,9 @@ use crate::dto::{
     SyncTargetView,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::AppState;
+use crate::store::{By, Write};
 
 /// How long after the last change a sync starts (changes in a row make one sync).
 pub const DEBOUNCE: Duration = Duration::from_secs(2);
@@ -429,8 +431,8 @@ pub fn choose_webdav(
 pub struct Done {
     /// Accounts added, changed or removed here.
     pub changed: usize,
-    /// The automatic backup after saving failed with this message.
-    pub backup_failure: Option<String>,
+    /// What the UI is to hear of the automatic backup after saving.
+    pub backup: BackupNotice,
     /// The vault file as this sync saved it.
     pub saved: Option<file::Fingerprint>,
     /// The status record this sync wrote.
@@ -494,7 +496,7 @@ fn run_locked(
         rejoin: rejoin.as_ref(),
     };
     let mut attempt = 1;
-    let (report, backup_failure, saved) = loop {
+    let (report, backup, saved) = loop {
         // The target's files, read without any lock (again after a lost race: this device's
         // own file changed, and a WebDAV write needs its new ETag).
         let listing = store.list().map_err(|e| run_error(e.into()))?;
@@ -512,14 +514,14 @@ fn run_locked(
     if setup.is_some() {
         *lock(&service.pending)? = None;
     }
-    record_success(service, &report, backup_failure, saved)
+    record_success(service, &report, backup, saved)
 }
 
 /// Keeps how a successful sync (or the sync of a removal) went, in the status.
 fn record_success(
     service: &SyncService,
     report: &twofold_sync::Report,
-    backup_failure: Option<String>,
+    backup: BackupNotice,
     saved: Option<file::Fingerprint>,
 ) -> AppResult<Done> {
     let now = SystemClock.now();
@@ -542,7 +544,7 @@ fn record_success(
     service.update_record(|r| *r = record.clone())?;
     Ok(Done {
         changed: report.changed,
-        backup_failure,
+        backup,
         saved,
         record,
     })
@@ -561,10 +563,11 @@ struct Job<'a> {
     rejoin: Option<&'a Zeroizing<String>>,
 }
 
-/// A finished attempt: the run's report, the backup's failure, the vault file as saved.
+/// A finished attempt: the run's report, what the UI is to hear of the backup, the vault file
+/// as saved.
 type Attempt = (
     twofold_sync::Report,
-    Option<String>,
+    BackupNotice,
     Option<file::Fingerprint>,
 );
 
@@ -626,22 +629,20 @@ impl Job<'_> {
         let put = |store: &mut dyn Store, planned: &Planned<twofold_sync::Report>| {
             twofold_sync::apply(store, planned, &rng).map_err(|e| run_error(e.into()))
         };
+        // Saving after a sync is not user activity: it must not keep the vault from locking.
         if hold {
             let mut inner = state.get()?;
-            let writer = state.begin_change(&mut inner)?;
-            let bytes = file::read(&state.vault_path())?;
-            let mut copy = inner.vault()?.reload(&bytes)?;
-            let planned = self.merge(&mut copy, listing, &rng)?;
-            put(store, &planned)?;
-            // Saving after a sync is not user activity: it must not keep the vault from
-            // locking.
-            let idle_since = inner.last_activity;
-            inner.vault = Some(copy);
-            let backup_failure = state.save_vault(&mut inner, &writer)?;
-            inner.last_activity = idle_since;
+            let changed = state.change_with(&mut inner, By::App, |inner| {
+                let bytes = file::read(&state.vault_path())?;
+                let mut copy = inner.vault()?.reload(&bytes)?;
+                let planned = self.merge(&mut copy, listing, &rng)?;
+                put(store, &planned)?;
+                inner.vault = Some(copy);
+                Ok((planned.done, Write::YES))
+            })?;
             // Synced: every change is on the other devices too.
             state.mark_backed_up(&mut inner);
-            return Ok(Some((planned.done, backup_failure, inner.loaded)));
+            return Ok(Some((changed.value, changed.backup, inner.loaded)));
         }
         let (mut copy, copied) = {
             let inner = state.get()?;
@@ -653,17 +654,18 @@ impl Job<'_> {
         let sealed = copy.to_bytes(&rng)?;
         put(store, &planned)?;
         let mut inner = state.get()?;
-        let writer = state.begin_change(&mut inner)?;
-        if inner.loaded != Some(copied) {
+        let changed = state.change_with(&mut inner, By::App, |inner| {
+            if inner.loaded != Some(copied) {
+                return Ok((false, Write::No));
+            }
+            inner.vault = Some(copy);
+            Ok((true, Write::Sealed(sealed)))
+        })?;
+        if !changed.value {
             return Ok(None);
         }
-        let idle_since = inner.last_activity;
-        inner.vault = Some(copy);
-        let backup_failure =
-            state.write_sealed(&mut inner, &writer, &sealed, file::Backup::KeepPrevious)?;
-        inner.last_activity = idle_since;
         state.mark_backed_up(&mut inner);
-        Ok(Some((planned.done, backup_failure, inner.loaded)))
+        Ok(Some((planned.done, changed.backup, inner.loaded)))
     }
 }
 
@@ -745,21 +747,20 @@ pub fn devices(state: &AppState) -> AppResult<Vec<SyncDevice>> {
 }
 
 /// Renames this device in its sync set (`sync_rename_device`): saved, and sent with the next
-/// sync (the save itself starts one, as any change does). Returns the list and the backup's
-/// failure, if any.
-pub fn rename(state: &AppState, name: &str) -> AppResult<(Vec<SyncDevice>, Option<String>)> {
+/// sync (the save itself starts one, as any change does). Returns the list and what the UI is
+/// to hear of the backup.
+pub fn rename(state: &AppState, name: &str) -> AppResult<(Vec<SyncDevice>, BackupNotice)> {
     if twofold_core::sync::replica::clean_device_name(name).is_empty() {
         return Err(AppError::invalid("enter a name for this device"));
     }
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    inner
-        .vault_mut()?
-        .set_sync_device_name(name)
-        .map_err(|e| run_error(e.into()))?;
-    let backup_failure = state.save_vault(&mut inner, &writer)?;
+    let changed = state.change_saved(&mut inner, |vault| {
+        vault
+            .set_sync_device_name(name)
+            .map_err(|e| run_error(e.into()))
+    })?;
     drop(inner);
-    Ok((devices(state)?, backup_failure))
+    Ok((devices(state)?, changed.backup))
 }
 
 /// Removes device `id` from the sync set and re-keys it with `passphrase`, the set's new one
@@ -813,55 +814,57 @@ fn remove_locked(
     let listing = store.list().map_err(|e| run_error(e.into()))?;
     let rng = SystemRng::new();
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let bytes = file::read(&state.vault_path())?;
-    let mut copy = inner.vault()?.reload(&bytes)?;
-    let planned = twofold_sync::plan_removal(
-        &mut copy,
-        &target,
-        listing,
-        device,
-        (passphrase, kdf),
-        &SystemClock,
-        &rng,
-    )
-    .map_err(run_error)?;
-    twofold_sync::apply(store.as_mut(), &planned, &rng).map_err(|e| run_error(e.into()))?;
-    let removal = planned.done;
-    let idle_since = inner.last_activity;
-    inner.vault = Some(copy);
-    let backup_failure = state.save_vault(&mut inner, &writer)?;
-    inner.last_activity = idle_since;
+    let changed = state.change_with(&mut inner, By::App, |inner| {
+        let bytes = file::read(&state.vault_path())?;
+        let mut copy = inner.vault()?.reload(&bytes)?;
+        let planned = twofold_sync::plan_removal(
+            &mut copy,
+            &target,
+            listing,
+            device,
+            (passphrase, kdf),
+            &SystemClock,
+            &rng,
+        )
+        .map_err(run_error)?;
+        twofold_sync::apply(store.as_mut(), &planned, &rng).map_err(|e| run_error(e.into()))?;
+        inner.vault = Some(copy);
+        Ok((planned.done, Write::YES))
+    })?;
+    let removal = changed.value;
     state.mark_backed_up(&mut inner);
     let saved = inner.loaded;
     drop(inner);
     *lock(&service.last_saved)? = saved;
-    record_success(service, &removal.sync, backup_failure, saved)
+    record_success(service, &removal.sync, changed.backup, saved)
 }
 
 /// Turns sync off: the vault forgets the target and the sync key (the accounts stay, and so
 /// do the files in the target, for the other devices); a pending target is forgotten.
-pub fn turn_off(state: &AppState, service: &SyncService) -> AppResult<Option<String>> {
+pub fn turn_off(state: &AppState, service: &SyncService) -> AppResult<BackupNotice> {
     let _one = lock(&service.one_at_a_time)?;
     *lock(&service.pending)? = None;
     let mut inner = state.get()?;
-    let mut backup_failure = None;
+    let mut backup = BackupNotice::NONE;
     if inner.vault()?.sync_target().is_some() {
-        let writer = state.begin_change(&mut inner)?;
-        inner.vault_mut()?.clear_sync();
-        backup_failure = state.save_vault(&mut inner, &writer)?;
+        backup = state
+            .change_saved(&mut inner, |vault| {
+                vault.clear_sync();
+                Ok(())
+            })?
+            .backup;
     }
     drop(inner);
     let record = Record::default();
     *lock(&service.record)? = record;
     let _ = std::fs::remove_file(&service.status_path);
-    Ok(backup_failure)
+    Ok(backup)
 }
 
 /// Tells the UI what a sync (or its failure) changed.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, result: &AppResult<Done>) {
     if let Ok(done) = result {
-        crate::state::report_backup(app, done.backup_failure.clone());
+        done.backup.clone().report(app);
     }
     tell(app, result);
 }

@@ -648,15 +648,14 @@ fn manage_push(
         .expect("reply");
     let state = s.app.state::<crate::state::AppState>();
     let mut inner = state.get().expect("state");
-    let writer = state.begin_change(&mut inner).expect("writer");
     let rng = twofold_core::rng::SystemRng::new();
-    let r = inner
-        .vault_mut()
-        .expect("unlocked")
-        .apply_container_sync(&reply, vec![push], unix_now(), &rng)
-        .expect("applied");
+    let saved = state.change_saved(&mut inner, |vault| {
+        Ok(vault
+            .apply_container_sync(&reply, vec![push], unix_now(), &rng)
+            .expect("applied"))
+    });
+    let r = saved.expect("save").value;
     assert_eq!(r.added.len(), 1, "{r:?}");
-    state.save_vault(&mut inner, &writer).expect("save");
 }
 
 fn syncs(srv: &Server) -> usize {

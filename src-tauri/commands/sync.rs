@@ -101,7 +101,7 @@ pub async fn sync_rename_device<R: Runtime>(
     name: String,
 ) -> AppResult<Vec<SyncDevice>> {
     let (list, backup) = blocking(&app, move |s, _| sync::rename(s, &name)).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(list)
 }
 
@@ -122,7 +122,7 @@ pub async fn sync_remove_device<R: Runtime>(
 #[tauri::command]
 pub async fn sync_off<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
     let backup = blocking(&app, sync::turn_off).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     sync::status(&app.state::<AppState>(), &app.state::<SyncService>())
 }
 

@@ -11,6 +11,7 @@ use twofold_core::rng::SystemRng;
 use super::{PushService, http_error};
 use crate::dto::{AddResult, PushDelivery, PushEnrolPreview, PushEnrolWarning};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::{AppState, unix_now};
 
 /// Keeps a read `pipush` QR code for [`confirm`]: nothing is sent. Refuses one whose server
@@ -71,12 +72,12 @@ pub fn cancel(service: &PushService, id: &str) -> AppResult<()> {
 /// seconds, off the async workers), the registration request (its `fbtoken` this device's push
 /// device token when it has one, else `no_firebase_token`), the server's reply checked,
 /// and only then the vault saved with the new push account. A failed enrolment saves
-/// nothing. Returns the result and the failed backup's message.
+/// nothing. Returns the result and what the UI is to hear of the backup.
 pub async fn confirm(
     state: &AppState,
     service: &PushService,
     id: &str,
-) -> AppResult<(AddResult, Option<String>)> {
+) -> AppResult<(AddResult, BackupNotice)> {
     // This device's token for the server's push service (docs/relay.md), or poll-only.
     let push_token = state.get()?.vault()?.push_device_token();
     let enrolment = {
@@ -101,9 +102,9 @@ pub async fn confirm(
     .await?;
     let serial = account.serial.clone();
     let mut inner = state.get()?;
-    let ((), backup) = state.change_saved(&mut inner, |vault| {
+    let changed = state.change_saved(&mut inner, |vault| {
         vault.add_push_account(account);
         Ok(())
     })?;
-    Ok((AddResult::PushEnrolled { serial }, backup))
+    Ok((AddResult::PushEnrolled { serial }, changed.backup))
 }

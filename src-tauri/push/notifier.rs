@@ -30,7 +30,7 @@ use crate::state::{AppState, unix_now};
 /// new arrived, `push-poll-status` when how polling goes changed, and a failed automatic
 /// backup. Returns the views to notify.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, report: PollReport) -> Vec<PushChallengeView> {
-    crate::state::report_backup(app, report.backup_failure);
+    report.backup.report(app);
     if let Some(status) = report.status_changed {
         // Nobody to tell when the webview is gone.
         let _ = app.emit(EVENT_PUSH_POLL_STATUS, &status);
@@ -268,7 +268,7 @@ pub async fn act<R: Runtime>(
     };
     match super::answer::answer(state, service, args).await {
         Ok((answer, backup)) => {
-            crate::state::report_backup(app, backup);
+            backup.report(app);
             Ok(NotificationOutcome::Answered { answer })
         }
         // The screen asks for what the button cannot: the password, an unlock.
