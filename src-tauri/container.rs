@@ -26,8 +26,8 @@ use crate::dto::{
 };
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
-use crate::push::{http_error, off_thread};
 use crate::state::AppState;
+use crate::support::{http_error, off_thread};
 
 /// What the container service keeps beside the vault, managed by Tauri next to the state.
 #[derive(Debug, Default)]

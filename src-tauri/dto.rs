@@ -6,9 +6,8 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 mod container;
-mod sync;
+pub use crate::sync::dto::*;
 pub use container::*;
-pub use sync::*;
 
 /// Which platform the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

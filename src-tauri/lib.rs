@@ -15,6 +15,7 @@ mod platform;
 pub mod push;
 pub mod state;
 pub mod store;
+pub mod support;
 pub mod sync;
 #[cfg(desktop)]
 pub mod tray;
@@ -34,8 +35,6 @@ mod tests_notify;
 #[cfg(test)]
 mod tests_push;
 #[cfg(test)]
-mod tests_sync;
-#[cfg(test)]
 mod tests_unlock;
 
 use std::path::PathBuf;
@@ -49,7 +48,8 @@ use state::{AppState, KdfSource};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{accounts, export, import, push, scan, settings, sync, vault};
+    use crate::sync::commands as sync;
+    use commands::{accounts, export, import, push, scan, settings, vault};
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,

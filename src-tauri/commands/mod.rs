@@ -9,5 +9,4 @@ pub mod platform;
 pub mod push;
 pub mod scan;
 pub mod settings;
-pub mod sync;
 pub mod vault;

@@ -107,7 +107,7 @@ pub async fn vault_unlock<R: Runtime>(
 #[tauri::command]
 pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<()> {
     let handle = app.clone();
-    crate::push::off_thread(move || {
+    crate::support::off_thread(move || {
         let keys = handle.state::<DeviceKeys>();
         crate::biometric::unlock(&handle.state::<AppState>(), &keys)
     })

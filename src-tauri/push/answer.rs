@@ -4,11 +4,12 @@ use std::time::Instant;
 
 use twofold_core::push::{Answer, PushAccount};
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{DeclineReason, LocationView, PushAnswerView, PushDecision};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::state::{AppState, Inner, unix_now};
+use crate::support::http_error;
 
 /// Approving a sign-in that requires device authentication needs the vault password entered
 /// this recently (seconds) on platforms without biometrics: the app's one re-authentication
@@ -106,7 +107,8 @@ pub async fn answer(
     };
     let request = pending.request().clone();
     let body =
-        super::off_thread(move || twofold_http::send_body(&request).map_err(http_error)).await?;
+        crate::support::off_thread(move || twofold_http::send_body(&request).map_err(http_error))
+            .await?;
     let mut inner = state.get()?;
     // The answer reached the server: its nonce is spent (and logged) even when the server
     // refused it, so the vault is saved whatever the reply.

@@ -16,11 +16,12 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::EndpointChange;
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{EVENT_PUSH_REGISTRATION, PushRegistrationState, PushRegistrationView};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now};
 use crate::store::{By, Write};
+use crate::support::http_error;
 
 /// What a push distributor tells the app (UnifiedPush's connector calls).
 #[derive(Clone, PartialEq, Eq)]

@@ -8,11 +8,12 @@ use twofold_core::push::PhoneKey;
 use twofold_core::push::privacyidea::{EnrolWarning, Enrolment};
 use twofold_core::rng::SystemRng;
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{AddResult, PushDelivery, PushEnrolPreview, PushEnrolWarning};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::state::{AppState, unix_now};
+use crate::support::http_error;
 
 /// Keeps a read `pipush` QR code for [`confirm`]: nothing is sent. Refuses one whose server
 /// address breaks the transport's rules (plain HTTP to another machine). A new preview
@@ -93,7 +94,7 @@ pub async fn confirm(
             }
         }
     };
-    let account = super::off_thread(move || {
+    let account = crate::support::off_thread(move || {
         let key = PhoneKey::generate(&SystemRng::new())?;
         let pending = enrolment.start(key, push_token.as_deref(), unix_now())?;
         let body = twofold_http::send_body(pending.request()).map_err(http_error)?;

@@ -16,10 +16,9 @@ use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
 use twofold_core::push::privacyidea::Enrolment;
-use twofold_http::HttpError;
 
 use crate::dto::PushPollStatus;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult};
 
 /// What the push service keeps beside the vault, managed by Tauri next to the state.
 #[derive(Debug, Default)]
@@ -81,25 +80,4 @@ impl PushService {
         *s = status;
         Ok(changed)
     }
-}
-
-/// The kind and message of a transport failure.
-pub(crate) fn http_error(e: HttpError) -> AppError {
-    let kind = match e {
-        HttpError::InvalidUrl(_) | HttpError::Insecure(_) | HttpError::Ambiguous { .. } => {
-            ErrorKind::InvalidInput
-        }
-        HttpError::Redirect { .. } | HttpError::TooLarge(_) => ErrorKind::Server,
-        HttpError::Timeout(_) | HttpError::Network { .. } => ErrorKind::Network,
-    };
-    AppError::new(kind, e.to_string())
-}
-
-/// Runs blocking work (HTTP, RSA key generation) off the async runtime's workers.
-pub(crate) async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> AppResult<T> + Send + 'static,
-) -> AppResult<T> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
 }

@@ -254,7 +254,7 @@ pub async fn act<R: Runtime>(
     // Where the phone is, as the screen records it (none when unavailable or not allowed).
     let location = {
         let app = app.clone();
-        super::off_thread(move || Ok(crate::platform::location(&app).ok())).await?
+        crate::support::off_thread(move || Ok(crate::platform::location(&app).ok())).await?
     };
     let args = super::answer::AnswerArgs {
         nonce: nonce.clone(),

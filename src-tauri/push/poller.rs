@@ -9,14 +9,15 @@ use twofold_core::push::PollError;
 use twofold_core::vault::{PollFailed, PollFailure, PollRound, PushKeyring};
 use twofold_http::HttpError;
 
+use super::PushService;
 use super::collapse::{challenge_view, collapse, muted_until, pending_views};
-use super::{PushService, http_error};
 use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
 use crate::events::BackupNotice;
 use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, Inner, unix_now};
 use crate::store::Write;
+use crate::support::http_error;
 
 /// How often the push accounts are polled.
 pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
@@ -210,7 +211,7 @@ pub(crate) fn tell_locked(
 /// background poll's would be.
 pub async fn poll_now<R: Runtime>(app: &AppHandle<R>) -> AppResult<PollReport> {
     let handle = app.clone();
-    let result = super::off_thread(move || {
+    let result = crate::support::off_thread(move || {
         let polled = poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>());
         super::locked::refresh_app(&handle);
         polled
