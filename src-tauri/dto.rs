@@ -5,9 +5,8 @@
 use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
-mod container;
+pub use crate::container::dto::*;
 pub use crate::sync::dto::*;
-pub use container::*;
 
 /// Which platform the app runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -25,8 +25,6 @@ mod tests;
 #[cfg(test)]
 mod tests_backup;
 #[cfg(test)]
-mod tests_container;
-#[cfg(test)]
 mod tests_delivery;
 #[cfg(test)]
 mod tests_docs;
@@ -108,14 +106,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync::sync_devices,
         sync::sync_rename_device,
         sync::sync_remove_device,
-        commands::container::container_preview,
-        commands::container::container_register,
-        commands::container::container_cancel,
-        commands::container::containers_list,
-        commands::container::container_sync,
-        commands::container::container_rollover,
-        commands::container::container_transfer,
-        commands::container::container_unregister,
+        container::commands::container_preview,
+        container::commands::container_register,
+        container::commands::container_cancel,
+        container::commands::containers_list,
+        container::commands::container_sync,
+        container::commands::container_rollover,
+        container::commands::container_transfer,
+        container::commands::container_unregister,
     ]
 }
 

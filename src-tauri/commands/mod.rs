@@ -2,7 +2,6 @@
 //! calls the core, and converts the result back; errors are [`AppError`](crate::error::AppError).
 
 pub mod accounts;
-pub mod container;
 pub mod export;
 pub mod import;
 pub mod platform;

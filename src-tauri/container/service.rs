@@ -1,10 +1,5 @@
-//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core's
-//! runner (`twofold_core::container::Runner`) runs every sequence and decides what is saved
-//! when a step fails; this shell gives it `twofold-http` off the async workers, the passphrase
-//! typed with the confirmation and the app's vault store, and turns its results into the UI's
-//! views. The app state's lock is taken only inside the runner's reads and changes, never
-//! during HTTP. The preview, one exchange at a time, the failures kept for the views and the
-//! background syncs are the shell's. The commands in `commands/container.rs` delegate here.
+//! The container service: the preview, the core's runner over the app's transport and vault,
+//! one exchange at a time, the failures kept for the views, and the background syncs.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +14,7 @@ use twofold_core::rng::SystemRng;
 use twofold_core::vault::{ContainerSyncReport, StoredContainer, Vault};
 use zeroize::Zeroizing;
 
-use crate::dto::{
+use super::dto::{
     ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView,
     ContainerTokenView, ContainerTransfer, ContainerView, ContainerWarning,
     EVENT_CONTAINERS_SYNCED,

@@ -1,14 +1,14 @@
 //! privacyIDEA token containers (docs/ipc.md, "Containers"): one-line delegations to
-//! `src-tauri/container.rs`.
+//! the container service (`service.rs`).
 
 use tauri::{AppHandle, Runtime, State};
 use twofold_core::container::Registration;
 use zeroize::Zeroizing;
 
-use crate::container::{self, ContainerService};
-use crate::dto::{
+use super::dto::{
     ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
 };
+use crate::container::{self, ContainerService};
 use crate::error::AppResult;
 use crate::state::{AppState, unix_now};
 
