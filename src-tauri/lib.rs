@@ -25,13 +25,7 @@ mod tests;
 #[cfg(test)]
 mod tests_backup;
 #[cfg(test)]
-mod tests_delivery;
-#[cfg(test)]
 mod tests_docs;
-#[cfg(test)]
-mod tests_notify;
-#[cfg(test)]
-mod tests_push;
 #[cfg(test)]
 mod tests_unlock;
 
@@ -46,8 +40,9 @@ use state::{AppState, KdfSource};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    use crate::push::commands as push;
     use crate::sync::commands as sync;
-    use commands::{accounts, export, import, push, scan, settings, vault};
+    use commands::{accounts, export, import, scan, settings, vault};
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,

@@ -5,7 +5,6 @@ pub mod accounts;
 pub mod export;
 pub mod import;
 pub mod platform;
-pub mod push;
 pub mod scan;
 pub mod settings;
 pub mod vault;

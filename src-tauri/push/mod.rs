@@ -2,15 +2,23 @@
 //! keeps the vault's bookkeeping, `twofold-http` carries them, and this module runs the rest:
 //! the background poller ([`poller`]), the notifications ([`notifier`]), the collapsing and
 //! muting of prompts ([`collapse`]), answers sent once per nonce ([`answer`]) and enrolment
-//! behind a confirmation ([`enrol`]). The commands in `commands/push.rs` delegate here.
+//! behind a confirmation ([`enrol`]). The commands (`commands.rs`) delegate here; the IPC types are in `dto.rs`.
 
 pub mod answer;
 pub mod collapse;
+pub mod commands;
 pub mod delivery;
+pub mod dto;
 pub mod enrol;
 pub mod locked;
 pub mod notifier;
 pub mod poller;
+#[cfg(test)]
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_delivery;
+#[cfg(test)]
+mod tests_notify;
 
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};

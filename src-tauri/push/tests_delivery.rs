@@ -1,7 +1,7 @@
 //! Shell tests of push delivery (docs/push.md, "Push through the relay"): a fake distributor
 //! behind the `Distributor` boundary, its calls driven through `push::delivery::handle` as the
 //! UnifiedPush connector hands them over, and the local privacyIDEA stand-in of
-//! `tests_push.rs` for the token updates and polls.
+//! `push/tests.rs` for the token updates and polls.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -16,9 +16,9 @@ use crate::push::PushService;
 use crate::push::delivery::{
     Distributor, DistributorError, Incoming, PushDelivery, handle, update_tokens,
 };
+use crate::push::tests::{SERIAL, account, challenge, enrol, fake_server, poll_reply};
 use crate::state::AppState;
 use crate::tests::Shell;
-use crate::tests_push::{SERIAL, account, challenge, enrol, fake_server, poll_reply};
 
 const DISTRIBUTOR: &str = "org.unifiedpush.Distributor.fake";
 const ENDPOINT: &str = "https://push.example.org/up/AbC";

@@ -13,8 +13,8 @@ use tauri::Manager;
 use twofold_core::push::privacyidea::challenge_message;
 use twofold_core::push::{PhoneKey, PushAccount, ServerKey};
 
-use crate::commands::push::{COLLAPSE_SECS, collapse};
 use crate::dto::PushChallengeView;
+use crate::push::commands::{COLLAPSE_SECS, collapse};
 use crate::state::{AppState, unix_now};
 use crate::tests::{Shell, shell};
 
