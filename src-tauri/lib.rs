@@ -4,8 +4,7 @@
 //! metadata only. The vault locks after the idle timeout and when the app goes to the
 //! background.
 
-pub mod biometric;
-pub mod commands;
+pub mod accounts;
 pub mod container;
 pub mod dto;
 pub mod error;
@@ -13,21 +12,18 @@ pub mod events;
 pub mod place;
 mod platform;
 pub mod push;
+pub mod settings;
 pub mod state;
-pub mod store;
 pub mod support;
 pub mod sync;
 #[cfg(desktop)]
 pub mod tray;
+pub mod vault;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_backup;
-#[cfg(test)]
 mod tests_docs;
-#[cfg(test)]
-mod tests_unlock;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -40,9 +36,11 @@ use state::{AppState, KdfSource};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
+    use crate::accounts::{commands as accounts, export, import, scan};
     use crate::push::commands as push;
+    use crate::settings::commands as settings;
     use crate::sync::commands as sync;
-    use commands::{accounts, export, import, scan, settings, vault};
+    use crate::vault::commands as vault;
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,
@@ -73,10 +71,10 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings::backup_folder_choose,
         settings::backup_now,
         settings::backup_status,
-        commands::platform::location_current,
-        commands::platform::permissions_status,
-        commands::platform::permission_request,
-        commands::platform::ui_locale_set,
+        crate::settings::platform::location_current,
+        crate::settings::platform::permissions_status,
+        crate::settings::platform::permission_request,
+        crate::settings::platform::ui_locale_set,
         push::push_notification_action,
         push::push_accounts,
         push::push_poll,

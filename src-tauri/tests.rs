@@ -152,7 +152,7 @@ pub(crate) fn shell_with_keys(
     dir: tempfile::TempDir,
     poll_every: Option<std::time::Duration>,
     idle_lock: bool,
-    keys: crate::tests_unlock::FakeKeys,
+    keys: crate::vault::tests_unlock::FakeKeys,
 ) -> Shell {
     // No push distributor: the test machine's session bus stays out of the shell tests.
     shell_with_distributor(dir, poll_every, idle_lock, keys, Default::default())
@@ -163,7 +163,7 @@ pub(crate) fn shell_with_distributor(
     dir: tempfile::TempDir,
     poll_every: Option<std::time::Duration>,
     idle_lock: bool,
-    keys: crate::tests_unlock::FakeKeys,
+    keys: crate::vault::tests_unlock::FakeKeys,
     distributor: crate::push::delivery::PushDelivery,
 ) -> Shell {
     let device = Arc::new(FakeDevice::default());

@@ -317,7 +317,7 @@ fn a_failed_backup_after_a_background_save_is_told_as_a_commands_is() {
         .state::<AppState>()
         .backup_fault
         .lock()
-        .expect("fault") = Some(crate::tests_backup::flip_a_byte);
+        .expect("fault") = Some(crate::vault::tests_backup::flip_a_byte);
 
     // A command's save.
     s.ok(

@@ -17,7 +17,7 @@ use super::service::*;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::state::AppState;
-use crate::store::{By, Write};
+use crate::vault::store::{By, Write};
 
 // ---- syncing
 

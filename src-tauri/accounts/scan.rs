@@ -9,11 +9,11 @@ use twofold_core::vault::Vault;
 use twofold_core::{AccountEntry, OtpAccount, Secret, scan};
 use zeroize::Zeroizing;
 
-use super::accounts::view;
+use super::commands::view;
 use crate::dto::{AccountView, AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, Inner, unix_now};
-use crate::store::{By, Write};
+use crate::vault::store::{By, Write};
 
 /// Adds the accounts to the vault: the views of those added and the names of those that
 /// were there already.

@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{BackupNotice, reason};
 use crate::platform::keys::DeviceKeys;
 use crate::state::AppState;
-use crate::store::{By, Write};
+use crate::vault::store::{By, Write};
 
 fn non_empty(password: &str) -> AppResult<()> {
     if password.is_empty() {
@@ -35,7 +35,7 @@ pub async fn app_status(
         platform: Platform::current(),
         first_run_done: inner.prefs.first_run_done,
         biometrics_available,
-        biometric_unlock: biometrics_available && crate::biometric::is_set_up(&inner),
+        biometric_unlock: biometrics_available && crate::vault::biometric::is_set_up(&inner),
         push_key_store: keys.store_name().map(str::to_owned),
         push_key_store_missing: keys.store.as_ref().err().cloned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -94,7 +94,7 @@ pub async fn vault_unlock<R: Runtime>(
     // Neither step may undo the unlock: a slot left behind is removed at the next unlock, and
     // requests received while locked are still listed by the server at the next poll.
     let slot_backup =
-        crate::biometric::reconcile(&state, &mut inner, &keys).unwrap_or(BackupNotice::NONE);
+        crate::vault::biometric::reconcile(&state, &mut inner, &keys).unwrap_or(BackupNotice::NONE);
     drop(inner);
     let backup = crate::push::locked::after_unlock(&app).unwrap_or(BackupNotice::NONE);
     slot_backup.or(backup).report(&app);
@@ -109,7 +109,7 @@ pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<
     let handle = app.clone();
     crate::support::off_thread(move || {
         let keys = handle.state::<DeviceKeys>();
-        crate::biometric::unlock(&handle.state::<AppState>(), &keys)
+        crate::vault::biometric::unlock(&handle.state::<AppState>(), &keys)
     })
     .await?;
     // Requests received while locked are still listed by the server if this fails.
@@ -169,6 +169,6 @@ pub async fn vault_change_password<R: Runtime>(
     changed.backup.report(&app);
     // The device slot went with the old master key: biometric unlock gets a new one.
     let keys = app.state::<DeviceKeys>();
-    crate::biometric::reconcile(&state, &mut inner, &keys)?.report(&app);
+    crate::vault::biometric::reconcile(&state, &mut inner, &keys)?.report(&app);
     Ok(())
 }

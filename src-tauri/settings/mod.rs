@@ -1,0 +1,5 @@
+//! The settings and backups (`commands.rs`), and the device's location and permissions the
+//! settings screen asks about (`platform.rs`).
+
+pub mod commands;
+pub mod platform;
