@@ -6,3 +6,5 @@ pub mod commands;
 pub mod export;
 pub mod import;
 pub mod scan;
+#[cfg(test)]
+mod tests;

@@ -4,3 +4,5 @@
 pub mod commands;
 pub mod dto;
 pub mod platform;
+#[cfg(test)]
+mod tests;

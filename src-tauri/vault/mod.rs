@@ -6,6 +6,8 @@ pub mod biometric;
 pub mod commands;
 pub mod store;
 #[cfg(test)]
+mod tests;
+#[cfg(test)]
 pub(crate) mod tests_backup;
 #[cfg(test)]
 pub(crate) mod tests_unlock;
