@@ -18,13 +18,28 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::push::Answer;
 
 use super::PushService;
-use super::poller::PollReport;
 use crate::dto::{
     EVENT_PUSH_CHALLENGES, EVENT_PUSH_OPEN, EVENT_PUSH_POLL_STATUS, NotificationAction,
-    NotificationOutcome, PushChallengeView, PushOpenPayload, UiLocale,
+    NotificationOutcome, PushChallengeView, PushOpenPayload, PushPollStatus, UiLocale,
 };
 use crate::error::{AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::{AppState, unix_now};
+
+/// What one poll of every push account found.
+#[derive(Debug, Default)]
+pub struct PollReport {
+    /// Everything to show now (collapsed, not muted).
+    pub views: Vec<PushChallengeView>,
+    /// The views with a challenge the UI was not told about before (notify these).
+    pub new: Vec<PushChallengeView>,
+    /// What the UI is to hear of the automatic backup after saving.
+    pub backup: BackupNotice,
+    /// Challenges refused by verification, with the reason (never shown as prompts).
+    pub rejected: Vec<String>,
+    /// How the poll went, when that changed since the poll before (tell the UI).
+    pub status_changed: Option<PushPollStatus>,
+}
 
 /// Tells the UI what a poll found: `push-challenges` with everything to show when something
 /// new arrived, `push-poll-status` when how polling goes changed, and a failed automatic

@@ -11,9 +11,9 @@ use twofold_http::HttpError;
 
 use super::PushService;
 use super::collapse::{challenge_view, collapse, muted_until, pending_views};
+pub use super::notifier::PollReport;
 use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
-use crate::events::BackupNotice;
 use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, Inner, unix_now};
 use crate::support::http_error;
@@ -24,21 +24,6 @@ pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
 /// At most this many notified nonces are remembered (then the set starts over; a nonce lives
 /// two minutes, so an old one cannot come back).
 const NOTIFIED_MAX: usize = 10_000;
-
-/// What one poll of every push account found.
-#[derive(Debug, Default)]
-pub struct PollReport {
-    /// Everything to show now (collapsed, not muted).
-    pub views: Vec<PushChallengeView>,
-    /// The views with a challenge the UI was not told about before (notify these).
-    pub new: Vec<PushChallengeView>,
-    /// What the UI is to hear of the automatic backup after saving.
-    pub backup: BackupNotice,
-    /// Challenges refused by verification, with the reason (never shown as prompts).
-    pub rejected: Vec<String>,
-    /// How the poll went, when that changed since the poll before (tell the UI).
-    pub status_changed: Option<PushPollStatus>,
-}
 
 fn failure_view(serial: &str, e: &PollFailure<HttpError>) -> PushPollFailure {
     PushPollFailure {
