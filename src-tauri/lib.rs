@@ -14,6 +14,7 @@ mod platform;
 pub mod push;
 pub mod settings;
 pub mod state;
+pub mod store;
 pub mod support;
 pub mod sync;
 #[cfg(desktop)]

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 use crate::dto::{ImportFormat, ImportReportView, ImportSkip};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now};
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 /// What a person calls a format, and whether its files can be encrypted.
 fn describe(f: Format) -> (&'static str, bool) {

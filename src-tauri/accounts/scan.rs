@@ -13,7 +13,7 @@ use super::commands::view;
 use crate::dto::{AccountView, AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, Inner, unix_now};
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 /// Adds the accounts to the vault: the views of those added and the names of those that
 /// were there already.

@@ -20,8 +20,8 @@ use super::PushService;
 use crate::dto::{EVENT_PUSH_REGISTRATION, PushRegistrationState, PushRegistrationView};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now};
+use crate::store::{By, Write};
 use crate::support::http_error;
-use crate::vault::store::{By, Write};
 
 /// What a push distributor tells the app (UnifiedPush's connector calls).
 #[derive(Clone, PartialEq, Eq)]

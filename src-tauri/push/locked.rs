@@ -21,7 +21,7 @@ use crate::error::AppResult;
 use crate::events::BackupNotice;
 use crate::platform::keys::{DeviceKeys, PUSH_KEYRING};
 use crate::state::{AppState, Inner, unix_now};
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 /// Polling while locked is on: the setting allows it and there is a secure storage.
 pub fn enabled(inner: &Inner, keys: Option<&DeviceKeys>) -> bool {

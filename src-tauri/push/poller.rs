@@ -16,8 +16,8 @@ use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
 use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, Inner, unix_now};
+use crate::store::Write;
 use crate::support::http_error;
-use crate::vault::store::Write;
 
 /// How often the push accounts are polled.
 pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);

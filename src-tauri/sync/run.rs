@@ -17,7 +17,7 @@ use super::service::*;
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::state::AppState;
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 // ---- syncing
 

@@ -17,7 +17,7 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::platform::keys::{Biometrics, DEVICE_KEY_ALIAS, DeviceKeys};
 use crate::state::{AppState, Inner};
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 /// What the biometric prompt says.
 pub const PROMPT_REASON: &str = "Unlock Twofold";

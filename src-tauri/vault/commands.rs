@@ -12,7 +12,7 @@ use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::{BackupNotice, reason};
 use crate::platform::keys::DeviceKeys;
 use crate::state::AppState;
-use crate::vault::store::{By, Write};
+use crate::store::{By, Write};
 
 fn non_empty(password: &str) -> AppResult<()> {
     if password.is_empty() {

@@ -1,10 +1,9 @@
 //! The vault in the app: creating, unlocking and locking it, changing its password
-//! (`commands.rs`), biometric unlock through its device slot (`biometric.rs`), and the one way
-//! the app changes it, with the backup that follows each save (`store.rs`).
+//! (`commands.rs`) and biometric unlock through its device slot (`biometric.rs`). The one way
+//! every domain changes the vault is the shared `src-tauri/store.rs`.
 
 pub mod biometric;
 pub mod commands;
-pub mod store;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
