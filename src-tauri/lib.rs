@@ -4,39 +4,27 @@
 //! metadata only. The vault locks after the idle timeout and when the app goes to the
 //! background.
 
-pub mod biometric;
-pub mod commands;
+pub mod accounts;
 pub mod container;
 pub mod dto;
 pub mod error;
+pub mod events;
 pub mod place;
 mod platform;
 pub mod push;
+pub mod settings;
 pub mod state;
+pub mod store;
+pub mod support;
 pub mod sync;
 #[cfg(desktop)]
 pub mod tray;
+pub mod vault;
 
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_backup;
-#[cfg(test)]
-mod tests_container;
-#[cfg(test)]
-mod tests_delivery;
-#[cfg(test)]
 mod tests_docs;
-#[cfg(test)]
-mod tests_mobile_push;
-#[cfg(test)]
-mod tests_notify;
-#[cfg(test)]
-mod tests_push;
-#[cfg(test)]
-mod tests_sync;
-#[cfg(test)]
-mod tests_unlock;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -44,11 +32,16 @@ use std::time::{Duration, Instant};
 use tauri::{Emitter, Manager, Runtime};
 
 use dto::{EVENT_VAULT_LOCKED, LockReason};
-use state::{AppState, KdfSource, reason};
+use events::reason;
+use state::{AppState, KdfSource};
 
 /// Every command of docs/ipc.md, for the app and for the shell tests.
 pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + Sync + 'static {
-    use commands::{accounts, export, import, push, scan, settings, sync, vault};
+    use crate::accounts::{commands as accounts, export, import, scan};
+    use crate::push::commands as push;
+    use crate::settings::commands as settings;
+    use crate::sync::commands as sync;
+    use crate::vault::commands as vault;
     tauri::generate_handler![
         vault::app_status,
         vault::first_run_accept,
@@ -79,10 +72,10 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         settings::backup_folder_choose,
         settings::backup_now,
         settings::backup_status,
-        commands::platform::location_current,
-        commands::platform::permissions_status,
-        commands::platform::permission_request,
-        commands::platform::ui_locale_set,
+        crate::settings::platform::location_current,
+        crate::settings::platform::permissions_status,
+        crate::settings::platform::permission_request,
+        crate::settings::platform::ui_locale_set,
         push::push_notification_action,
         push::push_accounts,
         push::push_poll,
@@ -107,14 +100,14 @@ pub fn handler<R: Runtime>() -> impl Fn(tauri::ipc::Invoke<R>) -> bool + Send + 
         sync::sync_devices,
         sync::sync_rename_device,
         sync::sync_remove_device,
-        commands::container::container_preview,
-        commands::container::container_register,
-        commands::container::container_cancel,
-        commands::container::containers_list,
-        commands::container::container_sync,
-        commands::container::container_rollover,
-        commands::container::container_transfer,
-        commands::container::container_unregister,
+        container::commands::container_preview,
+        container::commands::container_register,
+        container::commands::container_cancel,
+        container::commands::containers_list,
+        container::commands::container_sync,
+        container::commands::container_rollover,
+        container::commands::container_transfer,
+        container::commands::container_unregister,
     ]
 }
 

@@ -1,27 +1,19 @@
 //! What the shell keeps between commands: the open vault (or none), the settings file, the
 //! progress of a multi-QR export, the idle timer and the last backup. One mutex guards it all.
+//! Changes of the vault go through the shell's store (`store.rs`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, TryLockError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use twofold_core::migration::BatchProgress;
-use twofold_core::rng::SystemRng;
-use twofold_core::vault::store::{
-    self, BackupFolder, BackupOutcome, BackupStep, RefreshError, SaveFailed, SaveOptions,
-};
 use twofold_core::vault::{KdfParams, Vault, file};
 use zeroize::Zeroizing;
 
-use tauri::{AppHandle, Emitter, Runtime};
-
-use crate::dto::{
-    BackupCheck, BackupFailedPayload, BackupFailure, BackupStatus, EVENT_BACKUP_FAILED, LockReason,
-    Settings,
-};
+use crate::dto::{BackupStatus, Settings};
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::platform::Device;
 
@@ -111,12 +103,6 @@ pub struct Inner {
     pub loaded: Option<file::Fingerprint>,
 }
 
-/// How long a change waits for another writer (the CLI) to finish with the vault file.
-pub const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
-
-/// How many times [`AppState::begin_background_change`] lets a command go first.
-const BACKGROUND_ATTEMPTS: usize = 8;
-
 /// The shell's state, managed by Tauri.
 #[derive(Debug)]
 pub struct AppState {
@@ -128,9 +114,6 @@ pub struct AppState {
     device: DeviceSlot,
     copy_seq: AtomicU64,
     clipboard_clear_ms: AtomicU64,
-    /// The last backup failure was its restore drill, not writing it (read without the
-    /// state's lock by the `backup-failed` event).
-    drill_failed: AtomicBool,
     /// Tests only: runs on a backup between writing it and the restore drill (a disk that
     /// damages what it stores).
     #[cfg(test)]
@@ -191,7 +174,6 @@ impl AppState {
             device: DeviceSlot::default(),
             copy_seq: AtomicU64::new(0),
             clipboard_clear_ms: AtomicU64::new(CLIPBOARD_CLEAR_SECS * 1000),
-            drill_failed: AtomicBool::new(false),
             #[cfg(test)]
             backup_fault: Mutex::new(None),
         }
@@ -311,6 +293,11 @@ impl AppState {
         }
     }
 
+    /// The state if no one holds it now (a background change: [`AppState::change_in_background`]).
+    pub(crate) fn try_get(&self) -> std::sync::TryLockResult<MutexGuard<'_, Inner>> {
+        self.inner.try_lock()
+    }
+
     /// Reads the state for a background look (the sync thread): `None` when it is poisoned,
     /// which is left for [`AppState::get`] and the lock paths to handle (they lock the vault).
     pub fn peek<T>(&self, f: impl FnOnce(&Inner) -> T) -> Option<T> {
@@ -329,258 +316,6 @@ impl AppState {
             serde_json::to_vec_pretty(prefs).map_err(|e| AppError::internal(e.to_string()))?;
         file::write_atomic(&self.prefs_path(), &bytes, false)?;
         Ok(())
-    }
-
-    /// Starts a change of the open vault: takes the vault file's writer lock (waiting for the
-    /// CLI at most [`WRITER_WAIT`]) and, when another writer saved since this app last read
-    /// or wrote the file, reloads the vault from it first, so the change applies to the newest
-    /// accounts and none is lost. Hold the returned lock until [`AppState::save_vault`].
-    pub fn begin_change(&self, inner: &mut Inner) -> AppResult<file::VaultLock> {
-        inner.vault()?;
-        let lock = file::lock(&self.vault_path(), WRITER_WAIT)?;
-        self.refresh(inner)?;
-        Ok(lock)
-    }
-
-    /// One change of the open vault made by a command: [`AppState::begin_change`], `apply`,
-    /// [`AppState::save_vault`], and a failed backup reported to the UI ([`report_backup`]).
-    /// `apply` failing saves nothing.
-    pub fn change<R: Runtime, T>(
-        &self,
-        app: &AppHandle<R>,
-        inner: &mut Inner,
-        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
-    ) -> AppResult<T> {
-        let (out, backup) = self.change_saved(inner, apply)?;
-        report_backup(app, backup);
-        Ok(out)
-    }
-
-    /// [`AppState::change`] for a caller that reports the failed backup itself later (a flow
-    /// with no handle to the UI yet): the result and the backup failure's message, if any.
-    pub fn change_saved<T>(
-        &self,
-        inner: &mut Inner,
-        apply: impl FnOnce(&mut Vault) -> AppResult<T>,
-    ) -> AppResult<(T, Option<String>)> {
-        let writer = self.begin_change(inner)?;
-        let out = apply(inner.vault_mut()?)?;
-        let backup = self.save_vault(inner, &writer)?;
-        Ok((out, backup))
-    }
-
-    /// [`AppState::begin_change`] for a change made in the background (the push poller),
-    /// which holds neither lock yet: the file's writer lock is waited for *without* the
-    /// state's lock, so no command (nor the UI) waits behind a CLI's save. The state is then
-    /// taken only if it is free: a command holding it may itself be waiting for the file lock,
-    /// so the file lock is let go, the command is waited for, and both are tried again.
-    pub fn begin_background_change(&self) -> AppResult<(file::VaultLock, MutexGuard<'_, Inner>)> {
-        let path = self.vault_path();
-        for _ in 0..BACKGROUND_ATTEMPTS {
-            let lock = file::lock(&path, WRITER_WAIT)?;
-            match self.inner.try_lock() {
-                Ok(mut inner) => {
-                    self.refresh(&mut inner)?;
-                    return Ok((lock, inner));
-                }
-                Err(TryLockError::WouldBlock) => {
-                    drop(lock);
-                    drop(self.get()?);
-                }
-                Err(TryLockError::Poisoned(_)) => {
-                    drop(lock);
-                    // Locks the vault and answers `Locked`.
-                    drop(self.get()?);
-                }
-            }
-        }
-        Err(file::FileError::Busy(path).into())
-    }
-
-    /// Brings the open vault up to the file when another writer saved since this app last
-    /// read or wrote it (the core's [`store::refresh`]: one `stat` when nothing changed).
-    /// When the file was re-keyed elsewhere (a password change in the CLI), the app locks:
-    /// unlock again.
-    fn refresh(&self, inner: &mut Inner) -> AppResult<()> {
-        let path = self.vault_path();
-        let vault = inner.vault.as_mut().ok_or_else(AppError::locked)?;
-        match store::refresh(&path, vault, &mut inner.loaded) {
-            // A vault file removed meanwhile: the save that follows reports it.
-            Ok(_) | Err(RefreshError::Removed(_)) => Ok(()),
-            Err(RefreshError::File(e)) => Err(e.into()),
-            Err(RefreshError::Reopen(_)) => Err(self.rekeyed(inner)),
-        }
-    }
-
-    fn rekeyed(&self, inner: &mut Inner) -> AppError {
-        inner.lock();
-        AppError::new(
-            ErrorKind::Locked,
-            "the vault was changed elsewhere with another password; unlock it again",
-        )
-    }
-
-    /// Encrypts and saves the open vault under the writer lock of [`AppState::begin_change`]
-    /// (the core's [`store::save`]: written only if the file is still the one loaded, then the
-    /// copy into the backup folder with its restore drill). When the save fails (disk full,
-    /// another writer), the core reads the vault in memory back from the file, so it never
-    /// holds a change that is not on disk. `Ok(Some(message))`: saved, but the backup failed
-    /// (the caller tells the UI through the `backup-failed` event).
-    pub fn save_vault(
-        &self,
-        inner: &mut Inner,
-        lock: &file::VaultLock,
-    ) -> AppResult<Option<String>> {
-        self.save_vault_with(inner, lock, file::Backup::KeepPrevious)
-    }
-
-    /// [`AppState::save_vault`] choosing what becomes of the previous version (a password
-    /// change removes it: it opens with the old password).
-    pub fn save_vault_with(
-        &self,
-        inner: &mut Inner,
-        lock: &file::VaultLock,
-        backup: file::Backup,
-    ) -> AppResult<Option<String>> {
-        self.save_with(inner, backup, |vault, loaded, options| {
-            store::save(lock, vault, loaded, &SystemRng::new(), options)
-        })
-    }
-
-    /// [`AppState::save_vault_with`] for a vault sealed beforehand, without the state's lock (a
-    /// sync seals its merged copy while the app goes on serving): `bytes` must be
-    /// `inner.vault` sealed (the core's [`store::save_sealed`]).
-    pub fn write_sealed(
-        &self,
-        inner: &mut Inner,
-        lock: &file::VaultLock,
-        bytes: &[u8],
-        backup: file::Backup,
-    ) -> AppResult<Option<String>> {
-        self.save_with(inner, backup, |vault, loaded, options| {
-            store::save_sealed(lock, vault, loaded, bytes, options)
-        })
-    }
-
-    /// Saves through the core's store with the app's options (the backup folder of the
-    /// settings), then records the save and its backup in the status.
-    fn save_with(
-        &self,
-        inner: &mut Inner,
-        previous: file::Backup,
-        save: impl FnOnce(
-            &mut Vault,
-            &mut Option<file::Fingerprint>,
-            &SaveOptions<'_>,
-        ) -> Result<BackupOutcome, SaveFailed>,
-    ) -> AppResult<Option<String>> {
-        let folder = inner
-            .prefs
-            .settings
-            .backup_folder
-            .clone()
-            .map(PathBuf::from);
-        let options = SaveOptions {
-            previous,
-            folder: folder.as_deref().map(|dir| self.backup_folder(dir)),
-        };
-        let vault = inner.vault.as_mut().ok_or_else(AppError::locked)?;
-        let outcome = match save(vault, &mut inner.loaded, &options) {
-            Ok(outcome) => outcome,
-            Err(failed) => {
-                if failed.rekeyed {
-                    self.rekeyed(inner);
-                }
-                return Err(failed.error.into_error());
-            }
-        };
-        inner.last_activity = Instant::now();
-        let status = &mut inner.prefs.backup;
-        status.changes_since_backup = status.changes_since_backup.saturating_add(1);
-        let failure = self.record_backup(inner, &outcome);
-        self.save_backup_status(inner);
-        Ok(failure)
-    }
-
-    /// The backup folder at `dir` as of now.
-    fn backup_folder<'a>(&self, dir: &'a Path) -> BackupFolder<'a> {
-        BackupFolder {
-            dir,
-            now: unix_now(),
-            #[cfg(test)]
-            after_write: *self.backup_fault.lock().unwrap_or_else(|p| p.into_inner()),
-            #[cfg(not(test))]
-            after_write: None,
-        }
-    }
-
-    /// Copies the vault file, as encrypted on disk, into the backup folder now, and runs the
-    /// restore drill on it (the core's [`store::back_up`]). A backup that fails the drill is
-    /// no error here: the status says what is wrong.
-    pub fn backup_now(&self, inner: &mut Inner) -> AppResult<BackupStatus> {
-        let folder = inner
-            .prefs
-            .settings
-            .backup_folder
-            .clone()
-            .ok_or_else(|| AppError::invalid("choose a backup folder in the settings first"))?;
-        let bytes = file::read(&self.vault_path())?;
-        let outcome = store::back_up(
-            inner.vault()?,
-            &bytes,
-            &self.backup_folder(Path::new(&folder)),
-        );
-        self.record_backup(inner, &outcome);
-        self.save_backup_status(inner);
-        match outcome {
-            BackupOutcome::Failed(e) => Err(backup_error(e)),
-            _ => Ok(inner.prefs.backup.clone()),
-        }
-    }
-
-    /// Records what became of a backup in the status: where it is and its restore drill, or
-    /// why it was not written. A verified backup leaves no change outside a backup. Returns
-    /// the failure's message, if any.
-    fn record_backup(&self, inner: &mut Inner, outcome: &BackupOutcome) -> Option<String> {
-        let failure = outcome.failure();
-        let status = &mut inner.prefs.backup;
-        match outcome {
-            BackupOutcome::NotAsked => return None,
-            BackupOutcome::Failed(e) => status.last_error = Some(e.to_string()),
-            BackupOutcome::Written { path, drill } => {
-                status.last_ok_at = Some(unix_now());
-                status.last_error = None;
-                status.last_path = Some(path.display().to_string());
-                if drill.verified {
-                    status.changes_since_backup = 0;
-                }
-                status.check = Some(BackupCheck::from(drill));
-            }
-        }
-        self.drill_failed.store(
-            failure
-                .as_ref()
-                .is_some_and(|f| f.step == BackupStep::Check),
-            Ordering::Relaxed,
-        );
-        failure.map(|f| f.message)
-    }
-
-    /// True when the last backup failure was its restore drill (the file was written).
-    pub fn last_backup_failure_was_drill(&self) -> bool {
-        self.drill_failed.load(Ordering::Relaxed)
-    }
-
-    /// Every change so far is in a verified export or synced to the other devices.
-    pub fn mark_backed_up(&self, inner: &mut Inner) {
-        inner.prefs.backup.changes_since_backup = 0;
-        self.save_backup_status(inner);
-    }
-
-    /// Writes the backup status with the settings. Best effort: the status only informs, and
-    /// the next save writes it again; the vault and the backup are already on disk.
-    fn save_backup_status(&self, inner: &Inner) {
-        let _ = self.save_prefs(&inner.prefs);
     }
 
     /// The app is in the foreground (the push poller runs only then).
@@ -694,50 +429,5 @@ impl Inner {
         self.migration = None;
         self.password_at = None;
         self.loaded = None;
-    }
-}
-
-/// Why the vault is locked, for the `vault-locked` event.
-pub fn reason(reason: LockReason) -> crate::dto::VaultLockedPayload {
-    crate::dto::VaultLockedPayload { reason }
-}
-
-/// A backup that could not be written, as the command `backup_now` answers it.
-fn backup_error(e: file::BackupFolderError) -> AppError {
-    match e {
-        file::BackupFolderError::NotAbsolute => AppError::invalid(e.to_string()),
-        _ => AppError::new(ErrorKind::Io, e.to_string()),
-    }
-}
-
-impl From<&store::Drill> for BackupCheck {
-    fn from(d: &store::Drill) -> Self {
-        let count = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        BackupCheck {
-            accounts: count(d.accounts),
-            verified: d.verified,
-            missing: count(d.missing),
-            different: count(d.different),
-            error: d.error.clone(),
-        }
-    }
-}
-
-/// Tells the UI that the automatic backup after a save failed (the save itself succeeded):
-/// writing it, or its restore drill. Called while the caller may still hold the state's
-/// lock: which step failed comes from a flag beside it, never from the locked state.
-pub(crate) fn report_backup<R: Runtime>(app: &AppHandle<R>, failure: Option<String>) {
-    use tauri::Manager;
-    if let Some(message) = failure {
-        let check = app
-            .try_state::<AppState>()
-            .is_some_and(|s| s.last_backup_failure_was_drill());
-        let kind = if check {
-            BackupFailure::Check
-        } else {
-            BackupFailure::Write
-        };
-        // An event that cannot be delivered has no one to be reported to; the status keeps it.
-        let _ = app.emit(EVENT_BACKUP_FAILED, BackupFailedPayload { message, kind });
     }
 }

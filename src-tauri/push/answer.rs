@@ -4,10 +4,12 @@ use std::time::Instant;
 
 use twofold_core::push::{Answer, PushAccount};
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{DeclineReason, LocationView, PushAnswerView, PushDecision};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::{AppState, Inner, unix_now};
+use crate::support::http_error;
 
 /// Approving a sign-in that requires device authentication needs the vault password entered
 /// this recently (seconds) on platforms without biometrics: the app's one re-authentication
@@ -75,12 +77,12 @@ pub struct AnswerArgs {
 
 /// Answers a sign-in request: checked and marked in flight under the state's lock (a second
 /// answer to the same nonce is refused until this one is recorded), sent without it, then
-/// recorded and saved. Returns the server's verdict and the failed backup's message.
+/// recorded and saved. Returns the server's verdict and what the UI is to hear of the backup.
 pub async fn answer(
     state: &AppState,
     service: &PushService,
     args: AnswerArgs,
-) -> AppResult<(PushAnswerView, Option<String>)> {
+) -> AppResult<(PushAnswerView, BackupNotice)> {
     let (pending, _mark) = {
         let inner = state.get()?;
         let vault = inner.vault()?;
@@ -105,11 +107,12 @@ pub async fn answer(
     };
     let request = pending.request().clone();
     let body =
-        super::off_thread(move || twofold_http::send_body(&request).map_err(http_error)).await?;
+        crate::support::off_thread(move || twofold_http::send_body(&request).map_err(http_error))
+            .await?;
     let mut inner = state.get()?;
     // The answer reached the server: its nonce is spent (and logged) even when the server
     // refused it, so the vault is saved whatever the reply.
-    let (outcome, backup) = state.change_saved(&mut inner, |vault| {
+    let changed = state.change_saved(&mut inner, |vault| {
         Ok(vault.finish_answer(
             &pending,
             &body,
@@ -117,12 +120,12 @@ pub async fn answer(
             unix_now(),
         ))
     })?;
-    let outcome = outcome?;
+    let outcome = changed.value?;
     Ok((
         PushAnswerView {
             accepted: outcome.accepted,
             display_code: outcome.display_code,
         },
-        backup,
+        changed.backup,
     ))
 }

@@ -18,10 +18,12 @@ use twofold_core::push::device_token::{DeviceToken, TokenError};
 use twofold_core::rng::SystemRng;
 use twofold_core::vault::{EndpointChange, Vault};
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{EVENT_PUSH_REGISTRATION, PushRegistrationState, PushRegistrationView};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now};
+use crate::store::{By, Write};
+use crate::support::http_error;
 
 /// What a push distributor tells the app (UnifiedPush's connector calls).
 #[derive(Clone, PartialEq, Eq)]
@@ -293,25 +295,23 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) {
     let service = app.state::<PushService>();
     let connection = (|| -> AppResult<String> {
         let mut inner = state.get()?;
-        let writer = state.begin_change(&mut inner)?;
-        let (registration, made) = inner
-            .vault_mut()?
-            .ensure_push_registration(&SystemRng::new())
-            .map_err(|e| AppError::internal(e.to_string()))?;
-        let connection = registration.connection().to_owned();
-        let mut changed = made;
-        if let Some((c, endpoint)) = PushService::lock(&service.registration)?
-            .pending_endpoint
-            .take()
-        {
-            changed |= endpoint.apply(inner.vault_mut()?, &c) == Ok(EndpointChange::Changed);
-        }
-        if changed {
-            let idle_since = inner.last_activity;
-            let backup = state.save_vault(&mut inner, &writer)?;
-            inner.last_activity = idle_since;
-            crate::state::report_backup(app, backup);
-        }
+        let changed = state.change_with(&mut inner, By::App, |inner| {
+            let (registration, made) = inner
+                .vault_mut()?
+                .ensure_push_registration(&SystemRng::new())
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            let connection = registration.connection().to_owned();
+            let mut changed = made;
+            if let Some((c, endpoint)) = PushService::lock(&service.registration)?
+                .pending_endpoint
+                .take()
+            {
+                changed |= endpoint.apply(inner.vault_mut()?, &c) == Ok(EndpointChange::Changed);
+            }
+            Ok((connection, Write::when(changed)))
+        })?;
+        changed.backup.report(app);
+        let connection = changed.value;
         let endpoint = inner
             .vault()?
             .push_registration()
@@ -331,17 +331,17 @@ pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) {
 fn spawn_token_updates<R: Runtime>(app: &AppHandle<R>) {
     let app = app.clone();
     std::thread::spawn(move || {
-        let _ = update_tokens(&app.state::<AppState>(), &app.state::<PushService>());
+        let _ = update_tokens(&app);
     });
 }
 
 /// Gives the device token to every push account's server that has another (privacyIDEA's
-/// signed `new_fb_token`; blocking: HTTP), storing each one the server took. Returns each
-/// account's outcome; nothing to do while locked or without a device token.
-pub fn update_tokens(
-    state: &AppState,
-    service: &PushService,
-) -> AppResult<Vec<(String, AppResult<()>)>> {
+/// signed `new_fb_token`; blocking: HTTP), storing each one the server took (a failed backup
+/// after the save told to the UI). Returns each account's outcome; nothing to do while locked
+/// or without a device token.
+pub fn update_tokens<R: Runtime>(app: &AppHandle<R>) -> AppResult<Vec<(String, AppResult<()>)>> {
+    let state = app.state::<AppState>();
+    let service = app.state::<PushService>();
     // One run at a time: a second finds the tokens the first stored.
     let _one = PushService::lock(&service.updating)?;
     let updates = match state.get()?.vault.as_ref() {
@@ -353,11 +353,12 @@ pub fn update_tokens(
         let outcome = (|| -> AppResult<()> {
             let update = update?;
             let body = twofold_http::send_body(update.request()).map_err(http_error)?;
-            let (writer, mut inner) = state.begin_background_change()?;
-            inner.vault_mut()?.finish_token_update(&update, &body)?;
-            let idle_since = inner.last_activity;
-            state.save_vault(&mut inner, &writer)?;
-            inner.last_activity = idle_since;
+            let (changed, inner) = state.change_in_background(|inner| {
+                inner.vault_mut()?.finish_token_update(&update, &body)?;
+                Ok(((), Write::YES))
+            })?;
+            drop(inner);
+            changed.backup.report(app);
             Ok(())
         })();
         out.push((serial, outcome));
@@ -445,21 +446,21 @@ fn new_endpoint<R: Runtime>(
         }
         return Ok(());
     }
-    let writer = state.begin_change(&mut inner)?;
-    let change = endpoint
-        .apply(inner.vault_mut()?, &connection)
-        .map_err(|e| AppError::invalid(e.to_string()))?;
+    let changed = state.change_with(&mut inner, By::App, |inner| {
+        let change = endpoint
+            .apply(inner.vault_mut()?, &connection)
+            .map_err(|e| AppError::invalid(e.to_string()))?;
+        Ok((change, Write::when(change == EndpointChange::Changed)))
+    })?;
+    let change = changed.value;
     if change == EndpointChange::Ignored {
         return Ok(());
     }
     PushService::lock(&service.registration)?.endpoint_host = endpoint.host();
     tell(app);
     if change == EndpointChange::Changed {
-        let idle_since = inner.last_activity;
-        let backup = state.save_vault(&mut inner, &writer)?;
-        inner.last_activity = idle_since;
         drop(inner);
-        crate::state::report_backup(app, backup);
+        changed.backup.report(app);
         super::locked::refresh_app(app);
         spawn_token_updates(app);
     }
@@ -471,11 +472,13 @@ fn unregistered<R: Runtime>(app: &AppHandle<R>, connection: &str) -> AppResult<(
     let service = app.state::<PushService>();
     let mut inner = state.get()?;
     if inner.vault.is_some() {
-        let writer = state.begin_change(&mut inner)?;
-        if inner.vault_mut()?.clear_push_endpoint(connection) {
-            let backup = state.save_vault(&mut inner, &writer)?;
-            drop(inner);
-            crate::state::report_backup(app, backup);
+        let changed = state.change_with(&mut inner, By::User, |inner| {
+            let cleared = inner.vault_mut()?.clear_push_endpoint(connection);
+            Ok((cleared, Write::when(cleared)))
+        })?;
+        drop(inner);
+        if changed.value {
+            changed.backup.report(app);
             super::locked::refresh_app(app);
         }
     }
@@ -506,13 +509,12 @@ fn message<R: Runtime>(app: &AppHandle<R>, connection: &str, body: &[u8]) -> App
         {
             return Ok(());
         }
-        let writer = state.begin_change(&mut inner)?;
-        let news = inner.vault_mut()?.read_pushed(body, now)?;
-        if news.new {
-            let idle_since = inner.last_activity;
-            report.backup_failure = state.save_vault(&mut inner, &writer)?;
-            inner.last_activity = idle_since;
-        }
+        report.backup = state
+            .change_with(&mut inner, By::App, |inner| {
+                let news = inner.vault_mut()?.read_pushed(body, now)?;
+                Ok(((), Write::when(news.new)))
+            })?
+            .backup;
         (report.views, report.new) = super::poller::tell_unlocked(&mut inner, now)?;
         drop(inner);
     } else {

@@ -8,10 +8,12 @@ use twofold_core::push::PhoneKey;
 use twofold_core::push::privacyidea::{EnrolWarning, Enrolment};
 use twofold_core::rng::SystemRng;
 
-use super::{PushService, http_error};
+use super::PushService;
 use crate::dto::{AddResult, PushDelivery, PushEnrolPreview, PushEnrolWarning};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::{AppState, unix_now};
+use crate::support::http_error;
 
 /// Keeps a read `pipush` QR code for [`confirm`]: nothing is sent. Refuses one whose server
 /// address breaks the transport's rules (plain HTTP to another machine). A new preview
@@ -71,12 +73,12 @@ pub fn cancel(service: &PushService, id: &str) -> AppResult<()> {
 /// seconds, off the async workers), the registration request (its `fbtoken` this device's push
 /// device token when it has one, else `no_firebase_token`), the server's reply checked,
 /// and only then the vault saved with the new push account. A failed enrolment saves
-/// nothing. Returns the result and the failed backup's message.
+/// nothing. Returns the result and what the UI is to hear of the backup.
 pub async fn confirm(
     state: &AppState,
     service: &PushService,
     id: &str,
-) -> AppResult<(AddResult, Option<String>)> {
+) -> AppResult<(AddResult, BackupNotice)> {
     // This device's token for the server's push service (docs/relay.md), or poll-only.
     let push_token = state.get()?.vault()?.push_device_token();
     let enrolment = {
@@ -92,7 +94,7 @@ pub async fn confirm(
             }
         }
     };
-    let account = super::off_thread(move || {
+    let account = crate::support::off_thread(move || {
         let key = PhoneKey::generate(&SystemRng::new())?;
         let pending = enrolment.start(key, push_token.as_deref(), unix_now())?;
         let body = twofold_http::send_body(pending.request()).map_err(http_error)?;
@@ -101,9 +103,9 @@ pub async fn confirm(
     .await?;
     let serial = account.serial.clone();
     let mut inner = state.get()?;
-    let ((), backup) = state.change_saved(&mut inner, |vault| {
+    let changed = state.change_saved(&mut inner, |vault| {
         vault.add_push_account(account);
         Ok(())
     })?;
-    Ok((AddResult::PushEnrolled { serial }, backup))
+    Ok((AddResult::PushEnrolled { serial }, changed.backup))
 }

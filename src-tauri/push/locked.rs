@@ -18,8 +18,10 @@ use twofold_core::vault::PushKeyring;
 
 use super::PushService;
 use crate::error::AppResult;
+use crate::events::BackupNotice;
 use crate::platform::keys::{DeviceKeys, PUSH_KEYRING};
 use crate::state::{AppState, Inner, unix_now};
+use crate::store::{By, Write};
 
 /// Polling while locked is on: the setting allows it and there is a secure storage.
 pub fn enabled(inner: &Inner, keys: Option<&DeviceKeys>) -> bool {
@@ -108,23 +110,23 @@ pub fn refresh_app<R: Runtime>(app: &AppHandle<R>) {
 }
 
 /// Right after an unlock: the vault takes over the challenges received while it was locked
-/// (saved when there were any), then the keyring is refreshed from it. Returns the failed
-/// backup's message.
-pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) -> AppResult<Option<String>> {
+/// (saved when there were any), then the keyring is refreshed from it. Returns what the UI is
+/// to hear of the backup.
+pub fn after_unlock<R: Runtime>(app: &AppHandle<R>) -> AppResult<BackupNotice> {
     let state = app.state::<AppState>();
     let service = app.state::<PushService>();
     let received = PushService::lock(&service.keyring)?.clone();
-    let mut backup = None;
+    let mut backup = BackupNotice::NONE;
     if let Some(ring) = received {
         let mut inner = state.get()?;
         let now = unix_now();
-        let writer = state.begin_change(&mut inner)?;
-        if inner.vault_mut()?.adopt_pending(&ring, now) > 0 {
-            // Taking them over is not user activity.
-            let idle_since = inner.last_activity;
-            backup = state.save_vault(&mut inner, &writer)?;
-            inner.last_activity = idle_since;
-        }
+        // Taking them over is not user activity.
+        backup = state
+            .change_with(&mut inner, By::App, |inner| {
+                let adopted = inner.vault_mut()?.adopt_pending(&ring, now);
+                Ok(((), Write::when(adopted > 0)))
+            })?
+            .backup;
     }
     refresh_app(app);
     super::delivery::spawn_after_unlock(app);

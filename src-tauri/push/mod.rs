@@ -2,24 +2,33 @@
 //! keeps the vault's bookkeeping, `twofold-http` carries them, and this module runs the rest:
 //! the background poller ([`poller`]), the notifications ([`notifier`]), the collapsing and
 //! muting of prompts ([`collapse`]), answers sent once per nonce ([`answer`]) and enrolment
-//! behind a confirmation ([`enrol`]). The commands in `commands/push.rs` delegate here.
+//! behind a confirmation ([`enrol`]). The commands (`commands.rs`) delegate here; the IPC types are in `dto.rs`.
 
 pub mod answer;
 pub mod collapse;
+pub mod commands;
 pub mod delivery;
+pub mod dto;
 pub mod enrol;
 pub mod locked;
 pub mod notifier;
 pub mod poller;
+#[cfg(test)]
+pub(crate) mod tests;
+#[cfg(test)]
+mod tests_delivery;
+#[cfg(test)]
+mod tests_mobile;
+#[cfg(test)]
+mod tests_notify;
 
 use std::collections::HashSet;
 use std::sync::{Mutex, MutexGuard};
 
 use twofold_core::push::privacyidea::Enrolment;
-use twofold_http::HttpError;
 
 use crate::dto::PushPollStatus;
-use crate::error::{AppError, AppResult, ErrorKind};
+use crate::error::{AppError, AppResult};
 
 /// What the push service keeps beside the vault, managed by Tauri next to the state.
 #[derive(Debug, Default)]
@@ -81,25 +90,4 @@ impl PushService {
         *s = status;
         Ok(changed)
     }
-}
-
-/// The kind and message of a transport failure.
-pub(crate) fn http_error(e: HttpError) -> AppError {
-    let kind = match e {
-        HttpError::InvalidUrl(_) | HttpError::Insecure(_) | HttpError::Ambiguous { .. } => {
-            ErrorKind::InvalidInput
-        }
-        HttpError::Redirect { .. } | HttpError::TooLarge(_) => ErrorKind::Server,
-        HttpError::Timeout(_) | HttpError::Network { .. } => ErrorKind::Network,
-    };
-    AppError::new(kind, e.to_string())
-}
-
-/// Runs blocking work (HTTP, RSA key generation) off the async runtime's workers.
-pub(crate) async fn off_thread<T: Send + 'static>(
-    work: impl FnOnce() -> AppResult<T> + Send + 'static,
-) -> AppResult<T> {
-    tauri::async_runtime::spawn_blocking(work)
-        .await
-        .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
 }

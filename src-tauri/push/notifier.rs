@@ -21,19 +21,34 @@ use tauri::{AppHandle, Emitter, Manager, Runtime};
 use twofold_core::push::Answer;
 
 use super::PushService;
-use super::poller::PollReport;
 use crate::dto::{
     EVENT_PUSH_CHALLENGES, EVENT_PUSH_OPEN, EVENT_PUSH_POLL_STATUS, NotificationAction,
-    NotificationOutcome, PushChallengeView, PushOpenPayload, UiLocale,
+    NotificationOutcome, PushChallengeView, PushOpenPayload, PushPollStatus, UiLocale,
 };
 use crate::error::{AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::state::{AppState, unix_now};
+
+/// What one poll of every push account found.
+#[derive(Debug, Default)]
+pub struct PollReport {
+    /// Everything to show now (collapsed, not muted).
+    pub views: Vec<PushChallengeView>,
+    /// The views with a challenge the UI was not told about before (notify these).
+    pub new: Vec<PushChallengeView>,
+    /// What the UI is to hear of the automatic backup after saving.
+    pub backup: BackupNotice,
+    /// Challenges refused by verification, with the reason (never shown as prompts).
+    pub rejected: Vec<String>,
+    /// How the poll went, when that changed since the poll before (tell the UI).
+    pub status_changed: Option<PushPollStatus>,
+}
 
 /// Tells the UI what a poll found: `push-challenges` with everything to show when something
 /// new arrived, `push-poll-status` when how polling goes changed, and a failed automatic
 /// backup. Returns the views to notify.
 pub fn announce<R: Runtime>(app: &AppHandle<R>, report: PollReport) -> Vec<PushChallengeView> {
-    crate::state::report_backup(app, report.backup_failure);
+    report.backup.report(app);
     if let Some(status) = report.status_changed {
         // Nobody to tell when the webview is gone.
         let _ = app.emit(EVENT_PUSH_POLL_STATUS, &status);
@@ -299,7 +314,7 @@ pub async fn act<R: Runtime>(
     // Where the phone is, as the screen records it (none when unavailable or not allowed).
     let location = {
         let app = app.clone();
-        super::off_thread(move || Ok(crate::platform::location(&app).ok())).await?
+        crate::support::off_thread(move || Ok(crate::platform::location(&app).ok())).await?
     };
     let args = super::answer::AnswerArgs {
         nonce: nonce.clone(),
@@ -313,7 +328,7 @@ pub async fn act<R: Runtime>(
     };
     match super::answer::answer(state, service, args).await {
         Ok((answer, backup)) => {
-            crate::state::report_backup(app, backup);
+            backup.report(app);
             Ok(NotificationOutcome::Answered { answer })
         }
         // The screen asks for what the button cannot: the password, an unlock.

@@ -9,33 +9,21 @@ use twofold_core::push::PollError;
 use twofold_core::vault::{PollFailed, PollFailure, PollRound, PushKeyring};
 use twofold_http::HttpError;
 
+use super::PushService;
 use super::collapse::{challenge_view, collapse, muted_until, pending_views};
-use super::{PushService, http_error};
+pub use super::notifier::PollReport;
 use crate::dto::{PushChallengeView, PushPollFailure, PushPollStatus};
 use crate::error::{AppError, AppResult};
 use crate::platform::keys::DeviceKeys;
 use crate::state::{AppState, Inner, unix_now};
+use crate::store::Write;
+use crate::support::http_error;
 
 /// How often the push accounts are polled.
 pub const PUSH_POLL_EVERY: Duration = Duration::from_secs(3);
 /// At most this many notified nonces are remembered (then the set starts over; a nonce lives
 /// two minutes, so an old one cannot come back).
 const NOTIFIED_MAX: usize = 10_000;
-
-/// What one poll of every push account found.
-#[derive(Debug, Default)]
-pub struct PollReport {
-    /// Everything to show now (collapsed, not muted).
-    pub views: Vec<PushChallengeView>,
-    /// The views with a challenge the UI was not told about before (notify these).
-    pub new: Vec<PushChallengeView>,
-    /// The automatic backup after saving failed with this message.
-    pub backup_failure: Option<String>,
-    /// Challenges refused by verification, with the reason (never shown as prompts).
-    pub rejected: Vec<String>,
-    /// How the poll went, when that changed since the poll before (tell the UI).
-    pub status_changed: Option<PushPollStatus>,
-}
 
 fn failure_view(serial: &str, e: &PollFailure<HttpError>) -> PushPollFailure {
     PushPollFailure {
@@ -106,38 +94,39 @@ fn begin_report(
 
 /// Polls every push account now (blocking: HTTP), verifies and stores what arrives, and
 /// reports what to show. The state's lock is not held while the requests travel, nor while
-/// the vault file's writer lock is waited for ([`AppState::begin_background_change`]); the
+/// the vault file's writer lock is waited for ([`AppState::change_in_background`]); the
 /// vault file is read again only when another program changed it. Fails only when every
 /// account's poll failed; either way the service's poll status says how it went.
 pub fn poll_blocking(state: &AppState, service: &PushService) -> AppResult<PollReport> {
     let requests = state.get()?.vault()?.poll_requests(unix_now());
     let replies = twofold_http::poll_all(requests);
-    let (writer, mut inner) = state.begin_background_change()?;
     let now = unix_now();
-    let read = inner.vault_mut()?.read_poll_replies(replies, now);
-    // A container's push token with news (a new challenge; a poll the server refused, as it
-    // does once the token was re-keyed or left the container) gets its container synced: the
-    // server's poll never says that a container changed (docs/containers.md).
-    let news: Vec<&str> = match &read {
-        Ok(round) => round
-            .new
-            .iter()
-            .map(|(_, serial)| serial.as_str())
-            .chain(refused(&round.failed))
-            .collect(),
-        Err(failed) => refused(&failed.0).collect(),
-    };
-    let nudged = inner.vault()?.containers_of_push(news);
-    if !nudged.is_empty() {
-        service.nudge(nudged)?;
-    }
-    let (round, mut report) = begin_report(service, read)?;
-    if !round.new.is_empty() {
-        // Saving is not user activity: polling must not keep the vault from locking on idle.
-        let idle_since = inner.last_activity;
-        report.backup_failure = state.save_vault(&mut inner, &writer)?;
-        inner.last_activity = idle_since;
-    }
+    let (changed, mut inner) = state.change_in_background(|inner| {
+        let read = inner.vault_mut()?.read_poll_replies(replies, now);
+        // A container's push token with news (a new challenge; a poll the server refused, as it
+        // does once the token was re-keyed or left the container) gets its container synced: the
+        // server's poll never says that a container changed (docs/containers.md).
+        let news: Vec<&str> = match &read {
+            Ok(round) => round
+                .new
+                .iter()
+                .map(|(_, serial)| serial.as_str())
+                .chain(refused(&round.failed))
+                .collect(),
+            Err(failed) => refused(&failed.0).collect(),
+        };
+        let nudged = inner.vault()?.containers_of_push(news);
+        if !nudged.is_empty() {
+            service.nudge(nudged)?;
+        }
+        let (round, report) = begin_report(service, read)?;
+        // Saved when something new arrived (not the person's activity: polling must not keep
+        // the vault from locking on idle).
+        let write = Write::when(!round.new.is_empty());
+        Ok((report, write))
+    })?;
+    let mut report = changed.value;
+    report.backup = changed.backup;
     (report.views, report.new) = tell_unlocked(&mut inner, now)?;
     Ok(report)
 }
@@ -207,7 +196,7 @@ pub(crate) fn tell_locked(
 /// background poll's would be.
 pub async fn poll_now<R: Runtime>(app: &AppHandle<R>) -> AppResult<PollReport> {
     let handle = app.clone();
-    let result = super::off_thread(move || {
+    let result = crate::support::off_thread(move || {
         let polled = poll_blocking(&handle.state::<AppState>(), &handle.state::<PushService>());
         super::locked::refresh_app(&handle);
         polled

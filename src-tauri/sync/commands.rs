@@ -5,9 +5,10 @@
 use tauri::{AppHandle, Manager, Runtime, State};
 use zeroize::Zeroizing;
 
-use crate::dto::{PassphraseStrength, SyncDevice, SyncStatus};
-use crate::error::{AppError, AppResult};
+use super::dto::{PassphraseStrength, SyncDevice, SyncStatus};
+use crate::error::AppResult;
 use crate::state::AppState;
+use crate::support::off_thread;
 use crate::sync::{self, SyncService};
 
 /// Runs `work` with the state and the sync service on a blocking thread.
@@ -16,11 +17,7 @@ async fn blocking<R: Runtime, T: Send + 'static>(
     work: impl FnOnce(&AppState, &SyncService) -> AppResult<T> + Send + 'static,
 ) -> AppResult<T> {
     let handle = app.clone();
-    tauri::async_runtime::spawn_blocking(move || {
-        work(&handle.state::<AppState>(), &handle.state::<SyncService>())
-    })
-    .await
-    .map_err(|e| AppError::internal(format!("a background task failed: {e}")))?
+    off_thread(move || work(&handle.state::<AppState>(), &handle.state::<SyncService>())).await
 }
 
 /// The strength of a new password or passphrase by the core's one rule (the meter, and the
@@ -101,7 +98,7 @@ pub async fn sync_rename_device<R: Runtime>(
     name: String,
 ) -> AppResult<Vec<SyncDevice>> {
     let (list, backup) = blocking(&app, move |s, _| sync::rename(s, &name)).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(list)
 }
 
@@ -122,7 +119,7 @@ pub async fn sync_remove_device<R: Runtime>(
 #[tauri::command]
 pub async fn sync_off<R: Runtime>(app: AppHandle<R>) -> AppResult<SyncStatus> {
     let backup = blocking(&app, sync::turn_off).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     sync::status(&app.state::<AppState>(), &app.state::<SyncService>())
 }
 

@@ -16,9 +16,9 @@ use crate::platform::keys::{Biometrics, DeviceKeys, PUSH_KEYRING, SecureStore};
 use crate::push::PushService;
 use crate::push::notifier::announce;
 use crate::push::poller::poll_locked;
+use crate::push::tests::{SERIAL, account, challenge, enrol, fake_server, poll_reply, wait_event};
 use crate::state::AppState;
 use crate::tests::{Shell, shell_with_keys};
-use crate::tests_push::{SERIAL, account, challenge, enrol, fake_server, poll_reply, wait_event};
 
 /// The secure storage: entries in memory.
 #[derive(Default)]
@@ -607,7 +607,7 @@ fn a_request_the_keyring_took_is_verified_again_with_the_vaults_server_key() {
     s.ok("push_poll", json!({}));
     s.ok("vault_lock", json!({}));
     // The stored copy's server key swapped for the forger's, then read (as at a start).
-    let forger = crate::tests_push::test_key();
+    let forger = crate::push::tests::test_key();
     let forged_key =
         twofold_core::push::ServerKey::from_pkcs1_der(&forger.public_pkcs1_der().expect("public"))
             .expect("key");

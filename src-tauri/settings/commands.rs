@@ -48,8 +48,7 @@ pub async fn settings_set<R: Runtime>(
     inner.vault()?;
     if settings.biometrics != inner.prefs.settings.biometrics {
         // The device slot first: the setting says what the vault has.
-        let backup = crate::biometric::set(&state, &mut inner, &keys, settings.biometrics)?;
-        crate::state::report_backup(&app, backup);
+        crate::vault::biometric::set(&state, &mut inner, &keys, settings.biometrics)?.report(&app);
     }
     let stored = inner.prefs.settings.backup_folder.clone();
     if settings.backup_folder.is_some() && settings.backup_folder != stored {

@@ -8,6 +8,7 @@ use zeroize::Zeroizing;
 use crate::dto::{ImportFormat, ImportReportView, ImportSkip};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, unix_now};
+use crate::store::{By, Write};
 
 /// What a person calls a format, and whether its files can be encrypted.
 fn describe(f: Format) -> (&'static str, bool) {
@@ -75,28 +76,29 @@ pub async fn import_file<R: Runtime>(
     state.get()?.vault()?;
     let report = import::import(&data, format, password.as_ref().map(|p| p.as_bytes()))?;
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let added = inner
-        .vault_mut()?
-        .add_all(report.entries, unix_now(), &SystemRng::new())?;
-    let view = ImportReportView {
-        added: u32::try_from(added.added_count()).unwrap_or(u32::MAX),
-        duplicates: added
-            .duplicates()
-            .map(|(name, _)| name.to_owned())
-            .collect(),
-        skipped: report
-            .skipped
-            .into_iter()
-            .map(|s| ImportSkip {
-                name: s.entry,
-                reason: s.reason,
-            })
-            .collect(),
-    };
-    if view.added > 0 {
-        let backup = state.save_vault(&mut inner, &writer)?;
-        crate::state::report_backup(&app, backup);
-    }
+    let changed = state.change_with(&mut inner, By::User, |inner| {
+        let added = inner
+            .vault_mut()?
+            .add_all(report.entries, unix_now(), &SystemRng::new())?;
+        let view = ImportReportView {
+            added: u32::try_from(added.added_count()).unwrap_or(u32::MAX),
+            duplicates: added
+                .duplicates()
+                .map(|(name, _)| name.to_owned())
+                .collect(),
+            skipped: report
+                .skipped
+                .into_iter()
+                .map(|s| ImportSkip {
+                    name: s.entry,
+                    reason: s.reason,
+                })
+                .collect(),
+        };
+        let write = Write::when(view.added > 0);
+        Ok((view, write))
+    })?;
+    changed.backup.report(&app);
+    let view = changed.value;
     Ok(view)
 }

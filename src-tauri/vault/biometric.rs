@@ -14,8 +14,10 @@ use twofold_core::vault::{OpenError, Vault, file};
 use zeroize::Zeroizing;
 
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::BackupNotice;
 use crate::platform::keys::{Biometrics, DEVICE_KEY_ALIAS, DeviceKeys};
 use crate::state::{AppState, Inner};
+use crate::store::{By, Write};
 
 /// What the biometric prompt says.
 pub const PROMPT_REASON: &str = "Unlock Twofold";
@@ -59,46 +61,47 @@ fn enrol(vault: &mut Vault, biometrics: &dyn Biometrics) -> AppResult<()> {
 }
 
 /// Turns biometric unlock on or off as `on` says, for the open vault (saved); the setting is
-/// the caller's. Returns the failed backup's message.
+/// the caller's. Returns what the UI is to hear of the backup.
 pub fn set(
     state: &AppState,
     inner: &mut Inner,
     keys: &DeviceKeys,
     on: bool,
-) -> AppResult<Option<String>> {
-    let writer = state.begin_change(inner)?;
-    let vault = inner.vault_mut()?;
-    if on {
-        enrol(vault, keys.biometrics.as_ref())?;
-    } else if !drop_device_slots(vault)? {
-        let _ = keys.biometrics.remove_key(DEVICE_KEY_ALIAS);
-        return Ok(None);
-    }
-    let backup = state.save_vault(inner, &writer);
-    if !on {
+) -> AppResult<BackupNotice> {
+    let mut applied = false;
+    let changed = state.change_with(inner, By::User, |inner| {
+        applied = true;
+        let vault = inner.vault_mut()?;
+        if on {
+            enrol(vault, keys.biometrics.as_ref())?;
+            return Ok(((), Write::YES));
+        }
+        Ok(((), Write::when(drop_device_slots(vault)?)))
+    });
+    if applied && !on {
         // The slot is gone from the file first; a key left behind opens nothing.
         let _ = keys.biometrics.remove_key(DEVICE_KEY_ALIAS);
     }
-    backup
+    Ok(changed?.backup)
 }
 
 /// After a password unlock or a password change: the slot follows the setting. Off (turned
 /// off, or turned off because the biometrics changed): a slot left in the vault is removed.
-/// On without a slot (a password change dropped it): a new key is enrolled. Returns the
-/// failed backup's message.
+/// On without a slot (a password change dropped it): a new key is enrolled. Returns what the
+/// UI is to hear of the backup.
 pub fn reconcile(
     state: &AppState,
     inner: &mut Inner,
     keys: &DeviceKeys,
-) -> AppResult<Option<String>> {
+) -> AppResult<BackupNotice> {
     let want = inner.prefs.settings.biometrics;
     let has = has_device_slot(inner.vault()?);
     if want == has {
-        return Ok(None);
+        return Ok(BackupNotice::NONE);
     }
     if want && !keys.biometrics.available() {
         turn_off_setting(state, inner);
-        return Ok(None);
+        return Ok(BackupNotice::NONE);
     }
     set(state, inner, keys, want)
 }

@@ -9,8 +9,10 @@ use zeroize::Zeroizing;
 
 use crate::dto::{AppStatus, EVENT_VAULT_LOCKED, LockReason, Platform};
 use crate::error::{AppError, AppResult, ErrorKind};
+use crate::events::{BackupNotice, reason};
 use crate::platform::keys::DeviceKeys;
-use crate::state::{AppState, reason};
+use crate::state::AppState;
+use crate::store::{By, Write};
 
 fn non_empty(password: &str) -> AppResult<()> {
     if password.is_empty() {
@@ -33,7 +35,7 @@ pub async fn app_status(
         platform: Platform::current(),
         first_run_done: inner.prefs.first_run_done,
         biometrics_available,
-        biometric_unlock: biometrics_available && crate::biometric::is_set_up(&inner),
+        biometric_unlock: biometrics_available && crate::vault::biometric::is_set_up(&inner),
         push_key_store: keys.store_name().map(str::to_owned),
         push_key_store_missing: keys.store.as_ref().err().cloned(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
@@ -91,12 +93,11 @@ pub async fn vault_unlock<R: Runtime>(
     state.install_opened(&mut inner, vault, &bytes);
     // Neither step may undo the unlock: a slot left behind is removed at the next unlock, and
     // requests received while locked are still listed by the server at the next poll.
-    let slot_backup = crate::biometric::reconcile(&state, &mut inner, &keys)
-        .ok()
-        .flatten();
+    let slot_backup =
+        crate::vault::biometric::reconcile(&state, &mut inner, &keys).unwrap_or(BackupNotice::NONE);
     drop(inner);
-    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
-    crate::state::report_backup(&app, slot_backup.or(backup));
+    let backup = crate::push::locked::after_unlock(&app).unwrap_or(BackupNotice::NONE);
+    slot_backup.or(backup).report(&app);
     Ok(())
 }
 
@@ -106,14 +107,15 @@ pub async fn vault_unlock<R: Runtime>(
 #[tauri::command]
 pub async fn vault_unlock_biometric<R: Runtime>(app: AppHandle<R>) -> AppResult<()> {
     let handle = app.clone();
-    crate::push::off_thread(move || {
+    crate::support::off_thread(move || {
         let keys = handle.state::<DeviceKeys>();
-        crate::biometric::unlock(&handle.state::<AppState>(), &keys)
+        crate::vault::biometric::unlock(&handle.state::<AppState>(), &keys)
     })
     .await?;
     // Requests received while locked are still listed by the server if this fails.
-    let backup = crate::push::locked::after_unlock(&app).ok().flatten();
-    crate::state::report_backup(&app, backup);
+    crate::push::locked::after_unlock(&app)
+        .unwrap_or(BackupNotice::NONE)
+        .report(&app);
     Ok(())
 }
 
@@ -151,22 +153,22 @@ pub async fn vault_change_password<R: Runtime>(
         })?;
     rekeyed.set_password(next.as_bytes(), kdf, &SystemRng::new())?;
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    if file::current(&state.vault_path())? != Some(file::Fingerprint::of(&bytes)) {
-        return Err(AppError::new(
-            ErrorKind::Io,
-            "the vault was changed elsewhere while the password was being changed; try again",
-        ));
-    }
-    inner.vault = Some(rekeyed);
-    inner.password_at = Some(Instant::now());
-    // The previous version opens with the old password: it does not stay beside the vault.
-    let backup = state.save_vault_with(&mut inner, &writer, file::Backup::Remove)?;
-    drop(writer);
-    crate::state::report_backup(&app, backup);
+    let path = state.vault_path();
+    let changed = state.change_with(&mut inner, By::User, |inner| {
+        if file::current(&path)? != Some(file::Fingerprint::of(&bytes)) {
+            return Err(AppError::new(
+                ErrorKind::Io,
+                "the vault was changed elsewhere while the password was being changed; try again",
+            ));
+        }
+        inner.vault = Some(rekeyed);
+        inner.password_at = Some(Instant::now());
+        // The previous version opens with the old password: it does not stay beside the vault.
+        Ok(((), Write::Seal(file::Backup::Remove)))
+    })?;
+    changed.backup.report(&app);
     // The device slot went with the old master key: biometric unlock gets a new one.
     let keys = app.state::<DeviceKeys>();
-    let backup = crate::biometric::reconcile(&state, &mut inner, &keys)?;
-    crate::state::report_backup(&app, backup);
+    crate::vault::biometric::reconcile(&state, &mut inner, &keys)?.report(&app);
     Ok(())
 }

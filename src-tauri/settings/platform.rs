@@ -11,8 +11,10 @@ use crate::state::AppState;
 /// the nearest town looked up on the device. `LocationUnavailable` on desktop.
 #[tauri::command]
 pub async fn location_current<R: Runtime>(app: AppHandle<R>) -> AppResult<LocationView> {
-    crate::push::off_thread(move || crate::platform::location(&app).map(crate::place::with_place))
-        .await
+    crate::support::off_thread(move || {
+        crate::platform::location(&app).map(crate::place::with_place)
+    })
+    .await
 }
 
 /// The permissions this platform asks for from Rust, each with its state (desktop: only
@@ -20,7 +22,7 @@ pub async fn location_current<R: Runtime>(app: AppHandle<R>) -> AppResult<Locati
 #[tauri::command]
 pub async fn permissions_status(state: State<'_, AppState>) -> AppResult<Vec<PermissionView>> {
     let device = state.device()?;
-    crate::push::off_thread(move || crate::platform::permissions(&*device)).await
+    crate::support::off_thread(move || crate::platform::permissions(&*device)).await
 }
 
 /// Shows the OS prompt for one permission and returns its state after it.
@@ -30,7 +32,7 @@ pub async fn permission_request(
     permission: Permission,
 ) -> AppResult<PermissionView> {
     let device = state.device()?;
-    crate::push::off_thread(move || crate::platform::request(&*device, permission)).await
+    crate::support::off_thread(move || crate::platform::request(&*device, permission)).await
 }
 
 /// The language the UI shows: Rust writes the notifications in it.

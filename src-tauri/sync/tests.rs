@@ -19,7 +19,7 @@ use crate::sync::SyncService;
 // The real WebDAV server of the CLI's sync tests (Debian's Apache with mod_dav, on 127.0.0.1,
 // stopped by its PID; SKIPPED when Apache is absent).
 #[allow(dead_code)]
-#[path = "../tests/cli/webdav.rs"]
+#[path = "../../tests/cli/webdav.rs"]
 mod webdav_server;
 use crate::tests::{Shell, shell_with};
 

@@ -1,10 +1,5 @@
-//! privacyIDEA token containers in the app (docs/containers.md, "In the app"): the core's
-//! runner (`twofold_core::container::Runner`) runs every sequence and decides what is saved
-//! when a step fails; this shell gives it `twofold-http` off the async workers, the passphrase
-//! typed with the confirmation and the app's vault store, and turns its results into the UI's
-//! views. The app state's lock is taken only inside the runner's reads and changes, never
-//! during HTTP. The preview, one exchange at a time, the failures kept for the views and the
-//! background syncs are the shell's. The commands in `commands/container.rs` delegate here.
+//! The container service: the preview, the core's runner over the app's transport and vault,
+//! one exchange at a time, the failures kept for the views, and the background syncs.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,14 +14,15 @@ use twofold_core::rng::SystemRng;
 use twofold_core::vault::{ContainerSyncReport, StoredContainer, Vault};
 use zeroize::Zeroizing;
 
-use crate::dto::{
+use super::dto::{
     ContainerPolicies, ContainerPreview, ContainerRegistered, ContainerSkip, ContainerSyncView,
     ContainerTokenView, ContainerTransfer, ContainerView, ContainerWarning,
     EVENT_CONTAINERS_SYNCED,
 };
 use crate::error::{AppError, AppResult, ErrorKind};
-use crate::push::{http_error, off_thread};
+use crate::events::BackupNotice;
 use crate::state::AppState;
+use crate::support::{http_error, off_thread};
 
 /// What the container service keeps beside the vault, managed by Tauri next to the state.
 #[derive(Debug, Default)]
@@ -94,13 +90,13 @@ impl ContainerService {
 
 /// The app's side of the core's container runner: `twofold-http` carries the requests off
 /// the async workers, the passphrase is the one the user typed with the confirmation, and each
-/// change of the vault is made under the state's writer lock ([`AppState::begin_change`]:
+/// change of the vault is made under the state's writer lock ([`AppState::change_saved`]:
 /// the vault brought up to the file first) and saved, its failed backup kept for the UI.
 struct App<'s> {
     state: &'s AppState,
     passphrase: Option<Zeroizing<String>>,
-    /// The failed backups of the saves so far.
-    backups: Vec<String>,
+    /// The failed backups of the saves so far, for the UI.
+    backups: Vec<BackupNotice>,
 }
 
 impl Host for App<'_> {
@@ -133,9 +129,11 @@ impl Host for App<'_> {
 
     fn change<T>(&mut self, apply: impl FnOnce(&mut Vault) -> AppResult<T>) -> AppResult<T> {
         let mut inner = self.state.get()?;
-        let (out, backup) = self.state.change_saved(&mut inner, apply)?;
-        self.backups.extend(backup);
-        Ok(out)
+        let changed = self.state.change_saved(&mut inner, apply)?;
+        if changed.backup.failure().is_some() {
+            self.backups.push(changed.backup);
+        }
+        Ok(changed.value)
     }
 }
 
@@ -146,7 +144,7 @@ async fn run<R: Runtime, T: Send + 'static>(
     app: &AppHandle<R>,
     passphrase: Option<Zeroizing<String>>,
     work: impl FnOnce(&mut Runner<'_, App<'_>>) -> AppResult<T> + Send + 'static,
-) -> AppResult<(T, Vec<String>)> {
+) -> AppResult<(T, Vec<BackupNotice>)> {
     let app = app.clone();
     off_thread(move || {
         let state = app.state::<AppState>();
@@ -218,7 +216,7 @@ pub async fn register<R: Runtime>(
     id: &str,
     passphrase: Option<Zeroizing<String>>,
     offer: &[String],
-) -> AppResult<(ContainerRegistered, Option<String>)> {
+) -> AppResult<(ContainerRegistered, BackupNotice)> {
     let registration = {
         let slot = ContainerService::lock(&service.pending)?;
         match slot.as_ref() {
@@ -249,7 +247,7 @@ pub async fn register<R: Runtime>(
     let sync = sync_view(&serial, done.sync);
     Ok((
         ContainerRegistered { container, sync },
-        backups.into_iter().next(),
+        backups.into_iter().next().unwrap_or_default(),
     ))
 }
 
@@ -332,7 +330,7 @@ pub async fn sync<R: Runtime>(
     app: &AppHandle<R>,
     service: &ContainerService,
     serial: Option<&str>,
-) -> AppResult<(Vec<ContainerSyncView>, Vec<String>)> {
+) -> AppResult<(Vec<ContainerSyncView>, Vec<BackupNotice>)> {
     let serials: Vec<String> = {
         let state = app.state::<AppState>();
         let inner = state.get()?;
@@ -400,12 +398,15 @@ pub async fn rollover<R: Runtime>(
     app: &AppHandle<R>,
     service: &ContainerService,
     serial: &str,
-) -> AppResult<(ContainerSyncView, Option<String>)> {
+) -> AppResult<(ContainerSyncView, BackupNotice)> {
     let _busy = service.busy.lock().await;
     let owned = serial.to_owned();
     let (done, backups) = run(app, None, move |r| r.rollover(&owned)).await?;
     service.tried(serial, done.sync.as_ref().err());
-    Ok((sync_view(serial, done.sync), backups.into_iter().next()))
+    Ok((
+        sync_view(serial, done.sync),
+        backups.into_iter().next().unwrap_or_default(),
+    ))
 }
 
 /// Unregisters `serial` on the server (when its policy allows) and removes it and every
@@ -415,7 +416,7 @@ pub async fn unregister<R: Runtime>(
     app: &AppHandle<R>,
     service: &ContainerService,
     serial: &str,
-) -> AppResult<(Vec<String>, Option<String>)> {
+) -> AppResult<(Vec<String>, BackupNotice)> {
     let _busy = service.busy.lock().await;
     {
         let state = app.state::<AppState>();
@@ -430,7 +431,7 @@ pub async fn unregister<R: Runtime>(
     service.record(serial, None);
     Ok((
         removed.tokens.into_iter().map(|t| t.serial).collect(),
-        backups.into_iter().next(),
+        backups.into_iter().next().unwrap_or_default(),
     ))
 }
 
@@ -448,9 +449,7 @@ fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
     let service = app.state::<ContainerService>();
     match tauri::async_runtime::block_on(sync(app, &service, serial)) {
         Ok((views, backups)) => {
-            for b in backups {
-                crate::state::report_backup(app, Some(b));
-            }
+            backups.into_iter().for_each(|b| b.report(app));
             // An event that cannot be delivered has no one to be told.
             let _ = app.emit(EVENT_CONTAINERS_SYNCED, views);
             true

@@ -627,7 +627,7 @@ fn containers_sync_by_themselves_after_an_unlock() {
 }
 
 /// Makes `push` one of the container's push tokens, as a sync that brought it would (its
-/// enrolment is the push code's, tested in tests_push.rs and against the real server in
+/// enrolment is the push code's, tested in push/tests.rs and against the real server in
 /// tests/cli), with the client policies `policies`; the stand-in server holds it too.
 fn manage_push(
     s: &Shell,
@@ -648,15 +648,14 @@ fn manage_push(
         .expect("reply");
     let state = s.app.state::<crate::state::AppState>();
     let mut inner = state.get().expect("state");
-    let writer = state.begin_change(&mut inner).expect("writer");
     let rng = twofold_core::rng::SystemRng::new();
-    let r = inner
-        .vault_mut()
-        .expect("unlocked")
-        .apply_container_sync(&reply, vec![push], unix_now(), &rng)
-        .expect("applied");
+    let saved = state.change_saved(&mut inner, |vault| {
+        Ok(vault
+            .apply_container_sync(&reply, vec![push], unix_now(), &rng)
+            .expect("applied"))
+    });
+    let r = saved.expect("save").value;
     assert_eq!(r.added.len(), 1, "{r:?}");
-    state.save_vault(&mut inner, &writer).expect("save");
 }
 
 fn syncs(srv: &Server) -> usize {
@@ -673,7 +672,7 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
         let srv = server(policies(allowed, true, false));
         let s = shell().unlocked();
         register(&s, &srv);
-        let push = crate::tests_push::account(&format!("{}ttype/push", srv.base), false);
+        let push = crate::push::tests::account(&format!("{}ttype/push", srv.base), false);
         let serial = push.serial.clone();
         let forbid = Policies {
             disable_client_token_deletion: !allowed,
@@ -696,9 +695,9 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
             let reported = srv.srv.lock().expect("server").reported.clone();
             assert_eq!(reported.last(), Some(&Vec::<String>::new()));
             // A push account no container manages says so.
-            crate::tests_push::enrol(
+            crate::push::tests::enrol(
                 &s,
-                crate::tests_push::account("https://pi.example/ttype/push", false),
+                crate::push::tests::account("https://pi.example/ttype/push", false),
             );
             let view = s.ok("push_accounts", json!({}))[0].clone();
             assert_eq!(view["managedBy"], Value::Null);
@@ -715,7 +714,7 @@ fn a_managed_push_token_is_removed_only_when_the_server_allows() {
 
 #[test]
 fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
-    use crate::tests_push::{challenge, poll_reply};
+    use crate::push::tests::{challenge, poll_reply};
     use tauri::Manager;
     let srv = server(policies(true, true, false));
     let s = shell().unlocked();
@@ -723,7 +722,7 @@ fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
     // The container's push token is on its own server, which also answers its polls.
     let push_url = format!("{}ttype/push", srv.base);
     let poll = |reply: Value| srv.with(|x| x.polls.push_back(reply));
-    let push = crate::tests_push::account(&push_url, false);
+    let push = crate::push::tests::account(&push_url, false);
     let serial = push.serial.clone();
     manage_push(&s, &srv, push, twofold_core::container::Policies::default());
     let every = std::time::Duration::from_millis(700);

@@ -83,7 +83,7 @@ pub async fn push_answer<R: Runtime>(
         location,
     };
     let (view, backup) = answer::answer(&state, &service, args).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(view)
 }
 
@@ -186,7 +186,7 @@ pub async fn push_enrol_confirm<R: Runtime>(
     id: String,
 ) -> AppResult<AddResult> {
     let (result, backup) = enrol::confirm(&state, &service, &id).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     crate::push::locked::refresh_app(&app);
     Ok(result)
 }

@@ -9,10 +9,11 @@ use twofold_core::vault::Vault;
 use twofold_core::{AccountEntry, OtpAccount, Secret, scan};
 use zeroize::Zeroizing;
 
-use super::accounts::view;
+use super::commands::view;
 use crate::dto::{AccountView, AddResult, ImportSkip, ManualAccount, MigrationProgress, OtpKind};
 use crate::error::{AppError, AppResult};
 use crate::state::{AppState, Inner, unix_now};
+use crate::store::{By, Write};
 
 /// Adds the accounts to the vault: the views of those added and the names of those that
 /// were there already.
@@ -91,13 +92,13 @@ fn add_and_save<R: Runtime>(
     read: Accounts,
 ) -> AppResult<AddResult> {
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let result = add_read(&mut inner, read)?;
-    if matches!(&result, AddResult::Added { added, .. } if !added.is_empty()) {
-        let backup = state.save_vault(&mut inner, &writer)?;
-        crate::state::report_backup(app, backup);
-    }
-    Ok(result)
+    let changed = state.change_with(&mut inner, By::User, |inner| {
+        let result = add_read(inner, read)?;
+        let added = matches!(&result, AddResult::Added { added, .. } if !added.is_empty());
+        Ok((result, Write::when(added)))
+    })?;
+    changed.backup.report(app);
+    Ok(changed.value)
 }
 
 /// Adds what the texts hold, each read once by the core's classifier (as in the CLI); a
@@ -171,12 +172,13 @@ pub async fn add_manual<R: Runtime>(
 ) -> AppResult<AddResult> {
     let otp = otp_account(&account)?;
     let mut inner = state.get()?;
-    let writer = state.begin_change(&mut inner)?;
-    let (added, duplicates) = add_accounts(inner.vault_mut()?, vec![AccountEntry::new(otp)])?;
-    if !added.is_empty() {
-        let backup = state.save_vault(&mut inner, &writer)?;
-        crate::state::report_backup(&app, backup);
-    }
+    let changed = state.change_with(&mut inner, By::User, |inner| {
+        let (added, duplicates) = add_accounts(inner.vault_mut()?, vec![AccountEntry::new(otp)])?;
+        let write = Write::when(!added.is_empty());
+        Ok(((added, duplicates), write))
+    })?;
+    changed.backup.report(&app);
+    let (added, duplicates) = changed.value;
     Ok(AddResult::Added {
         added,
         duplicates,

@@ -20,7 +20,7 @@ fn status(s: &crate::tests::Shell) -> Value {
 }
 
 /// A disk that damages what it stores: one byte of the backup's encrypted database changed.
-fn flip_a_byte(path: &std::path::Path) {
+pub(crate) fn flip_a_byte(path: &std::path::Path) {
     let mut bytes = std::fs::read(path).expect("backup");
     let at = bytes.len() / 2;
     bytes[at] = if bytes[at] == b'A' { b'B' } else { b'A' };

@@ -11,13 +11,12 @@ use serde_json::{Value, json};
 use tauri::Manager;
 use twofold_core::push::ServerKey;
 
+use super::tests::{SERIAL, account, enrol, fake_server, test_key};
+use super::tests_delivery::registration_events;
 use crate::platform::phonepush::{PhonePush, Service, TokenAnswer, TokenSource, Unconfigured};
-use crate::push::PushService;
 use crate::push::delivery::{Incoming, PushDelivery, handle, update_tokens};
 use crate::state::AppState;
 use crate::tests::Shell;
-use crate::tests_delivery::registration_events;
-use crate::tests_push::{SERIAL, account, enrol, fake_server, test_key};
 
 /// Long enough for a loaded 2-core machine; a pass never waits for it.
 const PATIENCE: Duration = Duration::from_secs(120);
@@ -144,9 +143,8 @@ fn an_fcm_token_becomes_the_device_token_of_enrolments_and_updates() {
         format!(r#"{{"v":1,"kind":"fcm","token":"{FCM_TOKEN}"}}"#)
     );
     let state = s.app.state::<AppState>();
-    let service = s.app.state::<PushService>();
     // Whichever run sent it (the one the token started, or this one), it is done now.
-    update_tokens(&state, &service).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     assert_eq!(
         state
             .get()
@@ -201,7 +199,7 @@ fn an_fcm_token_becomes_the_device_token_of_enrolments_and_updates() {
     server.reply(json!({"result": {"status": true, "value": true}}));
     server.reply(json!({"result": {"status": true, "value": true}}));
     p.answer(Ok("rotated:Token-2"));
-    update_tokens(&state, &service).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     let sent = server.requests();
     let moved = sent
         .iter()
@@ -245,9 +243,7 @@ fn without_a_token_requests_are_polled_and_settings_says_why() {
     assert_eq!(view["state"], "noDistributor", "{view}");
     assert_eq!(view["problem"], reason);
     assert_eq!(device_token(s), None);
-    let state = s.app.state::<AppState>();
-    let service = s.app.state::<PushService>();
-    assert!(update_tokens(&state, &service).expect("updates").is_empty());
+    assert!(update_tokens(s.app.handle()).expect("updates").is_empty());
     assert!(server.requests().is_empty());
     let preview = s.ok(
         "push_enrol_preview",
@@ -273,7 +269,7 @@ fn without_a_token_requests_are_polled_and_settings_says_why() {
     p.unlock_again();
     server.reply(json!({"result": {"status": true, "value": true}}));
     p.answer(Ok(FCM_TOKEN));
-    update_tokens(&state, &service).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     assert_eq!(server.requests().len(), 1);
     assert_eq!(s.ok("push_registration", json!({}))["state"], "registered");
 }

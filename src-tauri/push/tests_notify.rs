@@ -1,6 +1,6 @@
 //! Shell tests of the permission commands and of the notification as the way in (a tap opens
 //! the request, Approve/Deny answer it with the screen's checks), through Tauri's IPC on the
-//! mock runtime with the fake device of tests.rs and the fake privacyIDEA of tests_push.rs.
+//! mock runtime with the fake device of tests.rs and the fake privacyIDEA of push/tests.rs.
 
 use serde_json::{Value, json};
 use tauri::Manager;
@@ -9,11 +9,11 @@ use twofold_core::push::privacyidea::challenge_message;
 use crate::dto::{Permission, PermissionState, PushChallengeView, UiLocale};
 use crate::push::PushService;
 use crate::push::notifier::{buttons_allowed, notification_text};
-use crate::state::AppState;
-use crate::tests::shell;
-use crate::tests_push::{
+use crate::push::tests::{
     SERIAL, account, challenge, enrol, fake_server, poll_reply, test_key, wait_event,
 };
+use crate::state::AppState;
+use crate::tests::shell;
 
 #[test]
 fn permissions_report_each_state_and_ask_only_when_the_os_would() {

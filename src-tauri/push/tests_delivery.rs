@@ -1,7 +1,7 @@
 //! Shell tests of push delivery (docs/push.md, "Push through the relay"): a fake distributor
 //! behind the `Distributor` boundary, its calls driven through `push::delivery::handle` as the
 //! UnifiedPush connector hands them over, and the local privacyIDEA stand-in of
-//! `tests_push.rs` for the token updates and polls.
+//! `push/tests.rs` for the token updates and polls.
 
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
@@ -16,9 +16,9 @@ use crate::push::PushService;
 use crate::push::delivery::{
     Distributor, DistributorError, Incoming, PushDelivery, handle, update_tokens,
 };
+use crate::push::tests::{SERIAL, account, challenge, enrol, fake_server, poll_reply};
 use crate::state::AppState;
 use crate::tests::Shell;
-use crate::tests_push::{SERIAL, account, challenge, enrol, fake_server, poll_reply};
 
 const DISTRIBUTOR: &str = "org.unifiedpush.Distributor.fake";
 const ENDPOINT: &str = "https://push.example.org/up/AbC";
@@ -159,9 +159,8 @@ fn the_app_registers_and_moves_its_tokens_to_push() {
     server.reply(json!({"result": {"status": true, "value": true}}));
     new_endpoint(&s, &first);
     let state = s.app.state::<AppState>();
-    let service = s.app.state::<PushService>();
     // Whichever run sent it (the one the endpoint started, or this one), it is done now.
-    update_tokens(&state, &service).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     let token = {
         let inner = state.get().expect("state");
         let vault = inner.vault().expect("unlocked");
@@ -188,7 +187,7 @@ fn the_app_registers_and_moves_its_tokens_to_push() {
 
     // The same endpoint again: nothing to send.
     new_endpoint(&s, &first);
-    update_tokens(&state, &service).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     assert_eq!(server.requests().len(), 1);
 
     // The preview: pushed for a server with a push service, only while open for a poll-only one.
@@ -225,7 +224,7 @@ fn a_pushed_request_is_told_once_whichever_way_came_first() {
     // The token update the endpoint starts is taken (and done before any poll's reply waits).
     server.reply(json!({"result": {"status": true, "value": true}}));
     new_endpoint(&s, &connection);
-    update_tokens(&s.app.state::<AppState>(), &s.app.state::<PushService>()).expect("updates");
+    update_tokens(s.app.handle()).expect("updates");
     let told = s.events("push-challenges");
     let count = || told.lock().expect("events").len();
     let message = |nonce: &str| Incoming::Message {
@@ -296,4 +295,70 @@ fn a_pushed_request_is_told_once_whichever_way_came_first() {
     s.ok("vault_unlock", json!({ "password": "correct horse" }));
     let nonces = pending_nonces(&s);
     assert_eq!(nonces, ["N1", "N2", "N5"]);
+}
+
+/// A save the app makes on its own, in a background thread (the push token update, once the
+/// server took the new device token), is told to the UI exactly as a command's save is when
+/// its automatic backup fails: one `backup-failed` event each, of the same kind and form. The
+/// token update used to drop its backup's failure (the status alone kept it).
+#[test]
+fn a_failed_backup_after_a_background_save_is_told_as_a_commands_is() {
+    let server = fake_server();
+    let (s, registered) = shell_with_fake();
+    let s = s.unlocked();
+    let connection = registered.recv_timeout(PATIENCE).expect("registered");
+    enrol(&s, account(&server.url, false));
+    let backups = tempfile::tempdir().expect("backups");
+    s.device.will_pick_folder(Some(backups.path().to_owned()));
+    s.ok("backup_folder_choose", json!({}));
+    let failed = s.events("backup-failed");
+    // A disk that damages every backup: each fails its restore drill.
+    *s.app
+        .state::<AppState>()
+        .backup_fault
+        .lock()
+        .expect("fault") = Some(crate::vault::tests_backup::flip_a_byte);
+
+    // A command's save.
+    s.ok(
+        "add_uri",
+        json!({ "uri": "otpauth://totp/ACME:alice?secret=JBSWY3DPEHPK3PXP&issuer=ACME" }),
+    );
+    let count = || failed.lock().expect("events").len();
+    assert_eq!(count(), 1);
+
+    // The distributor's endpoint (saved), then the token update the server takes (saved in
+    // the background; whichever run sent it, it is done when this call returns).
+    server.reply(json!({"result": {"status": true, "value": true}}));
+    new_endpoint(&s, &connection);
+    update_tokens(s.app.handle()).expect("updates");
+    let state = s.app.state::<AppState>();
+    {
+        let inner = state.get().expect("state");
+        let vault = inner.vault().expect("unlocked");
+        assert_eq!(
+            vault.push_account(SERIAL).expect("account").push_token,
+            vault.push_device_token().expect("token"),
+            "the server took the token and the vault saved it"
+        );
+    }
+    let events = failed.lock().expect("events").clone();
+    assert_eq!(
+        events.len(),
+        3,
+        "the command's, the endpoint's, the token update's: {events:?}"
+    );
+    let payloads: Vec<Value> = events
+        .iter()
+        .map(|e| serde_json::from_str(e).expect("payload"))
+        .collect();
+    for event in &payloads {
+        assert_eq!(event["kind"], "check", "{event}");
+        assert!(
+            event["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("does not open again")),
+            "{event}"
+        );
+    }
 }

@@ -13,8 +13,8 @@ use tauri::Manager;
 use twofold_core::push::privacyidea::challenge_message;
 use twofold_core::push::{PhoneKey, PushAccount, ServerKey};
 
-use crate::commands::push::{COLLAPSE_SECS, collapse};
 use crate::dto::PushChallengeView;
+use crate::push::commands::{COLLAPSE_SECS, collapse};
 use crate::state::{AppState, unix_now};
 use crate::tests::{Shell, shell};
 
@@ -163,12 +163,11 @@ pub(crate) fn poll_reply(list: Vec<Value>) -> Value {
 pub(crate) fn enrol(s: &Shell, account: PushAccount) {
     let state = s.app.state::<AppState>();
     let mut inner = state.get().expect("state");
-    let writer = state.begin_change(&mut inner).expect("writer lock");
-    inner
-        .vault_mut()
-        .expect("unlocked")
-        .add_push_account(account);
-    state.save_vault(&mut inner, &writer).expect("save");
+    let saved = state.change_saved(&mut inner, |vault| {
+        vault.add_push_account(account);
+        Ok(())
+    });
+    let _ = saved.expect("save").backup;
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! privacyIDEA token containers (docs/ipc.md, "Containers"): one-line delegations to
-//! `src-tauri/container.rs`.
+//! the container service (`service.rs`).
 
 use tauri::{AppHandle, Runtime, State};
 use twofold_core::container::Registration;
 use zeroize::Zeroizing;
 
-use crate::container::{self, ContainerService};
-use crate::dto::{
+use super::dto::{
     ContainerPreview, ContainerRegistered, ContainerSyncView, ContainerTransfer, ContainerView,
 };
+use crate::container::{self, ContainerService};
 use crate::error::AppResult;
 use crate::state::{AppState, unix_now};
 
@@ -36,7 +36,7 @@ pub async fn container_register<R: Runtime>(
 ) -> AppResult<ContainerRegistered> {
     let offer = offer.unwrap_or_default();
     let (done, backup) = container::register(&app, &service, &id, passphrase, &offer).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(done)
 }
 
@@ -63,9 +63,7 @@ pub async fn container_sync<R: Runtime>(
     serial: Option<String>,
 ) -> AppResult<Vec<ContainerSyncView>> {
     let (views, backups) = container::sync(&app, &service, serial.as_deref()).await?;
-    backups
-        .into_iter()
-        .for_each(|b| crate::state::report_backup(&app, Some(b)));
+    backups.into_iter().for_each(|b| b.report(&app));
     Ok(views)
 }
 
@@ -77,7 +75,7 @@ pub async fn container_rollover<R: Runtime>(
     serial: String,
 ) -> AppResult<ContainerSyncView> {
     let (view, backup) = container::rollover(&app, &service, &serial).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(view)
 }
 
@@ -100,6 +98,6 @@ pub async fn container_unregister<R: Runtime>(
     serial: String,
 ) -> AppResult<Vec<String>> {
     let (removed, backup) = container::unregister(&app, &service, &serial).await?;
-    crate::state::report_backup(&app, backup);
+    backup.report(&app);
     Ok(removed)
 }
