@@ -45,14 +45,20 @@ fn issuers(s: &Shell) -> Vec<String> {
     v
 }
 
-/// The `*.twofold-sync` files in `dir`, name and bytes, sorted by name.
+/// The `*.twofold-sync` files in `dir`, name and bytes, sorted by name. A file gone between
+/// the listing and its read (a background sync's temporary file, renamed meanwhile) is left
+/// out, as a reader of the set does.
 fn files(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut out: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
         .expect("folder")
         .map(|e| e.expect("entry"))
-        .map(|e| {
+        .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            (name, std::fs::read(e.path()).expect("read"))
+            match std::fs::read(e.path()) {
+                Ok(bytes) => Some((name, bytes)),
+                Err(err) if err.kind() == std::io::ErrorKind::NotFound => None,
+                Err(err) => panic!("read {name}: {err}"),
+            }
         })
         .collect();
     out.sort();
@@ -489,6 +495,10 @@ fn an_android_folder_through_the_document_api_syncs_like_a_path() {
     a.ok("add_uri", json!({ "uri": FORUM }));
     let again = a.ok("sync_now", json!({}));
     assert_eq!(again["lastError"], Value::Null, "{again}");
+    // A's background sync of the change (debounced, and maybe due after the sync above)
+    // writes A's replica again, and a document API has no replacing rename: for a moment the
+    // name is missing (`docs/sync.md`), and a sync of B then would find no replica of A.
+    settle(&a);
     b.ok("sync_now", json!({}));
     assert_eq!(issuers(&a), ["Bank", "Forum", "GitHub"]);
     assert_eq!(issuers(&b), ["Bank", "Forum", "GitHub"]);
