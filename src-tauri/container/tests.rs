@@ -4,7 +4,6 @@
 //! X25519 key with AES-256-GCM (16-byte IV), as privacyIDEA 3.14 does (the real server runs in
 //! tests/cli/privacyidea.rs through the CLI).
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -15,6 +14,7 @@ use aes_gcm::{AesGcm, Nonce};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use serde_json::{Value, json};
+use twofold_test_support::http::Reply;
 
 use crate::state::unix_now;
 use crate::tests::{Shell, shell};
@@ -273,32 +273,8 @@ fn server(policies: Value) -> Server {
         ..Srv::default()
     }));
     let (s2, b2) = (srv.clone(), base.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut first = String::new();
-            let _ = reader.read_line(&mut first);
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let path = first.split(' ').nth(1).unwrap_or("").to_owned();
-            let reply = handle(&s2, &b2, &path, &String::from_utf8_lossy(&body)).to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
+    twofold_test_support::http::serve(listener, move |request| {
+        Reply::json(handle(&s2, &b2, &request.path, &request.text()))
     });
     Server { base, srv }
 }

@@ -4,7 +4,6 @@
 //! (the real privacyIDEA round runs in tests/cli/privacyidea.rs through the CLI).
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
@@ -72,42 +71,17 @@ pub(crate) fn fake_server() -> FakeServer {
     let requests: Arc<Mutex<Vec<String>>> = Arc::default();
     let delay: Arc<Mutex<std::time::Duration>> = Arc::default();
     let (r, q, d) = (replies.clone(), requests.clone(), delay.clone());
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let wait = *d.lock().expect("delay");
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut head = String::new();
-            let mut length = 0usize;
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                    break;
-                }
-                if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                    length = v.trim().parse().unwrap_or(0);
-                }
-                head.push_str(&line);
-            }
-            let mut body = vec![0; length];
-            let _ = reader.read_exact(&mut body);
-            let first = head.lines().next().unwrap_or("").to_owned();
-            std::thread::sleep(wait);
-            q.lock()
-                .expect("requests")
-                .push(format!("{first} {}", String::from_utf8_lossy(&body)));
-            let reply = r
-                .lock()
+    twofold_test_support::http::serve(listener, move |request| {
+        std::thread::sleep(*d.lock().expect("delay"));
+        q.lock()
+            .expect("requests")
+            .push(format!("{} {}", request.line, request.text()));
+        twofold_test_support::http::Reply::json(
+            r.lock()
                 .expect("replies")
                 .pop_front()
-                .unwrap_or_else(|| json!({"result": {"status": true, "value": []}}))
-                .to_string();
-            let _ = write!(
-                stream,
-                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{reply}",
-                reply.len()
-            );
-        }
+                .unwrap_or_else(|| json!({"result": {"status": true, "value": []}})),
+        )
     });
     FakeServer {
         url,
