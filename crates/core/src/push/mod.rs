@@ -12,6 +12,8 @@
 pub mod device_token;
 mod keys;
 pub mod privacyidea;
+#[cfg(test)]
+mod tests_webpush;
 pub mod webpush;
 
 use std::fmt;
