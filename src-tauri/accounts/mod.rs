@@ -3,6 +3,7 @@
 //! and exporting (`export.rs`).
 
 pub mod commands;
+pub mod dto;
 pub mod export;
 pub mod import;
 pub mod scan;

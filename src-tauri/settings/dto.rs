@@ -1,5 +1,6 @@
 //! The settings types that cross the IPC boundary (docs/ipc.md, "Settings"): the settings,
-//! the backup status and its restore drill, and the OS permissions the settings screen shows.
+//! the backup status and its restore drill, the OS permissions the settings screen shows, the
+//! device's location (and the place near it), and the UI's language as Rust writes in it.
 
 use serde::{Deserialize, Serialize};
 
@@ -156,4 +157,49 @@ pub struct PermissionView {
     pub permission: Permission,
     /// Its state now.
     pub state: PermissionState,
+}
+
+/// The phone's position (phones only; desktop answers `LocationUnavailable`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct LocationView {
+    /// Degrees.
+    pub latitude: f64,
+    /// Degrees.
+    pub longitude: f64,
+    /// Radius of uncertainty in metres, when known.
+    pub accuracy_m: Option<f64>,
+    /// The nearest town, looked up on the device from bundled GeoNames data (`crate::place`);
+    /// `None` far from any (at sea). Rust fills it in; one sent back by the UI is never kept
+    /// (the activity log stores the coordinates and names the place when it is read).
+    #[serde(default)]
+    pub place: Option<PlaceView>,
+}
+
+/// A place a person recognises, near a location: "near Goeteborg, SE".
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub struct PlaceView {
+    /// The nearest town or city (GeoNames, places of 1000 people or more).
+    pub name: String,
+    /// Its region (county, state), as GeoNames names it; empty when it has none.
+    pub region: String,
+    /// ISO 3166-1 alpha-2 country code.
+    pub country: String,
+    /// How far the location is from it, in kilometres.
+    pub distance_km: f64,
+}
+
+/// The language the UI shows (its setting resolved), for what Rust writes: notifications.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+#[cfg_attr(test, derive(ts_rs::TS))]
+pub enum UiLocale {
+    /// English.
+    #[default]
+    En,
+    /// Swedish.
+    Sv,
 }

@@ -4,6 +4,7 @@
 
 pub mod biometric;
 pub mod commands;
+pub mod dto;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
