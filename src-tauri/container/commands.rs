@@ -62,7 +62,8 @@ pub async fn container_sync<R: Runtime>(
     service: State<'_, ContainerService>,
     serial: Option<String>,
 ) -> AppResult<Vec<ContainerSyncView>> {
-    let (views, backups) = container::sync(&app, &service, serial.as_deref()).await?;
+    let (views, backups) =
+        container::sync(&app, &service, serial.as_deref(), crate::store::By::User).await?;
     backups.into_iter().for_each(|b| b.report(&app));
     Ok(views)
 }

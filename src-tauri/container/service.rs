@@ -22,6 +22,7 @@ use super::dto::{
 use crate::error::{AppError, AppResult, ErrorKind};
 use crate::events::BackupNotice;
 use crate::state::AppState;
+use crate::store::{By, Write};
 use crate::support::{http_error, off_thread};
 
 /// What the container service keeps beside the vault, managed by Tauri next to the state.
@@ -94,6 +95,9 @@ impl ContainerService {
 /// the vault brought up to the file first) and saved, its failed backup kept for the UI.
 struct App<'s> {
     state: &'s AppState,
+    /// Whose act the saves are: a command's, or the app's own (a background sync, which must
+    /// not keep the vault from locking).
+    by: By,
     passphrase: Option<Zeroizing<String>>,
     /// The failed backups of the saves so far, for the UI.
     backups: Vec<BackupNotice>,
@@ -129,7 +133,9 @@ impl Host for App<'_> {
 
     fn change<T>(&mut self, apply: impl FnOnce(&mut Vault) -> AppResult<T>) -> AppResult<T> {
         let mut inner = self.state.get()?;
-        let changed = self.state.change_saved(&mut inner, apply)?;
+        let changed = self.state.change_with(&mut inner, self.by, |inner| {
+            Ok((apply(inner.vault_mut()?)?, Write::YES))
+        })?;
         if changed.backup.failure().is_some() {
             self.backups.push(changed.backup);
         }
@@ -142,6 +148,7 @@ impl Host for App<'_> {
 /// backups of its saves.
 async fn run<R: Runtime, T: Send + 'static>(
     app: &AppHandle<R>,
+    by: By,
     passphrase: Option<Zeroizing<String>>,
     work: impl FnOnce(&mut Runner<'_, App<'_>>) -> AppResult<T> + Send + 'static,
 ) -> AppResult<(T, Vec<BackupNotice>)> {
@@ -151,6 +158,7 @@ async fn run<R: Runtime, T: Send + 'static>(
         let rng = SystemRng::new();
         let host = App {
             state: &state,
+            by,
             passphrase,
             backups: Vec::new(),
         };
@@ -231,7 +239,7 @@ pub async fn register<R: Runtime>(
     };
     let _busy = service.busy.lock().await;
     let offer = offer.to_vec();
-    let (done, backups) = run(app, passphrase, move |r| {
+    let (done, backups) = run(app, By::User, passphrase, move |r| {
         r.register(registration, None, &offer)
     })
     .await?;
@@ -325,11 +333,14 @@ pub fn list(state: &AppState, service: &ContainerService) -> AppResult<Vec<Conta
 }
 
 /// Syncs `serial`, or every container, through the core's runner; a failed one does not stop
-/// the others (its view says why). Returns the reports and the failed backups' messages.
+/// the others (its view says why). `by`: the person's command, or the app on its own (the
+/// background syncs: their saves never keep the vault from locking). Returns the reports and
+/// the failed backups' messages.
 pub async fn sync<R: Runtime>(
     app: &AppHandle<R>,
     service: &ContainerService,
     serial: Option<&str>,
+    by: By,
 ) -> AppResult<(Vec<ContainerSyncView>, Vec<BackupNotice>)> {
     let serials: Vec<String> = {
         let state = app.state::<AppState>();
@@ -352,7 +363,7 @@ pub async fn sync<R: Runtime>(
     let mut backups = Vec::new();
     for s in serials {
         let serial = s.clone();
-        let (r, saved) = match run(app, None, move |r| Ok(r.sync(&serial, &[]))).await {
+        let (r, saved) = match run(app, by, None, move |r| Ok(r.sync(&serial, &[]))).await {
             Ok((r, saved)) => (r, saved),
             Err(e) => (Err(e), Vec::new()),
         };
@@ -378,7 +389,7 @@ pub async fn transfer<R: Runtime>(
     )?;
     let _busy = service.busy.lock().await;
     let serial = serial.to_owned();
-    let (link, _) = run(app, None, move |r| r.rollover_uri(&serial)).await?;
+    let (link, _) = run(app, By::User, None, move |r| r.rollover_uri(&serial)).await?;
     let qr = qrcode::QrCode::new(link.as_bytes())
         .map_err(|e| AppError::internal(format!("cannot draw the QR code: {e}")))?;
     let qr_svg = qr
@@ -401,7 +412,7 @@ pub async fn rollover<R: Runtime>(
 ) -> AppResult<(ContainerSyncView, BackupNotice)> {
     let _busy = service.busy.lock().await;
     let owned = serial.to_owned();
-    let (done, backups) = run(app, None, move |r| r.rollover(&owned)).await?;
+    let (done, backups) = run(app, By::User, None, move |r| r.rollover(&owned)).await?;
     service.tried(serial, done.sync.as_ref().err());
     Ok((
         sync_view(serial, done.sync),
@@ -427,7 +438,7 @@ pub async fn unregister<R: Runtime>(
             .ok_or_else(|| not_found(serial))?;
     }
     let owned = serial.to_owned();
-    let (removed, backups) = run(app, None, move |r| r.unregister(&owned)).await?;
+    let (removed, backups) = run(app, By::User, None, move |r| r.unregister(&owned)).await?;
     service.record(serial, None);
     Ok((
         removed.tokens.into_iter().map(|t| t.serial).collect(),
@@ -447,7 +458,7 @@ pub const NUDGE_EVERY: Duration = Duration::from_secs(300);
 /// the backup's failure, if any. Blocking; true when the round ran.
 fn sync_and_tell<R: Runtime>(app: &AppHandle<R>, serial: Option<&str>) -> bool {
     let service = app.state::<ContainerService>();
-    match tauri::async_runtime::block_on(sync(app, &service, serial)) {
+    match tauri::async_runtime::block_on(sync(app, &service, serial, By::App)) {
         Ok((views, backups)) => {
             backups.into_iter().for_each(|b| b.report(app));
             // An event that cannot be delivered has no one to be told.

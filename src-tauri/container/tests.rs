@@ -736,6 +736,48 @@ fn a_push_poll_with_news_of_a_container_token_syncs_that_container() {
     assert_eq!(syncs(&srv), before + 2);
 }
 
+/// A container synced by the app on its own (the push poller's nudge) saves what the server
+/// sent, but that is not the person's activity: it never keeps the vault from locking, so a
+/// server cannot keep an idle vault open by changing something at each sync.
+#[test]
+fn a_background_container_sync_is_not_the_persons_activity() {
+    use crate::push::tests::{challenge, poll_reply};
+    use tauri::Manager;
+    let srv = server(policies(true, true, false));
+    let s = shell().unlocked();
+    register(&s, &srv);
+    let push_url = format!("{}ttype/push", srv.base);
+    let push = crate::push::tests::account(&push_url, false);
+    manage_push(&s, &srv, push, twofold_core::container::Policies::default());
+    let every = std::time::Duration::from_millis(1);
+    s.app
+        .state::<crate::container::ContainerService>()
+        .set_nudge_every(every);
+    srv.with(|x| x.tokens.push(totp("TOTP2", "JBSWY3DPEHPK3PXP")));
+    srv.with(|x| {
+        x.polls
+            .push_back(poll_reply(vec![challenge(&push_url, "N1", "Sign in?")]))
+    });
+    assert_eq!(s.ok("push_poll", json!({}))[0]["nonce"], "N1");
+    std::thread::sleep(every * 10);
+    let before = accounts(&s).len();
+    let state = s.app.state::<crate::state::AppState>();
+    let idle_since = Instant::now()
+        .checked_sub(std::time::Duration::from_secs(3600))
+        .expect("an hour ago");
+    state.get().expect("state").last_activity = idle_since;
+    assert_eq!(
+        crate::container::sync_nudged(s.app.handle()),
+        vec![SERIAL.to_owned()]
+    );
+    assert_eq!(state.get().expect("state").last_activity, idle_since);
+    assert_eq!(
+        accounts(&s).len(),
+        before + 1,
+        "the sync's change was saved"
+    );
+}
+
 /// Figures for docs/containers.md: register + first sync (median of 5), and a sync with 20
 /// tokens, against the local stand-in. Printed, never asserted.
 #[test]

@@ -472,7 +472,8 @@ fn unregistered<R: Runtime>(app: &AppHandle<R>, connection: &str) -> AppResult<(
     let service = app.state::<PushService>();
     let mut inner = state.get()?;
     if inner.vault.is_some() {
-        let changed = state.change_with(&mut inner, By::User, |inner| {
+        // The distributor's act, not the person's: it must not keep the vault from locking.
+        let changed = state.change_with(&mut inner, By::App, |inner| {
             let cleared = inner.vault_mut()?.clear_push_endpoint(connection);
             Ok((cleared, Write::when(cleared)))
         })?;

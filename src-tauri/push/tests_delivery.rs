@@ -362,3 +362,38 @@ fn a_failed_backup_after_a_background_save_is_told_as_a_commands_is() {
         );
     }
 }
+
+/// What the distributor (another process on the session bus) does is never the person's
+/// activity: an endpoint given and taken back, again and again, saves the vault each time but
+/// never keeps it from locking when idle.
+#[test]
+fn a_distributor_never_keeps_the_vault_from_locking() {
+    let (s, registered) = shell_with_fake();
+    let s = s.unlocked();
+    let connection = registered.recv_timeout(PATIENCE).expect("registered");
+    let state = s.app.state::<AppState>();
+    let idle_since = std::time::Instant::now()
+        .checked_sub(Duration::from_secs(3600))
+        .expect("an hour ago");
+    state.get().expect("state").last_activity = idle_since;
+    for _ in 0..3 {
+        new_endpoint(&s, &connection);
+        handle(
+            s.app.handle(),
+            Incoming::Unregistered {
+                connection: connection.clone(),
+            },
+        )
+        .expect("unregistered");
+    }
+    let inner = state.get().expect("state");
+    assert!(
+        inner
+            .vault()
+            .expect("unlocked")
+            .push_registration()
+            .is_some_and(|r| r.endpoint().is_none()),
+        "the endpoint was taken back"
+    );
+    assert_eq!(inner.last_activity, idle_since);
+}
